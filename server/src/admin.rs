@@ -1,0 +1,151 @@
+//! Test controls, for loopback clients only: faults in UploadPart, expiring every credential,
+//! the CORS rule's ETag exposure, and what the server holds.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::faults::{Action, Rule};
+use crate::state::{AppState, UploadState};
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/faults", post(set_faults).delete(clear_faults))
+        .route("/expire-credentials", post(expire_credentials))
+        .route("/cors", post(set_cors))
+        .route("/objects", get(objects))
+        .route("/uploads", get(uploads))
+        .layer(axum::middleware::from_fn(loopback_only))
+}
+
+async fn loopback_only(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if peer.ip().is_loopback() {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            "the test controls answer loopback clients only\n",
+        )
+            .into_response()
+    }
+}
+
+fn bad_request(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+}
+
+async fn set_faults(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    let rule: Rule = match serde_json::from_slice(&body) {
+        Ok(rule) => rule,
+        Err(e) => return bad_request(format!("a fault rule is {{\"action\": \"fail\"|\"reset\"|\"stall\", \"status\"?, \"ms\"?, \"count\"?, \"fraction\"?}}: {e}")),
+    };
+    if let Action::Fail { status } = rule.action {
+        if !(400..=599).contains(&status) {
+            return bad_request(format!(
+                "status {status} is not an error status (400 to 599)"
+            ));
+        }
+    }
+    if rule.fraction.is_some_and(|f| !(f > 0.0 && f <= 1.0)) {
+        return bad_request("fraction is in (0, 1]".to_string());
+    }
+    state.faults.lock().unwrap().set(Some(rule));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.faults.lock().unwrap().set(None);
+    StatusCode::NO_CONTENT
+}
+
+async fn expire_credentials(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let now = SystemTime::now();
+    let mut credentials = state.credentials.lock().unwrap();
+    for credential in credentials.values_mut() {
+        credential.expires = credential.expires.min(now);
+    }
+    Json(json!({ "expired": credentials.len() }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Cors {
+    expose_etag: bool,
+}
+
+async fn set_cors(State(state): State<Arc<AppState>>, Json(cors): Json<Cors>) -> StatusCode {
+    state.expose_etag.store(cors.expose_etag, Ordering::Relaxed);
+    StatusCode::NO_CONTENT
+}
+
+async fn objects(State(state): State<Arc<AppState>>) -> Json<Value> {
+    let objects = state.objects.lock().unwrap();
+    let list: Vec<Value> = objects
+        .iter()
+        .map(|((bucket, key), o)| {
+            json!({
+                "bucket": bucket,
+                "key": key,
+                "size": o.size,
+                "md5": hex::encode(o.md5),
+                "crc64": o.crc64.to_string(),
+                "etag": o.etag,
+                "contentType": o.content_type,
+            })
+        })
+        .collect();
+    Json(json!({ "objects": list }))
+}
+
+#[derive(Deserialize)]
+struct UploadFilter {
+    state: Option<UploadState>,
+}
+
+async fn uploads(
+    State(state): State<Arc<AppState>>,
+    Query(filter): Query<UploadFilter>,
+) -> Json<Value> {
+    let uploads = state.uploads.lock().unwrap();
+    let list: Vec<Value> = uploads
+        .iter()
+        .filter(|(_, u)| filter.state.is_none_or(|s| s == u.state))
+        .map(|(id, u)| {
+            let parts: Vec<Value> = u
+                .counts
+                .iter()
+                .map(|(number, count)| {
+                    json!({
+                        "partNumber": number,
+                        "received": count.received,
+                        "stored": count.stored,
+                        "size": u.parts.get(number).map(|p| p.size),
+                    })
+                })
+                .collect();
+            json!({
+                "uploadId": id,
+                "bucket": u.bucket,
+                "key": u.key,
+                "state": u.state,
+                "partRequests": u.counts.values().map(|c| c.received).sum::<u32>(),
+                "parts": parts,
+            })
+        })
+        .collect();
+    Json(json!({ "uploads": list }))
+}

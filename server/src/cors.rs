@@ -1,0 +1,65 @@
+//! CORS as a bucket rule that allows every origin would answer (PROTOCOL.md section 6), on
+//! preflights and on every answer, errors included.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+
+const METHODS: &str = "GET, PUT, POST, DELETE, HEAD";
+const EXPOSED: &str = "ETag, x-oss-request-id, x-oss-hash-crc64ecma";
+const EXPOSED_WITHOUT_ETAG: &str = "x-oss-request-id, x-oss-hash-crc64ecma";
+
+pub async fn middleware(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = if preflight {
+        preflight_response(request.headers())
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        origin.unwrap_or(HeaderValue::from_static("*")),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    let exposed = if state.expose_etag.load(Ordering::Relaxed) {
+        EXPOSED
+    } else {
+        EXPOSED_WITHOUT_ETAG
+    };
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(exposed),
+    );
+    response
+}
+
+fn preflight_response(request: &HeaderMap) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(METHODS),
+    );
+    if let Some(asked) = request.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+    }
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    (StatusCode::OK, headers).into_response()
+}

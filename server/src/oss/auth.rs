@@ -1,0 +1,140 @@
+//! Checking a request's V1 signature and credentials, in the order OSS reports problems:
+//! unknown key, bad or expired security token, clock skew, signature, then scope.
+
+use std::time::{Duration, SystemTime};
+
+use axum::http::{HeaderMap, Method};
+use vod_upload::oss::signature;
+
+use super::error::{access_denied, invalid_argument, OssError};
+use crate::state::AppState;
+
+/// OSS refuses requests dated further than this from its clock.
+const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+
+pub fn verify(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    bucket: &str,
+    key: &str,
+    query: &[(String, String)],
+) -> Result<(), OssError> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let authorization = header("authorization").ok_or_else(|| {
+        access_denied("You have no right to access this object because of bucket acl.")
+    })?;
+    let (id, provided) = authorization
+        .strip_prefix("OSS ")
+        .and_then(|rest| rest.split_once(':'))
+        .ok_or_else(|| invalid_argument("Authorization header is invalid."))?;
+
+    let credentials = state.credentials.lock().unwrap();
+    let credential = credentials.get(id).ok_or_else(|| {
+        OssError::new(
+            403,
+            "InvalidAccessKeyId",
+            "The OSS Access Key Id you provided does not exist in our records.",
+        )
+        .with("OSSAccessKeyId", id)
+    })?;
+    let token = header("x-oss-security-token").or_else(|| {
+        query
+            .iter()
+            .find(|(n, _)| n == "security-token")
+            .map(|(_, v)| v.clone())
+    });
+    if token.as_deref() != Some(credential.token.as_str()) {
+        return Err(OssError::new(
+            403,
+            "InvalidSecurityToken",
+            "The security token you provided is invalid.",
+        ));
+    }
+    let now = SystemTime::now();
+    if now >= credential.expires {
+        return Err(OssError::new(
+            403,
+            "SecurityTokenExpired",
+            "The security token you provided has expired.",
+        )
+        .with(
+            "Expiration",
+            humantime::format_rfc3339_seconds(credential.expires).to_string(),
+        ));
+    }
+
+    let date = header("x-oss-date")
+        .or_else(|| header("date"))
+        .ok_or_else(|| access_denied("Missing the Date or x-oss-date header."))?;
+    let sent = httpdate::parse_http_date(&date)
+        .map_err(|_| access_denied(format!("The date {date:?} is not an RFC 1123 date.")))?;
+    let skew = now.duration_since(sent).unwrap_or_else(|e| e.duration());
+    if skew > MAX_SKEW {
+        return Err(OssError::new(
+            403,
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the current time is too large.",
+        )
+        .with("RequestTime", date.clone())
+        .with(
+            "ServerTime",
+            humantime::format_rfc3339_millis(now).to_string(),
+        )
+        .with(
+            "MaxAllowedSkewMilliseconds",
+            MAX_SKEW.as_millis().to_string(),
+        ));
+    }
+
+    let all_headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let all_headers: Vec<(&str, &str)> = all_headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let query: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let content_md5 = header("content-md5").unwrap_or_default();
+    let content_type = header("content-type").unwrap_or_default();
+    let string_to_sign = signature::Request {
+        verb: method.as_str(),
+        content_md5: &content_md5,
+        content_type: &content_type,
+        date: &date,
+        headers: &all_headers,
+        bucket,
+        key,
+        query: &query,
+    }
+    .string_to_sign();
+    if signature::sign(&credential.secret, &string_to_sign) != provided {
+        let bytes: Vec<String> = string_to_sign.bytes().map(|b| format!("{b:02x}")).collect();
+        return Err(OssError::new(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+            .with("OSSAccessKeyId", id)
+            .with("SignatureProvided", provided)
+            .with("StringToSign", string_to_sign)
+            .with("StringToSignBytes", bytes.join(" ")));
+    }
+
+    if credential.bucket != bucket || credential.key != key {
+        return Err(access_denied(format!(
+            "The credential was issued for oss://{}/{} and may not access oss://{bucket}/{key}.",
+            credential.bucket, credential.key
+        )));
+    }
+    Ok(())
+}

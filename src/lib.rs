@@ -1,0 +1,14 @@
+//! vod-upload: browser upload SDK for ApsaraVideo VOD.
+//!
+//! The protocol is plain Rust, usable natively (the local stand-in server verifies signatures
+//! with the very functions the SDK signs with) and from WebAssembly.
+
+pub mod oss;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// The SDK's version, as published in its npm package.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}

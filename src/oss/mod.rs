@@ -1,0 +1,4 @@
+//! Object Storage Service: the V1 header signature and the XML it answers with.
+
+pub mod signature;
+pub mod xml;
