@@ -238,7 +238,7 @@ fn mint(state: &AppState, bucket: &str, key: &str) -> String {
     let expires = SystemTime::now() + ttl;
     let credential = Credential {
         secret: random_string(ALPHANUMERIC, 30),
-        token: random_string(ALPHANUMERIC, 160),
+        token: Some(random_string(ALPHANUMERIC, 160)),
         expires,
         bucket: bucket.to_string(),
         key: key.to_string(),

@@ -24,7 +24,8 @@ pub struct Config {
 /// Temporary credentials, scoped to the one object they were minted for.
 pub struct Credential {
     pub secret: String,
-    pub token: String,
+    /// None for a permanent AccessKey; minted credentials always have one.
+    pub token: Option<String>,
     pub expires: SystemTime,
     pub bucket: String,
     pub key: String,

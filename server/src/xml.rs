@@ -4,7 +4,7 @@ use quick_xml::escape::partial_escape;
 
 /// `<name>text</name>`, the text escaped.
 pub fn leaf(name: &str, text: impl std::fmt::Display) -> String {
-    format!("<{name}>{}</{name}>", partial_escape(&text.to_string()))
+    format!("<{name}>{}</{name}>", partial_escape(text.to_string()))
 }
 
 /// `<name>` + already written children + `</name>`.

@@ -14,6 +14,7 @@ const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 pub fn verify(
     state: &AppState,
+    now: SystemTime,
     method: &Method,
     headers: &HeaderMap,
     bucket: &str,
@@ -48,14 +49,13 @@ pub fn verify(
             .find(|(n, _)| n == "security-token")
             .map(|(_, v)| v.clone())
     });
-    if token.as_deref() != Some(credential.token.as_str()) {
+    if token != credential.token {
         return Err(OssError::new(
             403,
             "InvalidSecurityToken",
             "The security token you provided is invalid.",
         ));
     }
-    let now = SystemTime::now();
     if now >= credential.expires {
         return Err(OssError::new(
             403,
@@ -137,4 +137,80 @@ pub fn verify(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Credential;
+    use axum::http::HeaderValue;
+
+    const SECRET: &str = "OtxrzxIsfpFjA7SwPzILwy8Bw21TLhquhboDYROV";
+
+    /// The server accepts exactly the OSS documentation's worked example (PROTOCOL.md
+    /// section 3), with a clock set to its date and a permanent AccessKey.
+    fn official(signature: &str) -> Result<(), OssError> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::default_config(dir.path().to_path_buf());
+        config.bucket = "oss-example".into();
+        let state = AppState::new(config, "127.0.0.1:1".parse().unwrap()).unwrap();
+        let date = "Thu, 17 Nov 2005 18:49:58 GMT";
+        let now = httpdate::parse_http_date(date).unwrap() + Duration::from_secs(60);
+        state.credentials.lock().unwrap().insert(
+            "44CF9590006BF252F707".into(),
+            Credential {
+                secret: SECRET.into(),
+                token: None,
+                expires: now + Duration::from_secs(3600),
+                bucket: "oss-example".into(),
+                key: "nelson".into(),
+            },
+        );
+        let mut headers = HeaderMap::new();
+        let mut set =
+            |n: &'static str, v: &str| headers.insert(n, HeaderValue::from_str(v).unwrap());
+        set(
+            "content-md5",
+            "ODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=",
+        );
+        set("content-type", "text/html");
+        set("date", date);
+        set("x-oss-magic", "abracadabra");
+        set("x-oss-meta-author", "foo@bar.com");
+        set(
+            "authorization",
+            &format!("OSS 44CF9590006BF252F707:{signature}"),
+        );
+        verify(
+            &state,
+            now,
+            &Method::PUT,
+            &headers,
+            "oss-example",
+            "nelson",
+            &[],
+        )
+    }
+
+    #[test]
+    fn official_example_is_accepted() {
+        official("26NBxoKdsyly4EDv6inkoDft/yA=").unwrap();
+    }
+
+    #[test]
+    fn official_example_with_another_signature_is_refused_with_the_string_to_sign() {
+        let error = official("26NBxoKdsyly4EDv6inkoDft/yB=").unwrap_err();
+        assert_eq!(error.code, "SignatureDoesNotMatch");
+        let (_, sts) = error
+            .extra
+            .iter()
+            .find(|(n, _)| *n == "StringToSign")
+            .unwrap();
+        assert_eq!(
+            sts,
+            "PUT\nODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=\ntext/html\n\
+             Thu, 17 Nov 2005 18:49:58 GMT\nx-oss-magic:abracadabra\n\
+             x-oss-meta-author:foo@bar.com\n/oss-example/nelson"
+        );
+    }
 }

@@ -8,7 +8,7 @@ mod multipart;
 mod object;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method};
@@ -57,6 +57,7 @@ async fn route(state: &AppState, target: Target, request: Request) -> Result<Res
     }
     auth::verify(
         state,
+        SystemTime::now(),
         &method,
         request.headers(),
         &target.bucket,

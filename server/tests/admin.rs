@@ -1,0 +1,141 @@
+//! The test controls: injected faults in UploadPart, and the part counts.
+
+mod common;
+use common::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+async fn part(
+    h: &Harness,
+    c: &Creds,
+    id: &str,
+    n: u32,
+) -> Result<reqwest::Response, reqwest::Error> {
+    h.http
+        .put(h.url(&format!(
+            "/{}/{}?partNumber={n}&uploadId={id}",
+            c.bucket, c.key
+        )))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn next_n_parts_fail_with_the_chosen_status() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.fault(json!({"action": "fail", "status": 503, "count": 2}))
+        .await;
+    for _ in 0..2 {
+        let response = h
+            .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
+            .body("x")
+            .send()
+            .await;
+        let (status, code, _) = error_of(response).await;
+        assert_eq!((status, code.as_str()), (503, "ServiceUnavailable"));
+    }
+    put_part(&h, &c, &id, 1, b"x".to_vec()).await;
+    let uploads = h.uploads().await;
+    assert_eq!(uploads[0]["partRequests"], 3);
+    assert_eq!(uploads[0]["parts"][0]["received"], 3);
+    assert_eq!(uploads[0]["parts"][0]["stored"], 1);
+}
+
+#[tokio::test]
+async fn a_fraction_of_parts_fails_and_clearing_stops_it() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.fault(json!({"action": "fail", "status": 500, "fraction": 0.3}))
+        .await;
+    let mut failed = 0;
+    for n in 1..=20 {
+        let response = h
+            .oss(&c, "PUT", &format!("partNumber={n}&uploadId={id}"))
+            .body("x")
+            .send()
+            .await;
+        if response.status() == 500 {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 6);
+    h.admin(reqwest::Method::DELETE, "faults", None).await;
+    for n in 1..=5 {
+        put_part(&h, &c, &id, n, b"x".to_vec()).await;
+    }
+}
+
+#[tokio::test]
+async fn reset_drops_the_connection_without_an_answer() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.fault(json!({"action": "reset"})).await;
+    let error = part(&h, &c, &id, 1).await.unwrap_err();
+    let mut source: Option<&dyn std::error::Error> = Some(&error);
+    let mut reset = false;
+    while let Some(e) = source {
+        reset |= e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionReset);
+        source = e.source();
+    }
+    assert!(reset, "expected a TCP reset: {error:?}");
+    // Only the next one: the server goes on answering.
+    put_part(&h, &c, &id, 1, b"x".to_vec()).await;
+}
+
+#[tokio::test]
+async fn stall_delays_then_succeeds() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.fault(json!({"action": "stall", "ms": 700})).await;
+    let started = Instant::now();
+    put_part(&h, &c, &id, 1, b"x".to_vec()).await;
+    assert!(started.elapsed() >= Duration::from_millis(700));
+}
+
+#[tokio::test]
+async fn faults_apply_to_upload_part_only() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    h.fault(json!({"action": "fail", "status": 503})).await;
+    let id = initiate(&h, &c).await;
+    assert_eq!(
+        h.oss(&c, "GET", &format!("uploadId={id}"))
+            .send()
+            .await
+            .status(),
+        200
+    );
+    let response = h
+        .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
+        .body("x")
+        .send()
+        .await;
+    assert_eq!(response.status(), 503);
+}
+
+#[tokio::test]
+async fn bad_fault_rules_are_refused() {
+    let h = Harness::start().await;
+    for rule in [
+        json!({"action": "explode"}),
+        json!({"action": "fail", "status": 200}),
+        json!({"action": "fail"}),
+        json!({"action": "stall", "ms": 10, "fraction": 1.5}),
+    ] {
+        let response = h
+            .http
+            .post(h.url("/_admin/faults"))
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{rule}");
+    }
+}
