@@ -1,1 +1,117 @@
-fn main() {}
+//! `cargo xtask demo` and `cargo xtask test`: install what is missing, build, run.
+
+mod process;
+mod server;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use process::{run, Cmd};
+
+#[derive(Parser)]
+#[command(about = "Build, demo and test vod-upload")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the npm package and serve the demo at http://localhost:8080 until Ctrl-C.
+    Demo {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Install what is missing, then run every test suite of the project.
+    Test,
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Demo { port } => demo(port),
+        Command::Test => test(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+/// `pkg/`: the npm package, built by wasm-pack.
+fn build_pkg() -> Result {
+    run(Cmd::new("wasm-pack").args(["build", "--release", "--target", "web", "--out-dir", "pkg"]))
+}
+
+fn demo(port: u16) -> Result {
+    tools::ensure_wasm_build()?;
+    build_pkg()?;
+    let data = root().join("target/demo-data");
+    let listen = format!("127.0.0.1:{port}");
+    println!("xtask: serving the demo at http://localhost:{port}/ (Ctrl-C stops it)");
+    run(Cmd::new("cargo")
+        .args([
+            "run",
+            "--release",
+            "--package",
+            "vod-local",
+            "--",
+            "--listen",
+            &listen,
+            "--data",
+        ])
+        .arg(data))
+}
+
+fn test() -> Result {
+    tools::ensure_wasm_build()?;
+    tools::ensure_browser()?;
+    tools::ensure_npm_packages(&root().join("tests/interop"))?;
+
+    step("formatting and lints");
+    run(Cmd::new("cargo").args(["fmt", "--all", "--check"]))?;
+    run(Cmd::new("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    step("native tests: the SDK core and the vod-local server");
+    run(Cmd::new("cargo").args(["test", "--workspace"]))?;
+
+    step("the npm package builds");
+    build_pkg()?;
+
+    step("interop: the official ali-oss client against vod-local");
+    let server = server::Running::start(&[])?;
+    run(Cmd::new("node")
+        .arg("--test")
+        .current_dir(root().join("tests/interop"))
+        .env("VOD_LOCAL_URL", &server.url))?;
+    drop(server);
+    Ok(())
+}
+
+fn step(what: &str) {
+    println!("\n==> {what}");
+}
