@@ -3,6 +3,8 @@
 //! The protocol is plain Rust, usable natively (the local stand-in server verifies signatures
 //! with the very functions the SDK signs with) and from WebAssembly.
 
+pub mod auth;
+pub mod error;
 pub mod oss;
 
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -12,7 +12,6 @@ mod faults;
 mod oss;
 mod state;
 mod store;
-mod xml;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -1,9 +1,28 @@
-//! A small element tree for the XML documents OSS exchanges. Elements are matched by local
-//! name, so a document with an `xmlns` (or prefixes) reads the same as one without.
+//! The XML documents OSS exchanges: writing them, and reading them into a small element tree.
+//! Elements are matched by local name, so a document with an `xmlns` (or prefixes) reads the
+//! same as one without.
 
-use quick_xml::escape::unescape;
+use quick_xml::escape::{partial_escape, unescape};
 use quick_xml::events::Event;
 use quick_xml::Reader;
+
+/// `<name>text</name>`, the text escaped.
+pub fn leaf(name: &str, text: impl std::fmt::Display) -> String {
+    format!("<{name}>{}</{name}>", partial_escape(text.to_string()))
+}
+
+/// `<name>` + already written children + `</name>`.
+pub fn element(name: &str, children: &str) -> String {
+    format!("<{name}>{children}</{name}>")
+}
+
+/// A whole document with its declaration.
+pub fn document(root: &str, children: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+        element(root, children)
+    )
+}
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Element {
@@ -134,6 +153,14 @@ mod tests {
             .collect();
         assert_eq!(tags, ["\"AB\"", "\"CD\""]);
         assert!(root.child("Empty").is_some());
+    }
+
+    #[test]
+    fn written_documents_read_back() {
+        let doc = document("R", &(leaf("K", "a<b & \"c\"") + &element("E", &leaf("N", 1))));
+        let root = parse(&doc).unwrap();
+        assert_eq!(root.text_of("K"), Some("a<b & \"c\""));
+        assert_eq!(root.child("E").unwrap().text_of("N"), Some("1"));
     }
 
     #[test]

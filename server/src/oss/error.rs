@@ -4,7 +4,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::xml;
+use vod_upload::oss::xml;
 
 #[derive(Debug)]
 pub struct OssError {

@@ -6,14 +6,13 @@ use std::time::SystemTime;
 use axum::body::Body;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use vod_upload::oss::xml as xml_in;
 
 use super::addressing::Target;
 use super::error::{internal, invalid_argument, no_such_upload, OssError};
 use super::object::{check_md5, content_md5, meta_headers, store_error, Stored};
 use crate::state::{random_string, AppState, Object, Part, Upload, UploadState, HEX_UPPER};
 use crate::store;
-use crate::xml;
+use vod_upload::oss::xml;
 
 const MAX_PARTS: u32 = 10_000;
 const MAX_PART_SIZE: u64 = 5 << 30;
@@ -142,7 +141,7 @@ fn listed_parts(body: &[u8]) -> Result<Vec<(u32, String)>, OssError> {
         OssError::new(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.")
     };
     let text = std::str::from_utf8(body).map_err(|_| malformed())?;
-    let root = xml_in::parse(text).map_err(|_| malformed())?;
+    let root = xml::parse(text).map_err(|_| malformed())?;
     if root.name != "CompleteMultipartUpload" {
         return Err(malformed());
     }

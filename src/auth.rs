@@ -1,0 +1,197 @@
+//! Decoding and checking what the customer's backend hands the page: `UploadAuth` and
+//! `UploadAddress`, each standard base64 of a JSON object (PROTOCOL.md section 1). Everything
+//! is checked before any request is made.
+
+use std::fmt;
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::Deserialize;
+
+use crate::error::{code, UploadError};
+
+/// Temporary OSS credentials.
+#[derive(Clone, PartialEq)]
+pub struct UploadAuth {
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub security_token: String,
+    /// Lifetime in seconds, as VOD gave it.
+    pub expiration_secs: u64,
+    /// When they expire, in milliseconds since the epoch, from `ExpireUTCTime`.
+    pub expires_at_ms: Option<f64>,
+    pub region: Option<String>,
+}
+
+/// Never prints the secret or the token.
+impl fmt::Debug for UploadAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UploadAuth")
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration_secs", &self.expiration_secs)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the object goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UploadAddress {
+    /// Scheme and host, without a trailing slash: `https://oss-cn-shanghai.aliyuncs.com`.
+    pub endpoint: String,
+    pub bucket: String,
+    /// The object key.
+    pub file_name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawAuth {
+    access_key_id: Option<String>,
+    access_key_secret: Option<String>,
+    security_token: Option<String>,
+    expiration: Option<serde_json::Value>,
+    #[serde(rename = "ExpireUTCTime")]
+    expire_utc_time: Option<String>,
+    region: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawAddress {
+    endpoint: Option<String>,
+    bucket: Option<String>,
+    file_name: Option<String>,
+}
+
+fn decode_json<T: for<'de> Deserialize<'de>>(b64: &str, what: &str, error: &'static str) -> Result<T, UploadError> {
+    let bytes = STANDARD
+        .decode(b64.trim())
+        .map_err(|_| UploadError::new(error, format!("{what} is not base64")))?;
+    serde_json::from_slice(&bytes).map_err(|_| UploadError::new(error, format!("{what} is not base64 of a JSON object")))
+}
+
+/// A required, non-empty string field.
+fn required(value: Option<String>, field: &str, what: &str, error: &'static str) -> Result<String, UploadError> {
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| UploadError::new(error, format!("{what} lacks {field}")))
+}
+
+pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
+    const WHAT: &str = "UploadAuth";
+    let bad = code::INVALID_UPLOAD_AUTH;
+    let raw: RawAuth = decode_json(b64, WHAT, bad)?;
+    let expiration_secs = match raw.expiration {
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| UploadError::new(bad, "UploadAuth lacks Expiration (a lifetime in seconds)"))?;
+    let expires_at_ms = match raw.expire_utc_time {
+        Some(t) => Some(parse_utc_ms(&t).ok_or_else(|| UploadError::new(bad, format!("UploadAuth's ExpireUTCTime {t:?} is not an ISO-8601 UTC time")))?),
+        None => None,
+    };
+    Ok(UploadAuth {
+        access_key_id: required(raw.access_key_id, "AccessKeyId", WHAT, bad)?,
+        access_key_secret: required(raw.access_key_secret, "AccessKeySecret", WHAT, bad)?,
+        security_token: required(raw.security_token, "SecurityToken", WHAT, bad)?,
+        expiration_secs,
+        expires_at_ms,
+        region: raw.region,
+    })
+}
+
+pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
+    const WHAT: &str = "UploadAddress";
+    let bad = code::INVALID_UPLOAD_ADDRESS;
+    let raw: RawAddress = decode_json(b64, WHAT, bad)?;
+    let endpoint = required(raw.endpoint, "Endpoint", WHAT, bad)?;
+    let endpoint = endpoint.trim().trim_end_matches('/').to_string();
+    endpoint
+        .strip_prefix("https://")
+        .or_else(|| endpoint.strip_prefix("http://"))
+        .filter(|host| !host.is_empty() && !host.contains(['/', '?', '#', ' ']))
+        .ok_or_else(|| UploadError::new(bad, format!("UploadAddress's Endpoint {endpoint:?} is not http(s)://host")))?;
+    Ok(UploadAddress {
+        endpoint,
+        bucket: required(raw.bucket, "Bucket", WHAT, bad)?,
+        file_name: required(raw.file_name, "FileName", WHAT, bad)?,
+    })
+}
+
+/// `2024-01-10T08:50:00Z` (fractions allowed) as milliseconds since the epoch.
+pub fn parse_utc_ms(text: &str) -> Option<f64> {
+    let time = humantime::parse_rfc3339_weak(text.trim().trim_end_matches('Z')).ok()?;
+    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(since.as_millis() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::code;
+
+    fn b64(json: &str) -> String {
+        STANDARD.encode(json)
+    }
+
+    const AUTH: &str = r#"{"AccessKeyId":"STS.id","AccessKeySecret":"s3cret","SecurityToken":"tok","Expiration":"3000","ExpireUTCTime":"2024-01-10T08:50:00Z","Region":"cn-shanghai"}"#;
+
+    #[test]
+    fn decodes_a_complete_upload_auth() {
+        let auth = decode_upload_auth(&b64(AUTH)).unwrap();
+        assert_eq!(auth.access_key_id, "STS.id");
+        assert_eq!(auth.expiration_secs, 3000);
+        assert_eq!(auth.expires_at_ms, Some(1_704_876_600_000.0));
+        assert_eq!(auth.region.as_deref(), Some("cn-shanghai"));
+        // A number works as well as a string, and ExpireUTCTime may be absent.
+        let numeric = decode_upload_auth(&b64(r#"{"AccessKeyId":"a","AccessKeySecret":"b","SecurityToken":"c","Expiration":3600}"#)).unwrap();
+        assert_eq!((numeric.expiration_secs, numeric.expires_at_ms), (3600, None));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret_or_token() {
+        let printed = format!("{:?}", decode_upload_auth(&b64(AUTH)).unwrap());
+        assert!(!printed.contains("s3cret") && !printed.contains("tok\""), "{printed}");
+    }
+
+    #[test]
+    fn every_missing_field_is_named() {
+        for field in ["AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"] {
+            let mut json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(AUTH).unwrap();
+            json.remove(field);
+            let error = decode_upload_auth(&b64(&serde_json::to_string(&json).unwrap())).unwrap_err();
+            assert_eq!(error.code, code::INVALID_UPLOAD_AUTH);
+            assert!(error.message.contains(field), "{error}");
+        }
+        let empty = decode_upload_auth(&b64(&AUTH.replace("\"STS.id\"", "\"\""))).unwrap_err();
+        assert!(empty.message.contains("AccessKeyId"));
+    }
+
+    #[test]
+    fn malformed_values_are_invalid_upload_auth() {
+        for bad in ["%%%".to_string(), b64("not json"), b64("[1,2]"), b64(&AUTH.replace("2024-01-10T08:50:00Z", "soon"))] {
+            let error = decode_upload_auth(&bad).unwrap_err();
+            assert_eq!(error.code, code::INVALID_UPLOAD_AUTH, "{bad}");
+            assert!(!error.message.contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn decodes_and_checks_upload_address() {
+        let address = decode_upload_address(&b64(r#"{"Endpoint":"https://oss-cn-shanghai.aliyuncs.com/","Bucket":"b","FileName":"sv/1/a b.mp4"}"#)).unwrap();
+        assert_eq!(address.endpoint, "https://oss-cn-shanghai.aliyuncs.com");
+        assert_eq!(address.file_name, "sv/1/a b.mp4");
+        for (json, field) in [
+            (r#"{"Bucket":"b","FileName":"k"}"#, "Endpoint"),
+            (r#"{"Endpoint":"http://h","FileName":"k"}"#, "Bucket"),
+            (r#"{"Endpoint":"http://h","Bucket":"b"}"#, "FileName"),
+            (r#"{"Endpoint":"ftp://h","Bucket":"b","FileName":"k"}"#, "Endpoint"),
+            (r#"{"Endpoint":"http://h/path","Bucket":"b","FileName":"k"}"#, "Endpoint"),
+        ] {
+            let error = decode_upload_address(&b64(json)).unwrap_err();
+            assert_eq!(error.code, code::INVALID_UPLOAD_ADDRESS);
+            assert!(error.message.contains(field), "{json}: {error}");
+        }
+    }
+}
