@@ -1,4 +1,6 @@
-//! Object Storage Service: the V1 header signature and the XML it answers with.
+//! Object Storage Service: V1 signing, the multipart calls, and the XML they exchange.
 
+pub mod request;
+pub mod response;
 pub mod signature;
 pub mod xml;
