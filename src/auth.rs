@@ -63,15 +63,25 @@ struct RawAddress {
     file_name: Option<String>,
 }
 
-fn decode_json<T: for<'de> Deserialize<'de>>(b64: &str, what: &str, error: &'static str) -> Result<T, UploadError> {
+fn decode_json<T: for<'de> Deserialize<'de>>(
+    b64: &str,
+    what: &str,
+    error: &'static str,
+) -> Result<T, UploadError> {
     let bytes = STANDARD
         .decode(b64.trim())
         .map_err(|_| UploadError::new(error, format!("{what} is not base64")))?;
-    serde_json::from_slice(&bytes).map_err(|_| UploadError::new(error, format!("{what} is not base64 of a JSON object")))
+    serde_json::from_slice(&bytes)
+        .map_err(|_| UploadError::new(error, format!("{what} is not base64 of a JSON object")))
 }
 
 /// A required, non-empty string field.
-fn required(value: Option<String>, field: &str, what: &str, error: &'static str) -> Result<String, UploadError> {
+fn required(
+    value: Option<String>,
+    field: &str,
+    what: &str,
+    error: &'static str,
+) -> Result<String, UploadError> {
     value
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| UploadError::new(error, format!("{what} lacks {field}")))
@@ -88,7 +98,12 @@ pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
     }
     .ok_or_else(|| UploadError::new(bad, "UploadAuth lacks Expiration (a lifetime in seconds)"))?;
     let expires_at_ms = match raw.expire_utc_time {
-        Some(t) => Some(parse_utc_ms(&t).ok_or_else(|| UploadError::new(bad, format!("UploadAuth's ExpireUTCTime {t:?} is not an ISO-8601 UTC time")))?),
+        Some(t) => Some(parse_utc_ms(&t).ok_or_else(|| {
+            UploadError::new(
+                bad,
+                format!("UploadAuth's ExpireUTCTime {t:?} is not an ISO-8601 UTC time"),
+            )
+        })?),
         None => None,
     };
     Ok(UploadAuth {
@@ -111,7 +126,12 @@ pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
         .strip_prefix("https://")
         .or_else(|| endpoint.strip_prefix("http://"))
         .filter(|host| !host.is_empty() && !host.contains(['/', '?', '#', ' ']))
-        .ok_or_else(|| UploadError::new(bad, format!("UploadAddress's Endpoint {endpoint:?} is not http(s)://host")))?;
+        .ok_or_else(|| {
+            UploadError::new(
+                bad,
+                format!("UploadAddress's Endpoint {endpoint:?} is not http(s)://host"),
+            )
+        })?;
     Ok(UploadAddress {
         endpoint,
         bucket: required(raw.bucket, "Bucket", WHAT, bad)?,
@@ -145,22 +165,38 @@ mod tests {
         assert_eq!(auth.expires_at_ms, Some(1_704_876_600_000.0));
         assert_eq!(auth.region.as_deref(), Some("cn-shanghai"));
         // A number works as well as a string, and ExpireUTCTime may be absent.
-        let numeric = decode_upload_auth(&b64(r#"{"AccessKeyId":"a","AccessKeySecret":"b","SecurityToken":"c","Expiration":3600}"#)).unwrap();
-        assert_eq!((numeric.expiration_secs, numeric.expires_at_ms), (3600, None));
+        let numeric = decode_upload_auth(&b64(
+            r#"{"AccessKeyId":"a","AccessKeySecret":"b","SecurityToken":"c","Expiration":3600}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            (numeric.expiration_secs, numeric.expires_at_ms),
+            (3600, None)
+        );
     }
 
     #[test]
     fn debug_never_shows_the_secret_or_token() {
         let printed = format!("{:?}", decode_upload_auth(&b64(AUTH)).unwrap());
-        assert!(!printed.contains("s3cret") && !printed.contains("tok\""), "{printed}");
+        assert!(
+            !printed.contains("s3cret") && !printed.contains("tok\""),
+            "{printed}"
+        );
     }
 
     #[test]
     fn every_missing_field_is_named() {
-        for field in ["AccessKeyId", "AccessKeySecret", "SecurityToken", "Expiration"] {
-            let mut json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(AUTH).unwrap();
+        for field in [
+            "AccessKeyId",
+            "AccessKeySecret",
+            "SecurityToken",
+            "Expiration",
+        ] {
+            let mut json: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(AUTH).unwrap();
             json.remove(field);
-            let error = decode_upload_auth(&b64(&serde_json::to_string(&json).unwrap())).unwrap_err();
+            let error =
+                decode_upload_auth(&b64(&serde_json::to_string(&json).unwrap())).unwrap_err();
             assert_eq!(error.code, code::INVALID_UPLOAD_AUTH);
             assert!(error.message.contains(field), "{error}");
         }
@@ -170,7 +206,12 @@ mod tests {
 
     #[test]
     fn malformed_values_are_invalid_upload_auth() {
-        for bad in ["%%%".to_string(), b64("not json"), b64("[1,2]"), b64(&AUTH.replace("2024-01-10T08:50:00Z", "soon"))] {
+        for bad in [
+            "%%%".to_string(),
+            b64("not json"),
+            b64("[1,2]"),
+            b64(&AUTH.replace("2024-01-10T08:50:00Z", "soon")),
+        ] {
             let error = decode_upload_auth(&bad).unwrap_err();
             assert_eq!(error.code, code::INVALID_UPLOAD_AUTH, "{bad}");
             assert!(!error.message.contains("s3cret"));
@@ -186,8 +227,14 @@ mod tests {
             (r#"{"Bucket":"b","FileName":"k"}"#, "Endpoint"),
             (r#"{"Endpoint":"http://h","FileName":"k"}"#, "Bucket"),
             (r#"{"Endpoint":"http://h","Bucket":"b"}"#, "FileName"),
-            (r#"{"Endpoint":"ftp://h","Bucket":"b","FileName":"k"}"#, "Endpoint"),
-            (r#"{"Endpoint":"http://h/path","Bucket":"b","FileName":"k"}"#, "Endpoint"),
+            (
+                r#"{"Endpoint":"ftp://h","Bucket":"b","FileName":"k"}"#,
+                "Endpoint",
+            ),
+            (
+                r#"{"Endpoint":"http://h/path","Bucket":"b","FileName":"k"}"#,
+                "Endpoint",
+            ),
         ] {
             let error = decode_upload_address(&b64(json)).unwrap_err();
             assert_eq!(error.code, code::INVALID_UPLOAD_ADDRESS);

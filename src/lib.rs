@@ -4,6 +4,7 @@
 //! with the very functions the SDK signs with) and from WebAssembly.
 
 pub mod auth;
+pub mod engine;
 pub mod error;
 pub mod oss;
 

@@ -8,19 +8,36 @@ use super::{signature, xml};
 use crate::auth::{UploadAddress, UploadAuth};
 
 /// Characters a key segment or query value keeps as they are.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// The type every part is sent with: a `File.slice()` has none, and fetch must not pick one.
 pub const PART_CONTENT_TYPE: &str = "application/octet-stream";
 const XML_CONTENT_TYPE: &str = "application/xml";
 
 pub enum Call<'a> {
-    Initiate { content_type: &'a str },
-    UploadPart { upload_id: &'a str, part_number: u32 },
+    Initiate {
+        content_type: &'a str,
+    },
+    UploadPart {
+        upload_id: &'a str,
+        part_number: u32,
+    },
     /// Parts as (number, ETag exactly as the server gave it), ascending.
-    Complete { upload_id: &'a str, parts: &'a [(u32, String)] },
-    Abort { upload_id: &'a str },
-    ListParts { upload_id: &'a str, marker: u32 },
+    Complete {
+        upload_id: &'a str,
+        parts: &'a [(u32, String)],
+    },
+    Abort {
+        upload_id: &'a str,
+    },
+    ListParts {
+        upload_id: &'a str,
+        marker: u32,
+    },
 }
 
 #[derive(Debug, PartialEq)]
@@ -37,10 +54,18 @@ impl Call<'_> {
     /// The request, signed with `auth` and dated `date` (RFC 1123, the clock as corrected).
     pub fn build(&self, address: &UploadAddress, auth: &UploadAuth, date: &str) -> Request {
         let (method, query, content_type, body) = match *self {
-            Call::Initiate { content_type } => ("POST", vec![("uploads", String::new())], content_type, None),
-            Call::UploadPart { upload_id, part_number } => (
+            Call::Initiate { content_type } => {
+                ("POST", vec![("uploads", String::new())], content_type, None)
+            }
+            Call::UploadPart {
+                upload_id,
+                part_number,
+            } => (
                 "PUT",
-                vec![("partNumber", part_number.to_string()), ("uploadId", upload_id.to_string())],
+                vec![
+                    ("partNumber", part_number.to_string()),
+                    ("uploadId", upload_id.to_string()),
+                ],
                 PART_CONTENT_TYPE,
                 None,
             ),
@@ -50,10 +75,18 @@ impl Call<'_> {
                 XML_CONTENT_TYPE,
                 Some(complete_document(parts)),
             ),
-            Call::Abort { upload_id } => ("DELETE", vec![("uploadId", upload_id.to_string())], "", None),
+            Call::Abort { upload_id } => (
+                "DELETE",
+                vec![("uploadId", upload_id.to_string())],
+                "",
+                None,
+            ),
             Call::ListParts { upload_id, marker } => (
                 "GET",
-                vec![("part-number-marker", marker.to_string()), ("uploadId", upload_id.to_string())],
+                vec![
+                    ("part-number-marker", marker.to_string()),
+                    ("uploadId", upload_id.to_string()),
+                ],
                 "",
                 None,
             ),
@@ -65,7 +98,8 @@ impl Call<'_> {
         if !content_type.is_empty() {
             headers.push(("content-type", content_type.to_string()));
         }
-        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let header_refs: Vec<(&str, &str)> =
+            headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
         let query_refs: Vec<(&str, &str)> = query.iter().map(|(n, v)| (*n, v.as_str())).collect();
         let string_to_sign = signature::Request {
             verb: method,
@@ -80,7 +114,11 @@ impl Call<'_> {
         .string_to_sign();
         headers.push((
             "authorization",
-            signature::authorization(&auth.access_key_id, &auth.access_key_secret, &string_to_sign),
+            signature::authorization(
+                &auth.access_key_id,
+                &auth.access_key_secret,
+                &string_to_sign,
+            ),
         ));
         Request {
             method,
@@ -110,13 +148,23 @@ pub fn url(address: &UploadAddress, query: &[(&str, String)]) -> String {
             v => format!("{name}={}", utf8_percent_encode(v, UNRESERVED)),
         })
         .collect();
-    format!("{scheme}://{}.{host}/{}?{}", address.bucket, key.join("/"), query.join("&"))
+    format!(
+        "{scheme}://{}.{host}/{}?{}",
+        address.bucket,
+        key.join("/"),
+        query.join("&")
+    )
 }
 
 fn complete_document(parts: &[(u32, String)]) -> String {
     let parts: String = parts
         .iter()
-        .map(|(number, etag)| xml::element("Part", &(xml::leaf("PartNumber", number) + &xml::leaf("ETag", etag))))
+        .map(|(number, etag)| {
+            xml::element(
+                "Part",
+                &(xml::leaf("PartNumber", number) + &xml::leaf("ETag", etag)),
+            )
+        })
         .collect();
     xml::document("CompleteMultipartUpload", &parts)
 }
@@ -147,36 +195,69 @@ mod tests {
     }
 
     fn tail(resource: &str) -> String {
-        format!("x-oss-date:{DATE}\nx-oss-security-token:tok\n/outin-b/sv/1a/My film ü+x.mp4{resource}")
+        format!(
+            "x-oss-date:{DATE}\nx-oss-security-token:tok\n/outin-b/sv/1a/My film ü+x.mp4{resource}"
+        )
     }
 
     #[test]
     fn initiate() {
-        let r = Call::Initiate { content_type: "video/mp4" }.build(&address(), &auth(), DATE);
+        let r = Call::Initiate {
+            content_type: "video/mp4",
+        }
+        .build(&address(), &auth(), DATE);
         assert_eq!(r.method, "POST");
-        assert_eq!(r.url, "https://outin-b.oss-cn-shanghai.aliyuncs.com/sv/1a/My%20film%20%C3%BC%2Bx.mp4?uploads");
-        assert_eq!(r.string_to_sign, format!("POST\n\nvideo/mp4\n{DATE}\n{}", tail("?uploads")));
+        assert_eq!(
+            r.url,
+            "https://outin-b.oss-cn-shanghai.aliyuncs.com/sv/1a/My%20film%20%C3%BC%2Bx.mp4?uploads"
+        );
+        assert_eq!(
+            r.string_to_sign,
+            format!("POST\n\nvideo/mp4\n{DATE}\n{}", tail("?uploads"))
+        );
         assert!(r.headers.contains(&("content-type", "video/mp4".into())));
-        let authorization = &r.headers.iter().find(|(n, _)| *n == "authorization").unwrap().1;
-        assert_eq!(*authorization, signature::authorization("STS.id", "secret", &r.string_to_sign));
+        let authorization = &r
+            .headers
+            .iter()
+            .find(|(n, _)| *n == "authorization")
+            .unwrap()
+            .1;
+        assert_eq!(
+            *authorization,
+            signature::authorization("STS.id", "secret", &r.string_to_sign)
+        );
     }
 
     #[test]
     fn upload_part() {
-        let r = Call::UploadPart { upload_id: "UP1", part_number: 7 }.build(&address(), &auth(), DATE);
+        let r = Call::UploadPart {
+            upload_id: "UP1",
+            part_number: 7,
+        }
+        .build(&address(), &auth(), DATE);
         assert_eq!((r.method, r.body.as_deref()), ("PUT", None));
         assert!(r.url.ends_with("?partNumber=7&uploadId=UP1"));
         assert_eq!(
             r.string_to_sign,
-            format!("PUT\n\napplication/octet-stream\n{DATE}\n{}", tail("?partNumber=7&uploadId=UP1"))
+            format!(
+                "PUT\n\napplication/octet-stream\n{DATE}\n{}",
+                tail("?partNumber=7&uploadId=UP1")
+            )
         );
     }
 
     #[test]
     fn complete() {
         let parts = [(1, "\"AA\"".to_string()), (2, "\"BB\"".to_string())];
-        let r = Call::Complete { upload_id: "UP1", parts: &parts }.build(&address(), &auth(), DATE);
-        assert_eq!(r.string_to_sign, format!("POST\n\napplication/xml\n{DATE}\n{}", tail("?uploadId=UP1")));
+        let r = Call::Complete {
+            upload_id: "UP1",
+            parts: &parts,
+        }
+        .build(&address(), &auth(), DATE);
+        assert_eq!(
+            r.string_to_sign,
+            format!("POST\n\napplication/xml\n{DATE}\n{}", tail("?uploadId=UP1"))
+        );
         let doc = xml::parse(r.body.as_deref().unwrap()).unwrap();
         let listed: Vec<_> = doc
             .children_named("Part")
@@ -189,16 +270,26 @@ mod tests {
     fn abort() {
         let r = Call::Abort { upload_id: "UP1" }.build(&address(), &auth(), DATE);
         assert_eq!(r.method, "DELETE");
-        assert_eq!(r.string_to_sign, format!("DELETE\n\n\n{DATE}\n{}", tail("?uploadId=UP1")));
+        assert_eq!(
+            r.string_to_sign,
+            format!("DELETE\n\n\n{DATE}\n{}", tail("?uploadId=UP1"))
+        );
         assert!(!r.headers.iter().any(|(n, _)| *n == "content-type"));
     }
 
     #[test]
     fn list_parts_signs_the_upload_id_but_not_the_marker() {
-        let r = Call::ListParts { upload_id: "UP1", marker: 1000 }.build(&address(), &auth(), DATE);
+        let r = Call::ListParts {
+            upload_id: "UP1",
+            marker: 1000,
+        }
+        .build(&address(), &auth(), DATE);
         assert_eq!(r.method, "GET");
         assert!(r.url.ends_with("?part-number-marker=1000&uploadId=UP1"));
-        assert_eq!(r.string_to_sign, format!("GET\n\n\n{DATE}\n{}", tail("?uploadId=UP1")));
+        assert_eq!(
+            r.string_to_sign,
+            format!("GET\n\n\n{DATE}\n{}", tail("?uploadId=UP1"))
+        );
     }
 
     #[test]

@@ -31,13 +31,22 @@ pub enum Failure {
 
 /// Classifies a non-2xx answer.
 pub fn classify(response: &Response) -> (Failure, UploadError) {
-    let doc = xml::parse(&response.body).ok().filter(|d| d.name == "Error");
-    let text = |name: &str| doc.as_ref().and_then(|d| d.text_of(name)).unwrap_or("").to_string();
+    let doc = xml::parse(&response.body)
+        .ok()
+        .filter(|d| d.name == "Error");
+    let text = |name: &str| {
+        doc.as_ref()
+            .and_then(|d| d.text_of(name))
+            .unwrap_or("")
+            .to_string()
+    };
     let (oss_code, message) = (text("Code"), text("Message"));
     let status = response.status;
     let failure = match oss_code.as_str() {
         "SecurityTokenExpired" | "InvalidAccessKeyId" => Failure::Expired,
-        "InvalidSecurityToken" if message.to_ascii_lowercase().contains("expired") => Failure::Expired,
+        "InvalidSecurityToken" if message.to_ascii_lowercase().contains("expired") => {
+            Failure::Expired
+        }
         "RequestTimeTooSkewed" => match parse_utc_ms(&text("ServerTime")) {
             Some(server_ms) => Failure::Skewed { server_ms },
             None => Failure::Fatal,
@@ -47,10 +56,16 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
         _ => Failure::Fatal,
     };
     let error = if oss_code.is_empty() {
-        UploadError::new(code::INVALID_RESPONSE, format!("the server answered HTTP {status} without an OSS error document"))
+        UploadError::new(
+            code::INVALID_RESPONSE,
+            format!("the server answered HTTP {status} without an OSS error document"),
+        )
     } else {
         let request_id = text("RequestId");
-        UploadError::from_server(oss_code, format!("{message} (HTTP {status}, request {request_id})"))
+        UploadError::from_server(
+            oss_code,
+            format!("{message} (HTTP {status}, request {request_id})"),
+        )
     };
     (failure, error)
 }
@@ -59,7 +74,12 @@ fn document(body: &str, root: &str) -> Result<xml::Element, UploadError> {
     xml::parse(body)
         .ok()
         .filter(|d| d.name == root)
-        .ok_or_else(|| UploadError::new(code::INVALID_RESPONSE, format!("expected an {root} document")))
+        .ok_or_else(|| {
+            UploadError::new(
+                code::INVALID_RESPONSE,
+                format!("expected an {root} document"),
+            )
+        })
 }
 
 /// The UploadId of an InitiateMultipartUploadResult.
@@ -68,7 +88,12 @@ pub fn upload_id(body: &str) -> Result<String, UploadError> {
         .text_of("UploadId")
         .filter(|id| !id.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| UploadError::new(code::INVALID_RESPONSE, "InitiateMultipartUploadResult has no UploadId"))
+        .ok_or_else(|| {
+            UploadError::new(
+                code::INVALID_RESPONSE,
+                "InitiateMultipartUploadResult has no UploadId",
+            )
+        })
 }
 
 /// One part the server holds.
@@ -82,7 +107,12 @@ pub struct ListedPart {
 /// One page of ListParts: its parts, and the marker of the next page if there is one.
 pub fn list_parts(body: &str) -> Result<(Vec<ListedPart>, Option<u32>), UploadError> {
     let doc = document(body, "ListPartsResult")?;
-    let bad = || UploadError::new(code::INVALID_RESPONSE, "ListPartsResult has a malformed Part");
+    let bad = || {
+        UploadError::new(
+            code::INVALID_RESPONSE,
+            "ListPartsResult has a malformed Part",
+        )
+    };
     let parts = doc
         .children_named("Part")
         .map(|p| {
@@ -95,7 +125,11 @@ pub fn list_parts(body: &str) -> Result<(Vec<ListedPart>, Option<u32>), UploadEr
         .collect::<Option<Vec<_>>>()
         .ok_or_else(bad)?;
     let next = match doc.text_of("IsTruncated") {
-        Some("true") => Some(doc.text_of("NextPartNumberMarker").and_then(|m| m.parse().ok()).ok_or_else(bad)?),
+        Some("true") => Some(
+            doc.text_of("NextPartNumberMarker")
+                .and_then(|m| m.parse().ok())
+                .ok_or_else(bad)?,
+        ),
         _ => None,
     };
     Ok((parts, next))
@@ -119,21 +153,61 @@ mod tests {
     #[test]
     fn classification_follows_the_protocol_table() {
         let cases = [
-            (error(403, "SecurityTokenExpired", "The security token you provided has expired.", ""), Failure::Expired),
-            (error(403, "InvalidSecurityToken", "The security token has expired.", ""), Failure::Expired),
-            (error(403, "InvalidSecurityToken", "The security token you provided is invalid.", ""), Failure::Fatal),
-            (error(403, "InvalidAccessKeyId", "does not exist", ""), Failure::Expired),
             (
-                error(403, "RequestTimeTooSkewed", "too skewed", "<ServerTime>2024-01-10T08:00:00.000Z</ServerTime>"),
-                Failure::Skewed { server_ms: 1_704_873_600_000.0 },
+                error(
+                    403,
+                    "SecurityTokenExpired",
+                    "The security token you provided has expired.",
+                    "",
+                ),
+                Failure::Expired,
             ),
-            (error(403, "SignatureDoesNotMatch", "no", ""), Failure::Fatal),
+            (
+                error(
+                    403,
+                    "InvalidSecurityToken",
+                    "The security token has expired.",
+                    "",
+                ),
+                Failure::Expired,
+            ),
+            (
+                error(
+                    403,
+                    "InvalidSecurityToken",
+                    "The security token you provided is invalid.",
+                    "",
+                ),
+                Failure::Fatal,
+            ),
+            (
+                error(403, "InvalidAccessKeyId", "does not exist", ""),
+                Failure::Expired,
+            ),
+            (
+                error(
+                    403,
+                    "RequestTimeTooSkewed",
+                    "too skewed",
+                    "<ServerTime>2024-01-10T08:00:00.000Z</ServerTime>",
+                ),
+                Failure::Skewed {
+                    server_ms: 1_704_873_600_000.0,
+                },
+            ),
+            (
+                error(403, "SignatureDoesNotMatch", "no", ""),
+                Failure::Fatal,
+            ),
             (error(403, "AccessDenied", "no", ""), Failure::Fatal),
             (error(404, "NoSuchUpload", "gone", ""), Failure::UploadGone),
             (error(400, "InvalidPart", "x", ""), Failure::Fatal),
             (error(400, "EntityTooSmall", "x", ""), Failure::Fatal),
             (error(400, "InvalidDigest", "x", ""), Failure::Fatal),
-            (error(503, "ServiceUnavailable", "busy", ""), Failure::Transient),
+            (
+                error(503, "ServiceUnavailable", "busy", ""),
+                Failure::Transient,
+            ),
             (error(500, "InternalError", "oops", ""), Failure::Transient),
         ];
         for (response, expected) in cases {
@@ -146,11 +220,19 @@ mod tests {
 
     #[test]
     fn a_non_oss_answer_is_named_by_its_status() {
-        let (failure, err) = classify(&Response { status: 502, etag: None, body: "<html>bad gateway</html>".into() });
+        let (failure, err) = classify(&Response {
+            status: 502,
+            etag: None,
+            body: "<html>bad gateway</html>".into(),
+        });
         assert_eq!(failure, Failure::Transient);
         assert_eq!(err.code, code::INVALID_RESPONSE);
         assert!(err.message.contains("502"));
-        let (failure, _) = classify(&Response { status: 404, etag: None, body: String::new() });
+        let (failure, _) = classify(&Response {
+            status: 404,
+            etag: None,
+            body: String::new(),
+        });
         assert_eq!(failure, Failure::Fatal);
     }
 
@@ -166,9 +248,19 @@ mod tests {
                     <Part><PartNumber>2</PartNumber><ETag>\"B\"</ETag><Size>5</Size></Part></ListPartsResult>";
         let (parts, next) = list_parts(page).unwrap();
         assert_eq!(next, Some(2));
-        assert_eq!(parts[1], ListedPart { number: 2, etag: "\"B\"".into(), size: 5 });
+        assert_eq!(
+            parts[1],
+            ListedPart {
+                number: 2,
+                etag: "\"B\"".into(),
+                size: 5
+            }
+        );
         let last = "<ListPartsResult><IsTruncated>false</IsTruncated></ListPartsResult>";
         assert_eq!(list_parts(last).unwrap(), (vec![], None));
-        assert!(list_parts("<ListPartsResult><Part><PartNumber>x</PartNumber></Part></ListPartsResult>").is_err());
+        assert!(list_parts(
+            "<ListPartsResult><Part><PartNumber>x</PartNumber></Part></ListPartsResult>"
+        )
+        .is_err());
     }
 }

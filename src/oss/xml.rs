@@ -157,7 +157,10 @@ mod tests {
 
     #[test]
     fn written_documents_read_back() {
-        let doc = document("R", &(leaf("K", "a<b & \"c\"") + &element("E", &leaf("N", 1))));
+        let doc = document(
+            "R",
+            &(leaf("K", "a<b & \"c\"") + &element("E", &leaf("N", 1))),
+        );
         let root = parse(&doc).unwrap();
         assert_eq!(root.text_of("K"), Some("a<b & \"c\""));
         assert_eq!(root.child("E").unwrap().text_of("N"), Some("1"));

@@ -1,0 +1,145 @@
+//! How a file is cut into parts: at least 100 KiB each but the last, at most 10,000 parts, so
+//! the part size is at least ceil(size / 10000). Parts are computed on demand: a plan for a file
+//! of any size allocates nothing per part.
+
+use std::ops::Range;
+
+use crate::error::{code, UploadError};
+
+pub const MIN_PART_SIZE: u64 = 100 * 1024;
+pub const DEFAULT_PART_SIZE: u64 = 1 << 20;
+pub const MAX_PARTS: u64 = 10_000;
+pub const MAX_PART_SIZE: u64 = 5 << 30;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Plan {
+    pub size: u64,
+    pub part_size: u64,
+    pub count: u32,
+}
+
+impl Plan {
+    /// Plans `size` bytes in parts of `part_size`, grown when the file would need more than
+    /// 10,000 parts. An empty file is one empty part.
+    pub fn new(size: u64, part_size: u64) -> Result<Plan, UploadError> {
+        check_part_size(part_size)?;
+        let part_size = part_size.max(size.div_ceil(MAX_PARTS));
+        if part_size > MAX_PART_SIZE {
+            return Err(UploadError::new(
+                code::FILE_TOO_LARGE,
+                format!("{size} bytes is more than 10,000 parts of 5 GiB can hold"),
+            ));
+        }
+        let count = size.div_ceil(part_size).max(1) as u32;
+        Ok(Plan {
+            size,
+            part_size,
+            count,
+        })
+    }
+
+    /// The bytes of part `number`, counted from 1.
+    pub fn part(&self, number: u32) -> Range<u64> {
+        let start = (number as u64 - 1) * self.part_size;
+        start..(start + self.part_size).min(self.size)
+    }
+
+    pub fn len(&self, number: u32) -> u64 {
+        let range = self.part(number);
+        range.end - range.start
+    }
+}
+
+pub fn check_part_size(part_size: u64) -> Result<(), UploadError> {
+    if part_size < MIN_PART_SIZE {
+        return Err(UploadError::new(
+            code::INVALID_PART_SIZE,
+            format!("partSize is {part_size} bytes; OSS needs at least 102400 (100 KiB)"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_parts(plan: &Plan) -> Vec<Range<u64>> {
+        (1..=plan.count).map(|n| plan.part(n)).collect()
+    }
+
+    #[test]
+    fn zero_bytes_is_one_empty_part() {
+        let plan = Plan::new(0, DEFAULT_PART_SIZE).unwrap();
+        assert_eq!(all_parts(&plan), vec![0..0]);
+    }
+
+    #[test]
+    fn one_byte() {
+        let plan = Plan::new(1, DEFAULT_PART_SIZE).unwrap();
+        assert_eq!(all_parts(&plan), vec![0..1]);
+    }
+
+    #[test]
+    fn part_size_below_100_kib_is_refused() {
+        let error = Plan::new(10, MIN_PART_SIZE - 1).unwrap_err();
+        assert_eq!(error.code, code::INVALID_PART_SIZE);
+        assert!(Plan::new(10, MIN_PART_SIZE).is_ok());
+    }
+
+    #[test]
+    fn exactly_part_size_and_one_more() {
+        let plan = Plan::new(DEFAULT_PART_SIZE, DEFAULT_PART_SIZE).unwrap();
+        assert_eq!(all_parts(&plan), vec![0..DEFAULT_PART_SIZE]);
+        let plan = Plan::new(DEFAULT_PART_SIZE + 1, DEFAULT_PART_SIZE).unwrap();
+        assert_eq!(
+            all_parts(&plan),
+            vec![
+                0..DEFAULT_PART_SIZE,
+                DEFAULT_PART_SIZE..DEFAULT_PART_SIZE + 1
+            ]
+        );
+    }
+
+    #[test]
+    fn ten_gib_grows_the_part_size_to_fit_10000_parts() {
+        let size = 10u64 << 30;
+        let plan = Plan::new(size, DEFAULT_PART_SIZE).unwrap();
+        assert_eq!(plan.part_size, size.div_ceil(10_000));
+        assert_eq!(plan.part_size, 1_073_742);
+        assert_eq!(plan.count, 10_000);
+        assert_eq!(plan.part(10_000).end, size);
+        assert!(plan.len(10_000) <= plan.part_size && plan.len(10_000) > 0);
+    }
+
+    #[test]
+    fn a_48_8_tb_file_plans_in_10000_whole_byte_parts() {
+        let size = 48_800_000_000_000u64;
+        let plan = Plan::new(size, DEFAULT_PART_SIZE).unwrap();
+        assert_eq!(plan.count, 10_000);
+        assert_eq!(plan.part_size, 4_880_000_000);
+        assert_eq!(plan.part(1), 0..4_880_000_000);
+        assert_eq!(plan.part(10_000).end, size);
+        // Contiguous, no gaps, every part within OSS's limit.
+        let mut end = 0;
+        for n in 1..=plan.count {
+            let r = plan.part(n);
+            assert_eq!(r.start, end);
+            assert!(r.end - r.start <= MAX_PART_SIZE);
+            end = r.end;
+        }
+        assert_eq!(end, size);
+    }
+
+    #[test]
+    fn a_file_beyond_10000_parts_of_5_gib_is_too_large() {
+        let error = Plan::new(MAX_PART_SIZE * MAX_PARTS + 1, DEFAULT_PART_SIZE).unwrap_err();
+        assert_eq!(error.code, code::FILE_TOO_LARGE);
+    }
+
+    #[test]
+    fn a_larger_requested_part_size_is_kept() {
+        let plan = Plan::new(5 * DEFAULT_PART_SIZE, 2 * DEFAULT_PART_SIZE).unwrap();
+        assert_eq!((plan.part_size, plan.count), (2 * DEFAULT_PART_SIZE, 3));
+    }
+}

@@ -1,0 +1,533 @@
+//! A deterministic world for the engine's native tests: a virtual clock, an executor that runs
+//! until nothing can move and then jumps the clock to the next timer, and an in-memory OSS that
+//! checks signatures and expiry, stores parts, and fails, stalls or expires on command. It logs
+//! every request with how it ended, including the ones aborted in flight.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::ops::Range;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use futures_executor::LocalPool;
+use futures_util::future::LocalBoxFuture;
+use futures_util::task::LocalSpawnExt;
+
+use super::{Credentials, Event, FileInfo, Platform};
+use crate::auth::UploadAuth;
+use crate::error::UploadError;
+use crate::oss::request::Request;
+use crate::oss::response::Response;
+use crate::oss::{signature, xml};
+
+const START_MS: f64 = 1_700_000_000_000.0;
+/// Every request takes this long on the simulated network.
+pub const LATENCY_MS: f64 = 10.0;
+
+#[derive(Default)]
+pub struct Clock {
+    now: Cell<f64>,
+    timers: RefCell<Vec<(f64, Waker)>>,
+}
+
+pub struct Sleep {
+    clock: Rc<Clock>,
+    until: f64,
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.clock.now.get() >= self.until {
+            return Poll::Ready(());
+        }
+        self.clock
+            .timers
+            .borrow_mut()
+            .push((self.until, cx.waker().clone()));
+        Poll::Pending
+    }
+}
+
+pub fn sleep(clock: &Rc<Clock>, millis: f64) -> Sleep {
+    Sleep {
+        clock: clock.clone(),
+        until: clock.now.get() + millis,
+    }
+}
+
+/// What the simulated OSS does to the next UploadPart requests.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    Status(u16, &'static str),
+    /// No answer: a network failure.
+    Network,
+    /// Answers this much later.
+    Stall(f64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ending {
+    Answered(u16),
+    NetworkError,
+    Aborted,
+}
+
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub method: &'static str,
+    pub part: Option<u32>,
+    pub access_key_id: String,
+    pub sent_at: f64,
+    pub ending: Option<Ending>,
+}
+
+struct SimCredential {
+    secret: String,
+    token: String,
+    expires: f64,
+}
+
+#[derive(Default)]
+pub struct SimUpload {
+    pub parts: BTreeMap<u32, (String, Vec<u8>)>,
+    pub state: &'static str,
+}
+
+#[derive(Default)]
+pub struct Oss {
+    credentials: HashMap<String, SimCredential>,
+    pub uploads: BTreeMap<String, SimUpload>,
+    pub objects: HashMap<String, Vec<u8>>,
+    pub faults: VecDeque<Fault>,
+    /// This share of UploadPart requests fails with 503, spread evenly, on top of `faults`.
+    pub fail_fraction: Option<f64>,
+    part_requests: u32,
+    /// The server's clock minus the client's.
+    pub server_skew_ms: f64,
+    /// Answer UploadPart without an ETag, as a browser does when CORS hides it.
+    pub hide_etag: bool,
+    /// Expire every credential after this many part requests.
+    pub expire_after_parts: Option<u32>,
+    pub log: Vec<Logged>,
+    next_id: u32,
+}
+
+pub struct World {
+    pub clock: Rc<Clock>,
+    pub oss: Rc<RefCell<Oss>>,
+    pub events: Rc<RefCell<Vec<Event>>>,
+    pool: RefCell<LocalPool>,
+    /// What `getUploadAuth` answers next, per file name; otherwise fresh credentials.
+    pub auth_answers: Rc<RefCell<HashMap<String, AuthAnswer>>>,
+    /// The state of the jitter's random numbers.
+    random: Cell<u64>,
+}
+
+/// (UploadAuth, UploadAddress), or the error `getUploadAuth` gives.
+pub type AuthAnswer = Result<(String, String), UploadError>;
+
+#[derive(Clone)]
+pub struct SimPlatform(Rc<World>);
+
+impl World {
+    pub fn new() -> Rc<World> {
+        let clock = Rc::new(Clock::default());
+        clock.now.set(START_MS);
+        Rc::new(World {
+            clock,
+            oss: Rc::default(),
+            events: Rc::default(),
+            pool: RefCell::new(LocalPool::new()),
+            auth_answers: Rc::default(),
+            random: Cell::new(12345),
+        })
+    }
+
+    pub fn platform(self: &Rc<Self>) -> SimPlatform {
+        SimPlatform(self.clone())
+    }
+
+    pub fn now(&self) -> f64 {
+        self.clock.now.get()
+    }
+
+    /// Runs until nothing is left to do, moving the clock from timer to timer; `limit_ms`
+    /// bounds how far the clock may go.
+    pub fn run_for(&self, limit_ms: f64) {
+        let end = self.now() + limit_ms;
+        loop {
+            self.pool.borrow_mut().run_until_stalled();
+            let next = self
+                .clock
+                .timers
+                .borrow()
+                .iter()
+                .map(|(t, _)| *t)
+                .fold(f64::INFINITY, f64::min);
+            if next > end {
+                return;
+            }
+            self.clock.now.set(next.max(self.now()));
+            let due: Vec<Waker> = {
+                let mut timers = self.clock.timers.borrow_mut();
+                let now = self.now();
+                let (due, later) = timers.drain(..).partition(|(t, _)| *t <= now);
+                *timers = later;
+                due.into_iter().map(|(_, w)| w).collect()
+            };
+            due.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    pub fn run(&self) {
+        self.run_for(3_600_000.0);
+    }
+
+    /// Mints credentials for a key, valid for `ttl_ms`; returns (UploadAuth, UploadAddress).
+    pub fn mint(&self, key: &str, ttl_ms: f64) -> (String, String) {
+        let mut oss = self.oss.borrow_mut();
+        oss.next_id += 1;
+        let id = format!("STS.key{}", oss.next_id);
+        let secret = format!("secret{}", oss.next_id);
+        let token = format!("token{}", oss.next_id);
+        oss.credentials.insert(
+            id.clone(),
+            SimCredential {
+                secret: secret.clone(),
+                token: token.clone(),
+                expires: self.now() + ttl_ms,
+            },
+        );
+        let auth = format!(
+            r#"{{"AccessKeyId":"{id}","AccessKeySecret":"{secret}","SecurityToken":"{token}","Expiration":"3000"}}"#
+        );
+        let address =
+            format!(r#"{{"Endpoint":"http://localhost:1","Bucket":"b","FileName":"{key}"}}"#);
+        (STANDARD.encode(auth), STANDARD.encode(address))
+    }
+
+    pub fn take_events(&self) -> Vec<Event> {
+        std::mem::take(&mut self.events.borrow_mut())
+    }
+
+    pub fn log(&self) -> Vec<Logged> {
+        self.oss.borrow().log.clone()
+    }
+}
+
+/// Marks a logged request aborted if its future is dropped before it ends.
+struct InFlight {
+    oss: Rc<RefCell<Oss>>,
+    entry: usize,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut oss = self.oss.borrow_mut();
+        let logged = &mut oss.log[self.entry];
+        if logged.ending.is_none() {
+            logged.ending = Some(Ending::Aborted);
+        }
+    }
+}
+
+fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query.split('&').find_map(|p| {
+        let (n, v) = p.split_once('=').unwrap_or((p, ""));
+        (n == name).then_some(v)
+    })
+}
+
+fn oss_error(status: u16, code: &str, extra: &str) -> Response {
+    Response {
+        status,
+        etag: None,
+        body: xml::document(
+            "Error",
+            &(xml::leaf("Code", code)
+                + &xml::leaf("Message", format!("simulated {code}"))
+                + &xml::leaf("RequestId", "SIM")
+                + extra),
+        ),
+    }
+}
+
+impl Oss {
+    /// Answers a request the way OSS would, or None for a network failure.
+    fn handle(&mut self, request: &Request, body: Option<Vec<u8>>, now: f64) -> Option<Response> {
+        let header = |name: &str| {
+            request
+                .headers
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let query = request.url.split_once('?').map_or("", |(_, q)| q);
+        let part = query_param(query, "partNumber").and_then(|n| n.parse::<u32>().ok());
+        if part.is_some() {
+            self.part_requests += 1;
+            if self.expire_after_parts == Some(self.part_requests) {
+                for c in self.credentials.values_mut() {
+                    c.expires = c.expires.min(now);
+                }
+            }
+            if let Some(f) = self.fail_fraction {
+                let n = self.part_requests as f64;
+                if (n * f).floor() > ((n - 1.0) * f).floor() {
+                    return Some(oss_error(503, "ServiceUnavailable", ""));
+                }
+            }
+        }
+        let (id, provided) = header("authorization")?
+            .strip_prefix("OSS ")?
+            .split_once(':')?;
+        let Some(credential) = self.credentials.get(id) else {
+            return Some(oss_error(403, "InvalidAccessKeyId", ""));
+        };
+        if header("x-oss-security-token") != Some(credential.token.as_str()) {
+            return Some(oss_error(403, "InvalidSecurityToken", ""));
+        }
+        if now >= credential.expires {
+            return Some(oss_error(403, "SecurityTokenExpired", ""));
+        }
+        if signature::sign(&credential.secret, &request.string_to_sign) != provided {
+            return Some(oss_error(403, "SignatureDoesNotMatch", ""));
+        }
+        let sent = httpdate::parse_http_date(header("x-oss-date")?).ok()?;
+        let sent_ms = sent.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as f64;
+        let server_now = now + self.server_skew_ms;
+        if (server_now - sent_ms).abs() > 15.0 * 60_000.0 {
+            let server_time = humantime::format_rfc3339_millis(
+                std::time::UNIX_EPOCH + std::time::Duration::from_millis(server_now as u64),
+            );
+            return Some(oss_error(
+                403,
+                "RequestTimeTooSkewed",
+                &xml::leaf("ServerTime", server_time),
+            ));
+        }
+        let upload_id = query_param(query, "uploadId").map(str::to_string);
+        let open = |uploads: &BTreeMap<String, SimUpload>, id: &Option<String>| {
+            id.as_ref()
+                .is_some_and(|id| uploads.get(id).is_some_and(|u| u.state == "open"))
+        };
+        Some(match (request.method, part, upload_id) {
+            ("POST", None, None) => {
+                self.next_id += 1;
+                let id = format!("UPLOAD{}", self.next_id);
+                self.uploads.insert(
+                    id.clone(),
+                    SimUpload {
+                        state: "open",
+                        ..SimUpload::default()
+                    },
+                );
+                Response {
+                    status: 200,
+                    etag: None,
+                    body: xml::document(
+                        "InitiateMultipartUploadResult",
+                        &xml::leaf("UploadId", id),
+                    ),
+                }
+            }
+            ("PUT", Some(number), id) if open(&self.uploads, &id) => {
+                let bytes = body.unwrap_or_default();
+                let etag = format!(
+                    "\"{:X}\"",
+                    crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&bytes)
+                );
+                self.uploads
+                    .get_mut(&id.unwrap())
+                    .unwrap()
+                    .parts
+                    .insert(number, (etag.clone(), bytes));
+                Response {
+                    status: 200,
+                    etag: (!self.hide_etag).then_some(etag),
+                    body: String::new(),
+                }
+            }
+            ("GET", None, id) if open(&self.uploads, &id) => {
+                let upload = &self.uploads[id.as_ref().unwrap()];
+                let marker: u32 = query_param(query, "part-number-marker")
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(0);
+                let page: Vec<_> = upload.parts.range(marker + 1..).take(2).collect();
+                let truncated = upload.parts.range(marker + 1..).nth(2).is_some();
+                let mut doc = xml::leaf("IsTruncated", truncated);
+                if let Some((n, _)) = page.last() {
+                    doc += &xml::leaf("NextPartNumberMarker", n);
+                }
+                for (n, (etag, bytes)) in page {
+                    doc += &xml::element(
+                        "Part",
+                        &(xml::leaf("PartNumber", n)
+                            + &xml::leaf("ETag", etag)
+                            + &xml::leaf("Size", bytes.len())),
+                    );
+                }
+                Response {
+                    status: 200,
+                    etag: None,
+                    body: xml::document("ListPartsResult", &doc),
+                }
+            }
+            ("POST", None, id) if open(&self.uploads, &id) => {
+                let listed = xml::parse(request.body.as_deref().unwrap_or("")).unwrap();
+                let upload = self.uploads.get_mut(id.as_ref().unwrap()).unwrap();
+                let mut whole = Vec::new();
+                for p in listed.children_named("Part") {
+                    let n: u32 = p.text_of("PartNumber").unwrap().parse().unwrap();
+                    match upload.parts.get(&n) {
+                        Some((etag, bytes)) if etag == p.text_of("ETag").unwrap() => {
+                            whole.extend_from_slice(bytes)
+                        }
+                        _ => return Some(oss_error(400, "InvalidPart", "")),
+                    }
+                }
+                upload.state = "completed";
+                self.objects.insert(id.unwrap(), whole);
+                Response {
+                    status: 200,
+                    etag: None,
+                    body: xml::document("CompleteMultipartUploadResult", ""),
+                }
+            }
+            ("DELETE", None, id) if open(&self.uploads, &id) => {
+                self.uploads.get_mut(id.as_ref().unwrap()).unwrap().state = "aborted";
+                Response {
+                    status: 204,
+                    etag: None,
+                    body: String::new(),
+                }
+            }
+            _ => oss_error(404, "NoSuchUpload", ""),
+        })
+    }
+}
+
+impl Platform for SimPlatform {
+    type File = Rc<Vec<u8>>;
+    type Body = Vec<u8>;
+
+    fn slice(&self, file: &Rc<Vec<u8>>, bytes: Range<u64>) -> Vec<u8> {
+        file[bytes.start as usize..bytes.end as usize].to_vec()
+    }
+
+    fn send(
+        &self,
+        request: Request,
+        body: Option<Vec<u8>>,
+    ) -> LocalBoxFuture<'static, Result<Response, String>> {
+        let world = self.0.clone();
+        let query = request
+            .url
+            .split_once('?')
+            .map_or("", |(_, q)| q)
+            .to_string();
+        let access_key_id = request
+            .headers
+            .iter()
+            .find(|(n, _)| *n == "authorization")
+            .and_then(|(_, v)| v.strip_prefix("OSS ")?.split_once(':'))
+            .map(|(id, _)| id.to_string())
+            .unwrap_or_default();
+        let part = query_param(&query, "partNumber").and_then(|n| n.parse().ok());
+        let entry = {
+            let mut oss = world.oss.borrow_mut();
+            oss.log.push(Logged {
+                method: request.method,
+                part,
+                access_key_id,
+                sent_at: world.now(),
+                ending: None,
+            });
+            oss.log.len() - 1
+        };
+        Box::pin(async move {
+            let in_flight = InFlight {
+                oss: world.oss.clone(),
+                entry,
+            };
+            let fault = if part.is_some() {
+                world.oss.borrow_mut().faults.pop_front()
+            } else {
+                None
+            };
+            let latency = match fault {
+                Some(Fault::Stall(ms)) => ms,
+                _ => LATENCY_MS,
+            };
+            sleep(&world.clock, latency).await;
+            let answer = match fault {
+                Some(Fault::Network) => None,
+                Some(Fault::Status(status, code)) => Some(oss_error(status, code, "")),
+                _ => world.oss.borrow_mut().handle(&request, body, world.now()),
+            };
+            let ending = answer
+                .as_ref()
+                .map_or(Ending::NetworkError, |a| Ending::Answered(a.status));
+            world.oss.borrow_mut().log[in_flight.entry].ending = Some(ending);
+            answer.ok_or_else(|| "simulated network failure".to_string())
+        })
+    }
+
+    fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()> {
+        Box::pin(sleep(&self.0.clock, millis as f64))
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.0.now()
+    }
+
+    fn random(&self) -> f64 {
+        // xorshift: deterministic jitter.
+        let mut x = self.0.random.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.random.set(x);
+        (x % 1000) as f64 / 1000.0
+    }
+
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        self.0
+            .pool
+            .borrow()
+            .spawner()
+            .spawn_local(task)
+            .expect("the pool is alive");
+    }
+
+    fn upload_auth(
+        &self,
+        file: &FileInfo,
+    ) -> LocalBoxFuture<'static, Result<Credentials, UploadError>> {
+        let world = self.0.clone();
+        let name = file.name.clone();
+        Box::pin(async move {
+            sleep(&world.clock, LATENCY_MS).await;
+            let answer = world.auth_answers.borrow_mut().remove(&name);
+            let (auth, address) = match answer {
+                Some(Ok(pair)) => pair,
+                Some(Err(e)) => return Err(e),
+                None => world.mint(&format!("sv/{name}"), 3_000_000.0),
+            };
+            Credentials::decode(&auth, &address, Some(format!("video-{name}")))
+        })
+    }
+
+    fn emit(&self, event: Event) {
+        self.0.events.borrow_mut().push(event);
+    }
+}
+
+/// An UploadAuth as `resumeUploadWithToken` takes it.
+pub fn decode_auth(b64: &str) -> UploadAuth {
+    crate::auth::decode_upload_auth(b64).unwrap()
+}
