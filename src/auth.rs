@@ -5,7 +5,7 @@
 use std::fmt;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use serde::Deserialize;
+use miniserde::json::{Number, Value};
 
 use crate::error::{code, UploadError};
 
@@ -43,84 +43,82 @@ pub struct UploadAddress {
     pub file_name: String,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawAuth {
-    access_key_id: Option<String>,
-    access_key_secret: Option<String>,
-    security_token: Option<String>,
-    expiration: Option<serde_json::Value>,
-    #[serde(rename = "ExpireUTCTime")]
-    expire_utc_time: Option<String>,
-    region: Option<String>,
-}
+/// The JSON object inside a base64 string. miniserde keeps the wasm small.
+struct Fields(miniserde::json::Object);
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RawAddress {
-    endpoint: Option<String>,
-    bucket: Option<String>,
-    file_name: Option<String>,
-}
+impl Fields {
+    fn decode(b64: &str, what: &str, error: &'static str) -> Result<Fields, UploadError> {
+        let bytes = STANDARD
+            .decode(b64.trim())
+            .map_err(|_| UploadError::new(error, format!("{what} is not base64")))?;
+        let object = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| miniserde::json::from_str::<Value>(text).ok())
+            .and_then(|value| match value {
+                Value::Object(object) => Some(object),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                UploadError::new(error, format!("{what} is not base64 of a JSON object"))
+            })?;
+        Ok(Fields(object))
+    }
 
-fn decode_json<T: for<'de> Deserialize<'de>>(
-    b64: &str,
-    what: &str,
-    error: &'static str,
-) -> Result<T, UploadError> {
-    let bytes = STANDARD
-        .decode(b64.trim())
-        .map_err(|_| UploadError::new(error, format!("{what} is not base64")))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|_| UploadError::new(error, format!("{what} is not base64 of a JSON object")))
-}
+    fn string(&self, name: &str) -> Option<String> {
+        match self.0.get(name) {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
 
-/// A required, non-empty string field.
-fn required(
-    value: Option<String>,
-    field: &str,
-    what: &str,
-    error: &'static str,
-) -> Result<String, UploadError> {
-    value
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| UploadError::new(error, format!("{what} lacks {field}")))
+    /// A required, non-empty string field.
+    fn required(&self, name: &str, what: &str, error: &'static str) -> Result<String, UploadError> {
+        self.string(name)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| UploadError::new(error, format!("{what} lacks {name}")))
+    }
+
+    /// A whole number, given as a number or as a string of digits.
+    fn whole_number(&self, name: &str) -> Option<u64> {
+        match self.0.get(name)? {
+            Value::Number(Number::U64(n)) => Some(*n),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
 }
 
 pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
     const WHAT: &str = "UploadAuth";
     let bad = code::INVALID_UPLOAD_AUTH;
-    let raw: RawAuth = decode_json(b64, WHAT, bad)?;
-    let expiration_secs = match raw.expiration {
-        Some(serde_json::Value::Number(n)) => n.as_u64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .ok_or_else(|| UploadError::new(bad, "UploadAuth lacks Expiration (a lifetime in seconds)"))?;
-    let expires_at_ms = match raw.expire_utc_time {
+    let fields = Fields::decode(b64, WHAT, bad)?;
+    let expiration_secs = fields.whole_number("Expiration").ok_or_else(|| {
+        UploadError::new(bad, "UploadAuth lacks Expiration (a lifetime in seconds)")
+    })?;
+    let expires_at_ms = match fields.string("ExpireUTCTime") {
         Some(t) => Some(parse_utc_ms(&t).ok_or_else(|| {
             UploadError::new(
                 bad,
-                format!("UploadAuth's ExpireUTCTime {t:?} is not an ISO-8601 UTC time"),
+                format!("UploadAuth's ExpireUTCTime \"{t}\" is not an ISO-8601 UTC time"),
             )
         })?),
         None => None,
     };
     Ok(UploadAuth {
-        access_key_id: required(raw.access_key_id, "AccessKeyId", WHAT, bad)?,
-        access_key_secret: required(raw.access_key_secret, "AccessKeySecret", WHAT, bad)?,
-        security_token: required(raw.security_token, "SecurityToken", WHAT, bad)?,
+        access_key_id: fields.required("AccessKeyId", WHAT, bad)?,
+        access_key_secret: fields.required("AccessKeySecret", WHAT, bad)?,
+        security_token: fields.required("SecurityToken", WHAT, bad)?,
         expiration_secs,
         expires_at_ms,
-        region: raw.region,
+        region: fields.string("Region"),
     })
 }
 
 pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
     const WHAT: &str = "UploadAddress";
     let bad = code::INVALID_UPLOAD_ADDRESS;
-    let raw: RawAddress = decode_json(b64, WHAT, bad)?;
-    let endpoint = required(raw.endpoint, "Endpoint", WHAT, bad)?;
+    let fields = Fields::decode(b64, WHAT, bad)?;
+    let endpoint = fields.required("Endpoint", WHAT, bad)?;
     let endpoint = endpoint.trim().trim_end_matches('/').to_string();
     endpoint
         .strip_prefix("https://")
@@ -129,13 +127,13 @@ pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
         .ok_or_else(|| {
             UploadError::new(
                 bad,
-                format!("UploadAddress's Endpoint {endpoint:?} is not http(s)://host"),
+                format!("UploadAddress's Endpoint \"{endpoint}\" is not http(s)://host"),
             )
         })?;
     Ok(UploadAddress {
         endpoint,
-        bucket: required(raw.bucket, "Bucket", WHAT, bad)?,
-        file_name: required(raw.file_name, "FileName", WHAT, bad)?,
+        bucket: fields.required("Bucket", WHAT, bad)?,
+        file_name: fields.required("FileName", WHAT, bad)?,
     })
 }
 
@@ -192,11 +190,8 @@ mod tests {
             "SecurityToken",
             "Expiration",
         ] {
-            let mut json: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(AUTH).unwrap();
-            json.remove(field);
-            let error =
-                decode_upload_auth(&b64(&serde_json::to_string(&json).unwrap())).unwrap_err();
+            let without = AUTH.replace(&format!("\"{field}\""), "\"Other\"");
+            let error = decode_upload_auth(&b64(&without)).unwrap_err();
             assert_eq!(error.code, code::INVALID_UPLOAD_AUTH);
             assert!(error.message.contains(field), "{error}");
         }

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod engine;
 pub mod error;
 pub mod oss;
+#[cfg(target_arch = "wasm32")]
+mod web;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

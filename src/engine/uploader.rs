@@ -208,7 +208,7 @@ impl<P: Platform> Uploader<P> {
         if size == 0 {
             return Err(UploadError::new(
                 code::EMPTY_FILE,
-                format!("{name:?} is empty; OSS cannot take an empty video"),
+                format!("\"{name}\" is empty; OSS cannot take an empty video"),
             ));
         }
         let plan = Plan::new(size, self.inner.options.part_size)?;

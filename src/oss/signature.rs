@@ -78,7 +78,7 @@ pub fn canonical_headers(headers: &[(&str, &str)]) -> String {
         .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))
         .filter(|(name, _)| name.starts_with("x-oss-"))
         .collect();
-    oss.sort();
+    oss.sort_unstable();
     oss.iter().map(|(n, v)| format!("{n}:{v}\n")).collect()
 }
 
@@ -89,7 +89,7 @@ pub fn canonical_resource(bucket: &str, key: &str, query: &[(&str, &str)]) -> St
         .iter()
         .filter(|(name, _)| is_signed_sub_resource(name))
         .collect();
-    subs.sort();
+    subs.sort_unstable();
     for (i, (name, value)) in subs.into_iter().enumerate() {
         resource.push(if i == 0 { '?' } else { '&' });
         resource.push_str(name);

@@ -1,0 +1,159 @@
+//! The browser edge: the `VodUploader` class the page uses. It only translates between
+//! JavaScript values and the engine.
+
+mod js;
+mod platform;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::File;
+
+use crate::auth::decode_upload_auth;
+use crate::engine::{Options, Uploader};
+use crate::error::{code, UploadError};
+use platform::{Callbacks, Page, WebPlatform};
+
+type JsResult<T> = Result<T, JsValue>;
+
+fn thrown(e: UploadError) -> JsValue {
+    js::error(&e)
+}
+
+#[wasm_bindgen]
+pub struct VodUploader {
+    uploader: Uploader<WebPlatform>,
+    platform: WebPlatform,
+}
+
+fn read_options(options: &JsValue) -> Result<(Options, Callbacks, js_sys::Function), UploadError> {
+    let defaults = Options::default();
+    let get_upload_auth = js::function(options, "getUploadAuth")?.ok_or_else(|| {
+        UploadError::new(code::INVALID_ARGUMENT, "options.getUploadAuth is required: a function returning your backend's CreateUploadVideo answer")
+    })?;
+    let number =
+        |name, range, default: f64| js::number(options, name, range).map(|n| n.unwrap_or(default));
+    let engine_options = Options {
+        part_size: number(
+            "partSize",
+            0.0..=(5u64 << 30) as f64,
+            defaults.part_size as f64,
+        )? as u64,
+        parallel: number("parallel", 1.0..=100.0, defaults.parallel as f64)? as usize,
+        retry_count: number("retryCount", 0.0..=100.0, defaults.retry_count as f64)? as u32,
+        retry_duration_ms: number(
+            "retryDuration",
+            0.0..=600_000.0,
+            defaults.retry_duration_ms as f64,
+        )? as u32,
+        timeout_ms: number("timeout", 1.0..=3_600_000.0, defaults.timeout_ms as f64)? as u32,
+    };
+    let callbacks = Callbacks {
+        started: js::function(options, "onUploadStarted")?,
+        succeed: js::function(options, "onUploadSucceed")?,
+        failed: js::function(options, "onUploadFailed")?,
+        progress: js::function(options, "onUploadProgress")?,
+        token_expired: js::function(options, "onUploadTokenExpired")?,
+        retry: js::function(options, "onUploadRetry")?,
+        retry_resume: js::function(options, "onUploadRetryResume")?,
+        end: js::function(options, "onUploadEnd")?,
+    };
+    Ok((engine_options, callbacks, get_upload_auth))
+}
+
+#[wasm_bindgen]
+impl VodUploader {
+    /// `new VodUploader({ getUploadAuth, partSize, parallel, retryCount, retryDuration, timeout,
+    /// onUploadStarted, onUploadSucceed, onUploadFailed, onUploadProgress,
+    /// onUploadTokenExpired, onUploadRetry, onUploadRetryResume, onUploadEnd })`
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> JsResult<VodUploader> {
+        let (engine_options, callbacks, get_upload_auth) =
+            read_options(&options).map_err(thrown)?;
+        let platform = WebPlatform(Rc::new(Page {
+            callbacks,
+            get_upload_auth,
+            files: RefCell::new(HashMap::new()),
+        }));
+        let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
+        Ok(VodUploader { uploader, platform })
+    }
+
+    /// Queues a `File`; returns its index. `options` (title, tags, …) reach `getUploadAuth`
+    /// as `info.options`.
+    #[wasm_bindgen(js_name = addFile)]
+    pub fn add_file(&self, file: JsValue, options: JsValue) -> JsResult<usize> {
+        let file: File = file.dyn_into().map_err(|_| {
+            thrown(UploadError::new(
+                code::INVALID_FILE,
+                "addFile takes a File (from an <input type=file> or a drop)",
+            ))
+        })?;
+        let content_type = Some(file.type_())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "application/octet-stream".into());
+        let index = self
+            .uploader
+            .add_file(file.clone(), file.name(), file.size() as u64, content_type)
+            .map_err(thrown)?;
+        let options = if options.is_object() {
+            options
+        } else {
+            js_sys::Object::new().into()
+        };
+        self.platform
+            .0
+            .files
+            .borrow_mut()
+            .insert(index, (file, options));
+        Ok(index)
+    }
+
+    /// Takes a file out of the list; an upload under way stops and is aborted on the server.
+    #[wasm_bindgen(js_name = deleteFile)]
+    pub fn delete_file(&self, index: usize) -> JsResult<()> {
+        self.uploader.delete_file(index).map_err(thrown)?;
+        self.platform.0.files.borrow_mut().remove(&index);
+        Ok(())
+    }
+
+    /// Every file with its state, bytes sent, VideoId and last error; never a secret.
+    #[wasm_bindgen(js_name = listFiles)]
+    pub fn list_files(&self) -> js_sys::Array {
+        self.uploader
+            .list_files()
+            .iter()
+            .map(|info| self.platform.info(info))
+            .collect()
+    }
+
+    /// Uploads every ready file, resuming stopped ones from their last completed part.
+    pub fn start(&self) -> JsResult<()> {
+        self.uploader.start().map_err(thrown)
+    }
+
+    /// Stops now: requests in flight are aborted; completed parts are kept for `start()`.
+    pub fn stop(&self) {
+        self.uploader.stop();
+    }
+
+    /// After `onUploadTokenExpired`: a refreshed UploadAuth (the string, or the whole
+    /// `RefreshUploadVideo` answer), and the upload goes on where it was.
+    #[wasm_bindgen(js_name = resumeUploadWithToken)]
+    pub fn resume_upload_with_token(&self, token: JsValue) -> JsResult<()> {
+        let upload_auth = token
+            .as_string()
+            .or_else(|| js::string(&token, &["UploadAuth", "uploadAuth"]))
+            .ok_or_else(|| {
+                thrown(UploadError::new(
+                    code::INVALID_UPLOAD_AUTH,
+                    "resumeUploadWithToken takes an UploadAuth string or an object with UploadAuth",
+                ))
+            })?;
+        let auth = decode_upload_auth(&upload_auth).map_err(thrown)?;
+        self.uploader.resume_with_token(auth).map_err(thrown)
+    }
+}
