@@ -1,7 +1,8 @@
 //! vod-upload: browser upload SDK for ApsaraVideo VOD.
 //!
-//! The protocol is plain Rust, usable natively (the local stand-in server verifies signatures
-//! with the very functions the SDK signs with) and from WebAssembly.
+//! `auth`, `oss` and `engine` are plain Rust, tested natively (the local stand-in server even
+//! verifies signatures with the very functions the SDK signs with); `web` is the thin browser
+//! edge and the JavaScript facade, compiled for wasm32 only.
 
 pub mod auth;
 pub mod engine;
@@ -9,6 +10,9 @@ pub mod error;
 pub mod oss;
 #[cfg(target_arch = "wasm32")]
 mod web;
+
+#[cfg(target_arch = "wasm32")]
+pub use web::VodUploader;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -95,6 +95,17 @@ fn test() -> Result {
         "-D",
         "warnings",
     ]))?;
+    // The browser edge compiles for wasm32 only.
+    run(Cmd::new("cargo").args([
+        "clippy",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
 
     step("native tests: the SDK core and the vod-local server");
     run(Cmd::new("cargo").args(["test", "--workspace"]))?;
@@ -102,13 +113,26 @@ fn test() -> Result {
     step("the npm package builds");
     build_pkg()?;
 
-    step("interop: the official ali-oss client against vod-local");
     let server = server::Running::start(&[])?;
+    step("browser: the SDK in headless Chromium against vod-local");
+    run(Cmd::new("wasm-pack")
+        .args([
+            "test",
+            "--headless",
+            "--chrome",
+            "--chromedriver",
+            "/usr/bin/chromedriver",
+            "--",
+            "--test",
+            "web",
+        ])
+        .env("VOD_LOCAL_URL", &server.url))?;
+
+    step("interop: the official ali-oss client against vod-local");
     run(Cmd::new("node")
         .arg("--test")
         .current_dir(root().join("tests/interop"))
         .env("VOD_LOCAL_URL", &server.url))?;
-    drop(server);
     Ok(())
 }
 

@@ -1,0 +1,515 @@
+//! The SDK in headless Chromium against vod-local, which `cargo xtask test` starts and names in
+//! VOD_LOCAL_URL. Real fetch, real files, a real server that checks every signature.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Promise, Reflect, Uint8Array};
+use md5::{Digest, Md5};
+use vod_upload::VodUploader;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const KIB: usize = 1024;
+
+#[wasm_bindgen(module = "/tests/web/harness.js")]
+extern "C" {
+    type Recorder;
+    #[wasm_bindgen(constructor)]
+    fn new(base: &str) -> Recorder;
+    #[wasm_bindgen(method)]
+    fn options(this: &Recorder, extra: &JsValue) -> JsValue;
+    /// Resolves once `count` events of `kind` were recorded; rejects after `ms`.
+    #[wasm_bindgen(method)]
+    fn until(this: &Recorder, kind: &str, count: u32, ms: u32) -> Promise;
+    #[wasm_bindgen(method)]
+    fn count(this: &Recorder, kind: &str) -> u32;
+    /// The file names of the events of `kind`, in order.
+    #[wasm_bindgen(method)]
+    fn names(this: &Recorder, kind: &str) -> Array;
+    /// The `[info, ...rest]` arguments of the events of `kind`.
+    #[wasm_bindgen(method)]
+    fn args(this: &Recorder, kind: &str) -> Array;
+    /// Every event argument and the credentials handed out, as JSON text.
+    #[wasm_bindgen(method, js_name = everything)]
+    fn everything(this: &Recorder) -> String;
+    #[wasm_bindgen(method, js_name = secrets)]
+    fn secrets(this: &Recorder) -> Array;
+
+    #[wasm_bindgen(js_name = makeFile)]
+    fn make_file(bytes: &Uint8Array, name: &str) -> JsValue;
+    fn api(base: &str, method: &str, path: &str, body: &JsValue) -> Promise;
+    fn sleep(ms: u32) -> Promise;
+}
+
+fn base() -> &'static str {
+    env!(
+        "VOD_LOCAL_URL",
+        "run the browser tests through `cargo xtask test`, which starts vod-local and sets VOD_LOCAL_URL"
+    )
+}
+
+async fn wait(promise: Promise) -> JsValue {
+    match JsFuture::from(promise).await {
+        Ok(value) => value,
+        Err(e) => match e.dyn_ref::<js_sys::Error>() {
+            Some(error) => panic!("{}", String::from(error.message())),
+            None => panic!("{e:?}"),
+        },
+    }
+}
+
+async fn admin(method: &str, path: &str, body: JsValue) -> JsValue {
+    wait(api(base(), method, &format!("/_admin/{path}"), &body)).await
+}
+
+/// Every test starts from a server without faults and with the usual CORS rule.
+async fn reset() {
+    admin("DELETE", "faults", JsValue::NULL).await;
+    admin("POST", "cors", json(r#"{"exposeEtag": true}"#)).await;
+}
+
+fn json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap()
+}
+
+fn get(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &name.into()).unwrap()
+}
+
+fn text(value: &JsValue, name: &str) -> String {
+    get(value, name).as_string().unwrap_or_default()
+}
+
+fn bytes(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 ^ seed as u8)
+        .collect()
+}
+
+fn file(content: &[u8], name: &str) -> JsValue {
+    make_file(&Uint8Array::from(content), name)
+}
+
+fn uploader(recorder: &Recorder, extra: &str) -> VodUploader {
+    VodUploader::new(recorder.options(&json(extra)))
+        .unwrap_or_else(|e| panic!("{}", text(&e, "message")))
+}
+
+fn thrown_code(result: Result<impl Sized, JsValue>) -> String {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => {
+            assert_eq!(text(&e, "name"), "VodUploadError");
+            text(&e, "code")
+        }
+    }
+}
+
+/// The object vod-local holds under `key`.
+async fn object(key: &str) -> JsValue {
+    let objects = get(&admin("GET", "objects", JsValue::NULL).await, "objects");
+    Array::from(&objects)
+        .iter()
+        .find(|o| text(o, "key") == key)
+        .unwrap_or_else(|| panic!("no object {key}"))
+}
+
+/// The multipart uploads of `key`, as vod-local saw them.
+async fn uploads_of(key: &str) -> Vec<JsValue> {
+    let uploads = get(&admin("GET", "uploads", JsValue::NULL).await, "uploads");
+    Array::from(&uploads)
+        .iter()
+        .filter(|u| text(u, "key") == key)
+        .collect()
+}
+
+fn md5_hex(content: &[u8]) -> String {
+    Md5::digest(content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The file info of the `index`-th event of `kind`.
+fn info_of(recorder: &Recorder, kind: &str, index: u32) -> JsValue {
+    Array::from(&recorder.args(kind).get(index)).get(0)
+}
+
+/// The object key a file went to.
+fn key_of(recorder: &Recorder, kind: &str, index: u32) -> String {
+    text(&info_of(recorder, kind, index), "object")
+}
+
+/// No part the server stored and acknowledged was ever sent again.
+async fn assert_each_part_stored_once(key: &str) {
+    for upload in uploads_of(key).await {
+        for part in Array::from(&get(&upload, "parts")).iter() {
+            let stored = get(&part, "stored").as_f64().unwrap();
+            assert!(
+                stored <= 1.0,
+                "part {:?} of {key} was stored {stored} times",
+                get(&part, "partNumber")
+            );
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn files_of_edge_sizes_arrive_byte_identical() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, "{}");
+    let files = [
+        (bytes(1, 1), "one byte.bin"),
+        (bytes(99 * KIB, 2), "99k.mp4"),
+        (bytes(1024 * KIB, 3), "exactly 1 MiB.mp4"),
+        (
+            bytes(7 * 1024 * KIB + 300 * KIB, 4),
+            "vidéo d'été 7,3 MiB — 测试.mp4",
+        ),
+    ];
+    for (content, name) in &files {
+        up.add_file(file(content, name), JsValue::UNDEFINED)
+            .unwrap();
+    }
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 120_000)).await;
+    assert_eq!(recorder.count("failed"), 0, "{}", recorder.everything());
+    for (i, (content, name)) in files.iter().enumerate() {
+        let key = key_of(&recorder, "succeed", i as u32);
+        assert!(key.ends_with(name), "{key}");
+        let stored = object(&key).await;
+        assert_eq!(get(&stored, "size").as_f64(), Some(content.len() as f64));
+        assert_eq!(text(&stored, "md5"), md5_hex(content), "{name}");
+    }
+    let listed = up.list_files();
+    assert_eq!(listed.length(), 4);
+    for info in listed.iter() {
+        assert_eq!(text(&info, "state"), "Success");
+        assert_eq!(get(&info, "percent").as_f64(), Some(100.0));
+        assert!(!text(&info, "videoId").is_empty());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn three_files_added_at_once_succeed_in_order() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, "{}");
+    for (i, name) in ["first.mp4", "second.mp4", "third.mp4"].iter().enumerate() {
+        assert_eq!(
+            up.add_file(file(&bytes(250 * KIB, i as u32), name), JsValue::UNDEFINED)
+                .unwrap(),
+            i
+        );
+    }
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 60_000)).await;
+    let order: Vec<String> = recorder
+        .names("succeed")
+        .iter()
+        .map(|n| n.as_string().unwrap())
+        .collect();
+    assert_eq!(order, ["first.mp4", "second.mp4", "third.mp4"]);
+    let started: Vec<String> = recorder
+        .names("started")
+        .iter()
+        .map(|n| n.as_string().unwrap())
+        .collect();
+    assert_eq!(started, order);
+}
+
+#[wasm_bindgen_test]
+async fn expired_credentials_resume_with_refreshed_ones_without_resending_parts() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"parallel": 2}"#);
+    let content = bytes(3 * 1024 * KIB, 5);
+    up.add_file(file(&content, "expiring.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("progress", 2, 30_000)).await;
+    admin("POST", "expire-credentials", JsValue::NULL).await;
+    wait(recorder.until("expired", 1, 30_000)).await;
+    assert_eq!(recorder.count("expired"), 1);
+    let info = info_of(&recorder, "expired", 0);
+    assert_eq!(text(&up.list_files().get(0), "state"), "Expired");
+    // Nothing more is sent while expired.
+    let key = text(&info, "object");
+    let before = admin_part_requests(&key).await;
+    wait(sleep(300)).await;
+    assert_eq!(admin_part_requests(&key).await, before);
+
+    let video_id = text(&info, "videoId");
+    assert!(!video_id.is_empty());
+    let refreshed = wait(api(
+        base(),
+        "POST",
+        "/api/refresh-upload-auth",
+        &json(&format!(r#"{{"videoId": "{video_id}"}}"#)),
+    ))
+    .await;
+    up.resume_upload_with_token(get(&refreshed, "UploadAuth"))
+        .unwrap();
+    wait(recorder.until("succeed", 1, 60_000)).await;
+    assert_eq!(text(&object(&key).await, "md5"), md5_hex(&content));
+    assert_each_part_stored_once(&key).await;
+}
+
+async fn admin_part_requests(key: &str) -> f64 {
+    uploads_of(key)
+        .await
+        .iter()
+        .map(|u| get(u, "partRequests").as_f64().unwrap())
+        .sum()
+}
+
+#[wasm_bindgen_test]
+async fn stop_mid_upload_then_start_completes() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"parallel": 2}"#);
+    let content = bytes(3 * 1024 * KIB, 6);
+    up.add_file(file(&content, "stopped.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("progress", 3, 30_000)).await;
+    up.stop();
+    assert_eq!(text(&up.list_files().get(0), "state"), "Stopped");
+    let loaded = get(&up.list_files().get(0), "loaded").as_f64().unwrap();
+    assert!(loaded > 0.0);
+    wait(sleep(300)).await;
+    assert_eq!(recorder.count("succeed"), 0);
+    up.start().unwrap();
+    wait(recorder.until("succeed", 1, 60_000)).await;
+    let key = key_of(&recorder, "succeed", 0);
+    assert_eq!(text(&object(&key).await, "md5"), md5_hex(&content));
+    assert_each_part_stored_once(&key).await;
+}
+
+#[wasm_bindgen_test]
+async fn deleting_an_uploading_file_leaves_no_open_upload() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"parallel": 1}"#);
+    up.add_file(
+        file(&bytes(3 * 1024 * KIB, 7), "deleted.mp4"),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("progress", 2, 30_000)).await;
+    let key = key_of(&recorder, "progress", 0);
+    up.delete_file(0).unwrap();
+    assert_eq!(up.list_files().length(), 0);
+    let mut states = Vec::new();
+    for _ in 0..50 {
+        states = uploads_of(&key)
+            .await
+            .iter()
+            .map(|u| text(u, "state"))
+            .collect();
+        if states.iter().all(|s| s != "open") {
+            break;
+        }
+        wait(sleep(100)).await;
+    }
+    assert_eq!(states, ["aborted"]);
+    assert_eq!(thrown_code(up.delete_file(0)), "NoSuchFile");
+}
+
+#[wasm_bindgen_test]
+async fn thirty_percent_503s_still_succeed_with_retry_events() {
+    reset().await;
+    admin(
+        "POST",
+        "faults",
+        json(r#"{"action": "fail", "status": 503, "fraction": 0.3}"#),
+    )
+    .await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"retryCount": 5, "retryDuration": 20}"#);
+    let content = bytes(2 * 1024 * KIB, 8);
+    up.add_file(file(&content, "flaky.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 60_000)).await;
+    reset().await;
+    assert_eq!(recorder.count("succeed"), 1, "{}", recorder.everything());
+    assert!(
+        recorder.count("retry") >= 3,
+        "{} retries",
+        recorder.count("retry")
+    );
+    assert!(recorder.count("retryResume") >= 1);
+    let retry = recorder.args("retry").get(0);
+    assert_eq!(
+        Array::from(&retry).get(1).as_string().as_deref(),
+        Some("ServiceUnavailable")
+    );
+    let key = key_of(&recorder, "succeed", 0);
+    assert_eq!(text(&object(&key).await, "md5"), md5_hex(&content));
+}
+
+#[wasm_bindgen_test]
+async fn a_bucket_that_hides_etag_fails_naming_the_cors_rule() {
+    reset().await;
+    admin("POST", "cors", json(r#"{"exposeEtag": false}"#)).await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, "{}");
+    up.add_file(file(&bytes(10, 9), "cors.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("failed", 1, 30_000)).await;
+    reset().await;
+    let failed = Array::from(&recorder.args("failed").get(0));
+    assert_eq!(
+        failed.get(1).as_string().as_deref(),
+        Some("CorsEtagNotExposed")
+    );
+    let message = failed.get(2).as_string().unwrap();
+    assert!(
+        message.contains("CORS") && message.contains("ETag"),
+        "{message}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn bad_arguments_throw_named_errors() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    assert_eq!(
+        thrown_code(VodUploader::new(
+            recorder.options(&json(r#"{"partSize": 1000}"#))
+        )),
+        "InvalidPartSize"
+    );
+    assert_eq!(
+        thrown_code(VodUploader::new(json(r#"{}"#))),
+        "InvalidArgument"
+    );
+    let up = uploader(&recorder, "{}");
+    assert_eq!(
+        thrown_code(up.add_file(json(r#"{"name": "fake.mp4"}"#), JsValue::UNDEFINED)),
+        "InvalidFile"
+    );
+    assert_eq!(
+        thrown_code(up.add_file(file(&[], "empty.mp4"), JsValue::UNDEFINED)),
+        "EmptyFile"
+    );
+    assert_eq!(thrown_code(up.delete_file(7)), "NoSuchFile");
+    assert_eq!(
+        thrown_code(up.resume_upload_with_token("anything".into())),
+        "InvalidUploadAuth"
+    );
+    let valid_auth = text(
+        &wait(api(
+            base(),
+            "POST",
+            "/api/upload-auth",
+            &json(r#"{"title": "t", "fileName": "x.mp4"}"#),
+        ))
+        .await,
+        "UploadAuth",
+    );
+    assert_eq!(
+        thrown_code(up.resume_upload_with_token(valid_auth.into())),
+        "NotExpired"
+    );
+    up.add_file(file(&bytes(300 * KIB, 1), "twice.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    assert_eq!(thrown_code(up.start()), "AlreadyStarted");
+    wait(recorder.until("end", 1, 30_000)).await;
+}
+
+/// getUploadAuth answers that must fail the file before any request reaches OSS.
+#[wasm_bindgen_test]
+async fn bad_credentials_fail_with_named_errors_and_send_nothing() {
+    reset().await;
+    let uploads_before = Array::from(&get(
+        &admin("GET", "uploads", JsValue::NULL).await,
+        "uploads",
+    ))
+    .length();
+    let recorder = Recorder::new(base());
+    // harness.js's `badAuth` option makes getUploadAuth spoil its answer by file name.
+    let up = uploader(
+        &recorder,
+        r#"{"badAuth": true, "retryCount": 2, "retryDuration": 10}"#,
+    );
+    for name in [
+        "malformed-auth.mp4",
+        "incomplete-auth.mp4",
+        "malformed-address.mp4",
+        "reject.mp4",
+        "unreachable.mp4",
+    ] {
+        up.add_file(file(&bytes(10, 1), name), JsValue::UNDEFINED)
+            .unwrap();
+    }
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 60_000)).await;
+    let failures: Vec<(String, String)> = recorder
+        .args("failed")
+        .iter()
+        .map(|a| {
+            let a = Array::from(&a);
+            (text(&a.get(0), "name"), a.get(1).as_string().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            ("malformed-auth.mp4".into(), "InvalidUploadAuth".into()),
+            ("incomplete-auth.mp4".into(), "InvalidUploadAuth".into()),
+            (
+                "malformed-address.mp4".into(),
+                "InvalidUploadAddress".into()
+            ),
+            ("reject.mp4".into(), "GetUploadAuthFailed".into()),
+            ("unreachable.mp4".into(), "NetworkError".into()),
+        ]
+    );
+    assert_eq!(
+        recorder.count("retry"),
+        2,
+        "the unreachable endpoint is retried retryCount times"
+    );
+    let uploads_after = Array::from(&get(
+        &admin("GET", "uploads", JsValue::NULL).await,
+        "uploads",
+    ))
+    .length();
+    assert_eq!(
+        uploads_after, uploads_before,
+        "a request reached OSS with bad credentials"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_callback_does_not_break_the_upload_and_no_secret_leaks() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let up = uploader(
+        &recorder,
+        r#"{"throwIn": ["onUploadProgress", "onUploadStarted"]}"#,
+    );
+    up.add_file(file(&bytes(400 * KIB, 3), "throws.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 30_000)).await;
+    assert_eq!(recorder.count("succeed"), 1);
+    let everything = recorder.everything()
+        + &js_sys::JSON::stringify(&up.list_files())
+            .unwrap()
+            .as_string()
+            .unwrap();
+    for secret in recorder.secrets().iter() {
+        let secret = secret.as_string().unwrap();
+        assert!(!everything.contains(&secret), "the AccessKeySecret leaked");
+    }
+}

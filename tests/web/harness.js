@@ -1,0 +1,139 @@
+// Test harness for tests/web.rs: options whose callbacks record every event, and a
+// getUploadAuth that asks vod-local's backend role, as a customer's page asks its backend.
+
+export class Recorder {
+  constructor(base) {
+    this.base = base;
+    this.events = [];
+    this.waiters = [];
+    this.handedOut = [];
+  }
+
+  options(extra) {
+    const record = (kind, hook) => (...args) => {
+      this.events.push({ kind, args });
+      this.waiters = this.waiters.filter((w) => !w());
+      if ((extra.throwIn || []).includes(hook)) throw new Error(`${hook} throws on purpose`);
+    };
+    const base = this.base;
+    const recorder = this;
+    return {
+      partSize: 100 * 1024,
+      parallel: 3,
+      retryCount: 3,
+      retryDuration: 50,
+      timeout: 20000,
+      async getUploadAuth(info) {
+        if (extra.badAuth && info.name === 'reject.mp4') throw new Error('the backend is down');
+        const response = await fetch(`${base}/api/upload-auth`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ title: info.name, fileName: info.name, fileSize: info.size }),
+        });
+        const answer = await response.json();
+        recorder.handedOut.push(JSON.parse(atob(answer.UploadAuth)).AccessKeySecret);
+        if (extra.badAuth) return spoil(info.name, answer);
+        return answer;
+      },
+      onUploadStarted: record('started', 'onUploadStarted'),
+      onUploadSucceed: record('succeed', 'onUploadSucceed'),
+      onUploadFailed: record('failed', 'onUploadFailed'),
+      onUploadProgress: record('progress', 'onUploadProgress'),
+      onUploadTokenExpired: record('expired', 'onUploadTokenExpired'),
+      onUploadRetry: record('retry', 'onUploadRetry'),
+      onUploadRetryResume: record('retryResume', 'onUploadRetryResume'),
+      onUploadEnd: record('end', 'onUploadEnd'),
+      ...withoutHarnessKeys(extra),
+    };
+  }
+
+  until(kind, count, ms) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.count(kind) >= count) {
+          clearTimeout(timer);
+          resolve();
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(
+        () => reject(new Error(`waited ${ms} ms for ${count} '${kind}' events; got: ${this.everything()}`)),
+        ms,
+      );
+      if (!check()) this.waiters.push(check);
+    });
+  }
+
+  of(kind) {
+    return this.events.filter((e) => e.kind === kind);
+  }
+
+  count(kind) {
+    return this.of(kind).length;
+  }
+
+  names(kind) {
+    return this.of(kind).map((e) => e.args[0].name);
+  }
+
+  args(kind) {
+    return this.of(kind).map((e) => e.args);
+  }
+
+  everything() {
+    return JSON.stringify(this.events.map((e) => [e.kind, ...e.args]));
+  }
+
+  secrets() {
+    return this.handedOut;
+  }
+}
+
+function withoutHarnessKeys(extra) {
+  const { badAuth, throwIn, ...rest } = extra;
+  return rest;
+}
+
+const encode = (object) => btoa(JSON.stringify(object));
+
+// Each bad-credential case is chosen by the file's name.
+function spoil(name, answer) {
+  const auth = JSON.parse(atob(answer.UploadAuth));
+  const address = JSON.parse(atob(answer.UploadAddress));
+  switch (name) {
+    case 'malformed-auth.mp4':
+      return { ...answer, UploadAuth: 'not base64 at all!' };
+    case 'incomplete-auth.mp4':
+      delete auth.SecurityToken;
+      return { ...answer, UploadAuth: encode(auth) };
+    case 'malformed-address.mp4':
+      delete address.Bucket;
+      return { ...answer, UploadAddress: encode(address) };
+    case 'unreachable.mp4':
+      address.Endpoint = 'http://localhost:65530';
+      return { ...answer, UploadAddress: encode(address) };
+    default:
+      return answer;
+  }
+}
+
+export function makeFile(bytes, name) {
+  return new File([bytes], name);
+}
+
+export async function api(base, method, path, body) {
+  const init = { method };
+  if (body !== null && body !== undefined) {
+    init.headers = { 'content-type': 'application/json' };
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(`${base}${path}`, init);
+  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status}`);
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
