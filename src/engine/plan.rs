@@ -81,6 +81,14 @@ mod tests {
     }
 
     #[test]
+    fn a_file_just_under_100_kib_is_one_part() {
+        let plan = Plan::new(MIN_PART_SIZE - 1, MIN_PART_SIZE).unwrap();
+        assert_eq!(all_parts(&plan), vec![0..MIN_PART_SIZE - 1]);
+        let plan = Plan::new(MIN_PART_SIZE + 1, MIN_PART_SIZE).unwrap();
+        assert_eq!(all_parts(&plan), vec![0..MIN_PART_SIZE, MIN_PART_SIZE..MIN_PART_SIZE + 1]);
+    }
+
+    #[test]
     fn part_size_below_100_kib_is_refused() {
         let error = Plan::new(10, MIN_PART_SIZE - 1).unwrap_err();
         assert_eq!(error.code, code::INVALID_PART_SIZE);

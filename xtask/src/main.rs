@@ -27,6 +27,8 @@ enum Command {
     },
     /// Install what is missing, then run every test suite of the project.
     Test,
+    /// A 100 MB upload in headless Chromium: the SDK next to plain parallel fetch.
+    Bench,
 }
 
 /// The workspace root.
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Demo { port } => demo(port),
         Command::Test => test(),
+        Command::Bench => bench(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,7 +116,7 @@ fn test() -> Result {
     step("the npm package builds");
     build_pkg()?;
 
-    let server = server::Running::start(&[])?;
+    let server = server::Running::start(false)?;
     step("browser: the SDK in headless Chromium against vod-local");
     run(Cmd::new("wasm-pack")
         .args([
@@ -134,6 +137,27 @@ fn test() -> Result {
         .current_dir(root().join("tests/interop"))
         .env("VOD_LOCAL_URL", &server.url))?;
     Ok(())
+}
+
+fn bench() -> Result {
+    tools::ensure_wasm_build()?;
+    tools::ensure_browser()?;
+    let server = server::Running::start(true)?;
+    run(Cmd::new("wasm-pack")
+        .args([
+            "test",
+            "--release",
+            "--headless",
+            "--chrome",
+            "--chromedriver",
+            "/usr/bin/chromedriver",
+            "--",
+            "--test",
+            "bench",
+            "--",
+            "--nocapture",
+        ])
+        .env("VOD_LOCAL_URL", &server.url))
 }
 
 fn step(what: &str) {

@@ -24,18 +24,26 @@ impl Drop for TempDir {
 }
 
 impl Running {
-    pub fn start(extra_args: &[&str]) -> Result<Running> {
-        run(Cmd::new("cargo").args(["build", "--quiet", "--package", "vod-local"]))?;
+    /// Builds vod-local (optimized for benchmarks, quicker to build for tests) and starts it.
+    pub fn start(optimized: bool) -> Result<Running> {
+        let profile = if optimized { "release" } else { "debug" };
+        let build = Cmd::new("cargo").args(["build", "--quiet", "--package", "vod-local"]);
+        run(if optimized {
+            build.arg("--release")
+        } else {
+            build
+        })?;
         let data = TempDir(root().join(format!("target/vod-local-test-{}", std::process::id())));
         let mut child = Cmd::new(
             root()
-                .join("target/debug/vod-local")
+                .join("target")
+                .join(profile)
+                .join("vod-local")
                 .to_str()
                 .expect("UTF-8 path"),
         )
         .args(["--listen", "127.0.0.1:0", "--data"])
         .arg(&data.0)
-        .args(extra_args)
         .inner()
         .stdout(Stdio::piped())
         .spawn()
