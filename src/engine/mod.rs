@@ -14,7 +14,6 @@ mod tests;
 use std::ops::Range;
 
 use futures_util::future::LocalBoxFuture;
-use serde::Serialize;
 
 use crate::auth::{decode_upload_address, decode_upload_auth, UploadAddress, UploadAuth};
 use crate::error::{code, UploadError};
@@ -119,7 +118,7 @@ impl Credentials {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileState {
     Ready,
     Uploading,
@@ -130,9 +129,22 @@ pub enum FileState {
     Failure,
 }
 
+impl FileState {
+    /// The name the page sees.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Ready => "Ready",
+            FileState::Uploading => "Uploading",
+            FileState::Stopped => "Stopped",
+            FileState::Expired => "Expired",
+            FileState::Success => "Success",
+            FileState::Failure => "Failure",
+        }
+    }
+}
+
 /// A file as the page sees it, in `listFiles()` and every callback: no secret in it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FileInfo {
     pub index: usize,
     pub name: String,

@@ -85,7 +85,10 @@ mod tests {
         let plan = Plan::new(MIN_PART_SIZE - 1, MIN_PART_SIZE).unwrap();
         assert_eq!(all_parts(&plan), vec![0..MIN_PART_SIZE - 1]);
         let plan = Plan::new(MIN_PART_SIZE + 1, MIN_PART_SIZE).unwrap();
-        assert_eq!(all_parts(&plan), vec![0..MIN_PART_SIZE, MIN_PART_SIZE..MIN_PART_SIZE + 1]);
+        assert_eq!(
+            all_parts(&plan),
+            vec![0..MIN_PART_SIZE, MIN_PART_SIZE..MIN_PART_SIZE + 1]
+        );
     }
 
     #[test]

@@ -33,8 +33,10 @@ pub struct Element {
     pub children: Vec<Element>,
 }
 
+/// What is wrong with a document. The reader's own error is not kept: formatting it would
+/// pull much of `std::io`'s error text into the wasm.
 #[derive(Debug, PartialEq)]
-pub struct XmlError(pub String);
+pub struct XmlError(pub &'static str);
 
 impl std::fmt::Display for XmlError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,11 +61,11 @@ impl Element {
 
 /// Parses a whole document into its root element.
 pub fn parse(document: &str) -> Result<Element, XmlError> {
-    let err = |e: &dyn std::fmt::Display| XmlError(e.to_string());
+    let err = |_: quick_xml::Error| XmlError("not well-formed");
     let mut reader = Reader::from_str(document);
     let mut stack: Vec<Element> = Vec::new();
     loop {
-        let event = reader.read_event().map_err(|e| err(&e))?;
+        let event = reader.read_event().map_err(err)?;
         match event {
             Event::Start(start) => stack.push(Element {
                 name: local_name(start.local_name().as_ref())?,
@@ -81,27 +83,31 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
             }
             Event::Text(text) => {
                 if let Some(current) = stack.last_mut() {
-                    current.text.push_str(&text.decode().map_err(|e| err(&e))?);
+                    current
+                        .text
+                        .push_str(&text.decode().map_err(|_| XmlError("not well-formed"))?);
                 }
             }
             Event::CData(data) => {
                 if let Some(current) = stack.last_mut() {
-                    current.text.push_str(&data.decode().map_err(|e| err(&e))?);
+                    current
+                        .text
+                        .push_str(&data.decode().map_err(|_| XmlError("not well-formed"))?);
                 }
             }
             Event::GeneralRef(reference) => {
-                let name = reference.decode().map_err(|e| err(&e))?;
+                let name = reference
+                    .decode()
+                    .map_err(|_| XmlError("not well-formed"))?;
                 let resolved = unescape(&format!("&{name};"))
-                    .map_err(|e| err(&e))?
+                    .map_err(|_| XmlError("not well-formed"))?
                     .into_owned();
                 if let Some(current) = stack.last_mut() {
                     current.text.push_str(&resolved);
                 }
             }
             Event::End(_) => {
-                let mut done = stack
-                    .pop()
-                    .ok_or_else(|| XmlError("unbalanced end tag".into()))?;
+                let mut done = stack.pop().ok_or_else(|| XmlError("unbalanced end tag"))?;
                 done.text = done.text.trim().to_string();
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
@@ -119,7 +125,7 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
 }
 
 fn local_name(bytes: &[u8]) -> Result<String, XmlError> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| XmlError("an element name is not UTF-8".into()))
+    String::from_utf8(bytes.to_vec()).map_err(|_| XmlError("an element name is not UTF-8"))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ mod js;
 mod platform;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -76,7 +76,7 @@ impl VodUploader {
         let platform = WebPlatform(Rc::new(Page {
             callbacks,
             get_upload_auth,
-            files: RefCell::new(HashMap::new()),
+            files: RefCell::new(BTreeMap::new()),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
         Ok(VodUploader { uploader, platform })

@@ -2,7 +2,7 @@
 //! `setTimeout`, and the page's callbacks.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -45,7 +45,7 @@ pub struct Page {
     pub callbacks: Callbacks,
     pub get_upload_auth: Function,
     /// Each file's `File` and the options it was added with, for the info objects.
-    pub files: RefCell<HashMap<usize, (File, JsValue)>>,
+    pub files: RefCell<BTreeMap<usize, (File, JsValue)>>,
 }
 
 #[derive(Clone)]
@@ -54,13 +54,28 @@ pub struct WebPlatform(pub Rc<Page>);
 impl WebPlatform {
     /// The plain object the page sees for a file: the engine's info, its `File` and options.
     pub fn info(&self, info: &FileInfo) -> JsValue {
-        let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-        let object = serde::Serialize::serialize(info, &serializer).unwrap_or(JsValue::NULL);
+        let object = js_sys::Object::new();
+        let set = |name: &str, value: JsValue| {
+            let _ = js_sys::Reflect::set(&object, &name.into(), &value);
+        };
+        let text =
+            |value: &Option<String>| value.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+        set("index", info.index.into());
+        set("name", info.name.as_str().into());
+        set("size", (info.size as f64).into());
+        set("state", info.state.as_str().into());
+        set("loaded", (info.loaded as f64).into());
+        set("percent", info.percent.into());
+        set("videoId", text(&info.video_id));
+        set("bucket", text(&info.bucket));
+        set("object", text(&info.object));
+        set("errorCode", text(&info.error_code));
+        set("errorMessage", text(&info.error_message));
         if let Some((file, options)) = self.0.files.borrow().get(&info.index) {
-            let _ = js_sys::Reflect::set(&object, &"file".into(), file);
-            let _ = js_sys::Reflect::set(&object, &"options".into(), options);
+            set("file", file.into());
+            set("options", options.clone());
         }
-        object
+        object.into()
     }
 }
 
