@@ -107,7 +107,7 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
                 }
             }
             Event::End(_) => {
-                let mut done = stack.pop().ok_or_else(|| XmlError("unbalanced end tag"))?;
+                let mut done = stack.pop().ok_or(XmlError("unbalanced end tag"))?;
                 done.text = done.text.trim().to_string();
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
