@@ -114,11 +114,7 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
                     None => return Ok(done),
                 }
             }
-            Event::Eof => {
-                return Err(XmlError(
-                    "the document ends before its root element does".into(),
-                ))
-            }
+            Event::Eof => return Err(XmlError("the document ends before its root element does")),
             _ => {}
         }
     }
