@@ -19,6 +19,9 @@ use platform::{Callbacks, Page, WebPlatform};
 
 type JsResult<T> = Result<T, JsValue>;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("types.d.ts");
+
 fn thrown(e: UploadError) -> JsValue {
     js::error(&e)
 }
@@ -70,7 +73,9 @@ impl VodUploader {
     /// onUploadStarted, onUploadSucceed, onUploadFailed, onUploadProgress,
     /// onUploadTokenExpired, onUploadRetry, onUploadRetryResume, onUploadEnd })`
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> JsResult<VodUploader> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "VodUploaderOptions")] options: JsValue,
+    ) -> JsResult<VodUploader> {
         let (engine_options, callbacks, get_upload_auth) =
             read_options(&options).map_err(thrown)?;
         let platform = WebPlatform(Rc::new(Page {
@@ -85,7 +90,11 @@ impl VodUploader {
     /// Queues a `File`; returns its index. `options` (title, tags, …) reach `getUploadAuth`
     /// as `info.options`.
     #[wasm_bindgen(js_name = addFile)]
-    pub fn add_file(&self, file: JsValue, options: JsValue) -> JsResult<usize> {
+    pub fn add_file(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "File")] file: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "UploadFileOptions")] options: JsValue,
+    ) -> JsResult<usize> {
         let file: File = file.dyn_into().map_err(|_| {
             thrown(UploadError::new(
                 code::INVALID_FILE,
@@ -121,7 +130,7 @@ impl VodUploader {
     }
 
     /// Every file with its state, bytes sent, VideoId and last error; never a secret.
-    #[wasm_bindgen(js_name = listFiles)]
+    #[wasm_bindgen(js_name = listFiles, unchecked_return_type = "UploadInfo[]")]
     pub fn list_files(&self) -> js_sys::Array {
         self.uploader
             .list_files()
@@ -143,7 +152,10 @@ impl VodUploader {
     /// After `onUploadTokenExpired`: a refreshed UploadAuth (the string, or the whole
     /// `RefreshUploadVideo` answer), and the upload goes on where it was.
     #[wasm_bindgen(js_name = resumeUploadWithToken)]
-    pub fn resume_upload_with_token(&self, token: JsValue) -> JsResult<()> {
+    pub fn resume_upload_with_token(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | UploadAuthAnswer")] token: JsValue,
+    ) -> JsResult<()> {
         let upload_auth = token
             .as_string()
             .or_else(|| js::string(&token, &["UploadAuth", "uploadAuth"]))
