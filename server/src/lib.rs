@@ -41,17 +41,21 @@ fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// OSS for virtual-hosted and path-style bucket addresses; static files for the rest.
+/// OSS for virtual-hosted and path-style bucket addresses; static files for the rest: `pkg/` at
+/// `/pkg/`, `dist/` at `/dist/`, `www/` at `/`.
 async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Response {
     if let Some(target) = oss::addressing::locate(&request, &state.config.bucket) {
         return oss::handle(state, target, request).await;
     }
     let path = request.uri().path();
-    let (dir, request) = if path == "/pkg" || path.starts_with("/pkg/") {
-        let stripped = path.trim_start_matches("/pkg").to_string();
-        (state.config.pkg.clone(), with_path(request, &stripped))
-    } else {
-        (state.config.www.clone(), request)
+    let mounts = [("/pkg", &state.config.pkg), ("/dist", &state.config.dist)];
+    let mounted = mounts.into_iter().find_map(|(prefix, dir)| {
+        let rest = path.strip_prefix(prefix)?;
+        (rest.is_empty() || rest.starts_with('/')).then(|| (dir.clone(), rest.to_string()))
+    });
+    let (dir, request) = match mounted {
+        Some((dir, rest)) => (dir, with_path(request, &rest)),
+        None => (state.config.www.clone(), request),
     };
     let served = ServeDir::new(dir).oneshot(request).await;
     served
@@ -127,5 +131,6 @@ pub fn default_config(data: PathBuf) -> Config {
         region: "cn-shanghai".to_string(),
         www: PathBuf::from("www"),
         pkg: PathBuf::from("pkg"),
+        dist: PathBuf::from("dist"),
     }
 }

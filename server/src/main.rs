@@ -30,6 +30,9 @@ struct Args {
     /// Folder served at `/pkg/`.
     #[arg(long, default_value = "pkg")]
     pkg: PathBuf,
+    /// Folder served at `/dist/`.
+    #[arg(long, default_value = "dist")]
+    dist: PathBuf,
     /// Listen on an address other than loopback (the test controls still answer loopback only).
     #[arg(long)]
     allow_remote: bool,
@@ -63,6 +66,7 @@ async fn main() {
     config.region = args.region;
     config.www = args.www;
     config.pkg = args.pkg;
+    config.dist = args.dist;
     let server = match Server::start(config).await {
         Ok(server) => server,
         Err(e) => {

@@ -19,6 +19,7 @@ pub struct Config {
     pub region: String,
     pub www: PathBuf,
     pub pkg: PathBuf,
+    pub dist: PathBuf,
 }
 
 /// Temporary credentials, scoped to the one object they were minted for.

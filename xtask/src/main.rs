@@ -1,5 +1,6 @@
 //! `cargo xtask demo` and `cargo xtask test`: install what is missing, build, run.
 
+mod dist;
 mod process;
 mod server;
 mod tools;
@@ -29,6 +30,8 @@ enum Command {
     Test,
     /// A 100 MB upload in headless Chromium: the SDK next to plain parallel fetch.
     Bench,
+    /// Build the npm package into pkg/ and the script-tag build into dist/; print their sizes.
+    Dist,
 }
 
 /// The workspace root.
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Demo { port } => demo(port),
         Command::Test => test(),
         Command::Bench => bench(),
+        Command::Dist => tools::ensure_wasm_build().and_then(|()| build_dist()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -57,14 +61,16 @@ fn main() -> ExitCode {
 
 type Result<T = ()> = std::result::Result<T, String>;
 
-/// `pkg/`: the npm package, built by wasm-pack.
-fn build_pkg() -> Result {
-    run(Cmd::new("wasm-pack").args(["build", "--release", "--target", "web", "--out-dir", "pkg"]))
+/// The npm package in pkg/ and the script-tag build in dist/, with their sizes.
+fn build_dist() -> Result {
+    dist::npm_package()?;
+    dist::script_tag()?;
+    dist::report()
 }
 
 fn demo(port: u16) -> Result {
     tools::ensure_wasm_build()?;
-    build_pkg()?;
+    build_dist()?;
     let data = root().join("target/demo-data");
     let listen = format!("127.0.0.1:{port}");
     println!("xtask: serving the demo at http://localhost:{port}/ (Ctrl-C stops it)");
@@ -113,8 +119,8 @@ fn test() -> Result {
     step("native tests: the SDK core and the vod-local server");
     run(Cmd::new("cargo").args(["test", "--workspace"]))?;
 
-    step("the npm package builds");
-    build_pkg()?;
+    step("the npm package and the script-tag build");
+    build_dist()?;
 
     let server = server::Running::start(false)?;
     step("browser: the SDK in headless Chromium against vod-local");

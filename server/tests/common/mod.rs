@@ -60,6 +60,7 @@ impl Harness {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
         config.www = root.join("www");
         config.pkg = root.join("server/tests/fixtures/pkg");
+        config.dist = root.join("server/tests/fixtures/dist");
         change(&mut config);
         let server = Server::start(config).await.unwrap();
         Harness {

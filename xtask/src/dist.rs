@@ -1,0 +1,144 @@
+//! `cargo xtask dist`: the npm package in `pkg/` (the `web` target at its root, the `bundler`
+//! target under `bundler/`) and the script-tag build in `dist/`, with their gzip sizes.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::process::{run, Cmd};
+use crate::{root, Result};
+
+fn wasm_pack(target: &str, out_dir: &str) -> Result {
+    run(Cmd::new("wasm-pack").args([
+        "build",
+        "--release",
+        "--target",
+        target,
+        "--out-dir",
+        out_dir,
+    ]))
+}
+
+fn io(e: std::io::Error) -> String {
+    e.to_string()
+}
+
+/// The npm package: `import init, { VodUploader } from "vod-upload"` (web target, explicit
+/// init) or `from "vod-upload/bundler"` (for bundlers that load `.wasm` as a module).
+pub fn npm_package() -> Result {
+    wasm_pack("web", "pkg")?;
+    wasm_pack("bundler", "pkg/bundler")?;
+    let pkg = root().join("pkg");
+    for generated in [
+        ".gitignore",
+        "bundler/.gitignore",
+        "bundler/README.md",
+        "bundler/package.json",
+    ] {
+        let _ = std::fs::remove_file(pkg.join(generated));
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let manifest = json!({
+        "name": "vod-upload",
+        "version": version,
+        "description": "Browser upload SDK for ApsaraVideo VOD: multipart upload straight to OSS, in Rust compiled to WebAssembly",
+        "license": "MIT",
+        "type": "module",
+        "main": "./vod_upload.js",
+        "module": "./vod_upload.js",
+        "types": "./vod_upload.d.ts",
+        "exports": {
+            ".": { "types": "./vod_upload.d.ts", "default": "./vod_upload.js" },
+            "./bundler": { "types": "./bundler/vod_upload.d.ts", "default": "./bundler/vod_upload.js" },
+            "./vod_upload_bg.wasm": "./vod_upload_bg.wasm",
+            "./package.json": "./package.json"
+        },
+        "files": [
+            "vod_upload.js", "vod_upload.d.ts", "vod_upload_bg.wasm", "vod_upload_bg.wasm.d.ts",
+            "bundler/vod_upload.js", "bundler/vod_upload_bg.js", "bundler/vod_upload.d.ts",
+            "bundler/vod_upload_bg.wasm", "bundler/vod_upload_bg.wasm.d.ts", "README.md"
+        ],
+        // The web build does nothing until init(); the bundler build instantiates on import.
+        "sideEffects": ["./bundler/vod_upload.js", "./bundler/vod_upload_bg.js"],
+        "keywords": ["vod", "oss", "upload", "multipart", "wasm", "aliyun"]
+    });
+    let text = serde_json::to_string_pretty(&manifest).expect("JSON") + "\n";
+    std::fs::write(pkg.join("package.json"), text).map_err(io)?;
+    std::fs::copy(root().join("npm/README.md"), pkg.join("README.md")).map_err(io)?;
+    Ok(())
+}
+
+/// One file for a plain `<script src>`: the no-modules build wrapped so that it defines only
+/// the global `VodUpload`, with `vod-upload_bg.wasm` beside it.
+pub fn script_tag() -> Result {
+    wasm_pack("no-modules", "target/no-modules")?;
+    let built = root().join("target/no-modules");
+    let glue = std::fs::read_to_string(built.join("vod_upload.js")).map_err(io)?;
+    let dist = root().join("dist");
+    std::fs::create_dir_all(&dist).map_err(io)?;
+    let script = format!(
+        "/*! vod-upload {version}: browser upload SDK for ApsaraVideo VOD. Loads vod-upload_bg.wasm from beside this file. */\n\
+         (function () {{\n\
+         {glue}\n\
+         var wasm = new URL('vod-upload_bg.wasm', (document.currentScript && document.currentScript.src) || location.href);\n\
+         var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version }};\n\
+         api.ready = wasm_bindgen({{ module_or_path: wasm }}).then(function () {{ return api; }});\n\
+         window.VodUpload = api;\n\
+         }})();\n",
+        version = env!("CARGO_PKG_VERSION")
+    );
+    std::fs::write(dist.join("vod-upload.js"), script).map_err(io)?;
+    std::fs::copy(
+        built.join("vod_upload_bg.wasm"),
+        dist.join("vod-upload_bg.wasm"),
+    )
+    .map_err(io)?;
+    Ok(())
+}
+
+fn gzip_size(path: &Path) -> Result<(u64, u64)> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&bytes).map_err(io)?;
+    Ok((
+        bytes.len() as u64,
+        encoder.finish().map_err(io)?.len() as u64,
+    ))
+}
+
+/// Prints raw and gzip sizes, and the totals a page downloads.
+pub fn report() -> Result {
+    let groups: [(&str, &[&str]); 3] = [
+        (
+            "npm package, web target",
+            &["pkg/vod_upload.js", "pkg/vod_upload_bg.wasm"],
+        ),
+        (
+            "npm package, bundler target",
+            &[
+                "pkg/bundler/vod_upload.js",
+                "pkg/bundler/vod_upload_bg.js",
+                "pkg/bundler/vod_upload_bg.wasm",
+            ],
+        ),
+        (
+            "script tag",
+            &["dist/vod-upload.js", "dist/vod-upload_bg.wasm"],
+        ),
+    ];
+    for (name, files) in groups {
+        let (mut raw, mut gzip) = (0, 0);
+        for file in files {
+            let (r, g) = gzip_size(&root().join(file))?;
+            println!("  {file:<34} {r:>8} bytes, {g:>7} gzip");
+            raw += r;
+            gzip += g;
+        }
+        println!(
+            "{name}: {raw} bytes, {gzip} bytes gzip ({:.1} KB)",
+            gzip as f64 / 1000.0
+        );
+    }
+    Ok(())
+}
