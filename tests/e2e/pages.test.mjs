@@ -1,0 +1,173 @@
+// The demo page, the script-tag page and the Vite-built page in Debian's Chromium, driven by
+// Playwright as a person would use them. `cargo xtask test` starts vod-local (which serves all
+// three) and sets VOD_LOCAL_URL. Each test saves a screenshot under target/e2e/.
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const base = process.env.VOD_LOCAL_URL;
+if (!base) throw new Error('VOD_LOCAL_URL is not set: run this through `cargo xtask test`');
+// The page must come from `localhost`: the buckets it uploads to are `<bucket>.localhost`.
+const site = base.replace('127.0.0.1', 'localhost');
+const shots = join(dirname(fileURLToPath(import.meta.url)), '../../target/e2e');
+mkdirSync(shots, { recursive: true });
+
+let browser;
+let page;
+let dialogs;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+beforeEach(async () => {
+  await admin('DELETE', 'faults');
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  dialogs = [];
+  page.on('dialog', async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  page.on('pageerror', (error) => dialogs.push(`page error: ${error.message}`));
+});
+
+async function admin(method, path, body) {
+  const response = await fetch(`${base}/_admin/${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  assert.ok(response.ok, `${method} /_admin/${path}: ${response.status}`);
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+const md5 = (buffer) => createHash('md5').update(buffer).digest('hex');
+
+async function assertStored(buffer) {
+  const { objects } = await admin('GET', 'objects');
+  assert.ok(objects.some((o) => o.md5 === md5(buffer) && o.size === buffer.length), 'the server holds the same bytes');
+}
+
+async function openDemo() {
+  await page.goto(`${site}/`);
+  await page.getByText('Ready.').waitFor();
+}
+
+const rowState = (index) => page.locator(`#list li[data-index="${index}"]`).getAttribute('data-state');
+
+async function waitForState(index, state, timeout = 60000) {
+  await page.locator(`#list li[data-index="${index}"][data-state="${state}"]`).waitFor({ timeout });
+}
+
+async function addFiles(files) {
+  const before = await page.locator('#list li').count();
+  await page.setInputFiles('#files', files);
+  await page.locator('#list li').nth(before + files.length - 1).waitFor();
+}
+
+test('three files picked through the input upload and arrive byte-identical', async () => {
+  await openDemo();
+  const files = [1, 2, 3].map((n) => ({
+    name: `clip ${n} — été.mp4`,
+    mimeType: 'video/mp4',
+    buffer: randomBytes(n * 700 * 1024 + 17),
+  }));
+  await addFiles(files);
+  await page.getByRole('button', { name: 'Start' }).click();
+  for (const index of [0, 1, 2]) await waitForState(index, 'Success');
+  for (const file of files) await assertStored(file.buffer);
+  const videos = await page.locator('#list .video').allTextContents();
+  assert.ok(videos.every((v) => /^VideoId [0-9a-f]{32}$/.test(v)), videos.join());
+  await page.screenshot({ path: join(shots, 'demo-three-files-1280.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a 390px screen`);
+  await page.screenshot({ path: join(shots, 'demo-three-files-390.png'), fullPage: true });
+  assert.deepEqual(dialogs, []);
+});
+
+test('Stop mid-upload, then Start again, completes', async () => {
+  await openDemo();
+  await admin('POST', 'faults', { action: 'stall', ms: 300, fraction: 1 });
+  const file = { name: 'long.mp4', mimeType: 'video/mp4', buffer: randomBytes(8 * 1024 * 1024) };
+  await addFiles([file]);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await page.waitForFunction(() => Number(document.querySelector('#list progress').value) > 0);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  assert.equal(await rowState(0), 'Stopped');
+  await page.screenshot({ path: join(shots, 'demo-stopped.png'), fullPage: true });
+  await admin('DELETE', 'faults');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await waitForState(0, 'Success');
+  await assertStored(file.buffer);
+  // Only parts in flight at Stop (5 at most) may go again: the server may have stored one whose
+  // answer the page never saw, while its stall was still running.
+  const { uploads } = await admin('GET', 'uploads');
+  const upload = uploads.find((u) => u.key.endsWith('/long.mp4') && u.state === 'completed');
+  const stored = upload.parts.reduce((sum, p) => sum + p.stored, 0);
+  assert.ok(stored <= upload.parts.length + 5, `${stored} stores for ${upload.parts.length} parts`);
+});
+
+test('credentials expired from the page are refreshed and the upload resumes', async () => {
+  await openDemo();
+  await admin('POST', 'faults', { action: 'stall', ms: 300, fraction: 1 });
+  const file = { name: 'expiring.mp4', mimeType: 'video/mp4', buffer: randomBytes(8 * 1024 * 1024) };
+  await addFiles([file]);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await page.waitForFunction(() => Number(document.querySelector('#list progress').value) > 0);
+  await page.getByRole('button', { name: 'Expire credentials' }).click();
+  await page.getByText('resumed expiring.mp4 with fresh credentials').waitFor({ timeout: 30000 });
+  await page.getByText('credentials of expiring.mp4 expired').waitFor();
+  await admin('DELETE', 'faults');
+  await waitForState(0, 'Success');
+  await assertStored(file.buffer);
+  await page.screenshot({ path: join(shots, 'demo-expired-and-resumed.png'), fullPage: true });
+});
+
+test('a file name made of HTML shows as text', async () => {
+  await openDemo();
+  const name = '<img src=x onerror=alert(1)>.mp4';
+  await addFiles([{ name, mimeType: 'video/mp4', buffer: randomBytes(1000) }]);
+  assert.equal(await page.locator('#list .name').first().textContent(), name);
+  assert.equal(await page.locator('#list img').count(), 0);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await waitForState(0, 'Success');
+  assert.ok((await page.locator('#log').textContent()).includes(name));
+  assert.equal(await page.locator('img').count(), 0);
+  assert.deepEqual(dialogs, []);
+  await page.screenshot({ path: join(shots, 'demo-html-file-name.png'), fullPage: true });
+});
+
+async function uploadThrough(path, shot) {
+  await page.goto(`${site}${path}`);
+  await page.getByText('Pick a file.').waitFor();
+  const buffer = randomBytes(1500 * 1024);
+  await page.setInputFiles('#file', { name: 'single.mp4', mimeType: 'video/mp4', buffer });
+  await page.getByText(/uploaded single\.mp4 as VideoId [0-9a-f]{32}/).waitFor({ timeout: 30000 });
+  await assertStored(buffer);
+  await page.screenshot({ path: join(shots, shot) });
+  assert.deepEqual(dialogs, []);
+}
+
+test('the script-tag build uploads from a page with one plain <script src>', async () => {
+  await uploadThrough('/script-tag.html', 'script-tag.png');
+  const scripts = await page.locator('script[src]').evaluateAll((s) => s.map((e) => [e.getAttribute('src'), e.type]));
+  assert.deepEqual(scripts, [['/dist/vod-upload.js', '']]);
+});
+
+test('the page Vite built from examples/vite uploads', async () => {
+  await uploadThrough('/vite/', 'vite.png');
+});

@@ -1,0 +1,70 @@
+// Type-checked with `tsc --strict` against the package's declarations: what a page writes
+// compiles, and what is wrong does not (each @ts-expect-error must meet an error).
+import init, {
+  VodUploader,
+  type FileState,
+  type UploadAuthAnswer,
+  type UploadInfo,
+  type VodUploadError,
+  type VodUploadErrorCode,
+} from 'vod-upload';
+
+async function backend(info: UploadInfo): Promise<UploadAuthAnswer> {
+  const response = await fetch('/api/upload-auth', {
+    method: 'POST',
+    body: JSON.stringify({ title: info.options.title ?? info.name, fileName: info.name }),
+  });
+  return (await response.json()) as UploadAuthAnswer;
+}
+
+export async function main(file: File): Promise<FileState[]> {
+  await init();
+  const uploader: VodUploader = new VodUploader({
+    getUploadAuth: backend,
+    partSize: 1024 * 1024,
+    parallel: 5,
+    retryCount: 3,
+    onUploadProgress: (info: UploadInfo, totalSize: number, loadedPercent: number) => {
+      console.log(info.name, totalSize, loadedPercent.toFixed(2));
+    },
+    onUploadFailed: (info, code, message) => {
+      const known: VodUploadErrorCode = code;
+      console.error(info.errorCode, known, message.length);
+    },
+    onUploadTokenExpired: async (info) => {
+      const videoId: string | null = info.videoId;
+      const fresh: UploadAuthAnswer = await backend(info);
+      uploader.resumeUploadWithToken(videoId ? fresh.UploadAuth : fresh);
+    },
+    onUploadEnd: () => console.log('done'),
+  });
+  const index: number = uploader.addFile(file, { title: 'My film', cateId: 3 });
+  try {
+    uploader.deleteFile(index + 1);
+  } catch (e) {
+    const error = e as VodUploadError;
+    const code: VodUploadErrorCode = error.code;
+    console.log(code === 'NoSuchFile');
+  }
+  uploader.start();
+  const infos: UploadInfo[] = uploader.listFiles();
+  return infos.map((i) => i.state);
+}
+
+export function wrong(file: File): void {
+  // @ts-expect-error getUploadAuth is required
+  new VodUploader({ partSize: 1024 * 1024 });
+  new VodUploader({
+    getUploadAuth: (info) => ({ UploadAuth: 'a', UploadAddress: 'b', VideoId: info.name }),
+    // @ts-expect-error the code is a string union, not a number
+    onUploadFailed: (_info: UploadInfo, _code: number) => {},
+  });
+  const uploader = new VodUploader({ getUploadAuth: () => ({ UploadAuth: 'a', UploadAddress: 'b' }) });
+  // @ts-expect-error addFile takes a File
+  uploader.addFile('not a file');
+  // @ts-expect-error a state is one of six names
+  const state: FileState = 'Paused';
+  // @ts-expect-error partSize is a number
+  new VodUploader({ getUploadAuth: () => ({ UploadAuth: 'a', UploadAddress: 'b' }), partSize: '1MB' });
+  console.log(state, file);
+}

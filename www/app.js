@@ -1,0 +1,134 @@
+// The demo page: the SDK as a customer's page would use it, with vod-local playing the
+// customer's backend (/api/) and OSS. Every file name is rendered as text, never as HTML.
+import init, { VodUploader } from '/pkg/vod_upload.js';
+
+const $ = (id) => document.getElementById(id);
+const list = $('list');
+const rows = new Map();
+
+function log(text, kind = '') {
+  const item = document.createElement('li');
+  item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  if (kind) item.className = kind;
+  $('log').append(item);
+  item.scrollIntoView({ block: 'nearest' });
+}
+
+function size(bytes) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i += 1; }
+  return `${bytes.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+async function backend(path, body) {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`${answer.Code}: ${answer.Message}`);
+  return answer;
+}
+
+function render() {
+  const files = uploader.listFiles();
+  const seen = new Set();
+  for (const info of files) {
+    seen.add(info.index);
+    let row = rows.get(info.index);
+    if (!row) {
+      row = $('row').content.firstElementChild.cloneNode(true);
+      row.dataset.index = info.index;
+      row.querySelector('.name').textContent = info.name;
+      row.querySelector('.size').textContent = size(info.size);
+      row.querySelector('.delete').addEventListener('click', () => {
+        try {
+          uploader.deleteFile(info.index);
+          log(`deleted ${info.name}`);
+        } catch (e) {
+          log(`${e.code}: ${e.message}`, 'bad');
+        }
+        render();
+      });
+      rows.set(info.index, row);
+      list.append(row);
+    }
+    row.dataset.state = info.state;
+    row.querySelector('progress').value = info.percent;
+    row.querySelector('.state').textContent = info.state;
+    row.querySelector('.percent').textContent = `${info.percent.toFixed(0)} %`;
+    row.querySelector('.video').textContent = info.videoId ? `VideoId ${info.videoId}` : '';
+    row.querySelector('.error').textContent = info.errorCode ? `${info.errorCode}: ${info.errorMessage}` : '';
+  }
+  for (const [index, row] of rows) {
+    if (!seen.has(index)) { row.remove(); rows.delete(index); }
+  }
+  $('empty').hidden = files.length > 0;
+  const waiting = files.some((f) => f.state === 'Ready' || f.state === 'Stopped');
+  const busy = files.some((f) => f.state === 'Uploading');
+  $('start').disabled = !waiting || busy;
+  $('stop').disabled = !busy;
+}
+
+await init();
+const uploader = new VodUploader({
+  partSize: 1024 * 1024,
+  parallel: 5,
+  retryCount: 5,
+  retryDuration: 500,
+  getUploadAuth: (info) => backend('/api/upload-auth', {
+    title: info.name, fileName: info.name, fileSize: info.size,
+  }),
+  onUploadStarted: (info) => { log(`started ${info.name}`); render(); },
+  onUploadProgress: () => render(),
+  onUploadSucceed: (info) => { log(`uploaded ${info.name} as VideoId ${info.videoId}`, 'ok'); render(); },
+  onUploadFailed: (info, code, message) => { log(`failed ${info.name}: ${code}: ${message}`, 'bad'); render(); },
+  onUploadRetry: (info, code) => { log(`retrying a request of ${info.name} after ${code}`, 'retry'); },
+  onUploadRetryResume: (info) => { log(`${info.name} goes on after the retry`, 'ok'); },
+  onUploadTokenExpired: async (info) => {
+    log(`credentials of ${info.name} expired; asking the backend for fresh ones`, 'retry');
+    render();
+    try {
+      const fresh = await backend('/api/refresh-upload-auth', { videoId: info.videoId });
+      uploader.resumeUploadWithToken(fresh.UploadAuth);
+      log(`resumed ${info.name} with fresh credentials`, 'ok');
+    } catch (e) {
+      log(`could not refresh: ${e.message}`, 'bad');
+    }
+    render();
+  },
+  onUploadEnd: () => { log('every file has finished', 'ok'); render(); },
+});
+$('status').textContent = 'Ready.';
+
+function add(files) {
+  for (const file of files) {
+    try {
+      uploader.addFile(file, { title: file.name });
+      log(`added ${file.name}`);
+    } catch (e) {
+      log(`${file.name}: ${e.code}: ${e.message}`, 'bad');
+    }
+  }
+  render();
+}
+
+$('files').addEventListener('change', (event) => { add(event.target.files); event.target.value = ''; });
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); add(e.dataTransfer.files); });
+
+$('start').addEventListener('click', () => {
+  try { uploader.start(); } catch (e) { log(`${e.code}: ${e.message}`, 'bad'); }
+  render();
+});
+$('stop').addEventListener('click', () => { uploader.stop(); log('stopped; completed parts are kept'); render(); });
+$('expire').addEventListener('click', async () => {
+  const response = await fetch('/_admin/expire-credentials', { method: 'POST' });
+  const answer = await response.json();
+  log(`the server expired ${answer.expired} credentials`, 'retry');
+});
+render();
