@@ -10,20 +10,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(module = "/tests/web/harness.js")]
-extern "C" {
-    type Recorder;
-    #[wasm_bindgen(constructor)]
-    fn new(base: &str) -> Recorder;
-    #[wasm_bindgen(method)]
-    fn options(this: &Recorder, extra: &JsValue) -> JsValue;
-    #[wasm_bindgen(method)]
-    fn until(this: &Recorder, kind: &str, count: u32, ms: u32) -> Promise;
-    #[wasm_bindgen(method)]
-    fn count(this: &Recorder, kind: &str) -> u32;
-    #[wasm_bindgen(js_name = makeFile)]
-    fn make_file(bytes: &Uint8Array, name: &str) -> JsValue;
-}
+mod harness;
+use harness::*;
 
 #[wasm_bindgen(module = "/tests/web/bench.js")]
 extern "C" {

@@ -12,37 +12,10 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod harness;
+use harness::*;
+
 const KIB: usize = 1024;
-
-#[wasm_bindgen(module = "/tests/web/harness.js")]
-extern "C" {
-    type Recorder;
-    #[wasm_bindgen(constructor)]
-    fn new(base: &str) -> Recorder;
-    #[wasm_bindgen(method)]
-    fn options(this: &Recorder, extra: &JsValue) -> JsValue;
-    /// Resolves once `count` events of `kind` were recorded; rejects after `ms`.
-    #[wasm_bindgen(method)]
-    fn until(this: &Recorder, kind: &str, count: u32, ms: u32) -> Promise;
-    #[wasm_bindgen(method)]
-    fn count(this: &Recorder, kind: &str) -> u32;
-    /// The file names of the events of `kind`, in order.
-    #[wasm_bindgen(method)]
-    fn names(this: &Recorder, kind: &str) -> Array;
-    /// The `[info, ...rest]` arguments of the events of `kind`.
-    #[wasm_bindgen(method)]
-    fn args(this: &Recorder, kind: &str) -> Array;
-    /// Every event argument and the credentials handed out, as JSON text.
-    #[wasm_bindgen(method, js_name = everything)]
-    fn everything(this: &Recorder) -> String;
-    #[wasm_bindgen(method, js_name = secrets)]
-    fn secrets(this: &Recorder) -> Array;
-
-    #[wasm_bindgen(js_name = makeFile)]
-    fn make_file(bytes: &Uint8Array, name: &str) -> JsValue;
-    fn api(base: &str, method: &str, path: &str, body: &JsValue) -> Promise;
-    fn sleep(ms: u32) -> Promise;
-}
 
 fn base() -> &'static str {
     env!(

@@ -179,13 +179,7 @@ async fn abort_removes_the_parts() {
             .count(),
         1
     );
-    assert_eq!(
-        h.oss(&c, "DELETE", &format!("uploadId={id}"))
-            .send()
-            .await
-            .status(),
-        204
-    );
+    assert_eq!(abort(&h, &c, &id).await.status(), 204);
     assert_eq!(
         std::fs::read_dir(h.data.path().join("parts"))
             .unwrap()

@@ -212,13 +212,7 @@ async fn no_such_upload_for_unknown_completed_or_aborted_ids() {
     .await;
 
     let id = initiate(&h, &c).await;
-    assert_eq!(
-        h.oss(&c, "DELETE", &format!("uploadId={id}"))
-            .send()
-            .await
-            .status(),
-        204
-    );
+    assert_eq!(abort(&h, &c, &id).await.status(), 204);
     expect(part(&id).send().await, 404, "NoSuchUpload").await;
     expect(
         complete(&h, &c, &id, &[(1, "\"X\"")]).await,

@@ -140,18 +140,7 @@ fn test() -> Result {
 
     let server = server::Running::start(false)?;
     step("browser: the SDK in headless Chromium against vod-local");
-    run(Cmd::new("wasm-pack")
-        .args([
-            "test",
-            "--headless",
-            "--chrome",
-            "--chromedriver",
-            "/usr/bin/chromedriver",
-            "--",
-            "--test",
-            "web",
-        ])
-        .env("VOD_LOCAL_URL", &server.url))?;
+    wasm_test(&server, &["--test", "web"])?;
 
     step("interop: the official ali-oss client against vod-local");
     run(Cmd::new("node")
@@ -172,20 +161,24 @@ fn bench() -> Result {
     tools::ensure_wasm_build()?;
     tools::ensure_browser()?;
     let server = server::Running::start(true)?;
+    wasm_test(
+        &server,
+        &["--release", "--test", "bench", "--", "--nocapture"],
+    )
+}
+
+/// `wasm-pack test` in headless Chromium, against `server`; `cargo_args` go to cargo test.
+fn wasm_test(server: &server::Running, cargo_args: &[&str]) -> Result {
     run(Cmd::new("wasm-pack")
         .args([
             "test",
-            "--release",
             "--headless",
             "--chrome",
             "--chromedriver",
             "/usr/bin/chromedriver",
             "--",
-            "--test",
-            "bench",
-            "--",
-            "--nocapture",
         ])
+        .args(cargo_args)
         .env("VOD_LOCAL_URL", &server.url))
 }
 

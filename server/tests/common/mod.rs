@@ -398,6 +398,12 @@ pub async fn put_part(
     response.headers()["etag"].to_str().unwrap().to_string()
 }
 
+pub async fn abort(h: &Harness, c: &Creds, upload_id: &str) -> reqwest::Response {
+    h.oss(c, "DELETE", &format!("uploadId={upload_id}"))
+        .send()
+        .await
+}
+
 pub fn complete_body(parts: &[(u32, &str)]) -> String {
     let parts: String = parts
         .iter()
