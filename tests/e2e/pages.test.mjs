@@ -168,6 +168,10 @@ test('the script-tag build uploads from a page with one plain <script src>', asy
   assert.deepEqual(scripts, [['/dist/vod-upload.js', '']]);
 });
 
-test('the page Vite built from examples/vite uploads', async () => {
-  await uploadThrough('/vite/', 'vite.png');
+test('the page Vite built from examples/vite with the web build uploads', async () => {
+  await uploadThrough('/vite/', 'vite-web.png');
+});
+
+test('the page Vite built from examples/vite with the bundler build uploads', async () => {
+  await uploadThrough('/vite/bundler.html', 'vite-bundler.png');
 });

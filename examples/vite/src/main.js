@@ -1,29 +1,6 @@
+// The `web` build: call init() once, then use the SDK.
 import init, { VodUploader } from 'vod-upload';
+import { run } from './page.js';
 
-const result = document.getElementById('result');
 await init();
-result.textContent = 'Pick a file.';
-
-const uploader = new VodUploader({
-  // A real page asks its own backend, which calls VOD's CreateUploadVideo.
-  getUploadAuth: (info) =>
-    fetch('/api/upload-auth', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ title: info.name, fileName: info.name, fileSize: info.size }),
-    }).then((response) => response.json()),
-  onUploadProgress: (info, total, loaded) => {
-    result.textContent = `${info.name}: ${Math.round(loaded * 100)} %`;
-  },
-  onUploadSucceed: (info) => {
-    result.textContent = `uploaded ${info.name} as VideoId ${info.videoId}`;
-  },
-  onUploadFailed: (info, code, message) => {
-    result.textContent = `failed: ${code}: ${message}`;
-  },
-});
-
-document.getElementById('file').addEventListener('change', (event) => {
-  uploader.addFile(event.target.files[0]);
-  uploader.start();
-});
+run(VodUploader);

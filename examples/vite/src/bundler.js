@@ -1,0 +1,5 @@
+// The `bundler` build: the bundler instantiates the wasm on import; no init().
+import { VodUploader } from 'vod-upload/bundler';
+import { run } from './page.js';
+
+run(VodUploader);
