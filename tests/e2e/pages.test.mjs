@@ -137,6 +137,27 @@ test('credentials expired from the page are refreshed and the upload resumes', a
   await page.screenshot({ path: join(shots, 'demo-expired-and-resumed.png'), fullPage: true });
 });
 
+test('files dropped on the page can be deleted, and retries show in the log', async () => {
+  await openDemo();
+  const buffers = [randomBytes(900 * 1024), randomBytes(1200 * 1024)];
+  await page.evaluate((contents) => {
+    const transfer = new DataTransfer();
+    contents.forEach((bytes, i) => transfer.items.add(new File([new Uint8Array(bytes)], `dropped ${i}.mp4`)));
+    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
+  }, buffers.map((b) => [...b]));
+  await page.locator('#list li').nth(1).waitFor();
+  await page.locator('#list li[data-index="0"] .delete').click();
+  assert.deepEqual(await page.locator('#list .name').allTextContents(), ['dropped 1.mp4']);
+  await admin('POST', 'faults', { action: 'fail', status: 503, fraction: 0.5 });
+  await page.getByRole('button', { name: 'Start' }).click();
+  await waitForState(1, 'Success');
+  await admin('DELETE', 'faults');
+  await assertStored(buffers[1]);
+  await page.getByText(/retrying a request of dropped 1\.mp4 after ServiceUnavailable/).first().waitFor();
+  await page.getByText('dropped 1.mp4 goes on after the retry').first().waitFor();
+  await page.screenshot({ path: join(shots, 'demo-dropped-deleted-retried.png'), fullPage: true });
+});
+
 test('a file name made of HTML shows as text', async () => {
   await openDemo();
   const name = '<img src=x onerror=alert(1)>.mp4';
