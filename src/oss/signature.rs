@@ -71,28 +71,37 @@ pub struct Request<'a> {
     pub query: &'a [(&'a str, &'a str)],
 }
 
+/// Sorts name/value pairs by name. Both canonical parts sort the same type, so the wasm holds
+/// one sort.
+fn sorted<'a>(mut pairs: Vec<(String, &'a str)>) -> Vec<(String, &'a str)> {
+    pairs.sort_unstable();
+    pairs
+}
+
 /// `x-oss-*` headers, lower-cased, trimmed, sorted, each as `name:value\n`.
 pub fn canonical_headers(headers: &[(&str, &str)]) -> String {
-    let mut oss: Vec<(String, &str)> = headers
+    let oss = headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))
         .filter(|(name, _)| name.starts_with("x-oss-"))
         .collect();
-    oss.sort_unstable();
-    oss.iter().map(|(n, v)| format!("{n}:{v}\n")).collect()
+    sorted(oss)
+        .iter()
+        .map(|(n, v)| format!("{n}:{v}\n"))
+        .collect()
 }
 
 /// `/<bucket>/<key>` then `?` and the signed sub-resources sorted by name.
 pub fn canonical_resource(bucket: &str, key: &str, query: &[(&str, &str)]) -> String {
     let mut resource = format!("/{bucket}/{key}");
-    let mut subs: Vec<&(&str, &str)> = query
+    let subs = query
         .iter()
         .filter(|(name, _)| is_signed_sub_resource(name))
+        .map(|(name, value)| (name.to_string(), *value))
         .collect();
-    subs.sort_unstable();
-    for (i, (name, value)) in subs.into_iter().enumerate() {
+    for (i, (name, value)) in sorted(subs).into_iter().enumerate() {
         resource.push(if i == 0 { '?' } else { '&' });
-        resource.push_str(name);
+        resource.push_str(&name);
         if !value.is_empty() {
             resource.push('=');
             resource.push_str(value);

@@ -43,7 +43,7 @@ pub fn npm_package() -> Result {
         "name": "vod-upload",
         "version": version,
         "description": "Browser upload SDK for ApsaraVideo VOD: multipart upload straight to OSS, in Rust compiled to WebAssembly",
-        "license": "MIT",
+        "license": "UNLICENSED",
         "type": "module",
         "main": "./vod_upload.js",
         "module": "./vod_upload.js",
