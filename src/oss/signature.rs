@@ -73,7 +73,7 @@ pub struct Request<'a> {
 
 /// Sorts name/value pairs by name. Both canonical parts sort the same type, so the wasm holds
 /// one sort.
-fn sorted<'a>(mut pairs: Vec<(String, &'a str)>) -> Vec<(String, &'a str)> {
+fn sorted(mut pairs: Vec<(String, &str)>) -> Vec<(String, &str)> {
     pairs.sort_unstable();
     pairs
 }
