@@ -203,6 +203,13 @@ async fn expired_credentials_resume_with_refreshed_ones_without_resending_parts(
     let content = bytes(3 * 1024 * KIB, 5);
     up.add_file(file(&content, "expiring.mp4"), JsValue::UNDEFINED)
         .unwrap();
+    // Slow parts, so that the expiry surely lands mid-upload.
+    admin(
+        "POST",
+        "faults",
+        json(r#"{"action": "stall", "ms": 40, "fraction": 1}"#),
+    )
+    .await;
     up.start().unwrap();
     wait(recorder.until("progress", 2, 30_000)).await;
     admin("POST", "expire-credentials", JsValue::NULL).await;
@@ -216,6 +223,7 @@ async fn expired_credentials_resume_with_refreshed_ones_without_resending_parts(
     wait(sleep(300)).await;
     assert_eq!(admin_part_requests(&key).await, before);
 
+    reset().await;
     let video_id = text(&info, "videoId");
     assert!(!video_id.is_empty());
     let refreshed = wait(api(

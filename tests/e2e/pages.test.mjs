@@ -101,7 +101,7 @@ test('three files picked through the input upload and arrive byte-identical', as
 
 test('Stop mid-upload, then Start again, completes', async () => {
   await openDemo();
-  await admin('POST', 'faults', { action: 'stall', ms: 300, fraction: 1 });
+  await admin('POST', 'faults', { action: 'stall', ms: 600, fraction: 1 });
   const file = { name: 'long.mp4', mimeType: 'video/mp4', buffer: randomBytes(8 * 1024 * 1024) };
   await addFiles([file]);
   await page.getByRole('button', { name: 'Start' }).click();
@@ -123,7 +123,7 @@ test('Stop mid-upload, then Start again, completes', async () => {
 
 test('credentials expired from the page are refreshed and the upload resumes', async () => {
   await openDemo();
-  await admin('POST', 'faults', { action: 'stall', ms: 300, fraction: 1 });
+  await admin('POST', 'faults', { action: 'stall', ms: 600, fraction: 1 });
   const file = { name: 'expiring.mp4', mimeType: 'video/mp4', buffer: randomBytes(8 * 1024 * 1024) };
   await addFiles([file]);
   await page.getByRole('button', { name: 'Start' }).click();
