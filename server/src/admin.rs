@@ -149,3 +149,43 @@ async fn uploads(
         .collect();
     Json(json!({ "uploads": list }))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use crate::state::AppState;
+
+    /// The router in-process, as a client at `peer` would reach it: no packet is sent.
+    async fn status_for(peer: &str) -> StatusCode {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(
+            crate::default_config(dir.path().into()),
+            "127.0.0.1:1".parse().unwrap(),
+        );
+        let mut request = Request::post("/_admin/expire-credentials")
+            .body(Body::empty())
+            .unwrap();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        crate::app(Arc::new(state.unwrap()))
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status()
+    }
+
+    #[tokio::test]
+    async fn test_controls_answer_loopback_peers_only() {
+        assert_eq!(status_for("127.0.0.1:5000").await, StatusCode::OK);
+        assert_eq!(status_for("[::1]:5000").await, StatusCode::OK);
+        assert_eq!(status_for("192.0.2.7:5000").await, StatusCode::FORBIDDEN);
+    }
+}
