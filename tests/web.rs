@@ -381,6 +381,9 @@ async fn bad_arguments_throw_named_errors() {
         thrown_code(up.add_file(file(&[], "empty.mp4"), JsValue::UNDEFINED)),
         "EmptyFile"
     );
+    let options_not_object = up.add_file(file(&bytes(10, 1), "a.mp4"), "My film".into());
+    assert_eq!(thrown_code(options_not_object), "InvalidArgument");
+    assert_eq!(up.list_files().length(), 0, "a refused file is not queued");
     assert_eq!(thrown_code(up.delete_file(7)), "NoSuchFile");
     assert_eq!(
         thrown_code(up.resume_upload_with_token("anything".into())),

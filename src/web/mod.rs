@@ -101,6 +101,16 @@ impl VodUploader {
                 "addFile takes a File (from an <input type=file> or a drop)",
             ))
         })?;
+        let options = if options.is_undefined() || options.is_null() {
+            js_sys::Object::new().into()
+        } else if options.is_object() {
+            options
+        } else {
+            return Err(thrown(UploadError::new(
+                code::INVALID_ARGUMENT,
+                "addFile's options must be an object, such as { title: \"My film\" }",
+            )));
+        };
         let content_type = Some(file.type_())
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| "application/octet-stream".into());
@@ -108,11 +118,6 @@ impl VodUploader {
             .uploader
             .add_file(file.clone(), file.name(), file.size() as u64, content_type)
             .map_err(thrown)?;
-        let options = if options.is_object() {
-            options
-        } else {
-            js_sys::Object::new().into()
-        };
         self.platform
             .0
             .files
