@@ -234,10 +234,6 @@ impl<P: Platform> Uploader<P> {
         Ok(index)
     }
 
-    pub fn file(&self, index: usize) -> Option<P::File> {
-        self.inner.update(index, |e| e.file.clone())
-    }
-
     pub fn list_files(&self) -> Vec<FileInfo> {
         self.inner.files.borrow().iter().map(Entry::info).collect()
     }

@@ -98,9 +98,8 @@ impl Call<'_> {
         if !content_type.is_empty() {
             headers.push(("content-type", content_type.to_string()));
         }
-        let header_refs: Vec<(&str, &str)> =
-            headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        let query_refs: Vec<(&str, &str)> = query.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let header_refs = signature::borrowed(&headers);
+        let query_refs = signature::borrowed(&query);
         let string_to_sign = signature::Request {
             verb: method,
             content_md5: "",

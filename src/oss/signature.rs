@@ -53,6 +53,14 @@ pub fn is_signed_sub_resource(name: &str) -> bool {
     SIGNED_SUB_RESOURCES.contains(&name)
 }
 
+/// Borrows owned name/value pairs as the `&str` pairs a [`Request`] takes.
+pub fn borrowed<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(n, v)| (n.as_ref(), v.as_ref()))
+        .collect()
+}
+
 /// What a request contributes to its StringToSign.
 pub struct Request<'a> {
     pub verb: &'a str,

@@ -99,13 +99,20 @@ test('three files picked through the input upload and arrive byte-identical', as
   assert.deepEqual(dialogs, []);
 });
 
-test('Stop mid-upload, then Start again, completes', async () => {
+// Starts an 8 MiB upload whose parts the server stalls, and waits for its first progress, so
+// that what the test does next surely lands mid-upload.
+async function startSlowUpload(name) {
   await openDemo();
   await admin('POST', 'faults', { action: 'stall', ms: 600, fraction: 1 });
-  const file = { name: 'long.mp4', mimeType: 'video/mp4', buffer: randomBytes(8 * 1024 * 1024) };
+  const file = { name, mimeType: 'video/mp4', buffer: randomBytes(8 * 1024 * 1024) };
   await addFiles([file]);
   await page.getByRole('button', { name: 'Start' }).click();
   await page.waitForFunction(() => Number(document.querySelector('#list progress').value) > 0);
+  return file;
+}
+
+test('Stop mid-upload, then Start again, completes', async () => {
+  const file = await startSlowUpload('long.mp4');
   await page.getByRole('button', { name: 'Stop' }).click();
   assert.equal(await rowState(0), 'Stopped');
   await page.screenshot({ path: join(shots, 'demo-stopped.png'), fullPage: true });
@@ -122,12 +129,7 @@ test('Stop mid-upload, then Start again, completes', async () => {
 });
 
 test('credentials expired from the page are refreshed and the upload resumes', async () => {
-  await openDemo();
-  await admin('POST', 'faults', { action: 'stall', ms: 600, fraction: 1 });
-  const file = { name: 'expiring.mp4', mimeType: 'video/mp4', buffer: randomBytes(8 * 1024 * 1024) };
-  await addFiles([file]);
-  await page.getByRole('button', { name: 'Start' }).click();
-  await page.waitForFunction(() => Number(document.querySelector('#list progress').value) > 0);
+  const file = await startSlowUpload('expiring.mp4');
   await page.getByRole('button', { name: 'Expire credentials' }).click();
   await page.getByText('resumed expiring.mp4 with fresh credentials').waitFor({ timeout: 30000 });
   await page.getByText('credentials of expiring.mp4 expired').waitFor();

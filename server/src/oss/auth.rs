@@ -100,14 +100,8 @@ pub fn verify(
             )
         })
         .collect();
-    let all_headers: Vec<(&str, &str)> = all_headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let query: Vec<(&str, &str)> = query
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let all_headers = signature::borrowed(&all_headers);
+    let query = signature::borrowed(query);
     let content_md5 = header("content-md5").unwrap_or_default();
     let content_type = header("content-type").unwrap_or_default();
     let string_to_sign = signature::Request {

@@ -252,14 +252,8 @@ impl Call<'_> {
                 .unwrap_or("")
         };
         if self.sign {
-            let header_refs: Vec<(&str, &str)> = headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            let query_refs: Vec<(&str, &str)> = query
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
+            let header_refs = signature::borrowed(&headers);
+            let query_refs = signature::borrowed(&query);
             let string_to_sign = signature::Request {
                 verb: &self.method,
                 content_md5: find("content-md5"),
