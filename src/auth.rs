@@ -1,5 +1,5 @@
 //! Decoding and checking what the customer's backend hands the page: `UploadAuth` and
-//! `UploadAddress`, each standard base64 of a JSON object (PROTOCOL.md section 1). Everything
+//! `UploadAddress`, each standard base64 of a JSON object (docs/protocol.md, "Where an upload goes"). Everything
 //! is checked before any request is made.
 
 use std::fmt;
@@ -7,7 +7,7 @@ use std::fmt;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use miniserde::json::{Number, Value};
 
-use crate::error::{code, UploadError};
+use crate::error::{Code, UploadError};
 
 /// Temporary OSS credentials.
 #[derive(Clone, PartialEq)]
@@ -47,10 +47,10 @@ pub struct UploadAddress {
 struct Fields(miniserde::json::Object);
 
 impl Fields {
-    fn decode(b64: &str, what: &str, error: &'static str) -> Result<Fields, UploadError> {
+    fn decode(b64: &str, what: &str, error: Code) -> Result<Fields, UploadError> {
         let bytes = STANDARD
             .decode(b64.trim())
-            .map_err(|_| UploadError::new(error, format!("{what} is not base64")))?;
+            .map_err(|_| UploadError::new(error.clone(), format!("{what} is not base64")))?;
         let object = std::str::from_utf8(&bytes)
             .ok()
             .and_then(|text| miniserde::json::from_str::<Value>(text).ok())
@@ -72,7 +72,7 @@ impl Fields {
     }
 
     /// A required, non-empty string field.
-    fn required(&self, name: &str, what: &str, error: &'static str) -> Result<String, UploadError> {
+    fn required(&self, name: &str, what: &str, error: Code) -> Result<String, UploadError> {
         self.string(name)
             .filter(|v| !v.trim().is_empty())
             .ok_or_else(|| UploadError::new(error, format!("{what} lacks {name}")))
@@ -90,24 +90,24 @@ impl Fields {
 
 pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
     const WHAT: &str = "UploadAuth";
-    let bad = code::INVALID_UPLOAD_AUTH;
-    let fields = Fields::decode(b64, WHAT, bad)?;
+    const BAD: Code = Code::InvalidUploadAuth;
+    let fields = Fields::decode(b64, WHAT, BAD)?;
     let expiration_secs = fields.whole_number("Expiration").ok_or_else(|| {
-        UploadError::new(bad, "UploadAuth lacks Expiration (a lifetime in seconds)")
+        UploadError::new(BAD, "UploadAuth lacks Expiration (a lifetime in seconds)")
     })?;
     let expires_at_ms = match fields.string("ExpireUTCTime") {
         Some(t) => Some(parse_utc_ms(&t).ok_or_else(|| {
             UploadError::new(
-                bad,
+                BAD,
                 format!("UploadAuth's ExpireUTCTime \"{t}\" is not an ISO-8601 UTC time"),
             )
         })?),
         None => None,
     };
     Ok(UploadAuth {
-        access_key_id: fields.required("AccessKeyId", WHAT, bad)?,
-        access_key_secret: fields.required("AccessKeySecret", WHAT, bad)?,
-        security_token: fields.required("SecurityToken", WHAT, bad)?,
+        access_key_id: fields.required("AccessKeyId", WHAT, BAD)?,
+        access_key_secret: fields.required("AccessKeySecret", WHAT, BAD)?,
+        security_token: fields.required("SecurityToken", WHAT, BAD)?,
         expiration_secs,
         expires_at_ms,
         region: fields.string("Region"),
@@ -116,9 +116,9 @@ pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
 
 pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
     const WHAT: &str = "UploadAddress";
-    let bad = code::INVALID_UPLOAD_ADDRESS;
-    let fields = Fields::decode(b64, WHAT, bad)?;
-    let endpoint = fields.required("Endpoint", WHAT, bad)?;
+    const BAD: Code = Code::InvalidUploadAddress;
+    let fields = Fields::decode(b64, WHAT, BAD)?;
+    let endpoint = fields.required("Endpoint", WHAT, BAD)?;
     let endpoint = endpoint.trim().trim_end_matches('/').to_string();
     endpoint
         .strip_prefix("https://")
@@ -126,14 +126,14 @@ pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
         .filter(|host| !host.is_empty() && !host.contains(['/', '?', '#', ' ']))
         .ok_or_else(|| {
             UploadError::new(
-                bad,
+                BAD,
                 format!("UploadAddress's Endpoint \"{endpoint}\" is not http(s)://host"),
             )
         })?;
     Ok(UploadAddress {
         endpoint,
-        bucket: fields.required("Bucket", WHAT, bad)?,
-        file_name: fields.required("FileName", WHAT, bad)?,
+        bucket: fields.required("Bucket", WHAT, BAD)?,
+        file_name: fields.required("FileName", WHAT, BAD)?,
     })
 }
 
@@ -147,7 +147,7 @@ pub fn parse_utc_ms(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::code;
+    use crate::error::Code;
 
     fn b64(json: &str) -> String {
         STANDARD.encode(json)
@@ -192,7 +192,7 @@ mod tests {
         ] {
             let without = AUTH.replace(&format!("\"{field}\""), "\"Other\"");
             let error = decode_upload_auth(&b64(&without)).unwrap_err();
-            assert_eq!(error.code, code::INVALID_UPLOAD_AUTH);
+            assert_eq!(error.code, Code::InvalidUploadAuth);
             assert!(error.message.contains(field), "{error}");
         }
         let empty = decode_upload_auth(&b64(&AUTH.replace("\"STS.id\"", "\"\""))).unwrap_err();
@@ -208,7 +208,7 @@ mod tests {
             b64(&AUTH.replace("2024-01-10T08:50:00Z", "soon")),
         ] {
             let error = decode_upload_auth(&bad).unwrap_err();
-            assert_eq!(error.code, code::INVALID_UPLOAD_AUTH, "{bad}");
+            assert_eq!(error.code, Code::InvalidUploadAuth, "{bad}");
             assert!(!error.message.contains("s3cret"));
         }
     }
@@ -232,7 +232,7 @@ mod tests {
             ),
         ] {
             let error = decode_upload_address(&b64(json)).unwrap_err();
-            assert_eq!(error.code, code::INVALID_UPLOAD_ADDRESS);
+            assert_eq!(error.code, Code::InvalidUploadAddress);
             assert!(error.message.contains(field), "{json}: {error}");
         }
     }

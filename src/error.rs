@@ -1,54 +1,84 @@
-//! The SDK's errors: a stable code and a message a person can act on. Server errors keep the
-//! OSS code (PROTOCOL.md section 4); the SDK's own codes are the constants below. No message
-//! ever carries a secret.
+//! The SDK's errors: a typed code and a message a person can act on. Inside the SDK a code is
+//! the [`Code`] enum; it becomes the stable string the page sees only at the JavaScript edge
+//! ([`Code::as_str`]). Server errors keep the code the server named (docs/protocol.md,
+//! "Errors"). No message ever carries a secret.
 
-use std::borrow::Cow;
 use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Code {
+    InvalidArgument,
+    InvalidFile,
+    EmptyFile,
+    FileTooLarge,
+    InvalidPartSize,
+    InvalidUploadAuth,
+    InvalidUploadAddress,
+    GetUploadAuthFailed,
+    NoSuchFile,
+    AlreadyStarted,
+    NotExpired,
+    NetworkError,
+    Timeout,
+    CorsEtagNotExposed,
+    InvalidResponse,
+    /// The browser is offline; the upload waits for the network.
+    NetworkOffline,
+    /// The connection is cellular and `pauseOnCellular` is set; the upload waits.
+    CellularNetwork,
+    /// A code the server named, such as `AccessDenied`.
+    Server(String),
+}
+
+impl Code {
+    /// The stable name the page sees.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Code::InvalidArgument => "InvalidArgument",
+            Code::InvalidFile => "InvalidFile",
+            Code::EmptyFile => "EmptyFile",
+            Code::FileTooLarge => "FileTooLarge",
+            Code::InvalidPartSize => "InvalidPartSize",
+            Code::InvalidUploadAuth => "InvalidUploadAuth",
+            Code::InvalidUploadAddress => "InvalidUploadAddress",
+            Code::GetUploadAuthFailed => "GetUploadAuthFailed",
+            Code::NoSuchFile => "NoSuchFile",
+            Code::AlreadyStarted => "AlreadyStarted",
+            Code::NotExpired => "NotExpired",
+            Code::NetworkError => "NetworkError",
+            Code::Timeout => "Timeout",
+            Code::CorsEtagNotExposed => "CorsEtagNotExposed",
+            Code::InvalidResponse => "InvalidResponse",
+            Code::NetworkOffline => "NetworkOffline",
+            Code::CellularNetwork => "CellularNetwork",
+            Code::Server(code) => code,
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct UploadError {
-    pub code: Cow<'static, str>,
+    pub code: Code,
     pub message: String,
 }
 
 impl UploadError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> UploadError {
+    pub fn new(code: Code, message: impl Into<String>) -> UploadError {
         UploadError {
-            code: Cow::Borrowed(code),
+            code,
             message: message.into(),
-        }
-    }
-
-    /// An error the server named.
-    pub fn from_server(code: String, message: String) -> UploadError {
-        UploadError {
-            code: Cow::Owned(code),
-            message,
         }
     }
 }
 
 impl fmt::Display for UploadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        write!(f, "{}: {}", self.code.as_str(), self.message)
     }
 }
 
-/// The SDK's own error codes.
-pub mod code {
-    pub const INVALID_ARGUMENT: &str = "InvalidArgument";
-    pub const INVALID_FILE: &str = "InvalidFile";
-    pub const EMPTY_FILE: &str = "EmptyFile";
-    pub const FILE_TOO_LARGE: &str = "FileTooLarge";
-    pub const INVALID_PART_SIZE: &str = "InvalidPartSize";
-    pub const INVALID_UPLOAD_AUTH: &str = "InvalidUploadAuth";
-    pub const INVALID_UPLOAD_ADDRESS: &str = "InvalidUploadAddress";
-    pub const GET_UPLOAD_AUTH_FAILED: &str = "GetUploadAuthFailed";
-    pub const NO_SUCH_FILE: &str = "NoSuchFile";
-    pub const ALREADY_STARTED: &str = "AlreadyStarted";
-    pub const NOT_EXPIRED: &str = "NotExpired";
-    pub const NETWORK_ERROR: &str = "NetworkError";
-    pub const TIMEOUT: &str = "Timeout";
-    pub const CORS_ETAG_NOT_EXPOSED: &str = "CorsEtagNotExposed";
-    pub const INVALID_RESPONSE: &str = "InvalidResponse";
+/// A request that got no HTTP answer: the connection failed, was refused or reset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransportError {
+    pub message: String,
 }

@@ -1,4 +1,4 @@
-//! CORS as a bucket rule that allows every origin would answer (PROTOCOL.md section 6), on
+//! CORS as a bucket rule that allows every origin would answer (docs/protocol.md, "CORS"), on
 //! preflights and on every answer, errors included.
 
 use std::sync::atomic::Ordering;

@@ -1,30 +1,33 @@
-//! The upload itself: the file list and its states, parts in parallel, retries, credential
-//! expiry, stop and resume, progress. It reaches the world only through [`Platform`], so native
-//! tests drive it with a simulated one that fails, stalls and expires on command.
+//! The upload itself: the file list and its states, parts in parallel, retries, waiting for the
+//! network, credential expiry and refresh, stop and resume, progress. It reaches the world only
+//! through [`Platform`], so native tests (tests/engine/) drive it with a simulated one that
+//! fails, stalls, expires and goes offline on command, on a virtual clock.
+//!
+//! The engine never calls the page while it holds its state: it queues events, asks the
+//! platform to [`Platform::wake`] it, and the platform drains them with
+//! [`Uploader::poll_event`] from outside, so a callback may call back into the uploader.
 
+mod core;
+mod file;
 pub mod plan;
 mod transfer;
 mod uploader;
-
-#[cfg(test)]
-mod sim;
-#[cfg(test)]
-mod tests;
 
 use std::ops::Range;
 
 use futures_util::future::LocalBoxFuture;
 
 use crate::auth::{decode_upload_address, decode_upload_auth, UploadAddress, UploadAuth};
-use crate::error::{code, UploadError};
+use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::Response;
+pub use file::{FileInfo, FileState};
 pub use plan::Plan;
 pub use uploader::Uploader;
 
-/// What the engine needs from where it runs: in the browser fetch, `Blob.slice`, timers and
-/// the page's callbacks; natively a simulation.
-pub trait Platform: 'static {
+/// What the engine needs from where it runs: in the browser fetch, `Blob.slice`, timers,
+/// `navigator.onLine` and the page's functions; natively a simulation.
+pub trait Platform: Sized + 'static {
     /// A file the page handed over.
     type File: Clone + 'static;
     /// A slice of a file, sent as a request body without being copied.
@@ -36,7 +39,8 @@ pub trait Platform: 'static {
         &self,
         request: Request,
         body: Option<Self::Body>,
-    ) -> LocalBoxFuture<'static, Result<Response, String>>;
+    ) -> LocalBoxFuture<'static, Result<Response, TransportError>>;
+    /// Dropping the future clears the timer.
     fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()>;
     /// Milliseconds since the epoch.
     fn now_ms(&self) -> f64;
@@ -48,8 +52,28 @@ pub trait Platform: 'static {
         &self,
         file: &FileInfo,
     ) -> LocalBoxFuture<'static, Result<Credentials, UploadError>>;
-    /// Tells the page; must not call back into the engine while the engine holds state.
-    fn emit(&self, event: Event);
+    /// Whether the page gave `refreshUploadAuth`.
+    fn can_refresh(&self) -> bool;
+    /// The page's `refreshUploadAuth(info)`: new credentials for the same video.
+    fn refresh_upload_auth(
+        &self,
+        file: &FileInfo,
+    ) -> LocalBoxFuture<'static, Result<UploadAuth, UploadError>>;
+    /// What the browser says of its network now.
+    fn network(&self) -> Network;
+    /// Resolves at the next change of the network (online, offline, connection type).
+    fn network_changed(&self) -> LocalBoxFuture<'static, ()>;
+    /// Events are queued: drain them soon with `uploader.poll_event()`, from outside the
+    /// engine (never from within this call).
+    fn wake(&self, uploader: Uploader<Self>);
+}
+
+/// The network as the browser reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Network {
+    pub online: bool,
+    /// The connection type is known to be cellular.
+    pub cellular: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -63,6 +87,8 @@ pub struct Options {
     pub retry_duration_ms: u32,
     /// One request's time limit.
     pub timeout_ms: u32,
+    /// Wait while the connection is cellular, as while offline.
+    pub pause_on_cellular: bool,
 }
 
 impl Default for Options {
@@ -73,6 +99,7 @@ impl Default for Options {
             retry_count: 3,
             retry_duration_ms: 2000,
             timeout_ms: 60_000,
+            pause_on_cellular: false,
         }
     }
 }
@@ -82,13 +109,13 @@ impl Options {
         plan::check_part_size(self.part_size)?;
         if !(1..=100).contains(&self.parallel) {
             return Err(UploadError::new(
-                code::INVALID_ARGUMENT,
+                Code::InvalidArgument,
                 format!("parallel is {}; it must be 1 to 100", self.parallel),
             ));
         }
         if self.timeout_ms == 0 {
             return Err(UploadError::new(
-                code::INVALID_ARGUMENT,
+                Code::InvalidArgument,
                 "timeout must be more than 0 ms",
             ));
         }
@@ -118,48 +145,7 @@ impl Credentials {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileState {
-    Ready,
-    Uploading,
-    Stopped,
-    /// Waiting for `resumeUploadWithToken`.
-    Expired,
-    Success,
-    Failure,
-}
-
-impl FileState {
-    /// The name the page sees.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileState::Ready => "Ready",
-            FileState::Uploading => "Uploading",
-            FileState::Stopped => "Stopped",
-            FileState::Expired => "Expired",
-            FileState::Success => "Success",
-            FileState::Failure => "Failure",
-        }
-    }
-}
-
-/// A file as the page sees it, in `listFiles()` and every callback: no secret in it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FileInfo {
-    pub index: usize,
-    pub name: String,
-    pub size: u64,
-    pub state: FileState,
-    /// Bytes the server acknowledged.
-    pub loaded: u64,
-    pub percent: f64,
-    pub video_id: Option<String>,
-    pub bucket: Option<String>,
-    pub object: Option<String>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-}
-
+/// What the page is told, in the order it happened.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     Started(FileInfo),

@@ -4,12 +4,10 @@
 
 use std::ops::Range;
 
-use crate::error::{code, UploadError};
+use crate::error::{Code, UploadError};
 
-pub const MIN_PART_SIZE: u64 = 100 * 1024;
+pub use crate::oss::limits::{MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
 pub const DEFAULT_PART_SIZE: u64 = 1 << 20;
-pub const MAX_PARTS: u64 = 10_000;
-pub const MAX_PART_SIZE: u64 = 5 << 30;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Plan {
@@ -23,10 +21,10 @@ impl Plan {
     /// 10,000 parts. An empty file is one empty part.
     pub fn new(size: u64, part_size: u64) -> Result<Plan, UploadError> {
         check_part_size(part_size)?;
-        let part_size = part_size.max(size.div_ceil(MAX_PARTS));
+        let part_size = part_size.max(size.div_ceil(MAX_PARTS as u64));
         if part_size > MAX_PART_SIZE {
             return Err(UploadError::new(
-                code::FILE_TOO_LARGE,
+                Code::FileTooLarge,
                 format!("{size} bytes is more than 10,000 parts of 5 GiB can hold"),
             ));
         }
@@ -53,7 +51,7 @@ impl Plan {
 pub fn check_part_size(part_size: u64) -> Result<(), UploadError> {
     if part_size < MIN_PART_SIZE {
         return Err(UploadError::new(
-            code::INVALID_PART_SIZE,
+            Code::InvalidPartSize,
             format!("partSize is {part_size} bytes; OSS needs at least 102400 (100 KiB)"),
         ));
     }
@@ -94,7 +92,7 @@ mod tests {
     #[test]
     fn part_size_below_100_kib_is_refused() {
         let error = Plan::new(10, MIN_PART_SIZE - 1).unwrap_err();
-        assert_eq!(error.code, code::INVALID_PART_SIZE);
+        assert_eq!(error.code, Code::InvalidPartSize);
         assert!(Plan::new(10, MIN_PART_SIZE).is_ok());
     }
 
@@ -144,8 +142,8 @@ mod tests {
 
     #[test]
     fn a_file_beyond_10000_parts_of_5_gib_is_too_large() {
-        let error = Plan::new(MAX_PART_SIZE * MAX_PARTS + 1, DEFAULT_PART_SIZE).unwrap_err();
-        assert_eq!(error.code, code::FILE_TOO_LARGE);
+        let error = Plan::new(MAX_PART_SIZE * MAX_PARTS as u64 + 1, DEFAULT_PART_SIZE).unwrap_err();
+        assert_eq!(error.code, Code::FileTooLarge);
     }
 
     #[test]

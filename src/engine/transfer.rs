@@ -1,30 +1,50 @@
 //! Uploading one file: credentials from the page, Initiate (or ListParts to learn what the
 //! server already has), the parts `parallel` at a time, Complete. Every call goes through
-//! [`Transfer::send`]: dating and signing, time-out, retries with backoff, clock-skew
-//! correction, and stopping everything at once when credentials expire.
+//! [`Transfer::send`]: dating and signing, time-out, waiting out a lost network, retries with
+//! backoff, clock-skew correction, and renewing expired credentials. Alongside the calls,
+//! [`Transfer::keep_fresh`] renews the credentials ahead of their expiry.
+//!
+//! A transfer owns its file's upload and hands the result back as an [`Outcome`]. It is
+//! cancelled by dropping it: every request in flight is dropped with it, which aborts it.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::ops::Range;
+use std::pin::pin;
 use std::rc::Rc;
-use std::time::{Duration, UNIX_EPOCH};
 
 use futures_util::future::{self, Either};
+use futures_util::lock::Mutex;
 use futures_util::stream::{self, StreamExt};
 
-use super::uploader::{Entry, Inner};
-use super::{Credentials, Event, Platform};
-use crate::error::{code, UploadError};
+use super::core::{Core, Notice};
+use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
+use super::{Credentials, Plan, Platform};
+use crate::error::{Code, UploadError};
 use crate::oss::request::{Call, Request};
 use crate::oss::response::{self, classify, Failure, Response};
 
-#[derive(Debug, PartialEq)]
-pub(super) enum Outcome {
-    Succeeded,
-    Failed(UploadError),
-    Expired,
+/// What a transfer needs to know of its file.
+pub(super) struct Job<P: Platform> {
+    pub index: usize,
+    pub file: P::File,
+    pub plan: Plan,
+    pub content_type: String,
+    pub live: Rc<Live>,
+    /// The file as the page sees it now, for `getUploadAuth` and `refreshUploadAuth`.
+    pub info: Box<dyn Fn() -> Option<FileInfo>>,
 }
 
-/// Why a file's upload stopped short.
+pub(super) enum Outcome {
+    Succeeded(Credentials),
+    /// Failed for good. The session, if credentials were had: its multipart upload, if one
+    /// is open, is to be aborted.
+    Failed(UploadError, Option<Session>),
+    /// The credentials expired and could not be renewed.
+    Expired(Session),
+}
+
+/// Why an attempt stopped short.
 enum Stop {
     Expired,
     /// The server no longer knows the multipart upload.
@@ -32,106 +52,137 @@ enum Stop {
     Failed(UploadError),
 }
 
+/// How a request ended, next to its time limit and the network.
+enum Raced<T> {
+    Answer(T),
+    TimedOut,
+    /// The network went away while the request was out.
+    NetworkLost,
+}
+
 /// Backoff never waits longer than this.
 const MAX_BACKOFF_MS: f64 = 30_000.0;
+/// Credentials are never renewed more often than this, however short their life.
+const MIN_REFRESH_GAP_MS: f64 = 1_000.0;
 
 struct Transfer<'a, P: Platform> {
-    inner: &'a Rc<Inner<P>>,
-    /// The runner's flag: set by stop, delete, or expiry of any request.
-    cancelled: &'a Cell<bool>,
-    index: usize,
-    /// This file's attempt is over: start nothing more.
-    halted: Cell<bool>,
+    core: &'a Core<P>,
+    job: &'a Job<P>,
     skew_corrected: Cell<bool>,
+    /// Counts renewals, so that requests that met expired credentials renew them once.
+    generation: Cell<u32>,
+    /// One renewal at a time.
+    renewing: Mutex<()>,
 }
 
-pub(super) async fn upload<P: Platform>(
-    inner: &Rc<Inner<P>>,
-    cancelled: &Cell<bool>,
-    index: usize,
-) -> Outcome {
-    let first = inner.update(index, |e| {
-        e.state = super::FileState::Uploading;
-        !std::mem::replace(&mut e.started, true)
-    });
-    if first == Some(true) {
-        inner.emit_about(index, Event::Started);
+pub(super) async fn upload<P: Platform>(core: &Core<P>, job: &Job<P>) -> Outcome {
+    Transfer {
+        core,
+        job,
+        skew_corrected: Cell::new(false),
+        generation: Cell::new(0),
+        renewing: Mutex::new(()),
     }
-    if inner.update(index, |e| e.credentials.is_none()) == Some(true) {
-        let Some(info) = inner.info(index) else {
-            return Outcome::Failed(UploadError::new(code::NO_SUCH_FILE, "the file was deleted"));
-        };
-        match inner.platform.upload_auth(&info).await {
-            Ok(credentials) => {
-                inner.update(index, |e| e.credentials = Some(credentials));
-            }
-            Err(error) => return Outcome::Failed(error),
-        }
-    }
-    for restart in [false, true] {
-        let transfer = Transfer {
-            inner,
-            cancelled,
-            index,
-            halted: Cell::new(false),
-            skew_corrected: Cell::new(false),
-        };
-        match transfer.attempt().await {
-            Ok(()) => return Outcome::Succeeded,
-            Err(Stop::Expired) => return Outcome::Expired,
-            Err(Stop::Failed(error)) => return Outcome::Failed(error),
-            Err(Stop::Gone(error)) if restart => return Outcome::Failed(error),
-            Err(Stop::Gone(_)) => {
-                // Start the file over; what was reported stays reported.
-                inner.update(index, |e| {
-                    e.upload_id = None;
-                    e.done.clear();
-                    e.loaded = 0;
-                });
-            }
-        }
-    }
-    unreachable!("the second attempt returns")
+    .run()
+    .await
 }
 
-/// Best effort: aborts a multipart upload whose file was deleted.
+/// Best effort: aborts a multipart upload that can no longer be resumed.
 pub(super) async fn abort<P: Platform>(
-    inner: Rc<Inner<P>>,
+    core: Rc<Core<P>>,
     credentials: Credentials,
     upload_id: String,
 ) {
-    let date = http_date(&inner);
     let request = Call::Abort {
         upload_id: &upload_id,
     }
-    .build(&credentials.address, &credentials.auth, &date);
-    let _ = inner.platform.send(request, None).await;
+    .build(&credentials.address, &credentials.auth, &core.http_date());
+    let _ = core.platform.send(request, None).await;
 }
 
-fn http_date<P: Platform>(inner: &Inner<P>) -> String {
-    let ms = inner.platform.now_ms() + inner.clock_offset_ms.get();
-    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(ms.max(0.0) as u64))
+fn wait_error(wait: Wait) -> UploadError {
+    match wait {
+        Wait::Offline => UploadError::new(
+            Code::NetworkOffline,
+            "the browser is offline; the upload goes on when the network is back",
+        ),
+        Wait::Cellular => UploadError::new(
+            Code::CellularNetwork,
+            "the connection is cellular and pauseOnCellular is set; the upload goes on over Wi-Fi or ethernet",
+        ),
+    }
 }
 
 impl<P: Platform> Transfer<'_, P> {
-    /// Reads the file's entry; a file deleted meanwhile ends the attempt.
-    fn get<R>(&self, read: impl FnOnce(&mut Entry<P::File>) -> R) -> Result<R, Stop> {
-        self.inner.update(self.index, read).ok_or_else(|| {
-            Stop::Failed(UploadError::new(code::NO_SUCH_FILE, "the file was deleted"))
-        })
+    /// The file's session; it exists from the moment credentials came until the end.
+    fn session<R>(&self, use_it: impl FnOnce(&mut Session) -> R) -> R {
+        let mut session = self.job.live.session.borrow_mut();
+        use_it(session.as_mut().expect("a transfer has its session"))
     }
 
-    fn stop(&self, stop: Stop) -> Stop {
-        self.halted.set(true);
-        if matches!(stop, Stop::Expired) {
-            self.cancelled.set(true);
+    fn take_session(&self) -> Session {
+        self.job
+            .live
+            .session
+            .borrow_mut()
+            .take()
+            .expect("a transfer has its session")
+    }
+
+    fn notify(&self, notice: Notice) {
+        self.core.notify(self.job.index, notice);
+    }
+
+    fn info(&self) -> FileInfo {
+        (self.job.info)().expect("a file under way is in the list")
+    }
+
+    async fn run(&self) -> Outcome {
+        while self.job.live.session.borrow().is_none() {
+            self.network_ready().await;
+            match self.core.platform.upload_auth(&self.info()).await {
+                Ok(credentials) => {
+                    *self.job.live.session.borrow_mut() = Some(Session {
+                        credentials,
+                        received_ms: self.core.platform.now_ms(),
+                        upload: None,
+                    });
+                }
+                // The page's own request failed because the network went: wait and ask again.
+                Err(_) if self.core.wait_reason().is_some() => {}
+                Err(error) => return Outcome::Failed(error, None),
+            }
         }
-        stop
+        let mut restarted = false;
+        loop {
+            let result = {
+                let work = pin!(self.attempt());
+                let fresh = pin!(self.keep_fresh());
+                match future::select(work, fresh).await {
+                    Either::Left((result, _)) => result,
+                    Either::Right((stop, _)) => Err(stop),
+                }
+            };
+            return match result {
+                Ok(()) => Outcome::Succeeded(self.take_session().credentials),
+                Err(Stop::Expired) => Outcome::Expired(self.take_session()),
+                Err(Stop::Failed(error)) => Outcome::Failed(error, Some(self.take_session())),
+                Err(Stop::Gone(error)) => {
+                    // Start the file over, once; what was reported stays reported.
+                    self.session(|s| s.upload = None);
+                    if restarted {
+                        Outcome::Failed(error, Some(self.take_session()))
+                    } else {
+                        restarted = true;
+                        continue;
+                    }
+                }
+            };
+        }
     }
 
     async fn attempt(&self) -> Result<(), Stop> {
-        let (existing, content_type) =
-            self.get(|e| (e.upload_id.clone(), e.content_type.clone()))?;
+        let existing = self.session(|s| s.upload.as_ref().map(|u| u.id.clone()));
         let upload_id = match existing {
             Some(id) => {
                 self.sync_parts(&id).await?;
@@ -139,29 +190,37 @@ impl<P: Platform> Transfer<'_, P> {
             }
             None => {
                 let call = Call::Initiate {
-                    content_type: &content_type,
+                    content_type: &self.job.content_type,
                 };
                 let answer = self.send(&call, None).await?;
-                let id =
-                    response::upload_id(&answer.body).map_err(|e| self.stop(Stop::Failed(e)))?;
-                self.get(|e| e.upload_id = Some(id.clone()))?;
+                let id = response::upload_id(&answer.body).map_err(Stop::Failed)?;
+                self.session(|s| {
+                    s.upload = Some(OpenUpload {
+                        id: id.clone(),
+                        parts: BTreeMap::new(),
+                        loaded: 0,
+                    })
+                });
                 id
             }
         };
-        let todo: Vec<u32> = self.get(|e| {
-            (1..=e.plan.count)
-                .filter(|n| !e.done.contains_key(n))
-                .collect()
-        })?;
+        let plan = self.job.plan;
+        let todo: Vec<u32> = self.session(|s| {
+            let done = &s.upload.as_ref().expect("opened above").parts;
+            (1..=plan.count).filter(|n| !done.contains_key(n)).collect()
+        });
         let mut parts = stream::iter(todo)
             .map(|number| self.part(&upload_id, number))
-            .buffer_unordered(self.inner.options.parallel);
+            .buffer_unordered(self.core.options.parallel);
+        // The first error drops the stream, and with it every part in flight.
         while let Some(result) = parts.next().await {
             result?;
         }
         drop(parts);
-        let listed: Vec<(u32, String)> =
-            self.get(|e| e.done.iter().map(|(n, etag)| (*n, etag.clone())).collect())?;
+        let listed: Vec<(u32, String)> = self.session(|s| {
+            let done = &s.upload.as_ref().expect("opened above").parts;
+            done.iter().map(|(n, etag)| (*n, etag.clone())).collect()
+        });
         self.send(
             &Call::Complete {
                 upload_id: &upload_id,
@@ -182,110 +241,147 @@ impl<P: Platform> Transfer<'_, P> {
             let answer = self
                 .send(&Call::ListParts { upload_id, marker }, None)
                 .await?;
-            let (parts, next) =
-                response::list_parts(&answer.body).map_err(|e| self.stop(Stop::Failed(e)))?;
+            let (parts, next) = response::list_parts(&answer.body).map_err(Stop::Failed)?;
             listed.extend(parts);
             match next {
                 Some(next) if next > marker => marker = next,
                 _ => break,
             }
         }
-        self.get(|e| {
-            e.done.clear();
-            e.loaded = 0;
+        let plan = self.job.plan;
+        self.session(|s| {
+            let mut upload = OpenUpload {
+                id: upload_id.to_string(),
+                parts: BTreeMap::new(),
+                loaded: 0,
+            };
             for part in listed {
-                if (1..=e.plan.count).contains(&part.number) && part.size == e.plan.len(part.number)
-                {
-                    e.loaded += part.size;
-                    e.done.insert(part.number, part.etag);
+                if (1..=plan.count).contains(&part.number) && part.size == plan.len(part.number) {
+                    upload.loaded += part.size;
+                    upload.parts.insert(part.number, part.etag);
                 }
             }
-            e.shown = e.shown.max(e.loaded);
-        })
+            s.upload = Some(upload);
+        });
+        Ok(())
     }
 
     async fn part(&self, upload_id: &str, number: u32) -> Result<(), Stop> {
-        let bytes = self.get(|e| e.plan.part(number))?;
+        let bytes = self.job.plan.part(number);
         let call = Call::UploadPart {
             upload_id,
             part_number: number,
         };
         let answer = self.send(&call, Some(bytes.clone())).await?;
         let Some(etag) = answer.etag.filter(|t| !t.is_empty()) else {
-            return Err(self.stop(Stop::Failed(UploadError::new(
-                code::CORS_ETAG_NOT_EXPOSED,
+            return Err(Stop::Failed(UploadError::new(
+                Code::CorsEtagNotExposed,
                 "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
-            ))));
+            )));
         };
-        self.get(|e| {
-            e.done.insert(number, etag);
-            e.loaded += bytes.end - bytes.start;
-            e.shown = e.shown.max(e.loaded);
-        })?;
-        self.inner.emit_about(self.index, Event::Progress);
+        self.session(|s| {
+            let upload = s.upload.as_mut().expect("parts go to an open upload");
+            if upload.parts.insert(number, etag).is_none() {
+                upload.loaded += bytes.end - bytes.start;
+            }
+        });
+        self.notify(Notice::Progress);
         Ok(())
+    }
+
+    /// Returns once the network may be used, waiting as long as it takes. The file shows as
+    /// waiting meanwhile; the page hears of the change once each way.
+    async fn network_ready(&self) {
+        let live = &self.job.live;
+        while let Some(wait) = self.core.wait_reason() {
+            if !matches!(live.activity.get(), Activity::Waiting(_)) {
+                live.activity.set(Activity::Waiting(wait));
+                self.notify(Notice::Retry(wait_error(wait)));
+            }
+            self.core.platform.network_changed().await;
+        }
+        if matches!(live.activity.get(), Activity::Waiting(_)) {
+            live.activity.set(Activity::Sending);
+            self.notify(Notice::RetryResume);
+        }
+    }
+
+    /// Resolves when the network may no longer be used.
+    async fn network_lost(&self) {
+        while self.core.wait_reason().is_none() {
+            self.core.platform.network_changed().await;
+        }
+    }
+
+    /// A request for `call`, signed with the file's current credentials, and their generation.
+    fn sign(&self, call: &Call<'_>) -> (Request, u32) {
+        let request = self.session(|s| {
+            let credentials = &s.credentials;
+            call.build(
+                &credentials.address,
+                &credentials.auth,
+                &self.core.http_date(),
+            )
+        });
+        (request, self.generation.get())
     }
 
     /// Sends one call until it succeeds, retrying what is worth retrying.
     async fn send(&self, call: &Call<'_>, body: Option<Range<u64>>) -> Result<Response, Stop> {
-        let platform = &self.inner.platform;
-        let options = &self.inner.options;
+        let platform = &self.core.platform;
+        let options = &self.core.options;
         let mut retries = 0;
         loop {
-            if self.halted.get() || self.cancelled.get() {
-                // Everything in flight is about to be dropped; send nothing more.
-                return future::pending().await;
-            }
-            let (credentials, file) = self.get(|e| (e.credentials.clone(), e.file.clone()))?;
-            let credentials = credentials.expect("credentials are set before any call");
-            let request: Request = call.build(
-                &credentials.address,
-                &credentials.auth,
-                &http_date(self.inner),
-            );
-            let body = body.clone().map(|bytes| platform.slice(&file, bytes));
-            let result = match future::select(
+            self.network_ready().await;
+            let (request, generation) = self.sign(call);
+            let body = body
+                .clone()
+                .map(|bytes| platform.slice(&self.job.file, bytes));
+            let lost = pin!(self.network_lost());
+            let raced = match future::select(
                 platform.send(request, body),
-                platform.sleep(options.timeout_ms),
+                future::select(platform.sleep(options.timeout_ms), lost),
             )
             .await
             {
-                Either::Left((Ok(answer), _)) => Ok(answer),
-                Either::Left((Err(message), _)) => Err((
-                    Failure::Transient,
-                    UploadError::new(code::NETWORK_ERROR, message),
-                )),
-                Either::Right(_) => Err((
-                    Failure::Transient,
-                    UploadError::new(
-                        code::TIMEOUT,
-                        format!("no answer within {} ms", options.timeout_ms),
-                    ),
-                )),
+                Either::Left((answer, _)) => Raced::Answer(answer),
+                Either::Right((Either::Left(_), _)) => Raced::TimedOut,
+                Either::Right((Either::Right(_), _)) => Raced::NetworkLost,
             };
-            let (failure, error) = match result {
-                Ok(answer) if (200..300).contains(&answer.status) => {
-                    if self.get(|e| std::mem::take(&mut e.retrying))? {
-                        self.inner.emit_about(self.index, Event::RetryResume);
+            let (failure, error) = match raced {
+                Raced::Answer(Ok(answer)) if (200..300).contains(&answer.status) => {
+                    if self.job.live.activity.get() == Activity::Retrying {
+                        self.job.live.activity.set(Activity::Sending);
+                        self.notify(Notice::RetryResume);
                     }
                     return Ok(answer);
                 }
-                Ok(answer) => classify(&answer),
-                Err(failed) => failed,
+                Raced::Answer(Ok(answer)) => classify(&answer),
+                // The network went away: wait for it; this is no failure and uses no retry.
+                Raced::NetworkLost => continue,
+                Raced::Answer(Err(_)) if self.core.wait_reason().is_some() => continue,
+                Raced::Answer(Err(transport)) => (
+                    Failure::Transient,
+                    UploadError::new(Code::NetworkError, transport.message),
+                ),
+                Raced::TimedOut => (
+                    Failure::Transient,
+                    UploadError::new(
+                        Code::Timeout,
+                        format!("no answer within {} ms", options.timeout_ms),
+                    ),
+                ),
             };
             match failure {
-                Failure::Expired => return Err(self.stop(Stop::Expired)),
-                Failure::UploadGone => return Err(self.stop(Stop::Gone(error))),
+                Failure::Expired => self.renew(generation).await?,
+                Failure::UploadGone => return Err(Stop::Gone(error)),
                 Failure::Skewed { server_ms } if !self.skew_corrected.replace(true) => {
-                    self.inner
-                        .clock_offset_ms
-                        .set(server_ms - platform.now_ms());
+                    self.core.clock_offset_ms.set(server_ms - platform.now_ms());
                 }
                 Failure::Transient if retries < options.retry_count => {
                     retries += 1;
-                    self.get(|e| e.retrying = true)?;
-                    self.inner
-                        .emit_about(self.index, |info| Event::Retry(info, error));
+                    self.job.live.activity.set(Activity::Retrying);
+                    self.notify(Notice::Retry(error));
                     let delay = (options.retry_duration_ms as f64 * 2f64.powi(retries as i32 - 1))
                         .min(MAX_BACKOFF_MS);
                     // Jitter spreads the retries of parallel parts apart.
@@ -293,7 +389,73 @@ impl<P: Platform> Transfer<'_, P> {
                         .sleep((delay * (0.5 + 0.5 * platform.random())) as u32)
                         .await;
                 }
-                _ => return Err(self.stop(Stop::Failed(error))),
+                _ => return Err(Stop::Failed(error)),
+            }
+        }
+    }
+
+    /// New credentials from the page's `refreshUploadAuth`, unless a renewal already replaced
+    /// the `used` generation. Without `refreshUploadAuth`, or when it fails, the upload stops
+    /// as expired.
+    async fn renew(&self, used: u32) -> Result<(), Stop> {
+        let _turn = self.renewing.lock().await;
+        if self.generation.get() != used {
+            return Ok(());
+        }
+        if !self.core.platform.can_refresh() {
+            return Err(Stop::Expired);
+        }
+        self.network_ready().await;
+        let auth = self
+            .core
+            .platform
+            .refresh_upload_auth(&self.info())
+            .await
+            .map_err(|_| Stop::Expired)?;
+        let now = self.core.platform.now_ms();
+        self.session(|s| {
+            s.credentials.auth = auth;
+            s.received_ms = now;
+        });
+        self.generation.set(used + 1);
+        Ok(())
+    }
+
+    /// When the current credentials should be renewed (local clock): ahead of their expiry
+    /// by twice the request time limit, so parts in flight finish with them, or by half their
+    /// lifetime when they live shorter than that.
+    fn refresh_due_ms(&self) -> f64 {
+        let offset = self.core.clock_offset_ms.get();
+        let timeout = self.core.options.timeout_ms as f64;
+        self.session(|s| {
+            let auth = &s.credentials.auth;
+            let expires = match auth.expires_at_ms {
+                Some(server_ms) => server_ms - offset,
+                None => s.received_ms + auth.expiration_secs as f64 * 1000.0,
+            };
+            let lifetime = (expires - s.received_ms).max(0.0);
+            let margin = (2.0 * timeout).min(lifetime / 2.0);
+            (expires - margin).max(s.received_ms + MIN_REFRESH_GAP_MS)
+        })
+    }
+
+    /// Renews the credentials ahead of expiry, for as long as the transfer runs; parts in
+    /// flight go on meanwhile. Ends only when a renewal fails.
+    async fn keep_fresh(&self) -> Stop {
+        if !self.core.platform.can_refresh() {
+            return future::pending().await;
+        }
+        loop {
+            let generation = self.generation.get();
+            let wait = self.refresh_due_ms() - self.core.platform.now_ms();
+            if wait > 0.0 {
+                self.core
+                    .platform
+                    .sleep(wait.min(u32::MAX as f64) as u32)
+                    .await;
+            }
+            if let Err(stop) = self.renew(generation).await {
+                return stop;
             }
         }
     }

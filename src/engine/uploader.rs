@@ -1,86 +1,42 @@
 //! The file list and the controls: add, delete, list, start, stop, resume with a new token.
-//! One runner at a time uploads the files in the order they were added.
+//! One runner at a time uploads the files in the order they were added; stopping it is
+//! dropping it, which drops its transfer and every request in flight.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use futures_util::future::{AbortHandle, Abortable};
 
-use super::transfer::{self, Outcome};
-use super::{Credentials, Event, FileInfo, FileState, Options, Plan, Platform};
+use super::core::{Core, Notice, Queued};
+use super::file::{Activity, Entry, Live, Phase, Session};
+use super::transfer::{self, Job, Outcome};
+use super::{Credentials, Event, FileInfo, Options, Plan, Platform};
 use crate::auth::UploadAuth;
-use crate::error::{code, UploadError};
+use crate::error::{Code, UploadError};
 
+/// A handle to the uploader; clones share it.
 pub struct Uploader<P: Platform> {
     inner: Rc<Inner<P>>,
 }
 
-pub(super) struct Inner<P: Platform> {
-    pub platform: P,
-    pub options: Options,
-    files: RefCell<Vec<Entry<P::File>>>,
-    next_index: Cell<usize>,
-    run: RefCell<Option<Run>>,
-    /// Server time minus local time, learnt from `RequestTimeTooSkewed`.
-    pub clock_offset_ms: Cell<f64>,
-}
-
-/// The runner under way. Cancelling it sets `cancelled` (no new request starts) and aborts
-/// its task (every request in flight is dropped, which aborts it).
-struct Run {
-    abort: AbortHandle,
-    cancelled: Rc<Cell<bool>>,
-}
-
-pub(super) struct Entry<F> {
-    pub index: usize,
-    pub file: F,
-    pub name: String,
-    pub size: u64,
-    pub content_type: String,
-    pub plan: Plan,
-    pub state: FileState,
-    /// Bytes of the parts in `done`.
-    pub loaded: u64,
-    /// The most ever reported, so progress never goes backwards.
-    pub shown: u64,
-    pub credentials: Option<Credentials>,
-    pub upload_id: Option<String>,
-    /// Parts the server acknowledged, with their ETags.
-    pub done: BTreeMap<u32, String>,
-    pub error: Option<UploadError>,
-    pub started: bool,
-    /// A retry happened and no request has succeeded since.
-    pub retrying: bool,
-}
-
-impl<F> Entry<F> {
-    fn info(&self) -> FileInfo {
-        let address = self.credentials.as_ref().map(|c| &c.address);
-        FileInfo {
-            index: self.index,
-            name: self.name.clone(),
-            size: self.size,
-            state: self.state,
-            loaded: self.shown,
-            percent: self.shown as f64 * 100.0 / self.size.max(1) as f64,
-            video_id: self.credentials.as_ref().and_then(|c| c.video_id.clone()),
-            bucket: address.map(|a| a.bucket.clone()),
-            object: address.map(|a| a.file_name.clone()),
-            error_code: self.error.as_ref().map(|e| e.code.to_string()),
-            error_message: self.error.as_ref().map(|e| e.message.clone()),
+impl<P: Platform> Clone for Uploader<P> {
+    fn clone(&self) -> Self {
+        Uploader {
+            inner: self.inner.clone(),
         }
     }
 }
 
+struct Inner<P: Platform> {
+    core: Rc<Core<P>>,
+    files: RefCell<Vec<Entry<P::File>>>,
+    next_index: Cell<usize>,
+    /// The runner under way, if any.
+    run: RefCell<Option<AbortHandle>>,
+}
+
 impl<P: Platform> Inner<P> {
-    /// Changes a file, if it is still in the list.
-    pub fn update<R>(
-        &self,
-        index: usize,
-        change: impl FnOnce(&mut Entry<P::File>) -> R,
-    ) -> Option<R> {
+    fn update<R>(&self, index: usize, change: impl FnOnce(&mut Entry<P::File>) -> R) -> Option<R> {
         self.files
             .borrow_mut()
             .iter_mut()
@@ -88,113 +44,179 @@ impl<P: Platform> Inner<P> {
             .map(change)
     }
 
-    pub fn info(&self, index: usize) -> Option<FileInfo> {
-        self.update(index, |e| e.info())
-    }
-
-    /// Emits an event about a file; no state is borrowed while the page's callback runs.
-    pub fn emit_about(&self, index: usize, event: impl FnOnce(FileInfo) -> Event) {
-        if let Some(info) = self.info(index) {
-            self.platform.emit(event(info));
-        }
+    fn info(&self, index: usize) -> Option<FileInfo> {
+        self.files
+            .borrow()
+            .iter()
+            .find(|e| e.index == index)
+            .map(Entry::info)
     }
 
     fn launch(self: &Rc<Self>) {
         let (abort, registration) = AbortHandle::new_pair();
-        let cancelled = Rc::new(Cell::new(false));
-        *self.run.borrow_mut() = Some(Run {
-            abort,
-            cancelled: cancelled.clone(),
-        });
-        let task = Abortable::new(run(self.clone(), cancelled), registration);
-        self.platform.spawn(Box::pin(async move {
+        *self.run.borrow_mut() = Some(abort);
+        let task = Abortable::new(run(self.clone()), registration);
+        self.core.platform.spawn(Box::pin(async move {
             let _ = task.await;
         }));
     }
 
-    /// Cancels the runner; true if one was running.
+    /// Drops the runner; true if one was running.
     fn halt(&self) -> bool {
         let run = self.run.borrow_mut().take();
-        if let Some(run) = &run {
-            run.cancelled.set(true);
-            run.abort.abort();
+        if let Some(abort) = &run {
+            abort.abort();
         }
         run.is_some()
     }
 
-    /// Forgets the runner if it is still the one with this flag.
-    fn finish_run(&self, cancelled: &Rc<Cell<bool>>) {
-        let mut run = self.run.borrow_mut();
-        if run
-            .as_ref()
-            .is_some_and(|r| Rc::ptr_eq(&r.cancelled, cancelled))
-        {
-            *run = None;
+    /// The next file to upload, now marked uploading.
+    fn next_job(self: &Rc<Self>) -> Option<Job<P>> {
+        let mut files = self.files.borrow_mut();
+        let entry = files
+            .iter_mut()
+            .find(|e| matches!(e.phase, Phase::Ready | Phase::Stopped(_)))?;
+        let (session, first) = match std::mem::replace(&mut entry.phase, Phase::Ready) {
+            Phase::Stopped(session) => (session, false),
+            _ => (None, true),
+        };
+        let live = Rc::new(Live {
+            session: RefCell::new(session),
+            activity: Cell::new(Activity::Sending),
+        });
+        entry.phase = Phase::Uploading(live.clone());
+        if first {
+            self.core.notify(entry.index, Notice::Started);
         }
+        let index = entry.index;
+        let weak = Rc::downgrade(self);
+        Some(Job {
+            index,
+            file: entry.file.clone(),
+            plan: entry.plan,
+            content_type: entry.content_type.clone(),
+            live,
+            info: Box::new(move || weak.upgrade()?.info(index)),
+        })
+    }
+
+    /// Records how a file's transfer ended; true if its credentials expired.
+    fn finish(&self, index: usize, outcome: Outcome) -> bool {
+        let (phase, notice, open) = match outcome {
+            Outcome::Succeeded(credentials) => {
+                (Phase::Success(credentials), Notice::Succeeded, None)
+            }
+            Outcome::Expired(session) => (Phase::Expired(session), Notice::TokenExpired, None),
+            Outcome::Failed(error, session) => {
+                // A failed file cannot be resumed: leave no multipart upload behind.
+                let (credentials, open) = match session {
+                    Some(session) => {
+                        let open = session.upload.map(|u| (session.credentials.clone(), u.id));
+                        (Some(session.credentials), open)
+                    }
+                    None => (None, None),
+                };
+                (
+                    Phase::Failure(error.clone(), credentials),
+                    Notice::Failed(error),
+                    open,
+                )
+            }
+        };
+        let expired = matches!(phase, Phase::Expired(_));
+        self.update(index, |e| e.phase = phase);
+        self.core.notify(index, notice);
+        if let Some((credentials, upload_id)) = open {
+            self.abort(credentials, upload_id);
+        }
+        expired
+    }
+
+    fn abort(&self, credentials: Credentials, upload_id: String) {
+        self.core.platform.spawn(Box::pin(transfer::abort(
+            self.core.clone(),
+            credentials,
+            upload_id,
+        )));
     }
 }
 
+/// A session's credentials and open multipart upload, if it has one.
+fn open_upload(session: Session) -> Option<(Credentials, String)> {
+    let upload_id = session.upload?.id;
+    Some((session.credentials, upload_id))
+}
+
 /// Uploads the ready and stopped files in order until none is left, or credentials expire.
-async fn run<P: Platform>(inner: Rc<Inner<P>>, cancelled: Rc<Cell<bool>>) {
-    loop {
-        let next = inner
-            .files
-            .borrow()
-            .iter()
-            .find(|e| matches!(e.state, FileState::Ready | FileState::Stopped))
-            .map(|e| e.index);
-        let Some(index) = next else { break };
-        let outcome = transfer::upload(&inner, &cancelled, index).await;
-        let expired = outcome == Outcome::Expired;
-        if cancelled.get() && !expired {
-            // Stopped or deleted meanwhile; whoever did it has set the state.
-            return;
-        }
-        let (state, error) = match outcome {
-            Outcome::Succeeded => (FileState::Success, None),
-            Outcome::Failed(e) => (FileState::Failure, Some(e)),
-            Outcome::Expired => (FileState::Expired, None),
-        };
-        inner.update(index, |e| {
-            e.state = state;
-            e.error = error.clone();
-        });
-        if expired {
+async fn run<P: Platform>(inner: Rc<Inner<P>>) {
+    let mut finished_any = false;
+    while let Some(job) = inner.next_job() {
+        let outcome = transfer::upload(&inner.core, &job).await;
+        finished_any = true;
+        if inner.finish(job.index, outcome) {
             // The upload stops where it is until the page brings new credentials.
-            inner.finish_run(&cancelled);
-            inner.emit_about(index, Event::TokenExpired);
+            inner.run.borrow_mut().take();
             return;
-        }
-        match error {
-            None => inner.emit_about(index, Event::Succeeded),
-            Some(error) => inner.emit_about(index, |info| Event::Failed(info, error)),
         }
     }
-    inner.finish_run(&cancelled);
-    let files = inner.files.borrow();
-    let all_done = !files.is_empty()
-        && files
-            .iter()
-            .all(|e| matches!(e.state, FileState::Success | FileState::Failure));
-    drop(files);
-    if all_done {
-        inner.platform.emit(Event::End);
+    inner.run.borrow_mut().take();
+    let all_done = {
+        let files = inner.files.borrow();
+        !files.is_empty()
+            && files
+                .iter()
+                .all(|e| matches!(e.phase, Phase::Success(_) | Phase::Failure(..)))
+    };
+    // A start() with nothing left to do says nothing, so onUploadEnd may call start().
+    if all_done && finished_any {
+        inner.core.notify_end();
     }
 }
 
 impl<P: Platform> Uploader<P> {
     pub fn new(platform: P, options: Options) -> Result<Uploader<P>, UploadError> {
         options.check()?;
-        Ok(Uploader {
-            inner: Rc::new(Inner {
-                platform,
-                options,
+        let inner = Rc::new_cyclic(|weak: &Weak<Inner<P>>| {
+            let core = Rc::new(Core::new(platform, options));
+            let weak = weak.clone();
+            let _ = core.wake.set(Box::new(move || {
+                if let Some(inner) = weak.upgrade() {
+                    let core = inner.core.clone();
+                    core.platform.wake(Uploader { inner });
+                }
+            }));
+            Inner {
+                core,
                 files: RefCell::default(),
                 next_index: Cell::new(0),
                 run: RefCell::default(),
-                clock_offset_ms: Cell::new(0.0),
-            }),
-        })
+            }
+        });
+        Ok(Uploader { inner })
+    }
+
+    /// The next event for the page, if any. The platform calls this after `wake`, holding
+    /// nothing of the engine, so the page's callback may call any method of the uploader.
+    pub fn poll_event(&self) -> Option<Event> {
+        loop {
+            let (index, notice) = match self.inner.core.pop()? {
+                Queued::End => return Some(Event::End),
+                Queued::About(index, notice) => (index, notice),
+            };
+            // Events of a file deleted meanwhile are dropped.
+            let Some(info) = self.inner.info(index) else {
+                continue;
+            };
+            return Some(match notice {
+                Notice::Started => Event::Started(info),
+                Notice::Progress => Event::Progress(info),
+                Notice::Succeeded => Event::Succeeded(info),
+                Notice::Failed(error) => Event::Failed(info, error),
+                Notice::TokenExpired => Event::TokenExpired(info),
+                Notice::Retry(error) => Event::Retry(info, error),
+                Notice::RetryResume => Event::RetryResume(info),
+            });
+        }
     }
 
     /// Queues a file; returns its index, which stays its name for good.
@@ -207,11 +229,11 @@ impl<P: Platform> Uploader<P> {
     ) -> Result<usize, UploadError> {
         if size == 0 {
             return Err(UploadError::new(
-                code::EMPTY_FILE,
+                Code::EmptyFile,
                 format!("\"{name}\" is empty; OSS cannot take an empty video"),
             ));
         }
-        let plan = Plan::new(size, self.inner.options.part_size)?;
+        let plan = Plan::new(size, self.inner.core.options.part_size)?;
         let index = self.inner.next_index.get();
         self.inner.next_index.set(index + 1);
         self.inner.files.borrow_mut().push(Entry {
@@ -221,15 +243,8 @@ impl<P: Platform> Uploader<P> {
             size,
             content_type,
             plan,
-            state: FileState::Ready,
-            loaded: 0,
-            shown: 0,
-            credentials: None,
-            upload_id: None,
-            done: BTreeMap::new(),
-            error: None,
-            started: false,
-            retrying: false,
+            phase: Phase::Ready,
+            shown: Cell::new(0),
         });
         Ok(index)
     }
@@ -246,7 +261,7 @@ impl<P: Platform> Uploader<P> {
     pub fn start(&self) -> Result<(), UploadError> {
         if self.is_running() {
             return Err(UploadError::new(
-                code::ALREADY_STARTED,
+                Code::AlreadyStarted,
                 "start() was called while uploading; stop() first",
             ));
         }
@@ -258,15 +273,15 @@ impl<P: Platform> Uploader<P> {
     pub fn stop(&self) {
         self.inner.halt();
         for entry in self.inner.files.borrow_mut().iter_mut() {
-            if entry.state == FileState::Uploading {
-                entry.state = FileState::Stopped;
-                entry.retrying = false;
+            if let Phase::Uploading(live) = &entry.phase {
+                let session = live.session.borrow_mut().take();
+                entry.phase = Phase::Stopped(session);
             }
         }
     }
 
-    /// Takes a file out of the list; an upload under way stops and its multipart upload is
-    /// aborted on the server.
+    /// Takes a file out of the list; an upload under way stops, and a multipart upload that
+    /// is open is aborted on the server.
     pub fn delete_file(&self, index: usize) -> Result<(), UploadError> {
         let position = self
             .inner
@@ -276,23 +291,24 @@ impl<P: Platform> Uploader<P> {
             .position(|e| e.index == index);
         let Some(position) = position else {
             return Err(UploadError::new(
-                code::NO_SUCH_FILE,
+                Code::NoSuchFile,
                 format!("there is no file with index {index}"),
             ));
         };
-        let uploading = self.inner.files.borrow()[position].state == FileState::Uploading;
+        let uploading = matches!(
+            self.inner.files.borrow()[position].phase,
+            Phase::Uploading(_)
+        );
         let was_running = uploading && self.inner.halt();
         let entry = self.inner.files.borrow_mut().remove(position);
-        if let (Some(upload_id), Some(credentials), false) = (
-            entry.upload_id,
-            entry.credentials,
-            entry.state == FileState::Success,
-        ) {
-            self.inner.platform.spawn(Box::pin(transfer::abort(
-                self.inner.clone(),
-                credentials,
-                upload_id,
-            )));
+        let session = match entry.phase {
+            Phase::Uploading(live) => live.session.borrow_mut().take(),
+            Phase::Stopped(session) => session,
+            Phase::Expired(session) => Some(session),
+            Phase::Ready | Phase::Success(_) | Phase::Failure(..) => None,
+        };
+        if let Some((credentials, upload_id)) = session.and_then(open_upload) {
+            self.inner.abort(credentials, upload_id);
         }
         if was_running {
             self.inner.launch();
@@ -302,21 +318,23 @@ impl<P: Platform> Uploader<P> {
 
     /// New credentials after `onUploadTokenExpired`: the upload goes on where it stopped.
     pub fn resume_with_token(&self, auth: UploadAuth) -> Result<(), UploadError> {
+        let now = self.inner.core.platform.now_ms();
         let resumed = self
             .inner
             .files
             .borrow_mut()
             .iter_mut()
-            .find(|e| e.state == FileState::Expired)
+            .find(|e| matches!(e.phase, Phase::Expired(_)))
             .map(|e| {
-                if let Some(c) = e.credentials.as_mut() {
-                    c.auth = auth;
+                if let Phase::Expired(mut session) = std::mem::replace(&mut e.phase, Phase::Ready) {
+                    session.credentials.auth = auth;
+                    session.received_ms = now;
+                    e.phase = Phase::Stopped(Some(session));
                 }
-                e.state = FileState::Stopped;
             });
         if resumed.is_none() {
             return Err(UploadError::new(
-                code::NOT_EXPIRED,
+                Code::NotExpired,
                 "no upload is waiting for new credentials",
             ));
         }

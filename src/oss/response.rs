@@ -1,9 +1,9 @@
 //! Reading OSS answers: the documents of successful calls, and errors classified into what the
-//! SDK does about them (PROTOCOL.md section 4).
+//! SDK does about them (docs/protocol.md, "Errors").
 
 use super::xml;
 use crate::auth::parse_utc_ms;
-use crate::error::{code, UploadError};
+use crate::error::{Code, UploadError};
 
 /// What a transport brings back.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -57,13 +57,13 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
     };
     let error = if oss_code.is_empty() {
         UploadError::new(
-            code::INVALID_RESPONSE,
+            Code::InvalidResponse,
             format!("the server answered HTTP {status} without an OSS error document"),
         )
     } else {
         let request_id = text("RequestId");
-        UploadError::from_server(
-            oss_code,
+        UploadError::new(
+            Code::Server(oss_code),
             format!("{message} (HTTP {status}, request {request_id})"),
         )
     };
@@ -76,7 +76,7 @@ fn document(body: &str, root: &str) -> Result<xml::Element, UploadError> {
         .filter(|d| d.name == root)
         .ok_or_else(|| {
             UploadError::new(
-                code::INVALID_RESPONSE,
+                Code::InvalidResponse,
                 format!("expected an {root} document"),
             )
         })
@@ -90,7 +90,7 @@ pub fn upload_id(body: &str) -> Result<String, UploadError> {
         .map(str::to_string)
         .ok_or_else(|| {
             UploadError::new(
-                code::INVALID_RESPONSE,
+                Code::InvalidResponse,
                 "InitiateMultipartUploadResult has no UploadId",
             )
         })
@@ -109,7 +109,7 @@ pub fn list_parts(body: &str) -> Result<(Vec<ListedPart>, Option<u32>), UploadEr
     let doc = document(body, "ListPartsResult")?;
     let bad = || {
         UploadError::new(
-            code::INVALID_RESPONSE,
+            Code::InvalidResponse,
             "ListPartsResult has a malformed Part",
         )
     };
@@ -213,7 +213,7 @@ mod tests {
         for (response, expected) in cases {
             let (failure, err) = classify(&response);
             assert_eq!(failure, expected, "{}", response.body);
-            assert!(response.body.contains(&*err.code));
+            assert!(response.body.contains(err.code.as_str()));
             assert!(err.message.contains("request R1"));
         }
     }
@@ -226,7 +226,7 @@ mod tests {
             body: "<html>bad gateway</html>".into(),
         });
         assert_eq!(failure, Failure::Transient);
-        assert_eq!(err.code, code::INVALID_RESPONSE);
+        assert_eq!(err.code, Code::InvalidResponse);
         assert!(err.message.contains("502"));
         let (failure, _) = classify(&Response {
             status: 404,

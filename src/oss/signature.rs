@@ -148,7 +148,7 @@ pub fn authorization(access_key_id: &str, secret: &str, string_to_sign: &str) ->
 mod tests {
     use super::*;
 
-    /// The worked example of the OSS documentation (PROTOCOL.md section 3).
+    /// The worked example of the OSS documentation (docs/protocol.md, "Signing OSS requests").
     #[test]
     fn official_example() {
         let request = Request {

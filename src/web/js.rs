@@ -4,13 +4,13 @@
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::error::{code, UploadError};
+use crate::error::{Code, UploadError};
 
 /// A JavaScript `Error` named `VodUploadError`, with the stable `code`.
 pub fn error(e: &UploadError) -> JsValue {
     let error = js_sys::Error::new(&e.message);
     error.set_name("VodUploadError");
-    let _ = Reflect::set(&error, &"code".into(), &JsValue::from_str(&e.code));
+    let _ = Reflect::set(&error, &"code".into(), &JsValue::from_str(e.code.as_str()));
     error.into()
 }
 
@@ -23,7 +23,7 @@ pub fn get(object: &JsValue, name: &str) -> JsValue {
 }
 
 fn invalid(message: String) -> UploadError {
-    UploadError::new(code::INVALID_ARGUMENT, message)
+    UploadError::new(Code::InvalidArgument, message)
 }
 
 /// An optional function option.
@@ -36,6 +36,18 @@ pub fn function(object: &JsValue, name: &str) -> Result<Option<Function>, Upload
         .dyn_into::<Function>()
         .map(Some)
         .map_err(|_| invalid(format!("options.{name} must be a function")))
+}
+
+/// An optional true/false option.
+pub fn boolean(object: &JsValue, name: &str) -> Result<Option<bool>, UploadError> {
+    let value = get(object, name);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_bool()
+        .map(Some)
+        .ok_or_else(|| invalid(format!("options.{name} must be true or false")))
 }
 
 /// An optional whole-number option within `range`.

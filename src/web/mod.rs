@@ -2,7 +2,9 @@
 //! JavaScript values and the engine.
 
 mod js;
+mod network;
 mod platform;
+mod timer;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -12,9 +14,9 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
 
-use crate::auth::decode_upload_auth;
+use crate::auth::{decode_upload_auth, UploadAuth};
 use crate::engine::{Options, Uploader};
-use crate::error::{code, UploadError};
+use crate::error::{Code, UploadError};
 use platform::{Callbacks, Page, WebPlatform};
 
 type JsResult<T> = Result<T, JsValue>;
@@ -32,10 +34,30 @@ pub struct VodUploader {
     platform: WebPlatform,
 }
 
-fn read_options(options: &JsValue) -> Result<(Options, Callbacks, js_sys::Function), UploadError> {
+/// The page's functions that answer for credentials.
+struct Sources {
+    get_upload_auth: js_sys::Function,
+    refresh_upload_auth: Option<js_sys::Function>,
+}
+
+/// An UploadAuth as the page gives it: the string, or an answer object that holds it.
+fn upload_auth_of(value: &JsValue) -> Result<UploadAuth, UploadError> {
+    let upload_auth = value
+        .as_string()
+        .or_else(|| js::string(value, &["UploadAuth", "uploadAuth"]))
+        .ok_or_else(|| {
+            UploadError::new(
+                Code::InvalidUploadAuth,
+                "expected an UploadAuth string or an object with UploadAuth",
+            )
+        })?;
+    decode_upload_auth(&upload_auth)
+}
+
+fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), UploadError> {
     let defaults = Options::default();
     let get_upload_auth = js::function(options, "getUploadAuth")?.ok_or_else(|| {
-        UploadError::new(code::INVALID_ARGUMENT, "options.getUploadAuth is required: a function returning your backend's CreateUploadVideo answer")
+        UploadError::new(Code::InvalidArgument, "options.getUploadAuth is required: a function returning your backend's CreateUploadVideo answer")
     })?;
     let number =
         |name, range, default: f64| js::number(options, name, range).map(|n| n.unwrap_or(default));
@@ -53,6 +75,8 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, js_sys::Functi
             defaults.retry_duration_ms as f64,
         )? as u32,
         timeout_ms: number("timeout", 1.0..=3_600_000.0, defaults.timeout_ms as f64)? as u32,
+        pause_on_cellular: js::boolean(options, "pauseOnCellular")?
+            .unwrap_or(defaults.pause_on_cellular),
     };
     let callbacks = Callbacks {
         started: js::function(options, "onUploadStarted")?,
@@ -64,23 +88,29 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, js_sys::Functi
         retry_resume: js::function(options, "onUploadRetryResume")?,
         end: js::function(options, "onUploadEnd")?,
     };
-    Ok((engine_options, callbacks, get_upload_auth))
+    let sources = Sources {
+        get_upload_auth,
+        refresh_upload_auth: js::function(options, "refreshUploadAuth")?,
+    };
+    Ok((engine_options, callbacks, sources))
 }
 
 #[wasm_bindgen]
 impl VodUploader {
-    /// `new VodUploader({ getUploadAuth, partSize, parallel, retryCount, retryDuration, timeout,
-    /// onUploadStarted, onUploadSucceed, onUploadFailed, onUploadProgress,
-    /// onUploadTokenExpired, onUploadRetry, onUploadRetryResume, onUploadEnd })`
+    /// `new VodUploader({ getUploadAuth, refreshUploadAuth, partSize, parallel, retryCount,
+    /// retryDuration, timeout, pauseOnCellular, onUploadStarted, onUploadSucceed,
+    /// onUploadFailed, onUploadProgress, onUploadTokenExpired, onUploadRetry,
+    /// onUploadRetryResume, onUploadEnd })`
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "VodUploaderOptions")] options: JsValue,
     ) -> JsResult<VodUploader> {
-        let (engine_options, callbacks, get_upload_auth) =
-            read_options(&options).map_err(thrown)?;
+        let (engine_options, callbacks, sources) = read_options(&options).map_err(thrown)?;
         let platform = WebPlatform(Rc::new(Page {
             callbacks,
-            get_upload_auth,
+            get_upload_auth: sources.get_upload_auth,
+            refresh_upload_auth: sources.refresh_upload_auth,
+            network: network::Watch::new(),
             files: RefCell::new(BTreeMap::new()),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
@@ -97,7 +127,7 @@ impl VodUploader {
     ) -> JsResult<usize> {
         let file: File = file.dyn_into().map_err(|_| {
             thrown(UploadError::new(
-                code::INVALID_FILE,
+                Code::InvalidFile,
                 "addFile takes a File (from an <input type=file> or a drop)",
             ))
         })?;
@@ -107,7 +137,7 @@ impl VodUploader {
             options
         } else {
             return Err(thrown(UploadError::new(
-                code::INVALID_ARGUMENT,
+                Code::InvalidArgument,
                 "addFile's options must be an object, such as { title: \"My film\" }",
             )));
         };
@@ -161,16 +191,12 @@ impl VodUploader {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | UploadAuthAnswer")] token: JsValue,
     ) -> JsResult<()> {
-        let upload_auth = token
-            .as_string()
-            .or_else(|| js::string(&token, &["UploadAuth", "uploadAuth"]))
-            .ok_or_else(|| {
-                thrown(UploadError::new(
-                    code::INVALID_UPLOAD_AUTH,
-                    "resumeUploadWithToken takes an UploadAuth string or an object with UploadAuth",
-                ))
-            })?;
-        let auth = decode_upload_auth(&upload_auth).map_err(thrown)?;
+        let auth = upload_auth_of(&token).map_err(|e| {
+            thrown(UploadError::new(
+                e.code,
+                format!("resumeUploadWithToken: {}", e.message),
+            ))
+        })?;
         self.uploader.resume_with_token(auth).map_err(thrown)
     }
 }

@@ -1,5 +1,5 @@
 //! The engine's world in a browser: fetch with an AbortController per request, `Blob.slice`,
-//! `setTimeout`, and the page's callbacks.
+//! timers, the network events, and the page's functions and callbacks.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -14,8 +14,11 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Blob, File, Headers, RequestInit};
 
 use super::js;
-use crate::engine::{Credentials, Event, FileInfo, Platform};
-use crate::error::{code, UploadError};
+use super::network;
+use super::timer::Timeout;
+use crate::auth::UploadAuth;
+use crate::engine::{Credentials, Event, FileInfo, Network, Platform, Uploader};
+use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::Response;
 
@@ -24,8 +27,6 @@ extern "C" {
     /// The global `fetch`, in a window or a worker alike.
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(url: &str, init: &RequestInit) -> Promise;
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, millis: i32) -> JsValue;
 }
 
 /// The page's callbacks, as given in the options.
@@ -44,6 +45,8 @@ pub struct Callbacks {
 pub struct Page {
     pub callbacks: Callbacks,
     pub get_upload_auth: Function,
+    pub refresh_upload_auth: Option<Function>,
+    pub network: network::Watch,
     /// Each file's `File` and the options it was added with, for the info objects.
     pub files: RefCell<BTreeMap<usize, (File, JsValue)>>,
 }
@@ -69,8 +72,15 @@ impl WebPlatform {
         set("videoId", text(&info.video_id));
         set("bucket", text(&info.bucket));
         set("object", text(&info.object));
-        set("errorCode", text(&info.error_code));
-        set("errorMessage", text(&info.error_message));
+        let error = info.error.as_ref();
+        set(
+            "errorCode",
+            error.map_or(JsValue::NULL, |e| e.code.as_str().into()),
+        );
+        set(
+            "errorMessage",
+            error.map_or(JsValue::NULL, |e| e.message.as_str().into()),
+        );
         if let Some((file, options)) = self.0.files.borrow().get(&info.index) {
             set("file", file.into());
             set("options", options.clone());
@@ -90,8 +100,10 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, String> {
-    let fail = |e: JsValue| js::describe(&e);
+async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, TransportError> {
+    let fail = |e: JsValue| TransportError {
+        message: js::describe(&e),
+    };
     let headers = Headers::new().map_err(fail)?;
     for (name, value) in &request.headers {
         headers.append(name, value).map_err(fail)?;
@@ -123,25 +135,18 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, String>
     })
 }
 
-fn sleep(millis: u32) -> JsFuture {
-    let millis = millis.min(i32::MAX as u32) as i32;
-    JsFuture::from(Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, millis);
-    }))
-}
-
 /// Reads `getUploadAuth`'s answer: what `CreateUploadVideo` returned.
 fn credentials(answer: &JsValue) -> Result<Credentials, UploadError> {
     let upload_auth = js::string(answer, &["UploadAuth", "uploadAuth"]).ok_or_else(|| {
         UploadError::new(
-            code::INVALID_UPLOAD_AUTH,
+            Code::InvalidUploadAuth,
             "getUploadAuth's answer has no UploadAuth string",
         )
     })?;
     let upload_address =
         js::string(answer, &["UploadAddress", "uploadAddress"]).ok_or_else(|| {
             UploadError::new(
-                code::INVALID_UPLOAD_ADDRESS,
+                Code::InvalidUploadAddress,
                 "getUploadAuth's answer has no UploadAddress string",
             )
         })?;
@@ -162,15 +167,12 @@ impl Platform for WebPlatform {
         &self,
         request: Request,
         body: Option<Blob>,
-    ) -> LocalBoxFuture<'static, Result<Response, String>> {
+    ) -> LocalBoxFuture<'static, Result<Response, TransportError>> {
         Box::pin(fetch(request, body))
     }
 
     fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()> {
-        let timer = sleep(millis);
-        Box::pin(async move {
-            let _ = timer.await;
-        })
+        Box::pin(Timeout::new(millis))
     }
 
     fn now_ms(&self) -> f64 {
@@ -189,30 +191,91 @@ impl Platform for WebPlatform {
         &self,
         file: &FileInfo,
     ) -> LocalBoxFuture<'static, Result<Credentials, UploadError>> {
-        let called = self
-            .0
-            .get_upload_auth
-            .call1(&JsValue::NULL, &self.info(file));
+        let answer = self.ask(&self.0.get_upload_auth, file);
         Box::pin(async move {
-            let failed = |e: JsValue| {
+            let answer = answer.await.map_err(|e| {
                 UploadError::new(
-                    code::GET_UPLOAD_AUTH_FAILED,
+                    Code::GetUploadAuthFailed,
                     format!("getUploadAuth failed: {}", js::describe(&e)),
                 )
-            };
-            let answer = JsFuture::from(Promise::resolve(&called.map_err(failed)?))
-                .await
-                .map_err(failed)?;
+            })?;
             credentials(&answer)
         })
     }
 
-    fn emit(&self, event: Event) {
+    fn can_refresh(&self) -> bool {
+        self.0.refresh_upload_auth.is_some()
+    }
+
+    fn refresh_upload_auth(
+        &self,
+        file: &FileInfo,
+    ) -> LocalBoxFuture<'static, Result<UploadAuth, UploadError>> {
+        let answer = self
+            .0
+            .refresh_upload_auth
+            .as_ref()
+            .map(|f| self.ask(f, file));
+        Box::pin(async move {
+            let answer = match answer {
+                Some(answer) => answer.await,
+                None => Err(JsValue::from_str("no refreshUploadAuth was given")),
+            };
+            let refreshed = answer
+                .map_err(|e| {
+                    UploadError::new(
+                        Code::GetUploadAuthFailed,
+                        format!("refreshUploadAuth failed: {}", js::describe(&e)),
+                    )
+                })
+                .and_then(|answer| super::upload_auth_of(&answer));
+            if let Err(e) = &refreshed {
+                web_sys::console::warn_1(
+                    &format!("vod-upload: {e}; the upload stops until resumeUploadWithToken")
+                        .into(),
+                );
+            }
+            refreshed
+        })
+    }
+
+    fn network(&self) -> Network {
+        self.0.network.now()
+    }
+
+    fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(self.0.network.changed())
+    }
+
+    fn wake(&self, uploader: Uploader<WebPlatform>) {
+        let platform = self.clone();
+        // A task of its own: the page's callbacks run after the engine has let go.
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(event) = uploader.poll_event() {
+                platform.deliver(event);
+            }
+        });
+    }
+}
+
+impl WebPlatform {
+    /// Calls one of the page's functions with a file's info; what it returns or resolves to.
+    fn ask(
+        &self,
+        function: &Function,
+        file: &FileInfo,
+    ) -> impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static {
+        let called = function.call1(&JsValue::NULL, &self.info(file));
+        async move { JsFuture::from(Promise::resolve(&called?)).await }
+    }
+
+    /// Tells the page, through its callback.
+    fn deliver(&self, event: Event) {
         let c = &self.0.callbacks;
         let error_args = |info: &FileInfo, e: &UploadError| {
             [
                 self.info(info),
-                JsValue::from_str(&e.code),
+                JsValue::from_str(e.code.as_str()),
                 JsValue::from_str(&e.message),
             ]
         };

@@ -10,7 +10,7 @@ use super::error::{access_denied, invalid_argument, OssError};
 use crate::state::AppState;
 
 /// OSS refuses requests dated further than this from its clock.
-const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+const MAX_SKEW: Duration = Duration::from_millis(vod_upload::oss::limits::MAX_CLOCK_SKEW_MS);
 
 pub fn verify(
     state: &AppState,
@@ -141,7 +141,7 @@ mod tests {
 
     const SECRET: &str = "OtxrzxIsfpFjA7SwPzILwy8Bw21TLhquhboDYROV";
 
-    /// The server accepts exactly the OSS documentation's worked example (PROTOCOL.md
+    /// The server accepts exactly the OSS documentation's worked example (docs/protocol.md,
     /// section 3), with a clock set to its date and a permanent AccessKey.
     fn official(signature: &str) -> Result<(), OssError> {
         let dir = tempfile::tempdir().unwrap();

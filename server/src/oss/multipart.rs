@@ -12,12 +12,9 @@ use super::error::{internal, invalid_argument, no_such_upload, OssError};
 use super::object::{check_md5, content_md5, meta_headers, store_error, Stored};
 use crate::state::{random_string, AppState, Object, Part, Upload, UploadState, HEX_UPPER};
 use crate::store;
+use vod_upload::oss::limits::{MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
 use vod_upload::oss::xml;
 
-const MAX_PARTS: u32 = 10_000;
-const MAX_PART_SIZE: u64 = 5 << 30;
-/// Every part but the last must be at least this large.
-const MIN_PART_SIZE: u64 = 100 * 1024;
 /// A Complete document listing 10,000 parts is well under this.
 const MAX_COMPLETE_BODY: usize = 4 << 20;
 

@@ -1,7 +1,10 @@
-//! A deterministic world for the engine's native tests: a virtual clock, an executor that runs
-//! until nothing can move and then jumps the clock to the next timer, and an in-memory OSS that
-//! checks signatures and expiry, stores parts, and fails, stalls or expires on command. It logs
-//! every request with how it ended, including the ones aborted in flight.
+//! A deterministic world for the engine's tests: a virtual clock, an executor that runs until
+//! nothing can move and then jumps the clock to the next timer, a network that goes offline or
+//! cellular on command, a page whose `refreshUploadAuth` works or fails on command and whose
+//! callbacks may call back into the uploader, and an in-memory OSS that checks signatures,
+//! expiry, clock skew and part sizes by the SDK's own rules, stores parts, and fails, stalls or
+//! expires on command. It logs every request with how it ended, including the ones aborted in
+//! flight.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -12,16 +15,17 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use futures_executor::LocalPool;
+use futures_executor::{LocalPool, LocalSpawner};
 use futures_util::future::LocalBoxFuture;
 use futures_util::task::LocalSpawnExt;
 
-use super::{Credentials, Event, FileInfo, Platform};
-use crate::auth::UploadAuth;
-use crate::error::UploadError;
-use crate::oss::request::Request;
-use crate::oss::response::Response;
-use crate::oss::{signature, xml};
+use vod_upload::auth::UploadAuth;
+use vod_upload::engine::{Credentials, Event, FileInfo, Network, Platform, Uploader};
+use vod_upload::error::{Code, TransportError, UploadError};
+use vod_upload::oss::limits::{MAX_CLOCK_SKEW_MS, MIN_PART_SIZE};
+use vod_upload::oss::request::Request;
+use vod_upload::oss::response::Response;
+use vod_upload::oss::{signature, xml};
 
 const START_MS: f64 = 1_700_000_000_000.0;
 /// Every request takes this long on the simulated network.
@@ -121,10 +125,33 @@ pub struct World {
     pub oss: Rc<RefCell<Oss>>,
     pub events: Rc<RefCell<Vec<Event>>>,
     pool: RefCell<LocalPool>,
+    /// Spawns onto `pool`, also from within a task it runs.
+    spawner: LocalSpawner,
     /// What `getUploadAuth` answers next, per file name; otherwise fresh credentials.
     pub auth_answers: Rc<RefCell<HashMap<String, AuthAnswer>>>,
     /// The state of the jitter's random numbers.
     random: Cell<u64>,
+    network: Cell<Network>,
+    /// Bumped at every change of the network; waiters compare it.
+    network_changes: Cell<u64>,
+    network_waiters: RefCell<Vec<Waker>>,
+    /// How the page's `refreshUploadAuth` answers; `None`: the page gave none.
+    pub refresh: Cell<Option<Refresh>>,
+    /// Calls of `refreshUploadAuth` so far.
+    pub refreshes: Cell<u32>,
+    /// Lifetime of the credentials `getUploadAuth` and `refreshUploadAuth` mint.
+    pub ttl_ms: Cell<f64>,
+    /// What the page does on each event, as its callbacks would.
+    #[allow(clippy::type_complexity)]
+    pub react: RefCell<Option<Box<dyn Fn(&Uploader<SimPlatform>, &Event)>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Refresh {
+    /// Fresh credentials for the same object.
+    Works,
+    /// `refreshUploadAuth` rejects.
+    Fails,
 }
 
 /// (UploadAuth, UploadAddress), or the error `getUploadAuth` gives.
@@ -137,14 +164,37 @@ impl World {
     pub fn new() -> Rc<World> {
         let clock = Rc::new(Clock::default());
         clock.now.set(START_MS);
+        let pool = LocalPool::new();
+        let spawner = pool.spawner();
         Rc::new(World {
             clock,
             oss: Rc::default(),
             events: Rc::default(),
-            pool: RefCell::new(LocalPool::new()),
+            pool: RefCell::new(pool),
+            spawner,
             auth_answers: Rc::default(),
             random: Cell::new(12345),
+            network: Cell::new(Network {
+                online: true,
+                cellular: false,
+            }),
+            network_changes: Cell::new(0),
+            network_waiters: RefCell::default(),
+            refresh: Cell::new(None),
+            refreshes: Cell::new(0),
+            ttl_ms: Cell::new(3_000_000.0),
+            react: RefCell::new(None),
         })
+    }
+
+    /// Changes the network, as the browser's online, offline and connection events tell it.
+    pub fn set_network(&self, online: bool, cellular: bool) {
+        self.network.set(Network { online, cellular });
+        self.network_changes.set(self.network_changes.get() + 1);
+        self.network_waiters
+            .borrow_mut()
+            .drain(..)
+            .for_each(Waker::wake);
     }
 
     pub fn platform(self: &Rc<Self>) -> SimPlatform {
@@ -203,7 +253,8 @@ impl World {
             },
         );
         let auth = format!(
-            r#"{{"AccessKeyId":"{id}","AccessKeySecret":"{secret}","SecurityToken":"{token}","Expiration":"3000"}}"#
+            r#"{{"AccessKeyId":"{id}","AccessKeySecret":"{secret}","SecurityToken":"{token}","Expiration":"{}"}}"#,
+            (ttl_ms / 1000.0) as u64
         );
         let address =
             format!(r#"{{"Endpoint":"http://localhost:1","Bucket":"b","FileName":"{key}"}}"#);
@@ -300,7 +351,7 @@ impl Oss {
         let sent = httpdate::parse_http_date(header("x-oss-date")?).ok()?;
         let sent_ms = sent.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as f64;
         let server_now = now + self.server_skew_ms;
-        if (server_now - sent_ms).abs() > 15.0 * 60_000.0 {
+        if (server_now - sent_ms).abs() > MAX_CLOCK_SKEW_MS as f64 {
             let server_time = humantime::format_rfc3339_millis(
                 std::time::UNIX_EPOCH + std::time::Duration::from_millis(server_now as u64),
             );
@@ -381,10 +432,14 @@ impl Oss {
                 let listed = xml::parse(request.body.as_deref().unwrap_or("")).unwrap();
                 let upload = self.uploads.get_mut(id.as_ref().unwrap()).unwrap();
                 let mut whole = Vec::new();
-                for p in listed.children_named("Part") {
+                let listed: Vec<_> = listed.children_named("Part").collect();
+                for (i, p) in listed.iter().enumerate() {
                     let n: u32 = p.text_of("PartNumber").unwrap().parse().unwrap();
                     match upload.parts.get(&n) {
                         Some((etag, bytes)) if etag == p.text_of("ETag").unwrap() => {
+                            if i + 1 < listed.len() && (bytes.len() as u64) < MIN_PART_SIZE {
+                                return Some(oss_error(400, "EntityTooSmall", ""));
+                            }
                             whole.extend_from_slice(bytes)
                         }
                         _ => return Some(oss_error(400, "InvalidPart", "")),
@@ -423,7 +478,7 @@ impl Platform for SimPlatform {
         &self,
         request: Request,
         body: Option<Vec<u8>>,
-    ) -> LocalBoxFuture<'static, Result<Response, String>> {
+    ) -> LocalBoxFuture<'static, Result<Response, TransportError>> {
         let world = self.0.clone();
         let query = request
             .url
@@ -463,8 +518,12 @@ impl Platform for SimPlatform {
                 Some(Fault::Stall(ms)) => ms,
                 _ => LATENCY_MS,
             };
-            sleep(&world.clock, latency).await;
+            let online = world.network.get().online;
+            // Offline, a browser fails a request at once; one in flight when the network
+            // goes fails too.
+            sleep(&world.clock, if online { latency } else { 1.0 }).await;
             let answer = match fault {
+                _ if !world.network.get().online => None,
                 Some(Fault::Network) => None,
                 Some(Fault::Status(status, code)) => Some(oss_error(status, code, "")),
                 _ => world.oss.borrow_mut().handle(&request, body, world.now()),
@@ -473,7 +532,9 @@ impl Platform for SimPlatform {
                 .as_ref()
                 .map_or(Ending::NetworkError, |a| Ending::Answered(a.status));
             world.oss.borrow_mut().log[in_flight.entry].ending = Some(ending);
-            answer.ok_or_else(|| "simulated network failure".to_string())
+            answer.ok_or_else(|| TransportError {
+                message: "simulated network failure".into(),
+            })
         })
     }
 
@@ -496,12 +557,7 @@ impl Platform for SimPlatform {
     }
 
     fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
-        self.0
-            .pool
-            .borrow()
-            .spawner()
-            .spawn_local(task)
-            .expect("the pool is alive");
+        self.0.spawner.spawn_local(task).expect("the pool is alive");
     }
 
     fn upload_auth(
@@ -516,18 +572,82 @@ impl Platform for SimPlatform {
             let (auth, address) = match answer {
                 Some(Ok(pair)) => pair,
                 Some(Err(e)) => return Err(e),
-                None => world.mint(&format!("sv/{name}"), 3_000_000.0),
+                None => world.mint(&format!("sv/{name}"), world.ttl_ms.get()),
             };
             Credentials::decode(&auth, &address, Some(format!("video-{name}")))
         })
     }
 
-    fn emit(&self, event: Event) {
-        self.0.events.borrow_mut().push(event);
+    fn can_refresh(&self) -> bool {
+        self.0.refresh.get().is_some()
+    }
+
+    fn refresh_upload_auth(
+        &self,
+        file: &FileInfo,
+    ) -> LocalBoxFuture<'static, Result<UploadAuth, UploadError>> {
+        let world = self.0.clone();
+        let key = file
+            .object
+            .clone()
+            .expect("a refreshed file has its object");
+        Box::pin(async move {
+            sleep(&world.clock, LATENCY_MS).await;
+            world.refreshes.set(world.refreshes.get() + 1);
+            match world.refresh.get() {
+                Some(Refresh::Works) => Ok(decode_auth(&world.mint(&key, world.ttl_ms.get()).0)),
+                _ => Err(UploadError::new(
+                    Code::InvalidArgument,
+                    "refreshUploadAuth rejected: backend down",
+                )),
+            }
+        })
+    }
+
+    fn network(&self) -> Network {
+        self.0.network.get()
+    }
+
+    fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(NetworkChange {
+            world: self.0.clone(),
+            seen: self.0.network_changes.get(),
+        })
+    }
+
+    fn wake(&self, uploader: Uploader<SimPlatform>) {
+        let world = self.0.clone();
+        self.spawn(Box::pin(async move {
+            while let Some(event) = uploader.poll_event() {
+                world.events.borrow_mut().push(event.clone());
+                if let Some(react) = world.react.borrow().as_ref() {
+                    react(&uploader, &event);
+                }
+            }
+        }));
+    }
+}
+
+struct NetworkChange {
+    world: Rc<World>,
+    seen: u64,
+}
+
+impl Future for NetworkChange {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.world.network_changes.get() != self.seen {
+            return Poll::Ready(());
+        }
+        self.world
+            .network_waiters
+            .borrow_mut()
+            .push(cx.waker().clone());
+        Poll::Pending
     }
 }
 
 /// An UploadAuth as `resumeUploadWithToken` takes it.
 pub fn decode_auth(b64: &str) -> UploadAuth {
-    crate::auth::decode_upload_auth(b64).unwrap()
+    vod_upload::auth::decode_upload_auth(b64).unwrap()
 }

@@ -1,10 +1,13 @@
 //! The engine under simulated faults, deterministic to the millisecond.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod sim;
 
 use std::rc::Rc;
 
-use super::sim::{decode_auth, Ending, Fault, Logged, SimPlatform, World};
-use super::*;
-use crate::error::code;
+use sim::{decode_auth, Ending, Fault, Logged, Refresh, SimPlatform, World};
+use vod_upload::engine::{Event, FileState, Options, Uploader};
+use vod_upload::error::{Code, UploadError};
 
 const KIB: usize = 1024;
 
@@ -23,6 +26,7 @@ fn options() -> Options {
         retry_count: 3,
         retry_duration_ms: 100,
         timeout_ms: 5_000,
+        pause_on_cellular: false,
     }
 }
 
@@ -263,7 +267,7 @@ fn deleting_an_uploading_file_aborts_its_multipart_upload_and_goes_on() {
     assert_eq!(up.list_files().len(), 1);
     assert_eq!(
         up.delete_file(big_index).unwrap_err().code,
-        code::NO_SUCH_FILE
+        Code::NoSuchFile
     );
 }
 
@@ -281,7 +285,7 @@ fn thirty_percent_transient_failures_complete_with_retry_events() {
     assert_eq!(stored(&world), vec![file.to_vec()]);
     let retries = count(
         &events,
-        |e| matches!(e, Event::Retry(_, err) if err.code == "ServiceUnavailable"),
+        |e| matches!(e, Event::Retry(_, err) if err.code.as_str() == "ServiceUnavailable"),
     );
     let failed_requests = world
         .log()
@@ -313,7 +317,7 @@ fn fatal_errors_fail_the_file_with_the_code_and_no_retries() {
     let failed: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Failed(info, err) => Some((info.name.clone(), err.code.to_string())),
+            Event::Failed(info, err) => Some((info.name.clone(), err.code.as_str().to_string())),
             _ => None,
         })
         .collect();
@@ -326,8 +330,11 @@ fn fatal_errors_fail_the_file_with_the_code_and_no_retries() {
     assert_eq!(events.last(), Some(&Event::End));
     let info = &up.list_files()[0];
     assert_eq!(
-        (info.state, info.error_code.as_deref()),
-        (FileState::Failure, Some("InvalidDigest"))
+        (info.state, info.error.clone().map(|e| e.code)),
+        (
+            FileState::Failure,
+            Some(Code::Server("InvalidDigest".into()))
+        )
     );
     assert_progress_monotone(&events);
 }
@@ -353,9 +360,9 @@ fn a_wrong_secret_is_fatal_signature_does_not_match() {
     up.start().unwrap();
     world.run();
     let events = world.take_events();
-    assert!(events
-        .iter()
-        .any(|e| matches!(e, Event::Failed(_, err) if err.code == "SignatureDoesNotMatch")));
+    assert!(events.iter().any(
+        |e| matches!(e, Event::Failed(_, err) if err.code.as_str() == "SignatureDoesNotMatch")
+    ));
     assert_eq!(world.log().len(), 1);
 }
 
@@ -393,7 +400,7 @@ fn hidden_etag_fails_naming_the_cors_rule() {
             _ => None,
         })
         .unwrap();
-    assert_eq!(error.code, code::CORS_ETAG_NOT_EXPOSED);
+    assert_eq!(error.code, Code::CorsEtagNotExposed);
     assert!(error.message.contains("CORS") && error.message.contains("ETag"));
 }
 
@@ -406,12 +413,12 @@ fn credentials_that_cannot_be_had_fail_before_any_request() {
         (
             "rejects.mp4",
             Err(sim_getter_failed()),
-            code::GET_UPLOAD_AUTH_FAILED,
+            Code::GetUploadAuthFailed,
         ),
         (
             "badauth.mp4",
             Ok(("bm90IGpzb24=".to_string(), good_address.clone())),
-            code::INVALID_UPLOAD_AUTH,
+            Code::InvalidUploadAuth,
         ),
         (
             "badaddress.mp4",
@@ -422,7 +429,7 @@ fn credentials_that_cannot_be_had_fail_before_any_request() {
                     r#"{"Endpoint":"http://h","Bucket":"b"}"#,
                 ),
             )),
-            code::INVALID_UPLOAD_ADDRESS,
+            Code::InvalidUploadAddress,
         ),
     ];
     for (name, answer, _) in &cases {
@@ -445,9 +452,9 @@ fn credentials_that_cannot_be_had_fail_before_any_request() {
     assert_eq!(events.last(), Some(&Event::End));
 }
 
-fn sim_getter_failed() -> crate::error::UploadError {
-    crate::error::UploadError::new(
-        code::GET_UPLOAD_AUTH_FAILED,
+fn sim_getter_failed() -> UploadError {
+    UploadError::new(
+        Code::GetUploadAuthFailed,
         "getUploadAuth rejected: backend down",
     )
 }
@@ -466,13 +473,13 @@ fn an_unreachable_server_is_retried_then_fails_with_network_error() {
     assert_eq!(
         count(
             &events,
-            |e| matches!(e, Event::Retry(_, err) if err.code == code::NETWORK_ERROR)
+            |e| matches!(e, Event::Retry(_, err) if err.code == Code::NetworkError)
         ),
         3
     );
     assert!(events
         .iter()
-        .any(|e| matches!(e, Event::Failed(_, err) if err.code == code::NETWORK_ERROR)));
+        .any(|e| matches!(e, Event::Failed(_, err) if err.code == Code::NetworkError)));
 }
 
 #[test]
@@ -491,7 +498,7 @@ fn a_stalled_request_times_out_and_is_retried() {
     let events = world.take_events();
     assert!(events
         .iter()
-        .any(|e| matches!(e, Event::Retry(_, err) if err.code == code::TIMEOUT)));
+        .any(|e| matches!(e, Event::Retry(_, err) if err.code == Code::Timeout)));
     assert_eq!(succeeded(&events), ["slow.mp4"]);
     assert!(
         world
@@ -528,25 +535,25 @@ fn bad_calls_get_named_errors() {
         up.add_file(bytes(0, 0), "empty.mp4".into(), 0, String::new())
             .unwrap_err()
             .code,
-        code::EMPTY_FILE
+        Code::EmptyFile
     );
-    assert_eq!(up.delete_file(42).unwrap_err().code, code::NO_SUCH_FILE);
+    assert_eq!(up.delete_file(42).unwrap_err().code, Code::NoSuchFile);
     assert_eq!(
         up.resume_with_token(decode_auth(&world.mint("k", 1.0).0))
             .unwrap_err()
             .code,
-        code::NOT_EXPIRED
+        Code::NotExpired
     );
     add(&up, "a.mp4", &bytes(10, 0));
     up.start().unwrap();
-    assert_eq!(up.start().unwrap_err().code, code::ALREADY_STARTED);
+    assert_eq!(up.start().unwrap_err().code, Code::AlreadyStarted);
     let small = Options {
         part_size: 100 * 1024 - 1,
         ..options()
     };
     assert_eq!(
         Uploader::new(world.platform(), small).err().unwrap().code,
-        code::INVALID_PART_SIZE
+        Code::InvalidPartSize
     );
     let zero = Options {
         parallel: 0,
@@ -554,7 +561,7 @@ fn bad_calls_get_named_errors() {
     };
     assert_eq!(
         Uploader::new(world.platform(), zero).err().unwrap().code,
-        code::INVALID_ARGUMENT
+        Code::InvalidArgument
     );
 }
 
@@ -575,4 +582,443 @@ fn no_secret_in_file_infos_or_events() {
         !everything.contains("secret") && !everything.contains("token1"),
         "{everything}"
     );
+}
+
+fn codes_of_retries(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Retry(_, err) => Some(err.code.as_str().to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// No multipart upload is left open on the server.
+fn assert_no_open_upload(world: &World) {
+    let oss = world.oss.borrow();
+    let open = oss.uploads.values().filter(|u| u.state == "open").count();
+    assert_eq!(open, 0, "{open} multipart uploads left open");
+}
+
+#[test]
+fn offline_for_ten_minutes_mid_upload_waits_then_finishes_without_using_a_retry() {
+    let world = World::new();
+    let up = uploader(&world);
+    let file = bytes(1500 * KIB, 11);
+    add(&up, "train.mp4", &file);
+    up.start().unwrap();
+    world.run_for(25.0);
+    world.set_network(false, false);
+    world.run_for(1.0);
+    assert_eq!(up.list_files()[0].state, FileState::Waiting);
+    let quiet_from = world.log().len();
+    world.run_for(600_000.0);
+    assert_eq!(
+        world.log().len(),
+        quiet_from,
+        "a request was sent while offline"
+    );
+    assert_eq!(up.list_files()[0].state, FileState::Waiting);
+    let online_at = world.now();
+    world.set_network(true, false);
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["train.mp4"]);
+    assert_eq!(codes_of_retries(&events), ["NetworkOffline"]);
+    assert_eq!(count(&events, |e| matches!(e, Event::RetryResume(_))), 1);
+    assert_eq!(count(&events, |e| matches!(e, Event::Failed(..))), 0);
+    let log = world.log();
+    let next = log[quiet_from..].first().unwrap();
+    assert!(
+        next.sent_at - online_at < 1000.0,
+        "went on after {} ms",
+        next.sent_at - online_at
+    );
+    // Parts in flight when the network went were sent again: none of them counts as done.
+    assert!(log
+        .iter()
+        .any(|l| matches!(l.ending, Some(Ending::Aborted) | Some(Ending::NetworkError))));
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    assert_no_acknowledged_part_resent(&log);
+    assert_progress_monotone(&events);
+    assert_no_open_upload(&world);
+}
+
+#[test]
+fn offline_online_offline_online_finishes() {
+    let world = World::new();
+    let up = uploader(&world);
+    let file = bytes(2000 * KIB, 12);
+    add(&up, "bumpy.mp4", &file);
+    up.start().unwrap();
+    for _ in 0..2 {
+        world.run_for(25.0);
+        world.set_network(false, false);
+        world.run_for(30_000.0);
+        assert_eq!(up.list_files()[0].state, FileState::Waiting);
+        world.set_network(true, false);
+    }
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["bumpy.mp4"]);
+    assert_eq!(
+        codes_of_retries(&events),
+        ["NetworkOffline", "NetworkOffline"]
+    );
+    assert_eq!(count(&events, |e| matches!(e, Event::RetryResume(_))), 2);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    assert_no_acknowledged_part_resent(&world.log());
+    assert_progress_monotone(&events);
+}
+
+#[test]
+fn going_offline_before_credentials_waits_instead_of_failing() {
+    let world = World::new();
+    let up = uploader(&world);
+    let file = bytes(300 * KIB, 13);
+    add(&up, "early.mp4", &file);
+    world.set_network(false, false);
+    up.start().unwrap();
+    world.run_for(60_000.0);
+    assert_eq!(up.list_files()[0].state, FileState::Waiting);
+    assert!(world.log().is_empty());
+    world.set_network(true, false);
+    world.run();
+    assert_eq!(succeeded(&world.take_events()), ["early.mp4"]);
+}
+
+#[test]
+fn cellular_waits_with_pause_on_cellular_and_goes_on_over_wifi() {
+    let world = World::new();
+    let up = Uploader::new(
+        world.platform(),
+        Options {
+            pause_on_cellular: true,
+            ..options()
+        },
+    )
+    .unwrap();
+    let file = bytes(1500 * KIB, 14);
+    add(&up, "phone.mp4", &file);
+    up.start().unwrap();
+    world.run_for(25.0);
+    world.set_network(true, true);
+    world.run_for(1.0);
+    let quiet_from = world.log().len();
+    world.run_for(120_000.0);
+    assert_eq!(up.list_files()[0].state, FileState::Waiting);
+    assert_eq!(world.log().len(), quiet_from, "sent over cellular");
+    world.set_network(true, false);
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["phone.mp4"]);
+    assert_eq!(codes_of_retries(&events), ["CellularNetwork"]);
+    assert_eq!(count(&events, |e| matches!(e, Event::RetryResume(_))), 1);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    assert_no_acknowledged_part_resent(&world.log());
+}
+
+#[test]
+fn cellular_changes_nothing_without_pause_on_cellular() {
+    let world = World::new();
+    let up = uploader(&world);
+    add(&up, "any.mp4", &bytes(600 * KIB, 15));
+    world.set_network(true, true);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["any.mp4"]);
+    assert!(codes_of_retries(&events).is_empty());
+}
+
+/// Parts slowed to 300 ms each, so that an upload of `parts` parts lasts a while.
+fn slow_parts(world: &World, parts: usize) {
+    world
+        .oss
+        .borrow_mut()
+        .faults
+        .extend((0..parts).map(|_| Fault::Stall(300.0)));
+}
+
+#[test]
+fn credentials_are_refreshed_ahead_of_expiry_without_aborting_parts_in_flight() {
+    let world = World::new();
+    world.ttl_ms.set(2_000.0);
+    world.refresh.set(Some(Refresh::Works));
+    let up = uploader(&world);
+    let file = bytes(3000 * KIB, 16);
+    add(&up, "long.mp4", &file);
+    slow_parts(&world, 30);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["long.mp4"]);
+    assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 0);
+    let log = world.log();
+    assert!(
+        world.now() - log[0].sent_at > 3_000.0,
+        "the upload outlived its credentials"
+    );
+    assert!(
+        world.refreshes.get() >= 2,
+        "{} refreshes",
+        world.refreshes.get()
+    );
+    assert!(
+        log.iter().all(|l| l.ending != Some(Ending::Aborted)),
+        "a request was aborted"
+    );
+    assert!(
+        log.iter().all(|l| l.ending == Some(Ending::Answered(200))),
+        "a request met expired credentials"
+    );
+    let keys: std::collections::HashSet<_> = log.iter().map(|l| &l.access_key_id).collect();
+    assert!(
+        keys.len() >= 3,
+        "parts went out with {} credentials",
+        keys.len()
+    );
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+}
+
+#[test]
+fn credentials_expired_early_are_renewed_once_without_token_expired() {
+    let world = World::new();
+    world.refresh.set(Some(Refresh::Works));
+    let up = uploader(&world);
+    let file = bytes(1000 * KIB, 17);
+    add(&up, "early-expiry.mp4", &file);
+    world.oss.borrow_mut().expire_after_parts = Some(5);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["early-expiry.mp4"]);
+    assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 0);
+    // Parts in flight all met the expiry; one renewal served them all.
+    assert_eq!(world.refreshes.get(), 1);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    assert_no_acknowledged_part_resent(&world.log());
+}
+
+#[test]
+fn a_failing_refresh_falls_back_to_token_expired_and_resume_with_token() {
+    let world = World::new();
+    world.ttl_ms.set(2_000.0);
+    world.refresh.set(Some(Refresh::Fails));
+    let up = uploader(&world);
+    let file = bytes(3000 * KIB, 18);
+    add(&up, "fallback.mp4", &file);
+    slow_parts(&world, 30);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 1);
+    assert_eq!(up.list_files()[0].state, FileState::Expired);
+    assert_eq!(world.refreshes.get(), 1);
+    assert!(!up.is_running());
+    let object = up.list_files()[0].object.clone().unwrap();
+    world.ttl_ms.set(3_000_000.0);
+    let (auth, _) = world.mint(&object, 3_000_000.0);
+    up.resume_with_token(decode_auth(&auth)).unwrap();
+    world.run();
+    assert_eq!(succeeded(&world.take_events()), ["fallback.mp4"]);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    assert_no_acknowledged_part_resent(&world.log());
+}
+
+#[test]
+fn without_refresh_upload_auth_expiry_is_the_seed_flow() {
+    let world = World::new();
+    world.ttl_ms.set(2_000.0);
+    let up = uploader(&world);
+    add(&up, "seed.mp4", &bytes(3000 * KIB, 19));
+    slow_parts(&world, 30);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 1);
+    assert_eq!(world.refreshes.get(), 0);
+    // Expired keeps the multipart upload open: it can be resumed.
+    assert_eq!(
+        world
+            .oss
+            .borrow()
+            .uploads
+            .values()
+            .filter(|u| u.state == "open")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_fatal_error_mid_upload_aborts_the_multipart_upload() {
+    let world = World::new();
+    let up = uploader(&world);
+    add(&up, "denied.mp4", &bytes(1000 * KIB, 20));
+    {
+        let mut oss = world.oss.borrow_mut();
+        oss.faults
+            .extend((0..4).map(|_| Fault::Stall(sim::LATENCY_MS)));
+        oss.faults.push_back(Fault::Status(403, "AccessDenied"));
+    }
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Failed(_, err) if err.code.as_str() == "AccessDenied")));
+    let aborts: Vec<_> = world
+        .log()
+        .into_iter()
+        .filter(|l| l.method == "DELETE")
+        .collect();
+    assert_eq!(aborts.len(), 1, "one Abort, best effort");
+    assert_eq!(aborts[0].ending, Some(Ending::Answered(204)));
+    assert_no_open_upload(&world);
+    let info = &up.list_files()[0];
+    assert_eq!(info.state, FileState::Failure);
+    assert!(
+        info.video_id.is_some(),
+        "a failed file still names its video"
+    );
+}
+
+#[test]
+fn retries_used_up_abort_the_multipart_upload() {
+    let world = World::new();
+    let up = uploader(&world);
+    add(&up, "flaky.mp4", &bytes(300 * KIB, 21));
+    world.oss.borrow_mut().fail_fraction = Some(1.0);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Failed(_, err) if err.code.as_str() == "ServiceUnavailable")));
+    assert_no_open_upload(&world);
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    Start,
+    Stop,
+    Delete,
+}
+
+fn kind_of(event: &Event) -> &'static str {
+    match event {
+        Event::Started(_) => "started",
+        Event::Progress(_) => "progress",
+        Event::Succeeded(_) => "succeeded",
+        Event::Failed(..) => "failed",
+        Event::TokenExpired(_) => "expired",
+        Event::Retry(..) => "retry",
+        Event::RetryResume(_) => "retryResume",
+        Event::End => "end",
+    }
+}
+
+fn index_of(event: &Event) -> Option<usize> {
+    match event {
+        Event::Started(i)
+        | Event::Progress(i)
+        | Event::Succeeded(i)
+        | Event::Failed(i, _)
+        | Event::TokenExpired(i)
+        | Event::Retry(i, _)
+        | Event::RetryResume(i) => Some(i.index),
+        Event::End => None,
+    }
+}
+
+/// Three files that, between them, raise every kind of event: a retried part, a fatal error,
+/// credentials that expire before the first request.
+fn every_event_scenario(world: &Rc<World>, up: &Uploader<SimPlatform>) {
+    add(up, "retried.mp4", &bytes(300 * KIB, 1));
+    add(up, "fatal.mp4", &bytes(200 * KIB, 2));
+    add(up, "expiring.mp4", &bytes(300 * KIB, 3));
+    let mut oss = world.oss.borrow_mut();
+    oss.faults
+        .push_back(Fault::Status(503, "ServiceUnavailable"));
+    oss.faults
+        .extend((0..3).map(|_| Fault::Stall(sim::LATENCY_MS)));
+    oss.faults.push_back(Fault::Status(400, "InvalidDigest"));
+    drop(oss);
+    let expiring = world.mint("sv/expiring.mp4", 5.0);
+    world
+        .auth_answers
+        .borrow_mut()
+        .insert("expiring.mp4".into(), Ok(expiring));
+}
+
+#[test]
+fn a_callback_may_call_start_stop_or_delete_file_from_inside_every_callback() {
+    let kinds = [
+        "started",
+        "progress",
+        "retry",
+        "retryResume",
+        "succeeded",
+        "failed",
+        "expired",
+        "end",
+    ];
+    for kind in kinds {
+        for action in [Action::Start, Action::Stop, Action::Delete] {
+            let world = World::new();
+            let up = uploader(&world);
+            every_event_scenario(&world, &up);
+            let done = Rc::new(std::cell::Cell::new(false));
+            let once = done.clone();
+            *world.react.borrow_mut() = Some(Box::new(move |up, event| {
+                if kind_of(event) != kind || once.replace(true) {
+                    return;
+                }
+                match action {
+                    Action::Start => {
+                        let _ = up.start();
+                    }
+                    Action::Stop => up.stop(),
+                    Action::Delete => {
+                        let index = index_of(event).unwrap_or(0);
+                        let _ = up.delete_file(index);
+                    }
+                }
+                // The uploader answers from inside a callback too.
+                let _ = up.list_files();
+            }));
+            up.start().unwrap();
+            // Whatever the callback did, the page can bring every file to an end.
+            for _ in 0..10 {
+                world.run();
+                let files = up.list_files();
+                if let Some(expired) = files.iter().find(|f| f.state == FileState::Expired) {
+                    let (auth, _) = world.mint(expired.object.as_ref().unwrap(), 3_000_000.0);
+                    up.resume_with_token(decode_auth(&auth)).unwrap();
+                } else if files
+                    .iter()
+                    .any(|f| matches!(f.state, FileState::Ready | FileState::Stopped))
+                {
+                    let _ = up.start();
+                } else {
+                    break;
+                }
+            }
+            let files = up.list_files();
+            assert!(done.get(), "{kind}/{action:?}: the callback never ran");
+            assert!(
+                files
+                    .iter()
+                    .all(|f| matches!(f.state, FileState::Success | FileState::Failure)),
+                "{kind}/{action:?}: {files:?}"
+            );
+            if matches!(action, Action::Delete) {
+                assert_eq!(files.len(), 2, "{kind}/{action:?}");
+            }
+            assert_no_open_upload(&world);
+            assert_progress_monotone(&world.take_events());
+        }
+    }
 }

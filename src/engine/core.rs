@@ -1,0 +1,97 @@
+//! What the list and every transfer share: the platform, the options, the clock offset learnt
+//! from the server, and the queue of events for the page.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::VecDeque;
+use std::time::{Duration, UNIX_EPOCH};
+
+use super::file::Wait;
+use super::{Options, Platform};
+use crate::error::UploadError;
+
+/// An event about a file, before it is turned into what the page sees.
+pub(super) enum Notice {
+    Started,
+    Progress,
+    Succeeded,
+    Failed(UploadError),
+    TokenExpired,
+    Retry(UploadError),
+    RetryResume,
+}
+
+pub(super) enum Queued {
+    About(usize, Notice),
+    End,
+}
+
+pub(super) struct Core<P: Platform> {
+    pub platform: P,
+    pub options: Options,
+    /// Server time minus local time, learnt from `RequestTimeTooSkewed`.
+    pub clock_offset_ms: Cell<f64>,
+    queue: RefCell<VecDeque<Queued>>,
+    /// Asks the platform to drain the queue; set once the uploader exists.
+    pub wake: OnceCell<Box<dyn Fn()>>,
+}
+
+impl<P: Platform> Core<P> {
+    pub fn new(platform: P, options: Options) -> Core<P> {
+        Core {
+            platform,
+            options,
+            clock_offset_ms: Cell::new(0.0),
+            queue: RefCell::default(),
+            wake: OnceCell::new(),
+        }
+    }
+
+    fn queue(&self, event: Queued) {
+        let was_empty = {
+            let mut queue = self.queue.borrow_mut();
+            queue.push_back(event);
+            queue.len() == 1
+        };
+        // A drain already asked for will find this event too.
+        if was_empty {
+            if let Some(wake) = self.wake.get() {
+                wake();
+            }
+        }
+    }
+
+    pub fn notify(&self, index: usize, notice: Notice) {
+        self.queue(Queued::About(index, notice));
+    }
+
+    pub fn notify_end(&self) {
+        self.queue(Queued::End);
+    }
+
+    pub fn pop(&self) -> Option<Queued> {
+        self.queue.borrow_mut().pop_front()
+    }
+
+    /// Now on the server's clock, as far as the SDK knows it.
+    pub fn server_now_ms(&self) -> f64 {
+        self.platform.now_ms() + self.clock_offset_ms.get()
+    }
+
+    /// The date a request is signed with (RFC 1123, the clock as corrected).
+    pub fn http_date(&self) -> String {
+        let ms = self.server_now_ms().max(0.0) as u64;
+        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(ms))
+    }
+
+    /// Why uploads must wait now, if they must.
+    pub fn wait_reason(&self) -> Option<Wait> {
+        let network = self.platform.network();
+        if !network.online {
+            Some(Wait::Offline)
+        } else if network.cellular && self.options.pause_on_cellular {
+            Some(Wait::Cellular)
+        } else {
+            None
+        }
+    }
+}

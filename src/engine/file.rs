@@ -1,0 +1,179 @@
+//! A file in the list and its states. Each state owns exactly the data valid in it: an upload
+//! id and acknowledged parts only where a multipart upload is open, an error only in `Failure`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::{Credentials, Plan};
+use crate::error::UploadError;
+
+/// The state's name, as the page sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileState {
+    Ready,
+    Uploading,
+    /// Uploading, but waiting for the network (offline, or cellular with `pauseOnCellular`).
+    Waiting,
+    Stopped,
+    /// Waiting for `resumeUploadWithToken`.
+    Expired,
+    Success,
+    Failure,
+}
+
+impl FileState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Ready => "Ready",
+            FileState::Uploading => "Uploading",
+            FileState::Waiting => "Waiting",
+            FileState::Stopped => "Stopped",
+            FileState::Expired => "Expired",
+            FileState::Success => "Success",
+            FileState::Failure => "Failure",
+        }
+    }
+}
+
+/// A file as the page sees it, in `listFiles()` and every callback: no secret in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileInfo {
+    pub index: usize,
+    pub name: String,
+    pub size: u64,
+    pub state: FileState,
+    /// Bytes the server acknowledged (never less than reported before).
+    pub loaded: u64,
+    pub percent: f64,
+    pub video_id: Option<String>,
+    pub bucket: Option<String>,
+    pub object: Option<String>,
+    pub error: Option<UploadError>,
+}
+
+/// A multipart upload the server holds open, and the parts it acknowledged.
+pub(super) struct OpenUpload {
+    pub id: String,
+    /// Part number → ETag, exactly as the server gave it.
+    pub parts: BTreeMap<u32, String>,
+    /// Bytes of `parts`.
+    pub loaded: u64,
+}
+
+/// A file's upload from the moment it has credentials.
+pub(super) struct Session {
+    pub credentials: Credentials,
+    /// When the credentials arrived (local clock), for an `Expiration` lifetime.
+    pub received_ms: f64,
+    pub upload: Option<OpenUpload>,
+}
+
+impl Session {
+    pub fn loaded(&self) -> u64 {
+        self.upload.as_ref().map_or(0, |u| u.loaded)
+    }
+}
+
+/// Why an upload waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Wait {
+    Offline,
+    Cellular,
+}
+
+/// What a running transfer is doing, for the page's events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Activity {
+    Sending,
+    /// A request failed and is retried; no request has succeeded since.
+    Retrying,
+    Waiting(Wait),
+}
+
+/// What a running transfer shares with the list, so that `listFiles()` sees it live and
+/// `stop()` or `deleteFile()` can take its session back.
+pub(super) struct Live {
+    pub session: RefCell<Option<Session>>,
+    pub activity: Cell<Activity>,
+}
+
+pub(super) enum Phase {
+    /// Never started.
+    Ready,
+    Uploading(Rc<Live>),
+    /// Stopped by the page; `None` if it stopped before credentials came.
+    Stopped(Option<Session>),
+    /// The credentials expired and no refresh could be had.
+    Expired(Session),
+    Success(Credentials),
+    /// The credentials, if they were had, still name the video and the object.
+    Failure(UploadError, Option<Credentials>),
+}
+
+pub(super) struct Entry<F> {
+    pub index: usize,
+    pub file: F,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    pub plan: Plan,
+    pub phase: Phase,
+    /// The most ever reported, so progress never goes backwards.
+    pub shown: Cell<u64>,
+}
+
+impl<F> Entry<F> {
+    pub fn state(&self) -> FileState {
+        match &self.phase {
+            Phase::Ready => FileState::Ready,
+            Phase::Uploading(live) => match live.activity.get() {
+                Activity::Waiting(_) => FileState::Waiting,
+                _ => FileState::Uploading,
+            },
+            Phase::Stopped(_) => FileState::Stopped,
+            Phase::Expired(_) => FileState::Expired,
+            Phase::Success(_) => FileState::Success,
+            Phase::Failure(..) => FileState::Failure,
+        }
+    }
+
+    pub fn info(&self) -> FileInfo {
+        let live;
+        let (credentials, loaded, error) = match &self.phase {
+            Phase::Ready => (None, 0, None),
+            Phase::Uploading(l) => {
+                live = l.session.borrow();
+                let session = live.as_ref();
+                (
+                    session.map(|s| &s.credentials),
+                    session.map_or(0, Session::loaded),
+                    None,
+                )
+            }
+            Phase::Stopped(session) => (
+                session.as_ref().map(|s| &s.credentials),
+                session.as_ref().map_or(0, Session::loaded),
+                None,
+            ),
+            Phase::Expired(session) => (Some(&session.credentials), session.loaded(), None),
+            Phase::Success(credentials) => (Some(credentials), self.size, None),
+            Phase::Failure(error, credentials) => (credentials.as_ref(), 0, Some(error.clone())),
+        };
+        let shown = self.shown.get().max(loaded);
+        self.shown.set(shown);
+        let address = credentials.map(|c| &c.address);
+        FileInfo {
+            index: self.index,
+            name: self.name.clone(),
+            size: self.size,
+            state: self.state(),
+            loaded: shown,
+            percent: shown as f64 * 100.0 / self.size.max(1) as f64,
+            video_id: credentials.and_then(|c| c.video_id.clone()),
+            bucket: address.map(|a| a.bucket.clone()),
+            object: address.map(|a| a.file_name.clone()),
+            error,
+        }
+    }
+}
