@@ -1,5 +1,6 @@
 //! Test controls, for loopback clients only: faults in UploadPart, expiring every credential,
-//! the CORS rule's ETag exposure, and what the server holds.
+//! the lifetime of new credentials, the CORS rule's ETag exposure, what the server holds, and
+//! how often the backend refreshed credentials.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -15,13 +16,15 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::faults::{Action, Rule};
+use crate::faults::{Action, Rules};
 use crate::state::{AppState, UploadState};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/faults", post(set_faults).delete(clear_faults))
         .route("/expire-credentials", post(expire_credentials))
+        .route("/token-ttl", post(set_token_ttl))
+        .route("/counters", get(counters))
         .route("/cors", post(set_cors))
         .route("/objects", get(objects))
         .route("/uploads", get(uploads))
@@ -49,26 +52,28 @@ fn bad_request(message: String) -> Response {
 }
 
 async fn set_faults(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
-    let rule: Rule = match serde_json::from_slice(&body) {
-        Ok(rule) => rule,
-        Err(e) => return bad_request(format!("a fault rule is {{\"action\": \"fail\"|\"reset\"|\"stall\", \"status\"?, \"ms\"?, \"count\"?, \"fraction\"?}}: {e}")),
+    let rules = match serde_json::from_slice::<Rules>(&body) {
+        Ok(rules) => rules.into_vec(),
+        Err(e) => return bad_request(format!("a fault rule, or a list of them, is {{\"action\": \"fail\"|\"reset\"|\"stall\", \"status\"?, \"ms\"?, \"count\"?, \"fraction\"?}}: {e}")),
     };
-    if let Action::Fail { status } = rule.action {
-        if !(400..=599).contains(&status) {
-            return bad_request(format!(
-                "status {status} is not an error status (400 to 599)"
-            ));
+    for rule in &rules {
+        if let Action::Fail { status } = rule.action {
+            if !(400..=599).contains(&status) {
+                return bad_request(format!(
+                    "status {status} is not an error status (400 to 599)"
+                ));
+            }
+        }
+        if rule.fraction.is_some_and(|f| !(f > 0.0 && f <= 1.0)) {
+            return bad_request("fraction is in (0, 1]".to_string());
         }
     }
-    if rule.fraction.is_some_and(|f| !(f > 0.0 && f <= 1.0)) {
-        return bad_request("fraction is in (0, 1]".to_string());
-    }
-    state.faults.lock().unwrap().set(Some(rule));
+    state.faults.lock().unwrap().set(rules);
     StatusCode::NO_CONTENT.into_response()
 }
 
 async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
-    state.faults.lock().unwrap().set(None);
+    state.faults.lock().unwrap().set(Vec::new());
     StatusCode::NO_CONTENT
 }
 
@@ -79,6 +84,24 @@ async fn expire_credentials(State(state): State<Arc<AppState>>) -> Json<Value> {
         credential.expires = credential.expires.min(now);
     }
     Json(json!({ "expired": credentials.len() }))
+}
+
+#[derive(Deserialize)]
+struct TokenTtl {
+    seconds: u64,
+}
+
+/// The lifetime of credentials minted from now on.
+async fn set_token_ttl(State(state): State<Arc<AppState>>, Json(ttl): Json<TokenTtl>) -> Response {
+    if ttl.seconds == 0 {
+        return bad_request("seconds must be at least 1".to_string());
+    }
+    state.token_ttl_secs.store(ttl.seconds, Ordering::Relaxed);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn counters(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({ "refreshes": state.refreshes.load(Ordering::Relaxed) }))
 }
 
 #[derive(Deserialize)]

@@ -2,8 +2,9 @@
 //! `CreateUploadImage` and `RefreshUploadVideo`, minted here with short-lived credentials
 //! scoped to the one object they are for.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -213,6 +214,7 @@ async fn refresh_upload_auth(
             message: format!("The video {video_id:?} does not exist."),
         })?;
     let bucket = state.config.bucket.clone();
+    state.refreshes.fetch_add(1, Ordering::Relaxed);
     Ok(Json(json!({
         "RequestId": request_id(),
         "VideoId": video_id,
@@ -234,7 +236,7 @@ fn upload_address(state: &AppState, key: &str) -> String {
 /// New STS-style credentials for one object, as an UploadAuth string.
 fn mint(state: &AppState, bucket: &str, key: &str) -> String {
     let id = format!("STS.{}", random_string(ALPHANUMERIC, 24));
-    let ttl = state.config.token_ttl;
+    let ttl = Duration::from_secs(state.token_ttl_secs.load(Ordering::Relaxed));
     let expires = SystemTime::now() + ttl;
     let credential = Credential {
         secret: random_string(ALPHANUMERIC, 30),

@@ -1,11 +1,12 @@
-//! Faults injected into UploadPart requests, set through `/_admin/faults`.
+//! Faults injected into UploadPart requests, set through `/_admin/faults`: one rule, or several
+//! at once (the first rule that picks a request decides its fate).
 
 use serde::Deserialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 #[serde(tag = "action", rename_all = "lowercase")]
 pub enum Action {
-    /// Answer with this status and an OSS error document.
+    /// Answer with this status and an OSS error document; 403 answers `AccessDenied`.
     Fail { status: u16 },
     /// Drop the connection with a TCP reset before answering.
     Reset,
@@ -27,21 +28,36 @@ pub struct Rule {
     pub fraction: Option<f64>,
 }
 
-#[derive(Default)]
-pub struct Faults {
-    rule: Option<Rule>,
+/// What `/_admin/faults` takes: a rule or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum Rules {
+    One(Rule),
+    Many(Vec<Rule>),
+}
+
+impl Rules {
+    pub fn into_vec(self) -> Vec<Rule> {
+        match self {
+            Rules::One(rule) => vec![rule],
+            Rules::Many(rules) => rules,
+        }
+    }
+}
+
+/// A rule and how many requests it has seen.
+struct Active {
+    rule: Rule,
     seen: u64,
 }
 
-impl Faults {
-    pub fn set(&mut self, rule: Option<Rule>) {
-        self.rule = rule;
-        self.seen = 0;
-    }
-
-    /// Decides the fate of one UploadPart request.
-    pub fn next(&mut self) -> Option<Action> {
-        let rule = self.rule.as_mut()?;
+impl Active {
+    /// Whether the rule picks this request; false once it is used up.
+    fn picks(&mut self) -> bool {
+        let rule = &mut self.rule;
+        if rule.count == Some(0) {
+            return false;
+        }
         let hit = match rule.fraction {
             Some(f) => {
                 self.seen += 1;
@@ -49,20 +65,42 @@ impl Faults {
             }
             None => true,
         };
-        if !hit {
-            return None;
-        }
-        let action = rule.action;
-        match rule.count.as_mut() {
-            Some(0) => {
-                self.rule = None;
-                return None;
+        if hit {
+            match rule.count.as_mut() {
+                Some(n) => *n -= 1,
+                // Without a count or a fraction, a rule is for the next request only.
+                None if rule.fraction.is_none() => rule.count = Some(0),
+                None => {}
             }
-            Some(n) => *n -= 1,
-            None if rule.fraction.is_none() => self.rule = None,
-            None => {}
         }
-        Some(action)
+        hit
+    }
+}
+
+#[derive(Default)]
+pub struct Faults {
+    rules: Vec<Active>,
+}
+
+impl Faults {
+    pub fn set(&mut self, rules: Vec<Rule>) {
+        self.rules = rules
+            .into_iter()
+            .map(|rule| Active { rule, seen: 0 })
+            .collect();
+    }
+
+    /// Decides the fate of one UploadPart request. Every rule sees every request, so that
+    /// each one's fraction holds on its own.
+    pub fn next(&mut self) -> Option<Action> {
+        let mut action = None;
+        for active in &mut self.rules {
+            if active.picks() && action.is_none() {
+                action = Some(active.rule.action);
+            }
+        }
+        self.rules.retain(|a| a.rule.count != Some(0));
+        action
     }
 }
 
@@ -72,7 +110,7 @@ mod tests {
 
     fn rule(json: &str) -> Faults {
         let mut faults = Faults::default();
-        faults.set(Some(serde_json::from_str(json).unwrap()));
+        faults.set(serde_json::from_str::<Rules>(json).unwrap().into_vec());
         faults
     }
 
@@ -103,5 +141,18 @@ mod tests {
         let mut f = rule(r#"{"action":"fail","status":500,"fraction":0.5,"count":3}"#);
         let hits = (0..100).filter(|_| f.next().is_some()).count();
         assert_eq!(hits, 3);
+    }
+
+    #[test]
+    fn several_rules_at_once_each_keep_their_own_pattern() {
+        let mut f =
+            rule(r#"[{"action":"reset","fraction":0.2},{"action":"stall","ms":9,"count":1}]"#);
+        let got: Vec<_> = (0..10).map(|_| f.next()).collect();
+        let stall = Some(Action::Stall { millis: 9 });
+        let reset = Some(Action::Reset);
+        assert_eq!(
+            got,
+            vec![stall, None, None, None, reset, None, None, None, None, reset]
+        );
     }
 }

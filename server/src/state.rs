@@ -93,6 +93,10 @@ pub struct AppState {
     pub objects: Mutex<BTreeMap<(String, String), Object>>,
     pub faults: Mutex<Faults>,
     pub expose_etag: AtomicBool,
+    /// Lifetime of new credentials; `--token-ttl`, changed by the test controls.
+    pub token_ttl_secs: AtomicU64,
+    /// `RefreshUploadVideo` answers given.
+    pub refreshes: AtomicU64,
     next_file: AtomicU64,
 }
 
@@ -107,6 +111,7 @@ impl AppState {
             }
             std::fs::create_dir_all(&dir)?;
         }
+        let token_ttl_secs = config.token_ttl.as_secs();
         Ok(AppState {
             endpoint: format!("http://localhost:{}", addr.port()),
             config,
@@ -116,6 +121,8 @@ impl AppState {
             objects: Mutex::default(),
             faults: Mutex::default(),
             expose_etag: AtomicBool::new(true),
+            token_ttl_secs: AtomicU64::new(token_ttl_secs),
+            refreshes: AtomicU64::new(0),
             next_file: AtomicU64::new(0),
         })
     }

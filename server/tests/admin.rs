@@ -139,3 +139,72 @@ async fn bad_fault_rules_are_refused() {
         assert_eq!(response.status(), 400, "{rule}");
     }
 }
+
+#[tokio::test]
+async fn a_403_fault_answers_access_denied() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.fault(json!({"action": "fail", "status": 403})).await;
+    let response = h
+        .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
+        .body("x")
+        .send()
+        .await;
+    let (status, code, _) = error_of(response).await;
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+}
+
+#[tokio::test]
+async fn several_fault_rules_apply_at_once() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.fault(json!([
+        {"action": "fail", "status": 503, "fraction": 0.5},
+        {"action": "fail", "status": 500, "count": 1}
+    ]))
+    .await;
+    let mut statuses = Vec::new();
+    for n in 1..=4 {
+        let response = h
+            .oss(&c, "PUT", &format!("partNumber={n}&uploadId={id}"))
+            .body("x")
+            .send()
+            .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [500, 503, 200, 503]);
+}
+
+#[tokio::test]
+async fn the_lifetime_of_new_credentials_can_be_changed_and_refreshes_are_counted() {
+    let h = Harness::start().await;
+    h.admin(
+        reqwest::Method::POST,
+        "token-ttl",
+        Some(json!({"seconds": 5})),
+    )
+    .await;
+    let (_, answer) = h
+        .api(
+            "/api/upload-auth",
+            json!({"title": "t", "fileName": "short.mp4"}),
+        )
+        .await;
+    let auth = decode(&answer["UploadAuth"]);
+    assert_eq!(auth["Expiration"], "5");
+    let counters = h.admin(reqwest::Method::GET, "counters", None).await;
+    assert_eq!(counters["refreshes"], 0);
+    for _ in 0..2 {
+        let (status, _) = h
+            .api(
+                "/api/refresh-upload-auth",
+                json!({"videoId": answer["VideoId"]}),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let counters = h.admin(reqwest::Method::GET, "counters", None).await;
+    assert_eq!(counters["refreshes"], 2);
+}

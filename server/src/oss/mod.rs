@@ -137,6 +137,7 @@ async fn inject_fault(state: &AppState, reset: Option<Reset>) -> Result<(), OssE
         }
         Some(Action::Fail { status }) => {
             let code = match status {
+                403 => "AccessDenied",
                 500 => "InternalError",
                 502 => "BadGateway",
                 503 => "ServiceUnavailable",
