@@ -67,7 +67,7 @@ function render() {
   }
   $('empty').hidden = files.length > 0;
   const waiting = files.some((f) => f.state === 'Ready' || f.state === 'Stopped');
-  const busy = files.some((f) => f.state === 'Uploading');
+  const busy = files.some((f) => f.state === 'Uploading' || f.state === 'Waiting');
   $('start').disabled = !waiting || busy;
   $('stop').disabled = !busy;
 }
@@ -85,8 +85,15 @@ const uploader = new VodUploader({
   onUploadProgress: () => render(),
   onUploadSucceed: (info) => { log(`uploaded ${info.name} as VideoId ${info.videoId}`, 'ok'); render(); },
   onUploadFailed: (info, code, message) => { log(`failed ${info.name}: ${code}: ${message}`, 'bad'); render(); },
-  onUploadRetry: (info, code) => { log(`retrying a request of ${info.name} after ${code}`, 'retry'); },
-  onUploadRetryResume: (info) => { log(`${info.name} goes on after the retry`, 'ok'); },
+  onUploadRetry: (info, code) => {
+    if (code === 'NetworkOffline' || code === 'CellularNetwork') {
+      log(`${info.name} waits for the network (${code})`, 'retry');
+    } else {
+      log(`retrying a request of ${info.name} after ${code}`, 'retry');
+    }
+    render();
+  },
+  onUploadRetryResume: (info) => { log(`${info.name} goes on`, 'ok'); render(); },
   onUploadTokenExpired: async (info) => {
     log(`credentials of ${info.name} expired; asking the backend for fresh ones`, 'retry');
     render();

@@ -1,5 +1,6 @@
 /** A file's state in the list. */
-export type FileState = "Ready" | "Uploading" | "Stopped" | "Expired" | "Success" | "Failure";
+/** `Waiting`: uploading, but waiting for the network (offline, or cellular with `pauseOnCellular`). */
+export type FileState = "Ready" | "Uploading" | "Waiting" | "Stopped" | "Expired" | "Success" | "Failure";
 
 /** The SDK's own error codes. */
 export type SdkErrorCode =
@@ -17,7 +18,11 @@ export type SdkErrorCode =
   | "NetworkError"
   | "Timeout"
   | "CorsEtagNotExposed"
-  | "InvalidResponse";
+  | "InvalidResponse"
+  /** In `onUploadRetry`: the browser went offline; the upload waits for the network. */
+  | "NetworkOffline"
+  /** In `onUploadRetry`: the connection turned cellular and `pauseOnCellular` is set. */
+  | "CellularNetwork";
 
 /** OSS error codes the SDK passes on as the server named them. */
 export type OssErrorCode =
@@ -94,6 +99,12 @@ export interface UploadAuthAnswer {
 export interface VodUploaderOptions {
   /** Asks your backend for a file's upload address and credential. */
   getUploadAuth(info: UploadInfo): UploadAuthAnswer | Promise<UploadAuthAnswer>;
+  /**
+   * Optional: asks your backend for `RefreshUploadVideo(info.videoId)`; the answer or just its
+   * UploadAuth. With it the SDK renews credentials by itself, ahead of their expiry, and
+   * `onUploadTokenExpired` fires only when this fails.
+   */
+  refreshUploadAuth?(info: UploadInfo): UploadAuthAnswer | string | Promise<UploadAuthAnswer | string>;
   /** Bytes per part: at least 102400; default 1048576. Grown for files beyond 10,000 parts. */
   partSize?: number;
   /** Parts in flight per file; default 5. */
@@ -104,6 +115,11 @@ export interface VodUploaderOptions {
   retryDuration?: number;
   /** One request's time limit in ms; default 60000. */
   timeout?: number;
+  /**
+   * Wait while the connection is cellular, as while offline, and go on over Wi-Fi or ethernet.
+   * Only where the browser tells the connection type (Chrome on Android); default false.
+   */
+  pauseOnCellular?: boolean;
   onUploadStarted?(info: UploadInfo): void;
   onUploadSucceed?(info: UploadInfo): void;
   onUploadFailed?(info: UploadInfo, code: VodUploadErrorCode, message: string): void;

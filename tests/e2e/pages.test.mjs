@@ -3,29 +3,16 @@
 // three) and sets VOD_LOCAL_URL. Each test saves a screenshot under target/e2e/.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const base = process.env.VOD_LOCAL_URL;
-if (!base) throw new Error('VOD_LOCAL_URL is not set: run this through `cargo xtask test`');
-// The page must come from `localhost`: the buckets it uploads to are `<bucket>.localhost`.
-const site = base.replace('127.0.0.1', 'localhost');
-const shots = join(dirname(fileURLToPath(import.meta.url)), '../../target/e2e');
-mkdirSync(shots, { recursive: true });
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { admin, assertStored, launch, shots, site } from './support.mjs';
 
 let browser;
 let page;
 let dialogs;
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launch();
 });
 
 after(async () => {
@@ -42,24 +29,6 @@ beforeEach(async () => {
   });
   page.on('pageerror', (error) => dialogs.push(`page error: ${error.message}`));
 });
-
-async function admin(method, path, body) {
-  const response = await fetch(`${base}/_admin/${path}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.ok(response.ok, `${method} /_admin/${path}: ${response.status}`);
-  const text = await response.text();
-  return text ? JSON.parse(text) : null;
-}
-
-const md5 = (buffer) => createHash('md5').update(buffer).digest('hex');
-
-async function assertStored(buffer) {
-  const { objects } = await admin('GET', 'objects');
-  assert.ok(objects.some((o) => o.md5 === md5(buffer) && o.size === buffer.length), 'the server holds the same bytes');
-}
 
 async function openDemo() {
   await page.goto(`${site}/`);
@@ -156,7 +125,7 @@ test('files dropped on the page can be deleted, and retries show in the log', as
   await admin('DELETE', 'faults');
   await assertStored(buffers[1]);
   await page.getByText(/retrying a request of dropped 1\.mp4 after ServiceUnavailable/).first().waitFor();
-  await page.getByText('dropped 1.mp4 goes on after the retry').first().waitFor();
+  await page.getByText('dropped 1.mp4 goes on').first().waitFor();
   await page.screenshot({ path: join(shots, 'demo-dropped-deleted-retried.png'), fullPage: true });
 });
 
@@ -197,4 +166,18 @@ test('the page Vite built from examples/vite with the web build uploads', async 
 
 test('the page Vite built from examples/vite with the bundler build uploads', async () => {
   await uploadThrough('/vite/bundler.html', 'vite-bundler.png');
+});
+
+test('a file waits while the browser is offline and goes on by itself when it is back', async () => {
+  const file = await startSlowUpload('offline.mp4');
+  await page.context().setOffline(true);
+  await waitForState(0, 'Waiting', 10000);
+  await page.getByText('offline.mp4 waits for the network (NetworkOffline)').waitFor();
+  await page.screenshot({ path: join(shots, 'demo-waiting-offline.png'), fullPage: true });
+  await admin('DELETE', 'faults');
+  await page.context().setOffline(false);
+  await waitForState(0, 'Success');
+  await page.getByText('offline.mp4 goes on').first().waitFor();
+  await assertStored(file.buffer);
+  assert.deepEqual(dialogs, []);
 });

@@ -24,6 +24,11 @@ export async function main(file: File): Promise<FileState[]> {
     partSize: 1024 * 1024,
     parallel: 5,
     retryCount: 3,
+    pauseOnCellular: true,
+    refreshUploadAuth: async (info) => (await backend(info)).UploadAuth,
+    onUploadRetry: (info, code) => {
+      if (code === 'NetworkOffline' || code === 'CellularNetwork') console.log(info.state === 'Waiting');
+    },
     onUploadProgress: (info: UploadInfo, totalSize: number, loadedPercent: number) => {
       console.log(info.name, totalSize, loadedPercent.toFixed(2));
     },
@@ -62,8 +67,10 @@ export function wrong(file: File): void {
   const uploader = new VodUploader({ getUploadAuth: () => ({ UploadAuth: 'a', UploadAddress: 'b' }) });
   // @ts-expect-error addFile takes a File
   uploader.addFile('not a file');
-  // @ts-expect-error a state is one of six names
+  // @ts-expect-error a state is one of seven names
   const state: FileState = 'Paused';
+  // @ts-expect-error pauseOnCellular is true or false
+  new VodUploader({ getUploadAuth: () => ({ UploadAuth: 'a', UploadAddress: 'b' }), pauseOnCellular: 'yes' });
   // @ts-expect-error partSize is a number
   new VodUploader({ getUploadAuth: () => ({ UploadAuth: 'a', UploadAddress: 'b' }), partSize: '1MB' });
   console.log(state, file);

@@ -1,0 +1,41 @@
+// What every end-to-end test file shares: where vod-local is, launching Debian's Chromium, the
+// test controls, and checks of what the server holds.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const base = process.env.VOD_LOCAL_URL;
+if (!base) throw new Error('VOD_LOCAL_URL is not set: run this through `cargo xtask test`');
+// Pages must come from `localhost`: the buckets they upload to are `<bucket>.localhost`.
+export const site = base.replace('127.0.0.1', 'localhost');
+export const shots = join(dirname(fileURLToPath(import.meta.url)), '../../target/e2e');
+mkdirSync(shots, { recursive: true });
+
+export function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export async function admin(method, path, body) {
+  const response = await fetch(`${base}/_admin/${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  assert.ok(response.ok, `${method} /_admin/${path}: ${response.status}`);
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
+}
+
+export const md5 = (buffer) => createHash('md5').update(buffer).digest('hex');
+
+export async function assertStored(buffer) {
+  const { objects } = await admin('GET', 'objects');
+  assert.ok(objects.some((o) => o.md5 === md5(buffer) && o.size === buffer.length), 'the server holds the same bytes');
+}
