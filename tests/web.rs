@@ -497,3 +497,21 @@ async fn a_throwing_callback_does_not_break_the_upload_and_no_secret_leaks() {
         assert!(!everything.contains(&secret), "the AccessKeySecret leaked");
     }
 }
+
+#[wasm_bindgen_test]
+async fn an_answered_request_leaves_no_time_out_timer_behind() {
+    reset().await;
+    // A delay no one else uses: the requests' time limit.
+    let timers = watch_timers(47_111);
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"timeout": 47111}"#);
+    up.add_file(file(&bytes(500 * KIB, 4), "timers.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 30_000)).await;
+    let live = timers.live();
+    timers.restore();
+    assert_eq!(recorder.count("succeed"), 1);
+    // Initiate, 5 parts and Complete each set a time-out timer; every one was cleared.
+    assert_eq!(live, 0, "{live} time-out timers still running");
+}

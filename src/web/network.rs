@@ -3,6 +3,7 @@
 //! with its `change` event. Works in a window and in a worker alike.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -18,7 +19,10 @@ use crate::engine::Network;
 #[derive(Default)]
 struct Changes {
     count: Cell<u64>,
-    waiters: RefCell<Vec<Waker>>,
+    /// One waker per pending `Changed`, so that a long upload without network events does not
+    /// pile up wakers of requests long answered.
+    waiters: RefCell<BTreeMap<u64, Waker>>,
+    next_id: Cell<u64>,
 }
 
 /// Listens to the network events for as long as it lives.
@@ -38,7 +42,8 @@ impl Watch {
         let seen = changes.clone();
         let listener = Closure::<dyn FnMut()>::new(move || {
             seen.count.set(seen.count.get() + 1);
-            seen.waiters.borrow_mut().drain(..).for_each(Waker::wake);
+            let waiters = std::mem::take(&mut *seen.waiters.borrow_mut());
+            waiters.into_values().for_each(Waker::wake);
         });
         let mut targets: Vec<(EventTarget, &'static str)> = vec![
             (js_sys::global().unchecked_into(), "online"),
@@ -70,9 +75,12 @@ impl Watch {
 
     /// Resolves at the next network event.
     pub fn changed(&self) -> Changed {
+        let id = self.changes.next_id.get();
+        self.changes.next_id.set(id + 1);
         Changed {
             changes: self.changes.clone(),
             seen: self.changes.count.get(),
+            id,
         }
     }
 }
@@ -89,6 +97,7 @@ impl Drop for Watch {
 pub struct Changed {
     changes: Rc<Changes>,
     seen: u64,
+    id: u64,
 }
 
 impl Future for Changed {
@@ -98,7 +107,16 @@ impl Future for Changed {
         if self.changes.count.get() != self.seen {
             return Poll::Ready(());
         }
-        self.changes.waiters.borrow_mut().push(cx.waker().clone());
+        self.changes
+            .waiters
+            .borrow_mut()
+            .insert(self.id, cx.waker().clone());
         Poll::Pending
+    }
+}
+
+impl Drop for Changed {
+    fn drop(&mut self) {
+        self.changes.waiters.borrow_mut().remove(&self.id);
     }
 }

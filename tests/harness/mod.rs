@@ -32,4 +32,13 @@ extern "C" {
     pub fn make_file(bytes: &Uint8Array, name: &str) -> JsValue;
     pub fn api(base: &str, method: &str, path: &str, body: &JsValue) -> Promise;
     pub fn sleep(ms: u32) -> Promise;
+
+    pub type TimerWatch;
+    /// Counts the page's timers of `delay` ms that are set and neither fired nor cleared.
+    #[wasm_bindgen(js_name = watchTimers)]
+    pub fn watch_timers(delay: u32) -> TimerWatch;
+    #[wasm_bindgen(method)]
+    pub fn live(this: &TimerWatch) -> u32;
+    #[wasm_bindgen(method)]
+    pub fn restore(this: &TimerWatch);
 }

@@ -137,3 +137,30 @@ export async function api(base, method, path, body) {
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+// Watches the page's timers of one delay: how many are set and neither fired nor cleared.
+export function watchTimers(delay) {
+  const live = new Set();
+  const { setTimeout: set, clearTimeout: clear } = globalThis;
+  globalThis.setTimeout = (handler, ms, ...rest) => {
+    let id;
+    const fire = (...args) => {
+      live.delete(id);
+      return typeof handler === 'function' ? handler(...args) : undefined;
+    };
+    id = set(fire, ms, ...rest);
+    if (ms === delay) live.add(id);
+    return id;
+  };
+  globalThis.clearTimeout = (id) => {
+    live.delete(id);
+    clear(id);
+  };
+  return {
+    live: () => live.size,
+    restore: () => {
+      globalThis.setTimeout = set;
+      globalThis.clearTimeout = clear;
+    },
+  };
+}

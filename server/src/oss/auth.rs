@@ -142,7 +142,7 @@ mod tests {
     const SECRET: &str = "OtxrzxIsfpFjA7SwPzILwy8Bw21TLhquhboDYROV";
 
     /// The server accepts exactly the OSS documentation's worked example (docs/protocol.md,
-    /// section 3), with a clock set to its date and a permanent AccessKey.
+    /// "Signing OSS requests"), with a clock set to its date and a permanent AccessKey.
     fn official(signature: &str) -> Result<(), OssError> {
         let dir = tempfile::tempdir().unwrap();
         let mut config = crate::default_config(dir.path().to_path_buf());
