@@ -1,6 +1,7 @@
 // The demo page: the SDK as a customer's page would use it, with vod-local playing the
 // customer's backend (/api/) and OSS. Every file name is rendered as text, never as HTML.
 import init, { VodUploader } from '/pkg/vod_upload.js';
+import { backend } from './backend.js';
 
 const $ = (id) => document.getElementById(id);
 const list = $('list');
@@ -19,17 +20,6 @@ function size(bytes) {
   let i = 0;
   while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i += 1; }
   return `${bytes.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
-
-async function backend(path, body) {
-  const response = await fetch(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const answer = await response.json();
-  if (!response.ok) throw new Error(`${answer.Code}: ${answer.Message}`);
-  return answer;
 }
 
 function render() {

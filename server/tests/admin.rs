@@ -20,6 +20,14 @@ async fn part(
         .await
 }
 
+/// A signed one-byte UploadPart, whatever the answer.
+async fn send_part(h: &Harness, c: &Creds, id: &str, n: u32) -> reqwest::Response {
+    h.oss(c, "PUT", &format!("partNumber={n}&uploadId={id}"))
+        .body("x")
+        .send()
+        .await
+}
+
 #[tokio::test]
 async fn next_n_parts_fail_with_the_chosen_status() {
     let h = Harness::start().await;
@@ -28,11 +36,7 @@ async fn next_n_parts_fail_with_the_chosen_status() {
     h.fault(json!({"action": "fail", "status": 503, "count": 2}))
         .await;
     for _ in 0..2 {
-        let response = h
-            .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
-            .body("x")
-            .send()
-            .await;
+        let response = send_part(&h, &c, &id, 1).await;
         let (status, code, _) = error_of(response).await;
         assert_eq!((status, code.as_str()), (503, "ServiceUnavailable"));
     }
@@ -52,11 +56,7 @@ async fn a_fraction_of_parts_fails_and_clearing_stops_it() {
         .await;
     let mut failed = 0;
     for n in 1..=20 {
-        let response = h
-            .oss(&c, "PUT", &format!("partNumber={n}&uploadId={id}"))
-            .body("x")
-            .send()
-            .await;
+        let response = send_part(&h, &c, &id, n).await;
         if response.status() == 500 {
             failed += 1;
         }
@@ -112,11 +112,7 @@ async fn faults_apply_to_upload_part_only() {
             .status(),
         200
     );
-    let response = h
-        .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
-        .body("x")
-        .send()
-        .await;
+    let response = send_part(&h, &c, &id, 1).await;
     assert_eq!(response.status(), 503);
 }
 
@@ -146,11 +142,7 @@ async fn a_403_fault_answers_access_denied() {
     let c = h.creds_for("a.mp4").await;
     let id = initiate(&h, &c).await;
     h.fault(json!({"action": "fail", "status": 403})).await;
-    let response = h
-        .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
-        .body("x")
-        .send()
-        .await;
+    let response = send_part(&h, &c, &id, 1).await;
     let (status, code, _) = error_of(response).await;
     assert_eq!((status, code.as_str()), (403, "AccessDenied"));
 }
@@ -167,11 +159,7 @@ async fn several_fault_rules_apply_at_once() {
     .await;
     let mut statuses = Vec::new();
     for n in 1..=4 {
-        let response = h
-            .oss(&c, "PUT", &format!("partNumber={n}&uploadId={id}"))
-            .body("x")
-            .send()
-            .await;
+        let response = send_part(&h, &c, &id, n).await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [500, 503, 200, 503]);

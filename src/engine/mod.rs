@@ -10,6 +10,7 @@
 mod core;
 mod file;
 pub mod plan;
+mod signal;
 mod transfer;
 mod uploader;
 
@@ -23,6 +24,7 @@ use crate::oss::request::Request;
 use crate::oss::response::Response;
 pub use file::{FileInfo, FileState};
 pub use plan::Plan;
+pub use signal::{Changed, Signal};
 pub use uploader::Uploader;
 
 /// What the engine needs from where it runs: in the browser fetch, `Blob.slice`, timers,

@@ -2,32 +2,18 @@
 //! events, and where the browser tells it (Chrome on Android), `navigator.connection.type`
 //! with its `change` event. Works in a window and in a worker alike.
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
 use super::js;
-use crate::engine::Network;
-
-#[derive(Default)]
-struct Changes {
-    count: Cell<u64>,
-    /// One waker per pending `Changed`, so that a long upload without network events does not
-    /// pile up wakers of requests long answered.
-    waiters: RefCell<BTreeMap<u64, Waker>>,
-    next_id: Cell<u64>,
-}
+use crate::engine::{Changed, Network, Signal};
 
 /// Listens to the network events for as long as it lives.
 pub struct Watch {
-    changes: Rc<Changes>,
+    changes: Rc<Signal>,
     listener: Closure<dyn FnMut()>,
     targets: Vec<(EventTarget, &'static str)>,
 }
@@ -38,13 +24,9 @@ fn navigator() -> JsValue {
 
 impl Watch {
     pub fn new() -> Watch {
-        let changes = Rc::new(Changes::default());
-        let seen = changes.clone();
-        let listener = Closure::<dyn FnMut()>::new(move || {
-            seen.count.set(seen.count.get() + 1);
-            let waiters = std::mem::take(&mut *seen.waiters.borrow_mut());
-            waiters.into_values().for_each(Waker::wake);
-        });
+        let changes = Rc::new(Signal::default());
+        let signal = changes.clone();
+        let listener = Closure::<dyn FnMut()>::new(move || signal.notify());
         let mut targets: Vec<(EventTarget, &'static str)> = vec![
             (js_sys::global().unchecked_into(), "online"),
             (js_sys::global().unchecked_into(), "offline"),
@@ -75,13 +57,7 @@ impl Watch {
 
     /// Resolves at the next network event.
     pub fn changed(&self) -> Changed {
-        let id = self.changes.next_id.get();
-        self.changes.next_id.set(id + 1);
-        Changed {
-            changes: self.changes.clone(),
-            seen: self.changes.count.get(),
-            id,
-        }
+        self.changes.changed()
     }
 }
 
@@ -91,32 +67,5 @@ impl Drop for Watch {
             let _ = target
                 .remove_event_listener_with_callback(event, self.listener.as_ref().unchecked_ref());
         }
-    }
-}
-
-pub struct Changed {
-    changes: Rc<Changes>,
-    seen: u64,
-    id: u64,
-}
-
-impl Future for Changed {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.changes.count.get() != self.seen {
-            return Poll::Ready(());
-        }
-        self.changes
-            .waiters
-            .borrow_mut()
-            .insert(self.id, cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-impl Drop for Changed {
-    fn drop(&mut self) {
-        self.changes.waiters.borrow_mut().remove(&self.id);
     }
 }

@@ -1,22 +1,15 @@
 // Runs inside the test page: one uploader, whose getUploadAuth and refreshUploadAuth ask
 // vod-local's backend as a customer's page asks its own, and whose callbacks record every
 // event. network.test.mjs drives it through `window.lab`. The page comes from a server of the
-// test's own; the npm package and the backend from vod-local, named in <html data-site>.
+// test's own; the npm package, the demo's backend helper and the backend itself from
+// vod-local, named in <html data-site>.
 const site = document.documentElement.dataset.site;
 const { default: init, VodUploader } = await import(`${site}/pkg/vod_upload.js`);
 
 await init();
 
-const backend = async (path, body) => {
-  const response = await fetch(`${site}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const answer = await response.json();
-  if (!response.ok) throw new Error(`${answer.Code}: ${answer.Message}`);
-  return answer;
-};
+const { backend: ask } = await import(`${site}/backend.js`);
+const backend = (path, body) => ask(path, body, site);
 
 const lab = {
   events: [],

@@ -741,18 +741,28 @@ fn slow_parts(world: &World, parts: usize) {
         .extend((0..parts).map(|_| Fault::Stall(300.0)));
 }
 
-#[test]
-fn credentials_are_refreshed_ahead_of_expiry_without_aborting_parts_in_flight() {
+/// A 30-part upload of 300 ms parts (over 3 s) with credentials that live 2 s, and the page's
+/// `refreshUploadAuth` as given; run until nothing moves.
+fn outlive_credentials(
+    name: &str,
+    refresh: Option<Refresh>,
+) -> (Rc<World>, Uploader<SimPlatform>, Rc<Vec<u8>>, Vec<Event>) {
     let world = World::new();
     world.ttl_ms.set(2_000.0);
-    world.refresh.set(Some(Refresh::Works));
+    world.refresh.set(refresh);
     let up = uploader(&world);
     let file = bytes(3000 * KIB, 16);
-    add(&up, "long.mp4", &file);
+    add(&up, name, &file);
     slow_parts(&world, 30);
     up.start().unwrap();
     world.run();
     let events = world.take_events();
+    (world, up, file, events)
+}
+
+#[test]
+fn credentials_are_refreshed_ahead_of_expiry_without_aborting_parts_in_flight() {
+    let (world, _up, file, events) = outlive_credentials("long.mp4", Some(Refresh::Works));
     assert_eq!(succeeded(&events), ["long.mp4"]);
     assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 0);
     let log = world.log();
@@ -803,16 +813,7 @@ fn credentials_expired_early_are_renewed_once_without_token_expired() {
 
 #[test]
 fn a_failing_refresh_falls_back_to_token_expired_and_resume_with_token() {
-    let world = World::new();
-    world.ttl_ms.set(2_000.0);
-    world.refresh.set(Some(Refresh::Fails));
-    let up = uploader(&world);
-    let file = bytes(3000 * KIB, 18);
-    add(&up, "fallback.mp4", &file);
-    slow_parts(&world, 30);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let (world, up, file, events) = outlive_credentials("fallback.mp4", Some(Refresh::Fails));
     assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 1);
     assert_eq!(up.list_files()[0].state, FileState::Expired);
     assert_eq!(world.refreshes.get(), 1);
@@ -829,14 +830,7 @@ fn a_failing_refresh_falls_back_to_token_expired_and_resume_with_token() {
 
 #[test]
 fn without_refresh_upload_auth_expiry_is_the_seed_flow() {
-    let world = World::new();
-    world.ttl_ms.set(2_000.0);
-    let up = uploader(&world);
-    add(&up, "seed.mp4", &bytes(3000 * KIB, 19));
-    slow_parts(&world, 30);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let (world, _up, _file, events) = outlive_credentials("seed.mp4", None);
     assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 1);
     assert_eq!(world.refreshes.get(), 0);
     // Expired keeps the multipart upload open: it can be resumed.

@@ -20,7 +20,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::task::LocalSpawnExt;
 
 use vod_upload::auth::UploadAuth;
-use vod_upload::engine::{Credentials, Event, FileInfo, Network, Platform, Uploader};
+use vod_upload::engine::{Credentials, Event, FileInfo, Network, Platform, Signal, Uploader};
 use vod_upload::error::{Code, TransportError, UploadError};
 use vod_upload::oss::limits::{MAX_CLOCK_SKEW_MS, MIN_PART_SIZE};
 use vod_upload::oss::request::Request;
@@ -132,9 +132,7 @@ pub struct World {
     /// The state of the jitter's random numbers.
     random: Cell<u64>,
     network: Cell<Network>,
-    /// Bumped at every change of the network; waiters compare it.
-    network_changes: Cell<u64>,
-    network_waiters: RefCell<Vec<Waker>>,
+    network_changes: Rc<Signal>,
     /// How the page's `refreshUploadAuth` answers; `None`: the page gave none.
     pub refresh: Cell<Option<Refresh>>,
     /// Calls of `refreshUploadAuth` so far.
@@ -178,8 +176,7 @@ impl World {
                 online: true,
                 cellular: false,
             }),
-            network_changes: Cell::new(0),
-            network_waiters: RefCell::default(),
+            network_changes: Rc::default(),
             refresh: Cell::new(None),
             refreshes: Cell::new(0),
             ttl_ms: Cell::new(3_000_000.0),
@@ -190,11 +187,7 @@ impl World {
     /// Changes the network, as the browser's online, offline and connection events tell it.
     pub fn set_network(&self, online: bool, cellular: bool) {
         self.network.set(Network { online, cellular });
-        self.network_changes.set(self.network_changes.get() + 1);
-        self.network_waiters
-            .borrow_mut()
-            .drain(..)
-            .for_each(Waker::wake);
+        self.network_changes.notify();
     }
 
     pub fn platform(self: &Rc<Self>) -> SimPlatform {
@@ -609,10 +602,7 @@ impl Platform for SimPlatform {
     }
 
     fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
-        Box::pin(NetworkChange {
-            world: self.0.clone(),
-            seen: self.0.network_changes.get(),
-        })
+        Box::pin(self.0.network_changes.changed())
     }
 
     fn wake(&self, uploader: Uploader<SimPlatform>) {
@@ -625,25 +615,6 @@ impl Platform for SimPlatform {
                 }
             }
         }));
-    }
-}
-
-struct NetworkChange {
-    world: Rc<World>,
-    seen: u64,
-}
-
-impl Future for NetworkChange {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.world.network_changes.get() != self.seen {
-            return Poll::Ready(());
-        }
-        self.world
-            .network_waiters
-            .borrow_mut()
-            .push(cx.waker().clone());
-        Poll::Pending
     }
 }
 

@@ -1,0 +1,64 @@
+//! A signal that futures can wait on: each `notify` wakes every `changed()` future made before
+//! it. The platforms use it to tell the engine that the network changed.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+#[derive(Default)]
+pub struct Signal {
+    count: Cell<u64>,
+    /// One waker per pending `Changed`, removed when it is dropped, so that a long upload
+    /// without a change does not pile up the wakers of requests long answered.
+    waiters: RefCell<BTreeMap<u64, Waker>>,
+    next_id: Cell<u64>,
+}
+
+impl Signal {
+    pub fn notify(&self) {
+        self.count.set(self.count.get() + 1);
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        waiters.into_values().for_each(Waker::wake);
+    }
+
+    /// Resolves at the next `notify`.
+    pub fn changed(self: &Rc<Self>) -> Changed {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        Changed {
+            signal: self.clone(),
+            seen: self.count.get(),
+            id,
+        }
+    }
+}
+
+pub struct Changed {
+    signal: Rc<Signal>,
+    seen: u64,
+    id: u64,
+}
+
+impl Future for Changed {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.signal.count.get() != self.seen {
+            return Poll::Ready(());
+        }
+        self.signal
+            .waiters
+            .borrow_mut()
+            .insert(self.id, cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl Drop for Changed {
+    fn drop(&mut self) {
+        self.signal.waiters.borrow_mut().remove(&self.id);
+    }
+}
