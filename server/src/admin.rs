@@ -80,8 +80,9 @@ async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
 async fn expire_credentials(State(state): State<Arc<AppState>>) -> Json<Value> {
     let now = SystemTime::now();
     let mut credentials = state.credentials.lock().unwrap();
-    for credential in credentials.values_mut() {
+    for (id, credential) in credentials.iter_mut() {
         credential.expires = credential.expires.min(now);
+        state.save_credential(id, credential);
     }
     Json(json!({ "expired": credentials.len() }))
 }

@@ -143,11 +143,11 @@ async fn upload_auth(
                 random_string(HEX_LOWER, 11),
                 base_name(&file_name)
             );
-            state
-                .videos
-                .lock()
-                .unwrap()
-                .insert(video_id.clone(), Video { key: key.clone() });
+            let video = Video { key: key.clone() };
+            let mut videos = state.videos.lock().unwrap();
+            state.save_video(&video_id, &video);
+            videos.insert(video_id.clone(), video);
+            drop(videos);
             Ok(Json(json!({
                 "RequestId": request_id(),
                 "VideoId": video_id,
@@ -253,6 +253,8 @@ fn mint(state: &AppState, bucket: &str, key: &str) -> String {
         "ExpireUTCTime": humantime::format_rfc3339_seconds(expires).to_string(),
         "Region": state.config.region,
     });
-    state.credentials.lock().unwrap().insert(id, credential);
+    let mut credentials = state.credentials.lock().unwrap();
+    state.save_credential(&id, &credential);
+    credentials.insert(id, credential);
     base64_json(auth)
 }

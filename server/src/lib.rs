@@ -8,6 +8,7 @@ mod admin;
 mod backend;
 mod connection;
 mod cors;
+mod db;
 mod faults;
 mod oss;
 mod state;
@@ -84,10 +85,15 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds `config.listen` (port 0 picks a free one) and serves in the background.
-    pub async fn start(config: Config) -> std::io::Result<Server> {
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
+    /// Opens `config.data`, binds `config.listen` (port 0 picks a free one) and serves in the
+    /// background.
+    pub async fn start(config: Config) -> Result<Server, String> {
+        let listen = config.listen;
+        let cannot_listen = |e: std::io::Error| format!("cannot listen on {listen}: {e}");
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(cannot_listen)?;
+        let addr = listener.local_addr().map_err(cannot_listen)?;
         let state = Arc::new(AppState::new(config, addr)?);
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(connection::serve(listener, app(state), async {
@@ -126,6 +132,7 @@ pub fn default_config(data: PathBuf) -> Config {
     Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
         data,
+        reset: false,
         bucket: "vod-local".to_string(),
         token_ttl: Duration::from_secs(3000),
         region: "cn-shanghai".to_string(),

@@ -12,9 +12,12 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Folder for stored objects and parts (emptied at start).
+    /// Folder for the database, stored objects and parts; kept across restarts.
     #[arg(long)]
     data: PathBuf,
+    /// Empty the data folder at start.
+    #[arg(long)]
+    reset: bool,
     /// The bucket credentials are minted for.
     #[arg(long, default_value = "vod-local", value_parser = bucket_name)]
     bucket: String,
@@ -60,6 +63,7 @@ async fn main() {
         std::process::exit(2);
     }
     let mut config = default_config(args.data);
+    config.reset = args.reset;
     config.listen = args.listen;
     config.bucket = args.bucket;
     config.token_ttl = Duration::from_secs(args.token_ttl);
@@ -70,7 +74,7 @@ async fn main() {
     let server = match Server::start(config).await {
         Ok(server) => server,
         Err(e) => {
-            eprintln!("vod-local: cannot listen on {}: {e}", args.listen);
+            eprintln!("vod-local: {e}");
             std::process::exit(1);
         }
     };

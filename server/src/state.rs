@@ -1,19 +1,26 @@
 //! What the server remembers: credentials it minted, videos, multipart uploads, objects, and the
 //! test controls' settings. Object and part bytes live in files under `--data`; this holds only
-//! their index, so an object key never becomes a path.
+//! their index, so an object key never becomes a path. Everything but the test controls'
+//! settings is also kept in the database (`db`), written through at every change, and read back
+//! at start: a restarted server knows all it knew.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+use serde::{Deserialize, Serialize};
+
+use crate::db::{self, Db};
 use crate::faults::Faults;
 
 pub struct Config {
     pub listen: SocketAddr,
     pub data: PathBuf,
+    /// Empty `data` at start.
+    pub reset: bool,
     pub bucket: String,
     pub token_ttl: Duration,
     pub region: String,
@@ -23,6 +30,7 @@ pub struct Config {
 }
 
 /// Temporary credentials, scoped to the one object they were minted for.
+#[derive(Serialize, Deserialize)]
 pub struct Credential {
     pub secret: String,
     /// None for a permanent AccessKey; minted credentials always have one.
@@ -33,6 +41,7 @@ pub struct Credential {
 }
 
 /// What `CreateUploadVideo` allocated, so that `RefreshUploadVideo` can answer the same address.
+#[derive(Serialize, Deserialize)]
 pub struct Video {
     pub key: String,
 }
@@ -46,6 +55,7 @@ pub enum UploadState {
 }
 
 /// A stored part and the digests the server computed while receiving it.
+#[derive(Serialize, Deserialize)]
 pub struct Part {
     pub file: PathBuf,
     pub size: u64,
@@ -55,12 +65,13 @@ pub struct Part {
 }
 
 /// How often a part number was sent, and how often the server stored it and said so.
-#[derive(Default, Clone, Copy, serde::Serialize)]
+#[derive(Default, Clone, Copy, Serialize, Deserialize)]
 pub struct PartCount {
     pub received: u32,
     pub stored: u32,
 }
 
+#[derive(Serialize, Deserialize)]
 pub struct Upload {
     pub bucket: String,
     pub key: String,
@@ -71,6 +82,7 @@ pub struct Upload {
     pub counts: BTreeMap<u32, PartCount>,
 }
 
+#[derive(Serialize, Deserialize)]
 pub struct Object {
     pub file: PathBuf,
     pub size: u64,
@@ -87,6 +99,7 @@ pub struct AppState {
     pub config: Config,
     /// The address the server answers at, as a page reaches it.
     pub endpoint: String,
+    pub db: Db,
     pub credentials: Mutex<HashMap<String, Credential>>,
     pub videos: Mutex<HashMap<String, Video>>,
     pub uploads: Mutex<HashMap<String, Upload>>,
@@ -97,40 +110,94 @@ pub struct AppState {
     pub token_ttl_secs: AtomicU64,
     /// `RefreshUploadVideo` answers given.
     pub refreshes: AtomicU64,
-    next_file: AtomicU64,
+}
+
+/// An object's key in the database: bucket and key, which holds no newline's worth of doubt
+/// since a bucket name has none.
+fn object_id(bucket: &str, key: &str) -> String {
+    format!("{bucket}\n{key}")
 }
 
 impl AppState {
-    /// Starts from empty folders under `--data`: the index is not persisted, so older files
-    /// would only be orphans.
-    pub fn new(config: Config, addr: SocketAddr) -> std::io::Result<AppState> {
+    /// Opens `--data` (emptied first with `--reset`) and reads back everything a previous run
+    /// stored. Files no record points at (a write cut short by a crash) are removed.
+    pub fn new(config: Config, addr: SocketAddr) -> Result<AppState, String> {
+        let data = &config.data;
+        let io = |what: &Path, e: std::io::Error| format!("{}: {e}", what.display());
+        if config.reset && data.exists() {
+            std::fs::remove_dir_all(data).map_err(|e| io(data, e))?;
+        }
+        let db = Db::open(data)?;
         for dir in ["objects", "parts", "tmp"] {
-            let dir = config.data.join(dir);
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)?;
+            let dir = data.join(dir);
+            std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+        }
+        let credentials: HashMap<_, Credential> = db.load(db::CREDENTIALS)?.into_iter().collect();
+        let videos: HashMap<_, Video> = db.load(db::VIDEOS)?.into_iter().collect();
+        let uploads: HashMap<_, Upload> = db.load(db::UPLOADS)?.into_iter().collect();
+        let mut objects = BTreeMap::new();
+        for (id, object) in db.load::<Object>(db::OBJECTS)? {
+            let (bucket, key) = id
+                .split_once('\n')
+                .ok_or_else(|| format!("{}: a malformed object record", db::FILE))?;
+            objects.insert((bucket.to_string(), key.to_string()), object);
+        }
+        let kept: HashSet<&Path> = uploads
+            .values()
+            .flat_map(|u| u.parts.values().map(|p| p.file.as_path()))
+            .chain(objects.values().map(|o: &Object| o.file.as_path()))
+            .collect();
+        for dir in ["objects", "parts", "tmp"] {
+            let dir = data.join(dir);
+            for entry in std::fs::read_dir(&dir).map_err(|e| io(&dir, e))?.flatten() {
+                if !kept.contains(entry.path().as_path()) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
             }
-            std::fs::create_dir_all(&dir)?;
         }
         let token_ttl_secs = config.token_ttl.as_secs();
         Ok(AppState {
             endpoint: format!("http://localhost:{}", addr.port()),
             config,
-            credentials: Mutex::default(),
-            videos: Mutex::default(),
-            uploads: Mutex::default(),
-            objects: Mutex::default(),
+            db,
+            credentials: Mutex::new(credentials),
+            videos: Mutex::new(videos),
+            uploads: Mutex::new(uploads),
+            objects: Mutex::new(objects),
             faults: Mutex::default(),
             expose_etag: AtomicBool::new(true),
             token_ttl_secs: AtomicU64::new(token_ttl_secs),
             refreshes: AtomicU64::new(0),
-            next_file: AtomicU64::new(0),
         })
     }
 
-    /// A fresh file name in one of the server's own folders.
+    /// A fresh file name in one of the server's own folders; random, so that no restart reuses
+    /// one.
     pub fn new_file(&self, folder: &str) -> PathBuf {
-        let n = self.next_file.fetch_add(1, Ordering::Relaxed);
-        self.config.data.join(folder).join(n.to_string())
+        self.config
+            .data
+            .join(folder)
+            .join(random_string(HEX_LOWER, 24))
+    }
+
+    pub fn save_credential(&self, id: &str, credential: &Credential) {
+        self.db.put(db::CREDENTIALS, id, credential);
+    }
+
+    pub fn save_video(&self, id: &str, video: &Video) {
+        self.db.put(db::VIDEOS, id, video);
+    }
+
+    pub fn save_upload(&self, id: &str, upload: &Upload) {
+        self.db.put(db::UPLOADS, id, upload);
+    }
+
+    pub fn save_object(&self, bucket: &str, key: &str, object: &Object) {
+        self.db.put(db::OBJECTS, &object_id(bucket, key), object);
+    }
+
+    pub fn remove_object(&self, bucket: &str, key: &str) {
+        self.db.remove(db::OBJECTS, &object_id(bucket, key));
     }
 }
 

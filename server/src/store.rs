@@ -82,7 +82,7 @@ async fn write_stream(body: Body, path: &Path, limit: u64) -> Result<Hasher, Wri
         hasher.update(&chunk);
         out.write_all(&chunk).await.map_err(io)?;
     }
-    out.flush().await.map_err(io)?;
+    durable(out, path).await.map_err(io)?;
     Ok(hasher)
 }
 
@@ -102,8 +102,19 @@ pub async fn concatenate(parts: &[PathBuf], path: PathBuf) -> std::io::Result<Wr
             out.write_all(&buffer[..n]).await?;
         }
     }
-    out.flush().await?;
+    durable(out, &path).await?;
     Ok(hasher.finish(path))
+}
+
+/// Flushes a new file and makes it and its name durable, so that what the server answers for
+/// survives a crash.
+async fn durable(mut out: BufWriter<tokio::fs::File>, path: &Path) -> std::io::Result<()> {
+    out.flush().await?;
+    out.get_ref().sync_all().await?;
+    if let Some(dir) = path.parent() {
+        tokio::fs::File::open(dir).await?.sync_all().await?;
+    }
+    Ok(())
 }
 
 /// The ETag OSS gives bytes with this MD5: upper-case hex, in quotes.

@@ -65,7 +65,10 @@ pub fn initiate(
         parts: Default::default(),
         counts: Default::default(),
     };
-    state.uploads.lock().unwrap().insert(id.clone(), upload);
+    let mut uploads = state.uploads.lock().unwrap();
+    state.save_upload(&id, &upload);
+    uploads.insert(id.clone(), upload);
+    drop(uploads);
     let body = xml::leaf("Bucket", bucket) + &xml::leaf("Key", key) + &xml::leaf("UploadId", &id);
     Ok(xml_response(vec![], "InitiateMultipartUploadResult", &body))
 }
@@ -77,6 +80,7 @@ pub fn count_received(state: &AppState, id: &str, number: &str) {
     };
     if let Some(upload) = state.uploads.lock().unwrap().get_mut(id) {
         upload.counts.entry(number).or_default().received += 1;
+        state.save_upload(id, upload);
     }
 }
 
@@ -120,10 +124,13 @@ pub async fn upload_part(
         crc64: written.crc64,
         last_modified: SystemTime::now(),
     };
-    if let Some(replaced) = upload.parts.insert(number, part) {
+    let replaced = upload.parts.insert(number, part);
+    upload.counts.entry(number).or_default().stored += 1;
+    // On disk before the answer: a part answered 200 survives a crash.
+    state.save_upload(id, upload);
+    if let Some(replaced) = replaced {
         let _ = std::fs::remove_file(replaced.file);
     }
-    upload.counts.entry(number).or_default().stored += 1;
     Ok(Stored {
         etag: store::etag(&written.md5),
         crc64: written.crc64,
@@ -216,9 +223,7 @@ pub async fn complete(
         }
     };
     upload.state = UploadState::Completed;
-    for part in std::mem::take(&mut upload.parts).into_values() {
-        let _ = std::fs::remove_file(part.file);
-    }
+    let parts = std::mem::take(&mut upload.parts);
     let etag = store::multipart_etag(&md5s);
     let object = Object {
         file: whole.file,
@@ -231,8 +236,14 @@ pub async fn complete(
         last_modified: SystemTime::now(),
         multipart: true,
     };
-    drop(uploads);
+    // The object is recorded before the upload is marked completed, so a crash in between
+    // loses neither.
     super::object::insert(state, bucket, key, object);
+    state.save_upload(id, upload);
+    drop(uploads);
+    for part in parts.into_values() {
+        let _ = std::fs::remove_file(part.file);
+    }
     let body = xml::leaf("Location", format!("{}/{key}", bucket_url(state, bucket)))
         + &xml::leaf("Bucket", bucket)
         + &xml::leaf("Key", key)
@@ -255,7 +266,10 @@ pub fn abort(state: &AppState, bucket: &str, key: &str, id: &str) -> Result<Resp
     let mut uploads = state.uploads.lock().unwrap();
     let upload = open_upload(&mut uploads, id, bucket, key)?;
     upload.state = UploadState::Aborted;
-    for part in std::mem::take(&mut upload.parts).into_values() {
+    let parts = std::mem::take(&mut upload.parts);
+    state.save_upload(id, upload);
+    drop(uploads);
+    for part in parts.into_values() {
         let _ = std::fs::remove_file(part.file);
     }
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())

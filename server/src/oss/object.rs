@@ -102,11 +102,10 @@ pub fn store_error(error: WriteError) -> OssError {
 
 /// Stores an object under its key, replacing (and deleting the file of) any older one.
 pub fn insert(state: &AppState, bucket: &str, key: &str, object: Object) {
-    let old = state
-        .objects
-        .lock()
-        .unwrap()
-        .insert((bucket.to_string(), key.to_string()), object);
+    let mut objects = state.objects.lock().unwrap();
+    state.save_object(bucket, key, &object);
+    let old = objects.insert((bucket.to_string(), key.to_string()), object);
+    drop(objects);
     if let Some(old) = old {
         let _ = std::fs::remove_file(old.file);
     }
@@ -203,11 +202,12 @@ pub async fn get(
 }
 
 pub fn delete(state: &AppState, bucket: &str, key: &str) -> Result<Response, OssError> {
-    let removed = state
-        .objects
-        .lock()
-        .unwrap()
-        .remove(&(bucket.to_string(), key.to_string()));
+    let mut objects = state.objects.lock().unwrap();
+    let removed = objects.remove(&(bucket.to_string(), key.to_string()));
+    if removed.is_some() {
+        state.remove_object(bucket, key);
+    }
+    drop(objects);
     if let Some(object) = removed {
         let _ = std::fs::remove_file(object.file);
     }

@@ -31,6 +31,43 @@ pub enum Running {
     Child(tokio::process::Child),
 }
 
+/// Starts the `vod-local` binary with `data` on `listen`; its address, or what it said on
+/// stderr when it would not start. Its output is drained for as long as it runs.
+pub async fn spawn_binary(
+    data: &std::path::Path,
+    listen: &str,
+    extra: &[&str],
+) -> Result<(tokio::process::Child, std::net::SocketAddr), String> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_vod-local"))
+        .args(["--listen", listen, "--data"])
+        .arg(data)
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let Some(line) = lines.next_line().await.unwrap() else {
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .await
+            .unwrap();
+        return Err(stderr);
+    };
+    // A closed pipe would make the server's next line fail.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let mut stderr = child.stderr.take().unwrap();
+    tokio::spawn(async move { stderr.read_to_end(&mut Vec::new()).await });
+    let url = line.trim().rsplit(' ').next().unwrap();
+    Ok((child, url.trim_start_matches("http://").parse().unwrap()))
+}
+
 /// Credentials as the backend hands them out, decoded.
 #[derive(Clone)]
 pub struct Creds {
@@ -73,28 +110,27 @@ impl Harness {
 
     /// Starts the `vod-local` binary on a free port, as the xtask does.
     pub async fn binary() -> Harness {
-        use tokio::io::AsyncBufReadExt;
         let data = tempfile::tempdir().unwrap();
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_vod-local"))
-            .args(["--listen", "127.0.0.1:0", "--data"])
-            .arg(data.path())
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        tokio::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .await
-            .unwrap();
-        let url = line.trim().rsplit(' ').next().unwrap();
+        let (child, addr) = spawn_binary(data.path(), "127.0.0.1:0", &[]).await.unwrap();
         Harness {
-            addr: url.trim_start_matches("http://").parse().unwrap(),
+            addr,
             http: reqwest::Client::new(),
             data,
             running: Running::Child(child),
         }
+    }
+
+    /// Kills the binary at once (SIGKILL, as a crash would) and starts it again on the same
+    /// address and data folder.
+    pub async fn kill_and_restart(&mut self) {
+        let Running::Child(child) = &mut self.running else {
+            panic!("only the binary can be killed");
+        };
+        child.kill().await.unwrap();
+        let (child, _) = spawn_binary(self.data.path(), &self.addr.to_string(), &[])
+            .await
+            .unwrap();
+        self.running = Running::Child(child);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -305,6 +341,11 @@ impl Call<'_> {
     }
 
     pub async fn send(self) -> reqwest::Response {
+        self.try_send().await.unwrap()
+    }
+
+    /// Sends the request; a connection that fails is an error, not a panic.
+    pub async fn try_send(self) -> Result<reqwest::Response, reqwest::Error> {
         let (path, headers) = self.prepare();
         let method = reqwest::Method::from_bytes(self.method.as_bytes()).unwrap();
         let mut request = self.harness.http.request(method, self.harness.url(&path));
@@ -314,7 +355,7 @@ impl Call<'_> {
         if let Some(body) = self.body {
             request = request.body(body);
         }
-        request.send().await.unwrap()
+        request.send().await
     }
 
     /// Sends the request line exactly as prepared, with no client resolving dot segments,
