@@ -5,6 +5,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::time::{Duration, UNIX_EPOCH};
 
+use super::checkpoint::Checkpoints;
 use super::file::Wait;
 use super::{Options, Platform};
 use crate::error::UploadError;
@@ -33,11 +34,15 @@ pub(super) struct Core<P: Platform> {
     queue: RefCell<VecDeque<Queued>>,
     /// Asks the platform to drain the queue; set once the uploader exists.
     pub wake: OnceCell<Box<dyn Fn()>>,
+    pub checkpoints: Checkpoints,
 }
 
 impl<P: Platform> Core<P> {
     pub fn new(platform: P, options: Options) -> Core<P> {
         Core {
+            checkpoints: Checkpoints {
+                max_age_ms: options.checkpoint_max_age_ms,
+            },
             platform,
             options,
             clock_offset_ms: Cell::new(0.0),

@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use super::checkpoint::Checkpoint;
 use super::{Credentials, Plan};
 use crate::error::UploadError;
 
@@ -50,6 +51,8 @@ pub struct FileInfo {
     pub bucket: Option<String>,
     pub object: Option<String>,
     pub error: Option<UploadError>,
+    /// The file came back from a checkpoint of an earlier page.
+    pub resumed: bool,
 }
 
 /// A multipart upload the server holds open, and the parts it acknowledged.
@@ -101,6 +104,8 @@ pub(super) struct Live {
 pub(super) enum Phase {
     /// Never started.
     Ready,
+    /// Never started on this page, but an earlier page left its upload open.
+    Resumable(Checkpoint),
     Uploading(Rc<Live>),
     /// Stopped by the page; `None` if it stopped before credentials came.
     Stopped(Option<Session>),
@@ -121,12 +126,15 @@ pub(super) struct Entry<F> {
     pub phase: Phase,
     /// The most ever reported, so progress never goes backwards.
     pub shown: Cell<u64>,
+    /// Where its checkpoint is kept, when checkpoints are on.
+    pub checkpoint_key: Option<String>,
+    pub resumed: bool,
 }
 
 impl<F> Entry<F> {
     pub fn state(&self) -> FileState {
         match &self.phase {
-            Phase::Ready => FileState::Ready,
+            Phase::Ready | Phase::Resumable(_) => FileState::Ready,
             Phase::Uploading(live) => match live.activity.get() {
                 Activity::Waiting(_) => FileState::Waiting,
                 _ => FileState::Uploading,
@@ -142,6 +150,7 @@ impl<F> Entry<F> {
         let live;
         let (credentials, loaded, error) = match &self.phase {
             Phase::Ready => (None, 0, None),
+            Phase::Resumable(checkpoint) => (None, checkpoint.loaded, None),
             Phase::Uploading(l) => {
                 live = l.session.borrow();
                 let session = live.as_ref();
@@ -160,9 +169,22 @@ impl<F> Entry<F> {
             Phase::Success(credentials) => (Some(credentials), self.size, None),
             Phase::Failure(error, credentials) => (credentials.as_ref(), 0, Some(error.clone())),
         };
+        // Where the file goes: from its credentials, or from an earlier page's checkpoint.
+        let (video_id, bucket, object) = match (&self.phase, credentials) {
+            (_, Some(c)) => (
+                c.video_id.clone(),
+                Some(c.address.bucket.clone()),
+                Some(c.address.file_name.clone()),
+            ),
+            (Phase::Resumable(checkpoint), None) => (
+                checkpoint.video_id.clone(),
+                Some(checkpoint.bucket.clone()),
+                Some(checkpoint.object.clone()),
+            ),
+            _ => (None, None, None),
+        };
         let shown = self.shown.get().max(loaded);
         self.shown.set(shown);
-        let address = credentials.map(|c| &c.address);
         FileInfo {
             index: self.index,
             name: self.name.clone(),
@@ -170,10 +192,11 @@ impl<F> Entry<F> {
             state: self.state(),
             loaded: shown,
             percent: shown as f64 * 100.0 / self.size.max(1) as f64,
-            video_id: credentials.and_then(|c| c.video_id.clone()),
-            bucket: address.map(|a| a.bucket.clone()),
-            object: address.map(|a| a.file_name.clone()),
+            video_id,
+            bucket,
+            object,
             error,
+            resumed: self.resumed,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! platform to [`Platform::wake`] it, and the platform drains them with
 //! [`Uploader::poll_event`] from outside, so a callback may call back into the uploader.
 
+pub mod checkpoint;
 mod core;
 mod file;
 pub mod plan;
@@ -25,7 +26,7 @@ use crate::oss::response::Response;
 pub use file::{FileInfo, FileState};
 pub use plan::Plan;
 pub use signal::{Changed, Signal};
-pub use uploader::Uploader;
+pub use uploader::{Described, Uploader};
 
 /// What the engine needs from where it runs: in the browser fetch, `Blob.slice`, timers,
 /// `navigator.onLine` and the page's functions; natively a simulation.
@@ -68,6 +69,17 @@ pub trait Platform: Sized + 'static {
     /// Events are queued: drain them soon with `uploader.poll_event()`, from outside the
     /// engine (never from within this call).
     fn wake(&self, uploader: Uploader<Self>);
+    /// Reads bytes of a file, to check that parts the server holds are this file's.
+    fn read(
+        &self,
+        file: &Self::File,
+        bytes: Range<u64>,
+    ) -> LocalBoxFuture<'static, Result<Vec<u8>, TransportError>>;
+    /// The browser's storage, for checkpoints: a value, if one is stored under `key`.
+    fn load(&self, key: &str) -> Option<String>;
+    fn store(&self, key: &str, value: &str);
+    fn forget(&self, key: &str);
+    fn stored_keys(&self) -> Vec<String>;
 }
 
 /// The network as the browser reports it.
@@ -91,7 +103,12 @@ pub struct Options {
     pub timeout_ms: u32,
     /// Wait while the connection is cellular, as while offline.
     pub pause_on_cellular: bool,
+    /// Keep checkpoints for resuming after a reload, for at most this long; `None`: keep none.
+    pub checkpoint_max_age_ms: Option<f64>,
 }
+
+/// A week: how long checkpoints are kept unless the page says otherwise.
+pub const DEFAULT_CHECKPOINT_MAX_AGE_MS: f64 = 7.0 * 24.0 * 3600.0 * 1000.0;
 
 impl Default for Options {
     fn default() -> Options {
@@ -102,6 +119,7 @@ impl Default for Options {
             retry_duration_ms: 2000,
             timeout_ms: 60_000,
             pause_on_cellular: false,
+            checkpoint_max_age_ms: Some(DEFAULT_CHECKPOINT_MAX_AGE_MS),
         }
     }
 }

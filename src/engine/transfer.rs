@@ -17,9 +17,13 @@ use futures_util::future::{self, Either};
 use futures_util::lock::Mutex;
 use futures_util::stream::{self, StreamExt};
 
+use md5::{Digest, Md5};
+
+use super::checkpoint::Checkpoint;
 use super::core::{Core, Notice};
 use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
 use super::{Credentials, Plan, Platform};
+use crate::auth::UploadAddress;
 use crate::error::{Code, UploadError};
 use crate::oss::request::{Call, Request};
 use crate::oss::response::{self, classify, Failure, Response};
@@ -33,6 +37,10 @@ pub(super) struct Job<P: Platform> {
     pub live: Rc<Live>,
     /// The file as the page sees it now, for `getUploadAuth` and `refreshUploadAuth`.
     pub info: Box<dyn Fn() -> Option<FileInfo>>,
+    /// An earlier page's upload of this file, to go on with.
+    pub resume: Option<Checkpoint>,
+    /// Where the file's checkpoint is kept, when checkpoints are on.
+    pub checkpoint_key: Option<String>,
 }
 
 pub(super) enum Outcome {
@@ -88,15 +96,9 @@ pub(super) async fn upload<P: Platform>(core: &Core<P>, job: &Job<P>) -> Outcome
 }
 
 /// Best effort: aborts a multipart upload that can no longer be resumed.
-pub(super) async fn abort<P: Platform>(
-    core: Rc<Core<P>>,
-    credentials: Credentials,
-    upload_id: String,
-) {
-    let request = Call::Abort {
-        upload_id: &upload_id,
-    }
-    .build(&credentials.address, &credentials.auth, &core.http_date());
+pub(super) async fn abort<P: Platform>(core: &Core<P>, credentials: &Credentials, upload_id: &str) {
+    let request =
+        Call::Abort { upload_id }.build(&credentials.address, &credentials.auth, &core.http_date());
     let _ = core.platform.send(request, None).await;
 }
 
@@ -138,6 +140,9 @@ impl<P: Platform> Transfer<'_, P> {
     }
 
     async fn run(&self) -> Outcome {
+        if let Some(checkpoint) = &self.job.resume {
+            self.resume(checkpoint).await;
+        }
         while self.job.live.session.borrow().is_none() {
             self.network_ready().await;
             match self.core.platform.upload_auth(&self.info()).await {
@@ -201,6 +206,7 @@ impl<P: Platform> Transfer<'_, P> {
                         loaded: 0,
                     })
                 });
+                self.save_checkpoint();
                 id
             }
         };
@@ -285,6 +291,7 @@ impl<P: Platform> Transfer<'_, P> {
                 upload.loaded += bytes.end - bytes.start;
             }
         });
+        self.save_checkpoint();
         self.notify(Notice::Progress);
         Ok(())
     }
@@ -457,6 +464,140 @@ impl<P: Platform> Transfer<'_, P> {
             if let Err(stop) = self.renew(generation).await {
                 return stop;
             }
+        }
+    }
+}
+
+/// Going on with an upload an earlier page began.
+impl<P: Platform> Transfer<'_, P> {
+    /// Finds the earlier upload again: credentials for the same video, then what the server
+    /// holds, checked against the file. Whatever cannot be trusted is dropped, and the file
+    /// uploads from the start: in the same video when only the multipart upload is gone, as a
+    /// new video otherwise.
+    async fn resume(&self, checkpoint: &Checkpoint) {
+        let Some(credentials) = self.credentials_for(checkpoint).await else {
+            self.forget_checkpoint();
+            return;
+        };
+        let same_video = credentials.address.endpoint == checkpoint.endpoint
+            && credentials.address.bucket == checkpoint.bucket
+            && credentials.address.file_name == checkpoint.object;
+        let upload = same_video.then(|| OpenUpload {
+            id: checkpoint.upload_id.clone(),
+            parts: BTreeMap::new(),
+            loaded: 0,
+        });
+        *self.job.live.session.borrow_mut() = Some(Session {
+            credentials,
+            received_ms: self.core.platform.now_ms(),
+            upload,
+        });
+        if !same_video {
+            // The backend made a new video: upload into it from the start.
+            self.forget_checkpoint();
+            return;
+        }
+        match self.sync_parts(&checkpoint.upload_id).await {
+            Ok(()) if self.holds_this_file().await => {}
+            Ok(()) => {
+                // Another file with the same name, size and date: a new video for this one.
+                let session = self.take_session();
+                abort(self.core, &session.credentials, &checkpoint.upload_id).await;
+                self.forget_checkpoint();
+            }
+            Err(Stop::Gone(_)) => {
+                self.forget_checkpoint();
+                self.session(|s| s.upload = None);
+            }
+            Err(_) => {
+                self.forget_checkpoint();
+                *self.job.live.session.borrow_mut() = None;
+            }
+        }
+    }
+
+    /// Credentials for the checkpoint's video: `refreshUploadAuth` when the page gave it, else
+    /// `getUploadAuth` with the video's id in `info.videoId`.
+    async fn credentials_for(&self, checkpoint: &Checkpoint) -> Option<Credentials> {
+        self.network_ready().await;
+        let mut info = self.info();
+        info.video_id = checkpoint.video_id.clone();
+        info.bucket = Some(checkpoint.bucket.clone());
+        info.object = Some(checkpoint.object.clone());
+        let platform = &self.core.platform;
+        if platform.can_refresh() {
+            let auth = platform.refresh_upload_auth(&info).await.ok()?;
+            Some(Credentials {
+                auth,
+                address: UploadAddress {
+                    endpoint: checkpoint.endpoint.clone(),
+                    bucket: checkpoint.bucket.clone(),
+                    file_name: checkpoint.object.clone(),
+                },
+                video_id: checkpoint.video_id.clone(),
+            })
+        } else {
+            platform.upload_auth(&info).await.ok()
+        }
+    }
+
+    /// Whether the first and the last part the server holds are this file's bytes: their MD5
+    /// must be their ETags.
+    async fn holds_this_file(&self) -> bool {
+        let ends: Vec<(u32, String)> = self.session(|s| {
+            let parts = &s.upload.as_ref().expect("listed above").parts;
+            parts
+                .first_key_value()
+                .into_iter()
+                .chain(parts.last_key_value())
+                .map(|(n, etag)| (*n, etag.clone()))
+                .collect()
+        });
+        for (number, etag) in ends {
+            let bytes = self.job.plan.part(number);
+            let Ok(content) = self.core.platform.read(&self.job.file, bytes).await else {
+                return false;
+            };
+            let md5: String = Md5::digest(&content)
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect();
+            if !etag.trim_matches('"').eq_ignore_ascii_case(&md5) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Writes down where the upload is, at most once per acknowledged part.
+    fn save_checkpoint(&self) {
+        let Some(key) = &self.job.checkpoint_key else {
+            return;
+        };
+        let checkpoint = self.session(|s| {
+            let upload = s.upload.as_ref()?;
+            let address = &s.credentials.address;
+            Some(Checkpoint {
+                video_id: s.credentials.video_id.clone(),
+                endpoint: address.endpoint.clone(),
+                bucket: address.bucket.clone(),
+                object: address.file_name.clone(),
+                upload_id: upload.id.clone(),
+                part_size: self.job.plan.part_size,
+                loaded: upload.loaded,
+                saved_ms: self.core.platform.now_ms(),
+            })
+        });
+        if let Some(checkpoint) = checkpoint {
+            self.core
+                .checkpoints
+                .save(&self.core.platform, key, &checkpoint);
+        }
+    }
+
+    fn forget_checkpoint(&self) {
+        if let Some(key) = &self.job.checkpoint_key {
+            self.core.checkpoints.forget(&self.core.platform, key);
         }
     }
 }

@@ -7,12 +7,22 @@ use std::rc::{Rc, Weak};
 
 use futures_util::future::{AbortHandle, Abortable};
 
+use super::checkpoint::Fingerprint;
 use super::core::{Core, Notice, Queued};
 use super::file::{Activity, Entry, Live, Phase, Session};
 use super::transfer::{self, Job, Outcome};
 use super::{Credentials, Event, FileInfo, Options, Plan, Platform};
 use crate::auth::UploadAuth;
 use crate::error::{Code, UploadError};
+
+/// What the browser tells of a file, besides its bytes.
+pub struct Described {
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    /// `File.lastModified`, ms since the epoch.
+    pub last_modified: f64,
+}
 
 /// A handle to the uploader; clones share it.
 pub struct Uploader<P: Platform> {
@@ -73,12 +83,16 @@ impl<P: Platform> Inner<P> {
     /// The next file to upload, now marked uploading.
     fn next_job(self: &Rc<Self>) -> Option<Job<P>> {
         let mut files = self.files.borrow_mut();
-        let entry = files
-            .iter_mut()
-            .find(|e| matches!(e.phase, Phase::Ready | Phase::Stopped(_)))?;
-        let (session, first) = match std::mem::replace(&mut entry.phase, Phase::Ready) {
-            Phase::Stopped(session) => (session, false),
-            _ => (None, true),
+        let entry = files.iter_mut().find(|e| {
+            matches!(
+                e.phase,
+                Phase::Ready | Phase::Resumable(_) | Phase::Stopped(_)
+            )
+        })?;
+        let (session, resume, first) = match std::mem::replace(&mut entry.phase, Phase::Ready) {
+            Phase::Stopped(session) => (session, None, false),
+            Phase::Resumable(checkpoint) => (None, Some(checkpoint), true),
+            _ => (None, None, true),
         };
         let live = Rc::new(Live {
             session: RefCell::new(session),
@@ -97,6 +111,8 @@ impl<P: Platform> Inner<P> {
             content_type: entry.content_type.clone(),
             live,
             info: Box::new(move || weak.upgrade()?.info(index)),
+            resume,
+            checkpoint_key: entry.checkpoint_key.clone(),
         })
     }
 
@@ -124,20 +140,31 @@ impl<P: Platform> Inner<P> {
             }
         };
         let expired = matches!(phase, Phase::Expired(_));
-        self.update(index, |e| e.phase = phase);
+        let key = self
+            .update(index, |e| {
+                e.phase = phase;
+                e.checkpoint_key.clone()
+            })
+            .flatten();
         self.core.notify(index, notice);
-        if let Some((credentials, upload_id)) = open {
-            self.abort(credentials, upload_id);
+        // Success or failure, the upload is over: nothing is left to resume.
+        if !expired {
+            self.abort(open, key);
         }
         expired
     }
 
-    fn abort(&self, credentials: Credentials, upload_id: String) {
-        self.core.platform.spawn(Box::pin(transfer::abort(
-            self.core.clone(),
-            credentials,
-            upload_id,
-        )));
+    /// Aborts a multipart upload that is open, if one is, then forgets the file's checkpoint.
+    fn abort(&self, open: Option<(Credentials, String)>, checkpoint_key: Option<String>) {
+        let core = self.core.clone();
+        self.core.platform.spawn(Box::pin(async move {
+            if let Some((credentials, upload_id)) = open {
+                transfer::abort(&core, &credentials, &upload_id).await;
+            }
+            if let Some(key) = checkpoint_key {
+                core.checkpoints.forget(&core.platform, &key);
+            }
+        }));
     }
 }
 
@@ -185,6 +212,7 @@ impl<P: Platform> Uploader<P> {
                     core.platform.wake(Uploader { inner });
                 }
             }));
+            core.checkpoints.clear_stale(&core.platform);
             Inner {
                 core,
                 files: RefCell::default(),
@@ -219,21 +247,47 @@ impl<P: Platform> Uploader<P> {
         }
     }
 
-    /// Queues a file; returns its index, which stays its name for good.
-    pub fn add_file(
-        &self,
-        file: P::File,
-        name: String,
-        size: u64,
-        content_type: String,
-    ) -> Result<usize, UploadError> {
+    /// Queues a file; returns its index, which stays its name for good. A file an earlier
+    /// page left half uploaded (same name, size, date and type) comes back resumable.
+    pub fn add_file(&self, file: P::File, described: Described) -> Result<usize, UploadError> {
+        let Described {
+            name,
+            size,
+            content_type,
+            last_modified,
+        } = described;
         if size == 0 {
             return Err(UploadError::new(
                 Code::EmptyFile,
                 format!("\"{name}\" is empty; OSS cannot take an empty video"),
             ));
         }
-        let plan = Plan::new(size, self.inner.core.options.part_size)?;
+        let core = &self.inner.core;
+        let mut plan = Plan::new(size, core.options.part_size)?;
+        let checkpoint_key = core.options.checkpoint_max_age_ms.map(|_| {
+            Fingerprint {
+                name: &name,
+                size,
+                last_modified,
+                content_type: &content_type,
+            }
+            .key()
+        });
+        // The server's parts were cut by the earlier page's part size: keep it.
+        let resumable = checkpoint_key
+            .as_ref()
+            .and_then(|key| core.checkpoints.find(&core.platform, key))
+            .and_then(|checkpoint| {
+                let earlier = Plan::new(size, checkpoint.part_size).ok()?;
+                Some((checkpoint, earlier))
+            });
+        let phase = match resumable {
+            Some((checkpoint, earlier)) => {
+                plan = earlier;
+                Phase::Resumable(checkpoint)
+            }
+            None => Phase::Ready,
+        };
         let index = self.inner.next_index.get();
         self.inner.next_index.set(index + 1);
         self.inner.files.borrow_mut().push(Entry {
@@ -243,8 +297,10 @@ impl<P: Platform> Uploader<P> {
             size,
             content_type,
             plan,
-            phase: Phase::Ready,
+            resumed: matches!(phase, Phase::Resumable(_)),
+            phase,
             shown: Cell::new(0),
+            checkpoint_key,
         });
         Ok(index)
     }
@@ -305,11 +361,10 @@ impl<P: Platform> Uploader<P> {
             Phase::Uploading(live) => live.session.borrow_mut().take(),
             Phase::Stopped(session) => session,
             Phase::Expired(session) => Some(session),
-            Phase::Ready | Phase::Success(_) | Phase::Failure(..) => None,
+            Phase::Ready | Phase::Resumable(_) | Phase::Success(_) | Phase::Failure(..) => None,
         };
-        if let Some((credentials, upload_id)) = session.and_then(open_upload) {
-            self.inner.abort(credentials, upload_id);
-        }
+        self.inner
+            .abort(session.and_then(open_upload), entry.checkpoint_key);
         if was_running {
             self.inner.launch();
         }

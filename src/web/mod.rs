@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
 
 use crate::auth::{decode_upload_auth, UploadAuth};
-use crate::engine::{Options, Uploader};
+use crate::engine::{Described, Options, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
 use crate::error::{Code, UploadError};
 use platform::{Callbacks, Page, WebPlatform};
 
@@ -54,6 +54,14 @@ fn upload_auth_of(value: &JsValue) -> Result<UploadAuth, UploadError> {
     decode_upload_auth(&upload_auth)
 }
 
+/// The page's `localStorage`; none in a worker, or where the browser refuses it.
+fn local_storage() -> Option<web_sys::Storage> {
+    let storage = js_sys::Reflect::get(&js_sys::global(), &"localStorage".into()).ok()?;
+    storage
+        .is_object()
+        .then(|| storage.unchecked_into::<web_sys::Storage>())
+}
+
 fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), UploadError> {
     let defaults = Options::default();
     let get_upload_auth = js::function(options, "getUploadAuth")?.ok_or_else(|| {
@@ -77,6 +85,14 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
         timeout_ms: number("timeout", 1.0..=3_600_000.0, defaults.timeout_ms as f64)? as u32,
         pause_on_cellular: js::boolean(options, "pauseOnCellular")?
             .unwrap_or(defaults.pause_on_cellular),
+        checkpoint_max_age_ms: match js::boolean(options, "checkpoint")? {
+            Some(false) => None,
+            _ => Some(number(
+                "checkpointMaxAge",
+                1.0..=3650.0 * 24.0 * 3600.0 * 1000.0,
+                DEFAULT_CHECKPOINT_MAX_AGE_MS,
+            )?),
+        },
     };
     let callbacks = Callbacks {
         started: js::function(options, "onUploadStarted")?,
@@ -111,6 +127,7 @@ impl VodUploader {
             get_upload_auth: sources.get_upload_auth,
             refresh_upload_auth: sources.refresh_upload_auth,
             network: network::Watch::new(),
+            storage: local_storage(),
             files: RefCell::new(BTreeMap::new()),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
@@ -146,7 +163,15 @@ impl VodUploader {
             .unwrap_or_else(|| "application/octet-stream".into());
         let index = self
             .uploader
-            .add_file(file.clone(), file.name(), file.size() as u64, content_type)
+            .add_file(
+                file.clone(),
+                Described {
+                    name: file.name(),
+                    size: file.size() as u64,
+                    content_type,
+                    last_modified: file.last_modified(),
+                },
+            )
             .map_err(thrown)?;
         self.platform
             .0

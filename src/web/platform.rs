@@ -44,6 +44,8 @@ pub struct Callbacks {
 
 pub struct Page {
     pub callbacks: Callbacks,
+    /// `localStorage`, where the browser has it and lets the page use it.
+    pub storage: Option<web_sys::Storage>,
     pub get_upload_auth: Function,
     pub refresh_upload_auth: Option<Function>,
     pub network: network::Watch,
@@ -81,6 +83,7 @@ impl WebPlatform {
             "errorMessage",
             error.map_or(JsValue::NULL, |e| e.message.as_str().into()),
         );
+        set("resumed", info.resumed.into());
         if let Some((file, options)) = self.0.files.borrow().get(&info.index) {
             set("file", file.into());
             set("options", options.clone());
@@ -245,6 +248,47 @@ impl Platform for WebPlatform {
 
     fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
         Box::pin(self.0.network.changed())
+    }
+
+    fn read(
+        &self,
+        file: &File,
+        bytes: Range<u64>,
+    ) -> LocalBoxFuture<'static, Result<Vec<u8>, TransportError>> {
+        let buffer = self.slice(file, bytes).array_buffer();
+        Box::pin(async move {
+            let buffer = JsFuture::from(buffer).await.map_err(|e| TransportError {
+                message: js::describe(&e),
+            })?;
+            Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+        })
+    }
+
+    fn load(&self, key: &str) -> Option<String> {
+        self.0.storage.as_ref()?.get_item(key).ok().flatten()
+    }
+
+    fn store(&self, key: &str, value: &str) {
+        if let Some(storage) = &self.0.storage {
+            // A full or refused storage only costs the resume after a reload.
+            let _ = storage.set_item(key, value);
+        }
+    }
+
+    fn forget(&self, key: &str) {
+        if let Some(storage) = &self.0.storage {
+            let _ = storage.remove_item(key);
+        }
+    }
+
+    fn stored_keys(&self) -> Vec<String> {
+        let Some(storage) = &self.0.storage else {
+            return Vec::new();
+        };
+        let count = storage.length().unwrap_or(0);
+        (0..count)
+            .filter_map(|i| storage.key(i).ok().flatten())
+            .collect()
     }
 
     fn wake(&self, uploader: Uploader<WebPlatform>) {

@@ -6,7 +6,7 @@ mod sim;
 use std::rc::Rc;
 
 use sim::{decode_auth, Ending, Fault, Logged, Refresh, SimPlatform, World};
-use vod_upload::engine::{Event, FileState, Options, Uploader};
+use vod_upload::engine::{Described, Event, FileState, Options, Uploader};
 use vod_upload::error::{Code, UploadError};
 
 const KIB: usize = 1024;
@@ -26,7 +26,7 @@ fn options() -> Options {
         retry_count: 3,
         retry_duration_ms: 100,
         timeout_ms: 5_000,
-        pause_on_cellular: false,
+        ..Options::default()
     }
 }
 
@@ -34,14 +34,21 @@ fn uploader(world: &Rc<World>) -> Uploader<SimPlatform> {
     Uploader::new(world.platform(), options()).unwrap()
 }
 
+/// What the browser would tell of a file of that name and content, last changed at `date`.
+fn described(name: &str, file: &[u8], date: f64) -> Described {
+    Described {
+        name: name.into(),
+        size: file.len() as u64,
+        content_type: "video/mp4".into(),
+        last_modified: date,
+    }
+}
+
+const DATE: f64 = 1_600_000_000_000.0;
+
 fn add(up: &Uploader<SimPlatform>, name: &str, file: &Rc<Vec<u8>>) -> usize {
-    up.add_file(
-        file.clone(),
-        name.into(),
-        file.len() as u64,
-        "video/mp4".into(),
-    )
-    .unwrap()
+    up.add_file(file.clone(), described(name, file, DATE))
+        .unwrap()
 }
 
 /// The object the server assembled for the only completed upload of `key`.
@@ -532,7 +539,7 @@ fn bad_calls_get_named_errors() {
     let world = World::new();
     let up = uploader(&world);
     assert_eq!(
-        up.add_file(bytes(0, 0), "empty.mp4".into(), 0, String::new())
+        up.add_file(bytes(0, 0), described("empty.mp4", &[], DATE))
             .unwrap_err()
             .code,
         Code::EmptyFile
@@ -1015,4 +1022,201 @@ fn a_callback_may_call_start_stop_or_delete_file_from_inside_every_callback() {
             assert_progress_monotone(&world.take_events());
         }
     }
+}
+
+const PREFIX: &str = vod_upload::engine::checkpoint::PREFIX;
+
+fn checkpoints(world: &World) -> Vec<(String, String)> {
+    world
+        .storage
+        .borrow()
+        .iter()
+        .filter(|(k, _)| k.starts_with(PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A page that uploads part of `file`, then goes away (its requests aborted, as on unload).
+fn upload_half(world: &Rc<World>, name: &str, file: &Rc<Vec<u8>>) -> String {
+    let up = uploader(world);
+    add(&up, name, file);
+    up.start().unwrap();
+    world.run_for(45.0);
+    up.stop();
+    let info = up.list_files()[0].clone();
+    assert!(info.loaded > 0 && info.loaded < info.size, "{info:?}");
+    world.take_events();
+    info.video_id.unwrap()
+}
+
+#[test]
+fn a_checkpoint_holds_where_the_upload_is_and_no_secret() {
+    let world = World::new();
+    let file = bytes(1000 * KIB, 30);
+    upload_half(&world, "cp.mp4", &file);
+    let stored = checkpoints(&world);
+    assert_eq!(stored.len(), 1);
+    let (_, value) = &stored[0];
+    let checkpoint = vod_upload::engine::checkpoint::Checkpoint::decode(value).unwrap();
+    let oss = world.oss.borrow();
+    assert!(oss.uploads.contains_key(&checkpoint.upload_id));
+    assert_eq!(checkpoint.video_id.as_deref(), Some("video-cp.mp4"));
+    assert_eq!(checkpoint.part_size, 100 * KIB as u64);
+    assert!(checkpoint.loaded > 0);
+    assert!(
+        !value.contains("secret") && !value.contains("token"),
+        "{value}"
+    );
+    assert!(value.len() < 400, "{} bytes: {value}", value.len());
+}
+
+#[test]
+fn after_a_reload_the_same_file_resumes_in_the_same_video_sending_only_what_is_missing() {
+    for refresh in [None, Some(Refresh::Works)] {
+        let world = World::new();
+        world.refresh.set(refresh);
+        let file = bytes(1000 * KIB, 31);
+        let video = upload_half(&world, "reload.mp4", &file);
+        let sent_before = world.log().len();
+        // The page after the reload.
+        let up = uploader(&world);
+        add(&up, "reload.mp4", &file);
+        let info = up.list_files()[0].clone();
+        assert_eq!(info.state, FileState::Ready);
+        assert!(info.resumed && info.loaded > 0, "{info:?}");
+        assert_eq!(info.video_id.as_deref(), Some(video.as_str()));
+        up.start().unwrap();
+        world.run();
+        let events = world.take_events();
+        assert_eq!(succeeded(&events), ["reload.mp4"], "{refresh:?}");
+        let done = &up.list_files()[0];
+        assert_eq!(done.video_id.as_deref(), Some(video.as_str()));
+        assert_eq!(stored(&world), vec![file.to_vec()]);
+        let log = world.log();
+        assert_eq!(
+            log[sent_before].method, "GET",
+            "asks the server what it has"
+        );
+        assert_eq!(
+            world.oss.borrow().uploads.len(),
+            1,
+            "no new multipart upload"
+        );
+        assert_no_acknowledged_part_resent(&log);
+        assert_progress_monotone(&events);
+        assert!(checkpoints(&world).is_empty(), "removed on success");
+        assert_eq!(world.refreshes.get(), u32::from(refresh.is_some()));
+    }
+}
+
+#[test]
+fn a_different_date_is_a_different_file() {
+    let world = World::new();
+    let file = bytes(1000 * KIB, 32);
+    upload_half(&world, "dated.mp4", &file);
+    let up = uploader(&world);
+    up.add_file(file.clone(), described("dated.mp4", &file, DATE + 1.0))
+        .unwrap();
+    let info = &up.list_files()[0];
+    assert!(!info.resumed && info.loaded == 0, "{info:?}");
+}
+
+#[test]
+fn another_file_with_the_same_name_size_and_date_uploads_as_a_new_video() {
+    let world = World::new();
+    let first = bytes(1000 * KIB, 33);
+    upload_half(&world, "same.mp4", &first);
+    let old_upload = world.oss.borrow().uploads.keys().next().unwrap().clone();
+    let second = bytes(1000 * KIB, 34);
+    let up = uploader(&world);
+    add(&up, "same.mp4", &second);
+    assert!(up.list_files()[0].resumed);
+    up.start().unwrap();
+    world.run();
+    assert_eq!(succeeded(&world.take_events()), ["same.mp4"]);
+    assert_eq!(stored(&world), vec![second.to_vec()]);
+    let oss = world.oss.borrow();
+    assert_eq!(oss.uploads[&old_upload].state, "aborted");
+    assert_eq!(oss.uploads.len(), 2, "a new multipart upload");
+    drop(oss);
+    assert!(checkpoints(&world).is_empty());
+}
+
+#[test]
+fn an_upload_the_server_forgot_starts_over() {
+    let world = World::new();
+    let file = bytes(800 * KIB, 35);
+    upload_half(&world, "forgot.mp4", &file);
+    for upload in world.oss.borrow_mut().uploads.values_mut() {
+        upload.state = "aborted";
+    }
+    let up = uploader(&world);
+    add(&up, "forgot.mp4", &file);
+    up.start().unwrap();
+    world.run();
+    assert_eq!(succeeded(&world.take_events()), ["forgot.mp4"]);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    assert!(checkpoints(&world).is_empty());
+}
+
+#[test]
+fn credentials_that_cannot_be_had_on_resume_start_the_file_over() {
+    let world = World::new();
+    world.refresh.set(Some(Refresh::Fails));
+    let file = bytes(800 * KIB, 36);
+    upload_half(&world, "noauth.mp4", &file);
+    let up = uploader(&world);
+    add(&up, "noauth.mp4", &file);
+    up.start().unwrap();
+    world.run();
+    assert_eq!(succeeded(&world.take_events()), ["noauth.mp4"]);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    assert_eq!(
+        world.oss.borrow().uploads.len(),
+        2,
+        "uploaded from the start"
+    );
+}
+
+#[test]
+fn old_checkpoints_are_cleared_and_checkpoints_can_be_turned_off() {
+    let world = World::new();
+    let file = bytes(1000 * KIB, 37);
+    upload_half(&world, "old.mp4", &file);
+    assert_eq!(checkpoints(&world).len(), 1);
+    world
+        .storage
+        .borrow_mut()
+        .insert(format!("{PREFIX}junk"), "not json".into());
+    world.advance(8.0 * 24.0 * 3600.0 * 1000.0);
+    let _up = uploader(&world);
+    assert!(checkpoints(&world).is_empty(), "a week old, or unreadable");
+
+    let world = World::new();
+    let up = Uploader::new(
+        world.platform(),
+        Options {
+            checkpoint_max_age_ms: None,
+            ..options()
+        },
+    )
+    .unwrap();
+    add(&up, "off.mp4", &file);
+    up.start().unwrap();
+    world.run_for(45.0);
+    assert!(world.storage.borrow().is_empty());
+}
+
+#[test]
+fn delete_file_aborts_then_removes_the_checkpoint() {
+    let world = World::new();
+    let up = uploader(&world);
+    add(&up, "deleted.mp4", &bytes(1000 * KIB, 38));
+    up.start().unwrap();
+    world.run_for(45.0);
+    assert_eq!(checkpoints(&world).len(), 1);
+    up.delete_file(0).unwrap();
+    world.run();
+    assert!(checkpoints(&world).is_empty());
+    assert_no_open_upload(&world);
 }

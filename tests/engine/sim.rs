@@ -18,6 +18,7 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use futures_executor::{LocalPool, LocalSpawner};
 use futures_util::future::LocalBoxFuture;
 use futures_util::task::LocalSpawnExt;
+use md5::Digest;
 
 use vod_upload::auth::UploadAuth;
 use vod_upload::engine::{Credentials, Event, FileInfo, Network, Platform, Signal, Uploader};
@@ -139,6 +140,9 @@ pub struct World {
     pub refreshes: Cell<u32>,
     /// Lifetime of the credentials `getUploadAuth` and `refreshUploadAuth` mint.
     pub ttl_ms: Cell<f64>,
+    /// The browser's storage, which outlives any one uploader: a new uploader on the same
+    /// world is the page after a reload.
+    pub storage: RefCell<BTreeMap<String, String>>,
     /// What the page does on each event, as its callbacks would.
     #[allow(clippy::type_complexity)]
     pub react: RefCell<Option<Box<dyn Fn(&Uploader<SimPlatform>, &Event)>>>,
@@ -181,6 +185,7 @@ impl World {
             refreshes: Cell::new(0),
             ttl_ms: Cell::new(3_000_000.0),
             react: RefCell::new(None),
+            storage: RefCell::default(),
         })
     }
 
@@ -224,6 +229,11 @@ impl World {
             };
             due.into_iter().for_each(Waker::wake);
         }
+    }
+
+    /// Moves the clock on with nothing running: the page closed for that long.
+    pub fn advance(&self, ms: f64) {
+        self.clock.now.set(self.now() + ms);
     }
 
     pub fn run(&self) {
@@ -381,10 +391,7 @@ impl Oss {
             }
             ("PUT", Some(number), id) if open(&self.uploads, &id) => {
                 let bytes = body.unwrap_or_default();
-                let etag = format!(
-                    "\"{:X}\"",
-                    crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&bytes)
-                );
+                let etag = format!("\"{:X}\"", md5::Md5::digest(&bytes));
                 self.uploads
                     .get_mut(&id.unwrap())
                     .unwrap()
@@ -603,6 +610,34 @@ impl Platform for SimPlatform {
 
     fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
         Box::pin(self.0.network_changes.changed())
+    }
+
+    fn read(
+        &self,
+        file: &Rc<Vec<u8>>,
+        bytes: Range<u64>,
+    ) -> LocalBoxFuture<'static, Result<Vec<u8>, TransportError>> {
+        let content = self.slice(file, bytes);
+        Box::pin(async move { Ok(content) })
+    }
+
+    fn load(&self, key: &str) -> Option<String> {
+        self.0.storage.borrow().get(key).cloned()
+    }
+
+    fn store(&self, key: &str, value: &str) {
+        self.0
+            .storage
+            .borrow_mut()
+            .insert(key.to_string(), value.to_string());
+    }
+
+    fn forget(&self, key: &str) {
+        self.0.storage.borrow_mut().remove(key);
+    }
+
+    fn stored_keys(&self) -> Vec<String> {
+        self.0.storage.borrow().keys().cloned().collect()
     }
 
     fn wake(&self, uploader: Uploader<SimPlatform>) {

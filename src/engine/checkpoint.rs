@@ -1,0 +1,170 @@
+//! Checkpoints: what the browser keeps of a file's open multipart upload so that the upload can
+//! be found again after a reload, a crash or the next day. One small record per file, keyed by a
+//! fingerprint of the file and of the upload mode; never a secret, and never a list of parts
+//! (ListParts on the server is the truth), so a 10,000-part upload takes as little as a 1-part
+//! one.
+
+use miniserde::{json, Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+
+use super::Platform;
+
+/// Every checkpoint's key starts with this, so old ones can be found and cleared.
+pub const PREFIX: &str = "vod-upload:checkpoint:";
+
+/// The upload mode a checkpoint belongs to: upload address and credential from the page.
+const MODE: &str = "upload-auth";
+
+/// What identifies a file across page loads: what the browser tells of it.
+pub struct Fingerprint<'a> {
+    pub name: &'a str,
+    pub size: u64,
+    /// `File.lastModified`, ms since the epoch.
+    pub last_modified: f64,
+    pub content_type: &'a str,
+}
+
+impl Fingerprint<'_> {
+    /// The storage key: a hash, so that names of any length make keys of one length.
+    pub fn key(&self) -> String {
+        let mut hash = Sha1::new();
+        for field in [
+            MODE,
+            self.name,
+            &self.size.to_string(),
+            &self.last_modified.to_string(),
+            self.content_type,
+        ] {
+            hash.update(field.as_bytes());
+            hash.update([0]);
+        }
+        let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        format!("{PREFIX}{hex}")
+    }
+}
+
+/// Where an upload went and how far it got. No AccessKeySecret, no security token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub video_id: Option<String>,
+    pub endpoint: String,
+    pub bucket: String,
+    pub object: String,
+    pub upload_id: String,
+    pub part_size: u64,
+    /// Bytes the server had acknowledged when it was written, to show before the server is
+    /// asked.
+    pub loaded: u64,
+    /// When it was written, ms since the epoch.
+    pub saved_ms: f64,
+}
+
+impl Checkpoint {
+    pub fn encode(&self) -> String {
+        json::to_string(self)
+    }
+
+    pub fn decode(text: &str) -> Option<Checkpoint> {
+        json::from_str(text).ok()
+    }
+
+    fn fresh(&self, now_ms: f64, max_age_ms: f64) -> bool {
+        now_ms - self.saved_ms <= max_age_ms
+    }
+}
+
+/// The checkpoints of one uploader: off, or on with a maximum age.
+pub struct Checkpoints {
+    pub max_age_ms: Option<f64>,
+}
+
+impl Checkpoints {
+    /// The fresh checkpoint under `key`; a stale or unreadable one is removed.
+    pub fn find<P: Platform>(&self, platform: &P, key: &str) -> Option<Checkpoint> {
+        let max_age = self.max_age_ms?;
+        let text = platform.load(key)?;
+        match Checkpoint::decode(&text).filter(|c| c.fresh(platform.now_ms(), max_age)) {
+            Some(checkpoint) => Some(checkpoint),
+            None => {
+                platform.forget(key);
+                None
+            }
+        }
+    }
+
+    pub fn save<P: Platform>(&self, platform: &P, key: &str, checkpoint: &Checkpoint) {
+        if self.max_age_ms.is_some() {
+            platform.store(key, &checkpoint.encode());
+        }
+    }
+
+    pub fn forget<P: Platform>(&self, platform: &P, key: &str) {
+        if self.max_age_ms.is_some() {
+            platform.forget(key);
+        }
+    }
+
+    /// Removes every checkpoint older than the maximum age, or unreadable.
+    pub fn clear_stale<P: Platform>(&self, platform: &P) {
+        for key in platform.stored_keys() {
+            if key.starts_with(PREFIX) {
+                self.find(platform, &key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Plan;
+
+    fn fingerprint(name: &str, size: u64, date: f64, kind: &str) -> String {
+        Fingerprint {
+            name,
+            size,
+            last_modified: date,
+            content_type: kind,
+        }
+        .key()
+    }
+
+    #[test]
+    fn the_key_changes_with_every_field_and_only_with_them() {
+        let key = fingerprint("a.mp4", 10, 1.0, "video/mp4");
+        assert_eq!(key, fingerprint("a.mp4", 10, 1.0, "video/mp4"));
+        assert!(key.starts_with(PREFIX));
+        for other in [
+            fingerprint("b.mp4", 10, 1.0, "video/mp4"),
+            fingerprint("a.mp4", 11, 1.0, "video/mp4"),
+            fingerprint("a.mp4", 10, 2.0, "video/mp4"),
+            fingerprint("a.mp4", 10, 1.0, "video/webm"),
+            // Fields are separated: moving a character across them is another file.
+            fingerprint("a.mp41", 0, 1.0, "video/mp4"),
+        ] {
+            assert_ne!(key, other);
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_of_a_10000_part_upload_is_a_few_hundred_bytes() {
+        let size = 48_800_000_000_000;
+        let plan = Plan::new(size, crate::engine::plan::DEFAULT_PART_SIZE).unwrap();
+        assert_eq!(plan.count, 10_000);
+        let checkpoint = Checkpoint {
+            video_id: Some("0f2c1d3a4b5c6d7e8f9a0b1c2d3e4f5a".into()),
+            endpoint: "https://oss-cn-shanghai.aliyuncs.com".into(),
+            bucket: "outin-0123456789abcdef0123456789abcdef".into(),
+            object: "sv/5b2c7d1e-18a3c4f2b7d/5b2c7d1e-18a3c4f2b7d.mp4".into(),
+            upload_id: "0004B9895DBBB6EC98E36D6A4B2E1F5C".into(),
+            part_size: plan.part_size,
+            loaded: plan.part_size * 9_999,
+            saved_ms: 1_795_000_000_000.0,
+        };
+        let text = checkpoint.encode();
+        println!("a checkpoint of a 10,000-part upload: {} bytes", text.len());
+        assert!(text.len() < 400, "{text}");
+        assert_eq!(Checkpoint::decode(&text), Some(checkpoint));
+        assert_eq!(Checkpoint::decode("{\"upload_id\": 3}"), None);
+    }
+}
