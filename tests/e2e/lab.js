@@ -1,26 +1,35 @@
 // Runs inside the test page: one uploader, whose getUploadAuth and refreshUploadAuth ask
 // vod-local's backend as a customer's page asks its own, and whose callbacks record every
-// event. network.test.mjs drives it through `window.lab`. The page comes from a server of the
-// test's own; the npm package, the demo's backend helper and the backend itself from
-// vod-local, named in <html data-site>.
-const site = document.documentElement.dataset.site;
+// event, and every secret handed out (to look for it in storage). lab.mjs drives it through
+// `window.lab`. The page comes from a server of the test's own; the npm package, the demo's
+// backend helper and the backend itself from the vod-local named in `?site=`.
+const site = new URL(location.href).searchParams.get('site');
 const { default: init, VodUploader } = await import(`${site}/pkg/vod_upload.js`);
 
 await init();
 
 const { backend: ask } = await import(`${site}/backend.js`);
-const backend = (path, body) => ask(path, body, site);
+const lab = { events: [], secrets: [], uploader: null };
 
-const lab = {
-  events: [],
-  uploader: null,
+// The backend's answer, with the credentials' secrets noted down.
+const backend = async (path, body) => {
+  const answer = await ask(path, body, site);
+  const auth = JSON.parse(atob(answer.UploadAuth));
+  lab.secrets.push(auth.AccessKeySecret, auth.SecurityToken);
+  return answer;
+};
+
+Object.assign(lab, {
   create(options) {
     const record = (kind) => (info, ...rest) => {
       lab.events.push({ kind, at: Date.now(), name: info?.name, state: info?.state, loaded: info?.loaded, rest });
     };
     const { refresh, ...rest } = options;
     lab.uploader = new VodUploader({
-      getUploadAuth: (info) => backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size }),
+      // A backend that sees a videoId refreshes that video, as the README tells backends to.
+      getUploadAuth: (info) => (info.videoId
+        ? backend('/api/refresh-upload-auth', { videoId: info.videoId })
+        : backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size })),
       refreshUploadAuth: refresh ? (info) => backend('/api/refresh-upload-auth', { videoId: info.videoId }) : undefined,
       onUploadStarted: record('started'),
       onUploadSucceed: record('succeed'),
@@ -39,5 +48,5 @@ const lab = {
   count(kind) {
     return lab.events.filter((e) => e.kind === kind).length;
   },
-};
+});
 window.lab = lab;

@@ -22,8 +22,11 @@ export function launch() {
   });
 }
 
-export async function admin(method, path, body) {
-  const response = await fetch(`${base}/_admin/${path}`, {
+export const admin = (method, path, body) => adminAt(base, method, path, body);
+
+// The test controls of the vod-local at `server`.
+export async function adminAt(server, method, path, body) {
+  const response = await fetch(`${server}/_admin/${path}`, {
     method,
     headers: body ? { 'content-type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,

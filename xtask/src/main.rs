@@ -152,7 +152,8 @@ fn test() -> Result {
     run(Cmd::new("node")
         .args(["--test", "--test-concurrency=1"])
         .current_dir(&e2e)
-        .env("VOD_LOCAL_URL", &server.url))?;
+        .env("VOD_LOCAL_URL", &server.url)
+        .env("VOD_LOCAL_BIN", &server.binary))?;
     println!("xtask: screenshots are in target/e2e/");
     Ok(())
 }

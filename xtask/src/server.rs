@@ -11,6 +11,8 @@ pub struct Running {
     child: Child,
     /// `http://127.0.0.1:PORT`
     pub url: String,
+    /// The binary it runs, for tests that start one of their own.
+    pub binary: std::path::PathBuf,
     _data: TempDir,
 }
 
@@ -34,20 +36,14 @@ impl Running {
             build
         })?;
         let data = TempDir(root().join(format!("target/vod-local-test-{}", std::process::id())));
-        let mut child = Cmd::new(
-            root()
-                .join("target")
-                .join(profile)
-                .join("vod-local")
-                .to_str()
-                .expect("UTF-8 path"),
-        )
-        .args(["--listen", "127.0.0.1:0", "--data"])
-        .arg(&data.0)
-        .inner()
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start vod-local: {e}"))?;
+        let binary = root().join("target").join(profile).join("vod-local");
+        let mut child = Cmd::new(binary.to_str().expect("UTF-8 path"))
+            .args(["--listen", "127.0.0.1:0", "--data"])
+            .arg(&data.0)
+            .inner()
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start vod-local: {e}"))?;
         let stdout = child.stdout.take().expect("piped");
         let mut lines = BufReader::new(stdout).lines();
         let first = lines.next().and_then(|l| l.ok()).unwrap_or_default();
@@ -60,6 +56,7 @@ impl Running {
         println!("xtask: vod-local is up at {url}");
         Ok(Running {
             url: url.to_string(),
+            binary,
             child,
             _data: data,
         })

@@ -1,0 +1,174 @@
+// The test side of the lab page (lab.js): a bare page with a file input and one uploader,
+// served from loopback by a server this starts and stops, pointed at a vod-local; files are
+// real files on disk. network.test.mjs and resume.test.mjs drive it.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { adminAt, base, md5 } from './support.mjs';
+
+const labSource = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lab.js'), 'utf8');
+const labPage = `<!doctype html><title>lab</title><input type="file" id="file">
+<script type="module">${labSource}</script>`;
+
+export const MIB = 1024 * 1024;
+
+export class Lab {
+  // Starts the page's server and a folder for the test files.
+  static async start() {
+    const lab = new Lab();
+    lab.files = mkdtempSync(join(tmpdir(), 'vod-upload-e2e-'));
+    lab.server = createServer((_, response) => {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(labPage);
+    });
+    await new Promise((resolve) => lab.server.listen(0, '127.0.0.1', resolve));
+    lab.url = `http://localhost:${lab.server.address().port}/`;
+    lab.base = base;
+    return lab;
+  }
+
+  async stop() {
+    await new Promise((resolve) => this.server?.close(resolve));
+    rmSync(this.files, { recursive: true, force: true });
+  }
+
+  admin(method, path, body) {
+    return adminAt(this.base, method, path, body);
+  }
+
+  // Opens the page in `context` against the vod-local at `server` and makes its uploader;
+  // `init` runs before any script of the page. Returns the page's errors, as they come.
+  async open(context, options, { init, server = base } = {}) {
+    this.base = server;
+    this.page = await context.newPage();
+    const errors = [];
+    this.page.on('pageerror', (e) => errors.push(e.message));
+    if (init) await this.page.addInitScript(init);
+    const site = server.replace('127.0.0.1', 'localhost');
+    await this.page.goto(`${this.url}?site=${encodeURIComponent(site)}`);
+    await this.page.waitForFunction(() => window.lab !== undefined);
+    await this.page.evaluate((o) => window.lab.create(o), options);
+    return errors;
+  }
+
+  // The page loaded again, and its uploader made again with `options`.
+  async reload(options) {
+    await this.page.reload();
+    await this.page.waitForFunction(() => window.lab !== undefined);
+    await this.page.evaluate((o) => window.lab.create(o), options);
+  }
+
+  // Writes `content` (or that many random bytes) to a file on disk, picks it through the
+  // input and adds it; returns the bytes and the file's info.
+  async addFile(name, content) {
+    const buffer = typeof content === 'number' ? randomBytes(content) : content;
+    const path = join(this.files, name);
+    writeFileSync(path, buffer);
+    return { buffer, info: await this.pick(path) };
+  }
+
+  // Picks a file already on disk and adds it; returns its info.
+  async pick(path) {
+    await this.page.setInputFiles('#file', path);
+    return this.page.evaluate(() => {
+      const index = window.lab.add();
+      return window.lab.uploader.listFiles().find((f) => f.index === index);
+    });
+  }
+
+  path(name) {
+    return join(this.files, name);
+  }
+
+  start() {
+    return this.page.evaluate(() => window.lab.uploader.start());
+  }
+
+  events() {
+    return this.page.evaluate(() => window.lab.events);
+  }
+
+  info() {
+    return this.page.evaluate(() => {
+      const { file, options, ...info } = window.lab.uploader.listFiles()[0];
+      return info;
+    });
+  }
+
+  async state() {
+    return (await this.info()).state;
+  }
+
+  async until(kind, count = 1, timeout = 60000) {
+    await this.page.waitForFunction(([k, n]) => window.lab.count(k) >= n, [kind, count], { timeout, polling: 50 });
+  }
+
+  count(kind) {
+    return this.page.evaluate((k) => window.lab.count(k), kind);
+  }
+
+  // What the server counted for the multipart uploads of `key` (default: the page's file).
+  async counted(key) {
+    const target = key ?? (await this.info()).object;
+    const uploads = (await this.admin('GET', 'uploads')).uploads.filter((u) => u.key === target);
+    const parts = uploads.flatMap((u) => u.parts);
+    return {
+      uploads: uploads.map((u) => u.state),
+      parts: parts.length,
+      received: parts.reduce((s, p) => s + p.received, 0),
+      stored: parts.reduce((s, p) => s + p.stored, 0),
+      storedTwice: parts.filter((p) => p.stored > 1).length,
+      perPart: Object.fromEntries(parts.map((p) => [p.partNumber, { received: p.received, stored: p.stored }])),
+    };
+  }
+
+  async assertProgressNeverWentBack() {
+    let last = 0;
+    for (const e of (await this.events()).filter((e) => e.kind === 'progress')) {
+      assert.ok(e.loaded >= last, `progress went back from ${last} to ${e.loaded}`);
+      last = e.loaded;
+    }
+  }
+
+  async assertNoOpenUpload() {
+    // An Abort is sent without waiting for it: give it a moment.
+    for (let i = 0; i < 50; i += 1) {
+      const { uploads } = await this.admin('GET', 'uploads?state=open');
+      if (uploads.length === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { uploads } = await this.admin('GET', 'uploads?state=open');
+    assert.deepEqual(uploads.map((u) => u.key), [], 'multipart uploads left open');
+  }
+
+  // The page's file arrived byte for byte, no part stored twice; what the server counted.
+  async assertArrived(name, buffer) {
+    const { object: key } = await this.info();
+    const { objects } = await this.admin('GET', 'objects');
+    const object = objects.find((o) => o.key === key);
+    assert.ok(object, `no object for ${name}`);
+    assert.equal(object.md5, md5(buffer), `${name} arrived changed`);
+    const count = await this.counted(key);
+    assert.equal(count.storedTwice, 0, `a part was stored twice: ${JSON.stringify(count)}`);
+    console.log(`# ${name}: ${JSON.stringify({ ...count, perPart: undefined })}`);
+    return count;
+  }
+
+  // No secret the backend handed out is anywhere in the page's storage.
+  async assertNoSecretStored() {
+    const { secrets, stored } = await this.page.evaluate(() => ({
+      secrets: window.lab.secrets,
+      stored: Object.entries(localStorage).flat().join('\n'),
+    }));
+    assert.ok(secrets.length > 0, 'the backend handed out credentials');
+    for (const secret of secrets) assert.ok(!stored.includes(secret), 'a secret is in localStorage');
+  }
+
+  checkpoints() {
+    return this.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('vod-upload:checkpoint:')));
+  }
+}

@@ -1,0 +1,197 @@
+// Resume across page loads in Debian's Chromium, on the lab page (lab.mjs): a reload, a closed
+// and reopened page, another file that looks the same, a vod-local killed and restarted
+// mid-upload, and deleteFile after a checkpoint. After each, nothing secret is in the page's
+// storage and no multipart upload is left open.
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { admin, adminAt, launch } from './support.mjs';
+import { Lab, MIB } from './lab.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const slow = { action: 'stall', ms: 400, fraction: 1 };
+const options = { partSize: MIB, parallel: 2, retryCount: 6, retryDuration: 300 };
+
+let browser;
+let context;
+let lab;
+
+before(async () => {
+  browser = await launch();
+  lab = await Lab.start();
+});
+
+after(async () => {
+  await browser?.close();
+  await lab?.stop();
+});
+
+beforeEach(async () => {
+  await admin('DELETE', 'faults');
+  context = await browser.newContext();
+});
+
+afterEach(async () => {
+  await admin('DELETE', 'faults');
+  await context?.close();
+});
+
+// Uploads part of a file in slowed parts, interrupts the page with `interrupt`, picks the
+// same file again and uploads the rest; checks what the server counted on both sides.
+async function interruptAndResume(name, interrupt) {
+  const errors = await lab.open(context, options);
+  await admin('POST', 'faults', slow);
+  const { buffer } = await lab.addFile(name, 8 * MIB);
+  await lab.start();
+  await lab.until('progress', 3);
+  const first = await lab.info();
+  assert.equal((await lab.checkpoints()).length, 1);
+  await interrupt();
+  const before = await lab.counted(first.object);
+  await admin('DELETE', 'faults');
+  const again = await lab.pick(lab.path(name));
+  assert.equal(again.state, 'Ready');
+  assert.ok(again.resumed, 'the file comes back resumable');
+  assert.ok(again.loaded > 0, 'with the progress it had');
+  assert.equal(again.videoId, first.videoId);
+  await lab.start();
+  await lab.until('succeed');
+  const done = await lab.info();
+  assert.equal(done.videoId, first.videoId, 'the same video');
+  const after = await lab.assertArrived(name, buffer);
+  // Every part the server had stored before the interruption was not sent again.
+  for (const [number, part] of Object.entries(before.perPart)) {
+    if (part.stored > 0) {
+      assert.equal(after.perPart[number].received, part.received, `part ${number} was sent again`);
+    }
+  }
+  console.log(`# ${name}: VideoId ${first.videoId} before and ${done.videoId} after; part requests received before ${before.received} (stored ${before.stored}), after ${after.received} (stored ${after.stored}), of ${after.parts} parts`);
+  assert.deepEqual(await lab.checkpoints(), [], 'the checkpoint goes on success');
+  await lab.assertNoSecretStored();
+  await lab.assertNoOpenUpload();
+  assert.deepEqual(errors, []);
+}
+
+test('a reload mid-upload: the same file picked again resumes in the same video', async () => {
+  await interruptAndResume('reloaded.mp4', () => lab.reload(options));
+});
+
+test('the page closed mid-upload and a new one opened: the upload resumes', async () => {
+  await interruptAndResume('reopened.mp4', async () => {
+    await lab.page.close();
+    await lab.open(context, options);
+  });
+});
+
+test('another file with the same name, size and date uploads as a new video', async () => {
+  await lab.open(context, options);
+  await admin('POST', 'faults', slow);
+  const name = 'lookalike.mp4';
+  await lab.addFile(name, 6 * MIB);
+  await lab.start();
+  await lab.until('progress', 2);
+  const first = await lab.info();
+  await lab.reload(options);
+  await admin('DELETE', 'faults');
+  // Other bytes under the same name, size and modification time.
+  const path = lab.path(name);
+  // Seconds as a fraction: a Date would round to the millisecond, unlike the browser.
+  const { atimeMs, mtimeMs } = statSync(path);
+  const other = randomBytes(6 * MIB);
+  writeFileSync(path, other);
+  utimesSync(path, atimeMs / 1000, mtimeMs / 1000);
+  const again = await lab.pick(path);
+  assert.ok(again.resumed, 'it looks like the same file');
+  await lab.start();
+  await lab.until('succeed');
+  const done = await lab.info();
+  assert.notEqual(done.videoId, first.videoId, 'a new video');
+  await lab.assertArrived(name, other);
+  const old = await lab.counted(first.object);
+  assert.deepEqual(old.uploads, ['aborted'], 'the old multipart upload is aborted');
+  console.log(`# ${name}: old VideoId ${first.videoId} (upload ${old.uploads}), new VideoId ${done.videoId}`);
+  await lab.assertNoSecretStored();
+  await lab.assertNoOpenUpload();
+});
+
+// A vod-local of the test's own, so that it can be killed: on a port of its own, with a data
+// folder that outlives it.
+class OwnServer {
+  constructor() {
+    this.data = mkdtempSync(join(tmpdir(), 'vod-local-e2e-'));
+  }
+
+  async start(listen = '127.0.0.1:0') {
+    const bin = process.env.VOD_LOCAL_BIN;
+    assert.ok(bin, 'VOD_LOCAL_BIN is not set: run this through `cargo xtask test`');
+    this.child = spawn(bin, ['--listen', listen, '--data', this.data, '--www', join(root, 'www'),
+      '--pkg', join(root, 'pkg'), '--dist', join(root, 'dist')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: this.child.stdout });
+    const [first] = await once(lines, 'line');
+    lines.on('line', () => {});
+    this.url = first.replace('vod-local listening on ', '');
+    return this.url;
+  }
+
+  async kill() {
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop() {
+    if (this.child && this.child.exitCode === null) await this.kill();
+    rmSync(this.data, { recursive: true, force: true });
+  }
+}
+
+test('vod-local killed and restarted mid-upload: the upload goes on by itself', async () => {
+  const server = new OwnServer();
+  try {
+    const url = await server.start();
+    const errors = await lab.open(context, options, { server: url });
+    await adminAt(url, 'POST', 'faults', slow);
+    const { buffer } = await lab.addFile('server restarted.mp4', 8 * MIB);
+    await lab.start();
+    await lab.until('progress', 2);
+    await server.kill();
+    await lab.until('retry', 1, 30000);
+    await server.start(url.replace('http://', ''));
+    await lab.until('succeed', 1, 60000);
+    const retries = (await lab.events()).filter((e) => e.kind === 'retry').map((e) => e.rest[0]);
+    assert.ok(retries.includes('NetworkError'), retries.join());
+    assert.equal(await lab.count('failed'), 0);
+    await lab.assertArrived('server restarted.mp4', buffer);
+    console.log(`# server restarted.mp4: retries while the server was down: ${retries.join()}`);
+    await lab.assertProgressNeverWentBack();
+    await lab.assertNoSecretStored();
+    await lab.assertNoOpenUpload();
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('deleteFile after a checkpoint was written leaves no checkpoint and no open upload', async () => {
+  await lab.open(context, options);
+  await admin('POST', 'faults', slow);
+  await lab.addFile('deleted.mp4', 6 * MIB);
+  await lab.start();
+  await lab.until('progress', 1);
+  assert.equal((await lab.checkpoints()).length, 1);
+  const { object } = await lab.info();
+  await lab.page.evaluate(() => window.lab.uploader.deleteFile(0));
+  await lab.page.waitForFunction(
+    () => !Object.keys(localStorage).some((k) => k.startsWith('vod-upload:checkpoint:')),
+  );
+  await lab.assertNoOpenUpload();
+  assert.deepEqual((await lab.counted(object)).uploads, ['aborted']);
+  await lab.assertNoSecretStored();
+});
