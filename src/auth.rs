@@ -5,9 +5,9 @@
 use std::fmt;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use miniserde::json::{Number, Value};
 
 use crate::error::{Code, UploadError};
+use crate::json::Fields;
 
 /// Temporary OSS credentials.
 #[derive(Clone, PartialEq)]
@@ -43,55 +43,29 @@ pub struct UploadAddress {
     pub file_name: String,
 }
 
-/// The JSON object inside a base64 string. miniserde keeps the wasm small.
-struct Fields(miniserde::json::Object);
+/// The JSON object inside a base64 string.
+fn decode_fields(b64: &str, what: &str, error: Code) -> Result<Fields, UploadError> {
+    let bytes = STANDARD
+        .decode(b64.trim())
+        .map_err(|_| UploadError::new(error.clone(), format!("{what} is not base64")))?;
+    std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(Fields::parse)
+        .ok_or_else(|| UploadError::new(error, format!("{what} is not base64 of a JSON object")))
+}
 
-impl Fields {
-    fn decode(b64: &str, what: &str, error: Code) -> Result<Fields, UploadError> {
-        let bytes = STANDARD
-            .decode(b64.trim())
-            .map_err(|_| UploadError::new(error.clone(), format!("{what} is not base64")))?;
-        let object = std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|text| miniserde::json::from_str::<Value>(text).ok())
-            .and_then(|value| match value {
-                Value::Object(object) => Some(object),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                UploadError::new(error, format!("{what} is not base64 of a JSON object"))
-            })?;
-        Ok(Fields(object))
-    }
-
-    fn string(&self, name: &str) -> Option<String> {
-        match self.0.get(name) {
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
-        }
-    }
-
-    /// A required, non-empty string field.
-    fn required(&self, name: &str, what: &str, error: Code) -> Result<String, UploadError> {
-        self.string(name)
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| UploadError::new(error, format!("{what} lacks {name}")))
-    }
-
-    /// A whole number, given as a number or as a string of digits.
-    fn whole_number(&self, name: &str) -> Option<u64> {
-        match self.0.get(name)? {
-            Value::Number(Number::U64(n)) => Some(*n),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        }
-    }
+/// A required, non-empty string field.
+fn required(fields: &Fields, name: &str, what: &str, error: Code) -> Result<String, UploadError> {
+    fields
+        .string(name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| UploadError::new(error, format!("{what} lacks {name}")))
 }
 
 pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
     const WHAT: &str = "UploadAuth";
     const BAD: Code = Code::InvalidUploadAuth;
-    let fields = Fields::decode(b64, WHAT, BAD)?;
+    let fields = decode_fields(b64, WHAT, BAD)?;
     let expiration_secs = fields.whole_number("Expiration").ok_or_else(|| {
         UploadError::new(BAD, "UploadAuth lacks Expiration (a lifetime in seconds)")
     })?;
@@ -105,9 +79,9 @@ pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
         None => None,
     };
     Ok(UploadAuth {
-        access_key_id: fields.required("AccessKeyId", WHAT, BAD)?,
-        access_key_secret: fields.required("AccessKeySecret", WHAT, BAD)?,
-        security_token: fields.required("SecurityToken", WHAT, BAD)?,
+        access_key_id: required(&fields, "AccessKeyId", WHAT, BAD)?,
+        access_key_secret: required(&fields, "AccessKeySecret", WHAT, BAD)?,
+        security_token: required(&fields, "SecurityToken", WHAT, BAD)?,
         expiration_secs,
         expires_at_ms,
         region: fields.string("Region"),
@@ -117,8 +91,8 @@ pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
 pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
     const WHAT: &str = "UploadAddress";
     const BAD: Code = Code::InvalidUploadAddress;
-    let fields = Fields::decode(b64, WHAT, BAD)?;
-    let endpoint = fields.required("Endpoint", WHAT, BAD)?;
+    let fields = decode_fields(b64, WHAT, BAD)?;
+    let endpoint = required(&fields, "Endpoint", WHAT, BAD)?;
     let endpoint = endpoint.trim().trim_end_matches('/').to_string();
     endpoint
         .strip_prefix("https://")
@@ -132,8 +106,8 @@ pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
         })?;
     Ok(UploadAddress {
         endpoint,
-        bucket: fields.required("Bucket", WHAT, BAD)?,
-        file_name: fields.required("FileName", WHAT, BAD)?,
+        bucket: required(&fields, "Bucket", WHAT, BAD)?,
+        file_name: required(&fields, "FileName", WHAT, BAD)?,
     })
 }
 

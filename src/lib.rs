@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod engine;
 pub mod error;
+mod json;
 pub mod oss;
 #[cfg(target_arch = "wasm32")]
 mod web;

@@ -4,10 +4,10 @@
 //! (ListParts on the server is the truth), so a 10,000-part upload takes as little as a 1-part
 //! one.
 
-use miniserde::{json, Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 
 use super::Platform;
+use crate::json::{Fields, Writer};
 
 /// Every checkpoint's key starts with this, so old ones can be found and cleared.
 pub const PREFIX: &str = "vod-upload:checkpoint:";
@@ -32,7 +32,8 @@ impl Fingerprint<'_> {
             MODE,
             self.name,
             &self.size.to_string(),
-            &self.last_modified.to_string(),
+            // Whole milliseconds, as the browser gives them; no float formatting in the wasm.
+            &(self.last_modified as i64).to_string(),
             self.content_type,
         ] {
             hash.update(field.as_bytes());
@@ -44,7 +45,7 @@ impl Fingerprint<'_> {
 }
 
 /// Where an upload went and how far it got. No AccessKeySecret, no security token.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
     pub video_id: Option<String>,
     pub endpoint: String,
@@ -56,20 +57,42 @@ pub struct Checkpoint {
     /// asked.
     pub loaded: u64,
     /// When it was written, ms since the epoch.
-    pub saved_ms: f64,
+    pub saved_ms: u64,
 }
 
 impl Checkpoint {
     pub fn encode(&self) -> String {
-        json::to_string(self)
+        let writer = Writer::default()
+            .string("endpoint", &self.endpoint)
+            .string("bucket", &self.bucket)
+            .string("object", &self.object)
+            .string("uploadId", &self.upload_id)
+            .number("partSize", self.part_size)
+            .number("loaded", self.loaded)
+            .number("saved", self.saved_ms);
+        match &self.video_id {
+            Some(id) => writer.string("videoId", id),
+            None => writer,
+        }
+        .finish()
     }
 
     pub fn decode(text: &str) -> Option<Checkpoint> {
-        json::from_str(text).ok()
+        let fields = Fields::parse(text)?;
+        Some(Checkpoint {
+            video_id: fields.string("videoId"),
+            endpoint: fields.string("endpoint")?,
+            bucket: fields.string("bucket")?,
+            object: fields.string("object")?,
+            upload_id: fields.string("uploadId")?,
+            part_size: fields.whole_number("partSize")?,
+            loaded: fields.whole_number("loaded")?,
+            saved_ms: fields.whole_number("saved")?,
+        })
     }
 
     fn fresh(&self, now_ms: f64, max_age_ms: f64) -> bool {
-        now_ms - self.saved_ms <= max_age_ms
+        now_ms - self.saved_ms as f64 <= max_age_ms
     }
 }
 
@@ -159,7 +182,7 @@ mod tests {
             upload_id: "0004B9895DBBB6EC98E36D6A4B2E1F5C".into(),
             part_size: plan.part_size,
             loaded: plan.part_size * 9_999,
-            saved_ms: 1_795_000_000_000.0,
+            saved_ms: 1_795_000_000_000,
         };
         let text = checkpoint.encode();
         println!("a checkpoint of a 10,000-part upload: {} bytes", text.len());

@@ -585,7 +585,7 @@ impl<P: Platform> Transfer<'_, P> {
                 upload_id: upload.id.clone(),
                 part_size: self.job.plan.part_size,
                 loaded: upload.loaded,
-                saved_ms: self.core.platform.now_ms(),
+                saved_ms: self.core.platform.now_ms() as u64,
             })
         });
         if let Some(checkpoint) = checkpoint {
