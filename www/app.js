@@ -68,9 +68,11 @@ const uploader = new VodUploader({
   parallel: 5,
   retryCount: 5,
   retryDuration: 500,
-  getUploadAuth: (info) => backend('/api/upload-auth', {
-    title: info.name, fileName: info.name, fileSize: info.size,
-  }),
+  // A file resumed from an earlier page names its video: the backend refreshes that video's
+  // credentials (RefreshUploadVideo) instead of making a new one.
+  getUploadAuth: (info) => (info.videoId
+    ? backend('/api/refresh-upload-auth', { videoId: info.videoId })
+    : backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size })),
   onUploadStarted: (info) => { log(`started ${info.name}`); render(); },
   onUploadProgress: () => render(),
   onUploadSucceed: (info) => { log(`uploaded ${info.name} as VideoId ${info.videoId}`, 'ok'); render(); },
@@ -103,8 +105,13 @@ $('status').textContent = 'Ready.';
 function add(files) {
   for (const file of files) {
     try {
-      uploader.addFile(file, { title: file.name });
-      log(`added ${file.name}`);
+      const index = uploader.addFile(file, { title: file.name });
+      const info = uploader.listFiles().find((f) => f.index === index);
+      if (info.resumed) {
+        log(`resumed ${file.name} at ${info.percent.toFixed(0)} %, VideoId ${info.videoId}: Start sends only the rest`, 'ok');
+      } else {
+        log(`added ${file.name}`);
+      }
     } catch (e) {
       log(`${file.name}: ${e.code}: ${e.message}`, 'bad');
     }

@@ -85,6 +85,8 @@ export interface UploadInfo {
   object: string | null;
   errorCode: VodUploadErrorCode | null;
   errorMessage: string | null;
+  /** The file came back from an earlier page's checkpoint: `start()` goes on with that upload. */
+  resumed: boolean;
 }
 
 /** What your backend's CreateUploadVideo (or RefreshUploadVideo) answered. */
@@ -97,7 +99,10 @@ export interface UploadAuthAnswer {
 }
 
 export interface VodUploaderOptions {
-  /** Asks your backend for a file's upload address and credential. */
+  /**
+   * Asks your backend for a file's upload address and credential. When `info.videoId` is set (a
+   * file resuming an earlier page's upload), your backend should call RefreshUploadVideo for it.
+   */
   getUploadAuth(info: UploadInfo): UploadAuthAnswer | Promise<UploadAuthAnswer>;
   /**
    * Optional: asks your backend for `RefreshUploadVideo(info.videoId)`; the answer or just its
@@ -120,6 +125,10 @@ export interface VodUploaderOptions {
    * Only where the browser tells the connection type (Chrome on Android); default false.
    */
   pauseOnCellular?: boolean;
+  /** Keep a checkpoint of each open upload in localStorage, to resume after a reload; default true. */
+  checkpoint?: boolean;
+  /** How long a checkpoint is kept, in ms; default 604800000 (7 days). */
+  checkpointMaxAge?: number;
   onUploadStarted?(info: UploadInfo): void;
   onUploadSucceed?(info: UploadInfo): void;
   onUploadFailed?(info: UploadInfo, code: VodUploadErrorCode, message: string): void;

@@ -4,6 +4,8 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { admin, assertStored, launch, shots, site } from './support.mjs';
 
@@ -180,4 +182,35 @@ test('a file waits while the browser is offline and goes on by itself when it is
   await page.getByText('offline.mp4 goes on').first().waitFor();
   await assertStored(file.buffer);
   assert.deepEqual(dialogs, []);
+});
+
+test('after a reload, a half-uploaded file added again resumes where it was', async () => {
+  // From disk, so that the file keeps its date across the reload, as a person's file would.
+  const folder = mkdtempSync(join(tmpdir(), 'vod-upload-demo-'));
+  try {
+    const buffer = randomBytes(8 * 1024 * 1024);
+    const path = join(folder, 'half.mp4');
+    writeFileSync(path, buffer);
+    await openDemo();
+    await admin('POST', 'faults', { action: 'stall', ms: 600, fraction: 1 });
+    await page.setInputFiles('#files', path);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForFunction(() => Number(document.querySelector('#list progress').value) > 20);
+    const video = await page.locator('#list .video').textContent();
+    await page.reload();
+    await page.getByText('Ready.').waitFor();
+    await admin('DELETE', 'faults');
+    await page.setInputFiles('#files', path);
+    await page.getByText(/resumed half\.mp4 at \d+ %/).waitFor();
+    const shown = await page.evaluate(() => Number(document.querySelector('#list progress').value));
+    assert.ok(shown > 0, 'its progress shows');
+    await page.screenshot({ path: join(shots, 'demo-resumed-after-reload.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Start' }).click();
+    await waitForState(0, 'Success');
+    await assertStored(buffer);
+    assert.equal(await page.locator('#list .video').textContent(), video, 'the same video');
+    assert.deepEqual(dialogs, []);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });

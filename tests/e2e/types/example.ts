@@ -25,6 +25,8 @@ export async function main(file: File): Promise<FileState[]> {
     parallel: 5,
     retryCount: 3,
     pauseOnCellular: true,
+    checkpoint: true,
+    checkpointMaxAge: 24 * 3600 * 1000,
     refreshUploadAuth: async (info) => (await backend(info)).UploadAuth,
     onUploadRetry: (info, code) => {
       if (code === 'NetworkOffline' || code === 'CellularNetwork') console.log(info.state === 'Waiting');
@@ -53,6 +55,8 @@ export async function main(file: File): Promise<FileState[]> {
   }
   uploader.start();
   const infos: UploadInfo[] = uploader.listFiles();
+  const resumed: boolean[] = infos.map((i) => i.resumed);
+  console.log(resumed);
   return infos.map((i) => i.state);
 }
 
