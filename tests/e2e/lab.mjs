@@ -1,6 +1,7 @@
 // The test side of the lab page (lab.js): a bare page with a file input and one uploader,
 // served from loopback by a server this starts and stops, pointed at a vod-local; files are
 // real files on disk. network.test.mjs and resume.test.mjs drive it.
+import { after, afterEach, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -8,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adminAt, base, md5 } from './support.mjs';
+import { adminAt, base, launch, md5 } from './support.mjs';
 
 const labSource = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lab.js'), 'utf8');
 const labPage = `<!doctype html><title>lab</title><input type="file" id="file">
@@ -16,22 +17,39 @@ const labPage = `<!doctype html><title>lab</title><input type="file" id="file">
 
 export const MIB = 1024 * 1024;
 
+// Registers the hooks a lab test file needs: a browser and the page's server for the file, a
+// fresh browser context (so fresh storage) for each test, `reset` of the server around each.
+export function useLab(reset) {
+  const lab = new Lab();
+  before(() => lab.launch());
+  after(() => lab.shutdown());
+  beforeEach(async () => {
+    await reset();
+    lab.context = await lab.browser.newContext();
+  });
+  afterEach(async () => {
+    await reset();
+    await lab.context?.close();
+  });
+  return lab;
+}
+
 export class Lab {
-  // Starts the page's server and a folder for the test files.
-  static async start() {
-    const lab = new Lab();
-    lab.files = mkdtempSync(join(tmpdir(), 'vod-upload-e2e-'));
-    lab.server = createServer((_, response) => {
+  // Starts the browser, the page's server and a folder for the test files.
+  async launch() {
+    this.browser = await launch();
+    this.files = mkdtempSync(join(tmpdir(), 'vod-upload-e2e-'));
+    this.server = createServer((_, response) => {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end(labPage);
     });
-    await new Promise((resolve) => lab.server.listen(0, '127.0.0.1', resolve));
-    lab.url = `http://localhost:${lab.server.address().port}/`;
-    lab.base = base;
-    return lab;
+    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://localhost:${this.server.address().port}/`;
+    this.base = base;
   }
 
-  async stop() {
+  async shutdown() {
+    await this.browser?.close();
     await new Promise((resolve) => this.server?.close(resolve));
     rmSync(this.files, { recursive: true, force: true });
   }
@@ -40,11 +58,11 @@ export class Lab {
     return adminAt(this.base, method, path, body);
   }
 
-  // Opens the page in `context` against the vod-local at `server` and makes its uploader;
-  // `init` runs before any script of the page. Returns the page's errors, as they come.
-  async open(context, options, { init, server = base } = {}) {
+  // Opens the page in this test's context against the vod-local at `server` and makes its
+  // uploader; `init` runs before any script of the page. Returns the page's errors, as they come.
+  async open(options, { init, server = base } = {}) {
     this.base = server;
-    this.page = await context.newPage();
+    this.page = await this.context.newPage();
     const errors = [];
     this.page.on('pageerror', (e) => errors.push(e.message));
     if (init) await this.page.addInitScript(init);

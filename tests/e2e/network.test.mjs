@@ -2,45 +2,24 @@
 // browser going offline, a connection that turns cellular, credentials that live 5 seconds,
 // resets and a stalled part, a fatal error, on the lab page (lab.mjs). Every test checks that
 // progress never went back and that no multipart upload is left open.
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { admin, launch } from './support.mjs';
-import { Lab, MIB } from './lab.mjs';
+import { admin } from './support.mjs';
+import { MIB, useLab } from './lab.mjs';
 
-let browser;
-let context;
-let lab;
-
-before(async () => {
-  browser = await launch();
-  lab = await Lab.start();
-});
-
-after(async () => {
-  await browser?.close();
-  await lab?.stop();
-});
-
-beforeEach(async () => {
+const lab = useLab(async () => {
   await admin('DELETE', 'faults');
   await admin('POST', 'token-ttl', { seconds: 3000 });
-  context = await browser.newContext();
-});
-
-afterEach(async () => {
-  await admin('DELETE', 'faults');
-  await admin('POST', 'token-ttl', { seconds: 3000 });
-  await context?.close();
 });
 
 test('offline for 10 s mid-upload: the file waits, then goes on and arrives intact', async () => {
-  const errors = await lab.open(context, { partSize: MIB, parallel: 2 });
+  const errors = await lab.open({ partSize: MIB, parallel: 2 });
   // Slow parts, so that the network surely drops mid-upload.
   await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
   const buffer = (await lab.addFile('offline 10s.mp4', 8 * MIB)).buffer;
   await lab.start();
   await lab.until('progress', 2);
-  await context.setOffline(true);
+  await lab.context.setOffline(true);
   await lab.until('retry');
   assert.equal(await lab.state(), 'Waiting');
   const waiting = await lab.events();
@@ -51,7 +30,7 @@ test('offline for 10 s mid-upload: the file waits, then goes on and arrives inta
   assert.equal(await lab.state(), 'Waiting');
   await admin('DELETE', 'faults');
   const back = Date.now();
-  await context.setOffline(false);
+  await lab.context.setOffline(false);
   await lab.until('retryResume');
   const resumed = (await lab.events()).find((e) => e.kind === 'retryResume');
   assert.ok(resumed.at - back < 1000, `went on ${resumed.at - back} ms after the network came back`);
@@ -77,7 +56,7 @@ test('pauseOnCellular: a connection that turns cellular makes the upload wait un
       connection.dispatchEvent(new Event('change'));
     };
   };
-  const errors = await lab.open(context, { partSize: MIB, parallel: 2, pauseOnCellular: true }, { init });
+  const errors = await lab.open({ partSize: MIB, parallel: 2, pauseOnCellular: true }, { init });
   await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
   const buffer = (await lab.addFile('cellular.mp4', 6 * MIB)).buffer;
   await lab.start();
@@ -102,7 +81,7 @@ test('pauseOnCellular: a connection that turns cellular makes the upload wait un
 });
 
 test('credentials living 5 s on an upload of over 20 s refresh by themselves', async () => {
-  const errors = await lab.open(context, { partSize: 100 * 1024, parallel: 2, refresh: true });
+  const errors = await lab.open({ partSize: 100 * 1024, parallel: 2, refresh: true });
   await admin('POST', 'token-ttl', { seconds: 5 });
   await admin('POST', 'faults', { action: 'stall', ms: 1500, fraction: 1 });
   const before = (await admin('GET', 'counters')).refreshes;
@@ -126,7 +105,7 @@ test('credentials living 5 s on an upload of over 20 s refresh by themselves', a
 });
 
 test('20 % of parts reset and one stalled past the time-out: the upload still succeeds', async () => {
-  const errors = await lab.open(context, { partSize: 100 * 1024, parallel: 3, timeout: 3000, retryCount: 5, retryDuration: 200 });
+  const errors = await lab.open({ partSize: 100 * 1024, parallel: 3, timeout: 3000, retryCount: 5, retryDuration: 200 });
   await admin('POST', 'faults', [
     { action: 'stall', ms: 8000, count: 1 },
     { action: 'reset', fraction: 0.2 },
@@ -147,7 +126,7 @@ test('20 % of parts reset and one stalled past the time-out: the upload still su
 });
 
 test('a fatal error mid-upload fails the file with its code and leaves no open upload', async () => {
-  const errors = await lab.open(context, { partSize: MIB, parallel: 2 });
+  const errors = await lab.open({ partSize: MIB, parallel: 2 });
   await admin('POST', 'faults', { action: 'stall', ms: 300, fraction: 1 });
   await lab.addFile('denied.mp4', 8 * MIB);
   await lab.start();

@@ -2,7 +2,7 @@
 // and reopened page, another file that looks the same, a vod-local killed and restarted
 // mid-upload, and deleteFile after a checkpoint. After each, nothing secret is in the page's
 // storage and no multipart upload is left open.
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,41 +12,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { admin, adminAt, launch } from './support.mjs';
-import { Lab, MIB } from './lab.mjs';
+import { admin, adminAt } from './support.mjs';
+import { MIB, useLab } from './lab.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const slow = { action: 'stall', ms: 400, fraction: 1 };
 const options = { partSize: MIB, parallel: 2, retryCount: 6, retryDuration: 300 };
 
-let browser;
-let context;
-let lab;
-
-before(async () => {
-  browser = await launch();
-  lab = await Lab.start();
-});
-
-after(async () => {
-  await browser?.close();
-  await lab?.stop();
-});
-
-beforeEach(async () => {
-  await admin('DELETE', 'faults');
-  context = await browser.newContext();
-});
-
-afterEach(async () => {
-  await admin('DELETE', 'faults');
-  await context?.close();
-});
+const lab = useLab(() => admin('DELETE', 'faults'));
 
 // Uploads part of a file in slowed parts, interrupts the page with `interrupt`, picks the
 // same file again and uploads the rest; checks what the server counted on both sides.
 async function interruptAndResume(name, interrupt) {
-  const errors = await lab.open(context, options);
+  const errors = await lab.open(options);
   await admin('POST', 'faults', slow);
   const { buffer } = await lab.addFile(name, 8 * MIB);
   await lab.start();
@@ -86,12 +64,12 @@ test('a reload mid-upload: the same file picked again resumes in the same video'
 test('the page closed mid-upload and a new one opened: the upload resumes', async () => {
   await interruptAndResume('reopened.mp4', async () => {
     await lab.page.close();
-    await lab.open(context, options);
+    await lab.open(options);
   });
 });
 
 test('another file with the same name, size and date uploads as a new video', async () => {
-  await lab.open(context, options);
+  await lab.open(options);
   await admin('POST', 'faults', slow);
   const name = 'lookalike.mp4';
   await lab.addFile(name, 6 * MIB);
@@ -156,7 +134,7 @@ test('vod-local killed and restarted mid-upload: the upload goes on by itself', 
   const server = new OwnServer();
   try {
     const url = await server.start();
-    const errors = await lab.open(context, options, { server: url });
+    const errors = await lab.open(options, { server: url });
     await adminAt(url, 'POST', 'faults', slow);
     const { buffer } = await lab.addFile('server restarted.mp4', 8 * MIB);
     await lab.start();
@@ -180,7 +158,7 @@ test('vod-local killed and restarted mid-upload: the upload goes on by itself', 
 });
 
 test('deleteFile after a checkpoint was written leaves no checkpoint and no open upload', async () => {
-  await lab.open(context, options);
+  await lab.open(options);
   await admin('POST', 'faults', slow);
   await lab.addFile('deleted.mp4', 6 * MIB);
   await lab.start();
