@@ -33,6 +33,59 @@ impl fmt::Debug for UploadAuth {
     }
 }
 
+/// An STS token the page holds in STS mode, as STS `AssumeRole` gave it.
+#[derive(Clone, PartialEq)]
+pub struct StsToken {
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    pub security_token: String,
+    /// When it expires, ms since the epoch.
+    pub expires_at_ms: f64,
+}
+
+/// Never prints the secret or the token.
+impl fmt::Debug for StsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StsToken")
+            .field("access_key_id", &self.access_key_id)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StsToken {
+    /// Checks an STS token's fields; `expiration` is an ISO-8601 UTC instant.
+    pub fn new(
+        access_key_id: Option<String>,
+        access_key_secret: Option<String>,
+        security_token: Option<String>,
+        expiration: Option<String>,
+    ) -> Result<StsToken, UploadError> {
+        let bad = |what: &str| {
+            UploadError::new(
+                Code::InvalidStsToken,
+                format!("the STS token {what}; getSTSToken returns {{ AccessKeyId, AccessKeySecret, SecurityToken, Expiration }}"),
+            )
+        };
+        let present = |value: Option<String>, name: &str| {
+            value
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| bad(&format!("lacks {name}")))
+        };
+        let expiration = present(expiration, "Expiration")?;
+        Ok(StsToken {
+            access_key_id: present(access_key_id, "AccessKeyId")?,
+            access_key_secret: present(access_key_secret, "AccessKeySecret")?,
+            security_token: present(security_token, "SecurityToken")?,
+            expires_at_ms: parse_utc_ms(&expiration).ok_or_else(|| {
+                bad(&format!(
+                    "has an Expiration that is not an ISO-8601 UTC time: {expiration:?}"
+                ))
+            })?,
+        })
+    }
+}
+
 /// Where the object goes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct UploadAddress {
@@ -128,6 +181,32 @@ mod tests {
     }
 
     const AUTH: &str = r#"{"AccessKeyId":"STS.id","AccessKeySecret":"s3cret","SecurityToken":"tok","Expiration":"3000","ExpireUTCTime":"2024-01-10T08:50:00Z","Region":"cn-shanghai"}"#;
+
+    #[test]
+    fn sts_tokens_are_checked_and_never_printed_whole() {
+        let some = |s: &str| Some(s.to_string());
+        let token = StsToken::new(
+            some("STS.a"),
+            some("s3cret"),
+            some("t0ken"),
+            some("2024-01-10T08:50:00Z"),
+        )
+        .unwrap();
+        assert_eq!(token.expires_at_ms, 1_704_876_600_000.0);
+        let printed = format!("{token:?}");
+        assert!(
+            !printed.contains("s3cret") && !printed.contains("t0ken"),
+            "{printed}"
+        );
+        for (id, secret, expiration) in [
+            (None, some("s"), some("2024-01-10T08:50:00Z")),
+            (some("a"), some(" "), some("2024-01-10T08:50:00Z")),
+            (some("a"), some("s"), some("tomorrow")),
+        ] {
+            let error = StsToken::new(id, secret, some("t"), expiration).unwrap_err();
+            assert_eq!(error.code, Code::InvalidStsToken);
+        }
+    }
 
     #[test]
     fn decodes_a_complete_upload_auth() {

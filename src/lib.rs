@@ -9,6 +9,7 @@ pub mod engine;
 pub mod error;
 mod json;
 pub mod oss;
+pub mod vod;
 #[cfg(target_arch = "wasm32")]
 mod web;
 

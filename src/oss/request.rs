@@ -8,7 +8,7 @@ use super::{signature, xml};
 use crate::auth::{UploadAddress, UploadAuth};
 
 /// Characters a key segment or query value keeps as they are.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
