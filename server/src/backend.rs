@@ -2,6 +2,7 @@
 //! `CreateUploadImage` and `RefreshUploadVideo`, minted here with short-lived credentials
 //! scoped to the one object they are for.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -24,6 +25,7 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/upload-auth", post(upload_auth))
         .route("/refresh-upload-auth", post(refresh_upload_auth))
+        .route("/sts-token", post(crate::vod::sts_token))
 }
 
 const MAX_TITLE_CHARS: usize = 128;
@@ -46,13 +48,13 @@ struct RefreshRequest {
     video_id: Option<String>,
 }
 
-struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+pub(crate) struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
 }
 
-fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(crate) fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError {
         status: StatusCode::BAD_REQUEST,
         code,
@@ -72,7 +74,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     random_string(HEX_UPPER, 32)
 }
 
@@ -123,7 +125,6 @@ async fn upload_auth(
     if request.file_size == Some(0) {
         return Err(bad("InvalidFileSize", "fileSize must be more than 0."));
     }
-    let bucket = state.config.bucket.clone();
     match request.kind.as_deref().unwrap_or("video") {
         "video" => {
             let file_name = request
@@ -136,24 +137,8 @@ async fn upload_auth(
                     format!("fileName {file_name:?} has no extension."),
                 ));
             }
-            let video_id = random_string(HEX_LOWER, 32);
-            let key = format!(
-                "sv/{}-{}/{}",
-                random_string(HEX_LOWER, 8),
-                random_string(HEX_LOWER, 11),
-                base_name(&file_name)
-            );
-            let video = Video { key: key.clone() };
-            let mut videos = state.videos.lock().unwrap();
-            state.save_video(&video_id, &video);
-            videos.insert(video_id.clone(), video);
-            drop(videos);
-            Ok(Json(json!({
-                "RequestId": request_id(),
-                "VideoId": video_id,
-                "UploadAddress": upload_address(&state, &key),
-                "UploadAuth": mint(&state, &bucket, &key),
-            })))
+            let meta = BTreeMap::from([("Title".to_string(), title)]);
+            Ok(Json(create_video(&state, &file_name, meta)))
         }
         "image" => {
             let ext = request
@@ -173,19 +158,7 @@ async fn upload_auth(
                         "imageExt (or fileName's extension) must be png, jpg, jpeg or gif.",
                     )
                 })?;
-            let image_id = random_string(HEX_LOWER, 32);
-            let key = format!("image/default/{}.{ext}", image_id.to_ascii_uppercase());
-            let url = format!(
-                "{}/{key}",
-                state.endpoint.replacen("://", &format!("://{bucket}."), 1)
-            );
-            Ok(Json(json!({
-                "RequestId": request_id(),
-                "ImageId": image_id,
-                "ImageURL": url,
-                "UploadAddress": upload_address(&state, &key),
-                "UploadAuth": mint(&state, &bucket, &key),
-            })))
+            Ok(Json(create_image(&state, &ext)))
         }
         other => Err(bad(
             "InvalidKind",
@@ -202,25 +175,77 @@ async fn refresh_upload_auth(
     let video_id = request
         .video_id
         .ok_or_else(|| bad("MissingVideoId", "videoId is required."))?;
+    refresh_video(&state, &video_id).map(Json)
+}
+
+/// What `CreateUploadVideo` answers: a new video, its object and credentials for it.
+pub(crate) fn create_video(
+    state: &AppState,
+    file_name: &str,
+    meta: BTreeMap<String, String>,
+) -> Value {
+    let video_id = random_string(HEX_LOWER, 32);
+    let key = format!(
+        "sv/{}-{}/{}",
+        random_string(HEX_LOWER, 8),
+        random_string(HEX_LOWER, 11),
+        base_name(file_name)
+    );
+    let video = Video {
+        key: key.clone(),
+        meta,
+    };
+    let mut videos = state.videos.lock().unwrap();
+    state.save_video(&video_id, &video);
+    videos.insert(video_id.clone(), video);
+    drop(videos);
+    let bucket = &state.config.bucket;
+    json!({
+        "RequestId": request_id(),
+        "VideoId": video_id,
+        "UploadAddress": upload_address(state, &key),
+        "UploadAuth": mint(state, bucket, &key),
+    })
+}
+
+/// What `CreateUploadImage` answers for an image with extension `ext`.
+pub(crate) fn create_image(state: &AppState, ext: &str) -> Value {
+    let bucket = &state.config.bucket;
+    let image_id = random_string(HEX_LOWER, 32);
+    let key = format!("image/default/{}.{ext}", image_id.to_ascii_uppercase());
+    let url = format!(
+        "{}/{key}",
+        state.endpoint.replacen("://", &format!("://{bucket}."), 1)
+    );
+    json!({
+        "RequestId": request_id(),
+        "ImageId": image_id,
+        "ImageURL": url,
+        "UploadAddress": upload_address(state, &key),
+        "UploadAuth": mint(state, bucket, &key),
+    })
+}
+
+/// What `RefreshUploadVideo` answers: the same address, new credentials.
+pub(crate) fn refresh_video(state: &AppState, video_id: &str) -> Result<Value, ApiError> {
     let key = state
         .videos
         .lock()
         .unwrap()
-        .get(&video_id)
+        .get(video_id)
         .map(|v| v.key.clone())
         .ok_or_else(|| ApiError {
             status: StatusCode::NOT_FOUND,
             code: "InvalidVideo.NotFound",
             message: format!("The video {video_id:?} does not exist."),
         })?;
-    let bucket = state.config.bucket.clone();
     state.refreshes.fetch_add(1, Ordering::Relaxed);
-    Ok(Json(json!({
+    Ok(json!({
         "RequestId": request_id(),
         "VideoId": video_id,
-        "UploadAddress": upload_address(&state, &key),
-        "UploadAuth": mint(&state, &bucket, &key),
-    })))
+        "UploadAddress": upload_address(state, &key),
+        "UploadAuth": mint(state, &state.config.bucket, &key),
+    }))
 }
 
 fn base64_json(value: Value) -> String {
@@ -231,6 +256,29 @@ fn upload_address(state: &AppState, key: &str) -> String {
     base64_json(
         json!({ "Endpoint": state.endpoint, "Bucket": state.config.bucket, "FileName": key }),
     )
+}
+
+/// An STS token for VOD's OpenAPI: its key reaches no object in OSS.
+pub(crate) fn mint_sts_token(state: &AppState, ttl: Duration) -> Value {
+    let id = format!("STS.{}", random_string(ALPHANUMERIC, 24));
+    let expires = SystemTime::now() + ttl;
+    let credential = Credential {
+        secret: random_string(ALPHANUMERIC, 30),
+        token: Some(random_string(ALPHANUMERIC, 160)),
+        expires,
+        bucket: String::new(),
+        key: String::new(),
+    };
+    let token = json!({
+        "AccessKeyId": id,
+        "AccessKeySecret": credential.secret,
+        "SecurityToken": credential.token,
+        "Expiration": humantime::format_rfc3339_seconds(expires).to_string(),
+    });
+    let mut credentials = state.credentials.lock().unwrap();
+    state.save_credential(&id, &credential);
+    credentials.insert(id, credential);
+    token
 }
 
 /// New STS-style credentials for one object, as an UploadAuth string.

@@ -13,6 +13,7 @@ mod faults;
 mod oss;
 mod state;
 mod store;
+mod vod;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub use state::Config;
 fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .nest("/api", backend::router())
+        .merge(vod::router())
         .nest("/_admin", admin::router())
         .fallback(dispatch)
         .layer(axum::middleware::from_fn_with_state(

@@ -44,6 +44,9 @@ pub struct Credential {
 #[derive(Serialize, Deserialize)]
 pub struct Video {
     pub key: String,
+    /// What it was created with (`Title`, `Description`, `Tags`, …), for `GetVideoInfo`.
+    #[serde(default)]
+    pub meta: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -110,6 +113,8 @@ pub struct AppState {
     pub token_ttl_secs: AtomicU64,
     /// `RefreshUploadVideo` answers given.
     pub refreshes: AtomicU64,
+    /// `SignatureNonce`s of VOD calls in the last 15 minutes, with when they came.
+    pub nonces: Mutex<HashMap<String, SystemTime>>,
 }
 
 /// An object's key in the database: bucket and key, which holds no newline's worth of doubt
@@ -168,6 +173,7 @@ impl AppState {
             expose_etag: AtomicBool::new(true),
             token_ttl_secs: AtomicU64::new(token_ttl_secs),
             refreshes: AtomicU64::new(0),
+            nonces: Mutex::default(),
         })
     }
 
