@@ -8,6 +8,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use super::checkpoint::Checkpoints;
 use super::file::Wait;
 use super::{Options, Platform};
+use crate::auth::StsToken;
 use crate::error::UploadError;
 
 /// An event about a file, before it is turned into what the page sees.
@@ -35,7 +36,12 @@ pub(super) struct Core<P: Platform> {
     /// Asks the platform to drain the queue; set once the uploader exists.
     pub wake: OnceCell<Box<dyn Fn()>>,
     pub checkpoints: Checkpoints,
+    /// The page's STS token, in STS mode, once asked for.
+    pub sts_token: RefCell<Option<StsToken>>,
 }
+
+/// Backoff never waits longer than this.
+const MAX_BACKOFF_MS: f64 = 30_000.0;
 
 impl<P: Platform> Core<P> {
     pub fn new(platform: P, options: Options) -> Core<P> {
@@ -48,6 +54,7 @@ impl<P: Platform> Core<P> {
             clock_offset_ms: Cell::new(0.0),
             queue: RefCell::default(),
             wake: OnceCell::new(),
+            sts_token: RefCell::new(None),
         }
     }
 
@@ -86,6 +93,14 @@ impl<P: Platform> Core<P> {
     pub fn http_date(&self) -> String {
         let ms = self.server_now_ms().max(0.0) as u64;
         httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(ms))
+    }
+
+    /// How long to wait before the `retries`-th retry: doubling from `retryDuration`, with
+    /// jitter, which spreads the retries of parallel requests apart.
+    pub fn backoff_ms(&self, retries: u32) -> u32 {
+        let delay = (self.options.retry_duration_ms as f64 * 2f64.powi(retries as i32 - 1))
+            .min(MAX_BACKOFF_MS);
+        (delay * (0.5 + 0.5 * self.platform.random())) as u32
     }
 
     /// Why uploads must wait now, if they must.

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use super::checkpoint::Checkpoint;
 use super::{Credentials, Plan};
 use crate::error::UploadError;
+use crate::vod::meta::Meta;
 
 /// The state's name, as the page sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,8 @@ pub struct FileInfo {
     pub bucket: Option<String>,
     pub object: Option<String>,
     pub error: Option<UploadError>,
+    /// For an image: its ImageId and ImageURL.
+    pub image: Option<(String, String)>,
     /// The file came back from a checkpoint of an earlier page.
     pub resumed: bool,
 }
@@ -109,8 +112,9 @@ pub(super) enum Phase {
     Uploading(Rc<Live>),
     /// Stopped by the page; `None` if it stopped before credentials came.
     Stopped(Option<Session>),
-    /// The credentials expired and no refresh could be had.
-    Expired(Session),
+    /// The credentials expired and no refresh could be had; `None` if the STS token failed
+    /// before any came.
+    Expired(Option<Session>),
     Success(Credentials),
     /// The credentials, if they were had, still name the video and the object.
     Failure(UploadError, Option<Credentials>),
@@ -129,6 +133,8 @@ pub(super) struct Entry<F> {
     /// Where its checkpoint is kept, when checkpoints are on.
     pub checkpoint_key: Option<String>,
     pub resumed: bool,
+    /// What the page said of it for VOD.
+    pub meta: Meta,
 }
 
 impl<F> Entry<F> {
@@ -165,7 +171,11 @@ impl<F> Entry<F> {
                 session.as_ref().map_or(0, Session::loaded),
                 None,
             ),
-            Phase::Expired(session) => (Some(&session.credentials), session.loaded(), None),
+            Phase::Expired(session) => (
+                session.as_ref().map(|s| &s.credentials),
+                session.as_ref().map_or(0, Session::loaded),
+                None,
+            ),
             Phase::Success(credentials) => (Some(credentials), self.size, None),
             Phase::Failure(error, credentials) => (credentials.as_ref(), 0, Some(error.clone())),
         };
@@ -196,6 +206,7 @@ impl<F> Entry<F> {
             bucket,
             object,
             error,
+            image: credentials.and_then(|c| c.image.clone()),
             resumed: self.resumed,
         }
     }

@@ -12,6 +12,7 @@ mod core;
 mod file;
 pub mod plan;
 mod signal;
+mod source;
 mod transfer;
 mod uploader;
 
@@ -19,7 +20,7 @@ use std::ops::Range;
 
 use futures_util::future::LocalBoxFuture;
 
-use crate::auth::{decode_upload_address, decode_upload_auth, UploadAddress, UploadAuth};
+use crate::auth::{decode_upload_address, decode_upload_auth, StsToken, UploadAddress, UploadAuth};
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::Response;
@@ -50,6 +51,8 @@ pub trait Platform: Sized + 'static {
     /// A number in [0, 1), for jitter.
     fn random(&self) -> f64;
     fn spawn(&self, task: LocalBoxFuture<'static, ()>);
+    /// The page's `getSTSToken()`, in STS mode.
+    fn sts_token(&self) -> LocalBoxFuture<'static, Result<StsToken, UploadError>>;
     /// The page's `getUploadAuth(info)`.
     fn upload_auth(
         &self,
@@ -105,6 +108,8 @@ pub struct Options {
     pub pause_on_cellular: bool,
     /// Keep checkpoints for resuming after a reload, for at most this long; `None`: keep none.
     pub checkpoint_max_age_ms: Option<f64>,
+    /// STS mode, or `None` for upload address and credential from the page.
+    pub sts: Option<Sts>,
 }
 
 /// A week: how long checkpoints are kept unless the page says otherwise.
@@ -120,6 +125,7 @@ impl Default for Options {
             timeout_ms: 60_000,
             pause_on_cellular: false,
             checkpoint_max_age_ms: Some(DEFAULT_CHECKPOINT_MAX_AGE_MS),
+            sts: None,
         }
     }
 }
@@ -149,20 +155,41 @@ pub struct Credentials {
     pub auth: UploadAuth,
     pub address: UploadAddress,
     pub video_id: Option<String>,
+    /// For an image: its ImageId and ImageURL.
+    pub image: Option<(String, String)>,
 }
 
 impl Credentials {
+    /// What an answer of `CreateUploadVideo`, `CreateUploadImage` or `RefreshUploadVideo`
+    /// holds: a video's id, or an image's id and URL.
     pub fn decode(
         upload_auth: &str,
         upload_address: &str,
         video_id: Option<String>,
+        image: Option<(String, String)>,
     ) -> Result<Credentials, UploadError> {
         Ok(Credentials {
             auth: decode_upload_auth(upload_auth)?,
             address: decode_upload_address(upload_address)?,
             video_id,
+            image,
         })
     }
+}
+
+/// STS mode: the SDK asks VOD for each file's upload address with the page's STS token.
+#[derive(Clone, Debug)]
+pub struct Sts {
+    /// VOD's OpenAPI, such as `https://vod.cn-shanghai.aliyuncs.com`.
+    pub endpoint: String,
+}
+
+/// New credentials from the page after `onUploadTokenExpired`.
+pub enum Renewal {
+    /// Upload address and credential mode: a new UploadAuth for the same video.
+    UploadAuth(UploadAuth),
+    /// STS mode: a new STS token.
+    Sts(StsToken),
 }
 
 /// What the page is told, in the order it happened.

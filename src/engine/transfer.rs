@@ -22,11 +22,13 @@ use md5::{Digest, Md5};
 use super::checkpoint::Checkpoint;
 use super::core::{Core, Notice};
 use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
+use super::source::{self, Unavailable};
 use super::{Credentials, Plan, Platform};
 use crate::auth::UploadAddress;
 use crate::error::{Code, UploadError};
 use crate::oss::request::{Call, Request};
 use crate::oss::response::{self, classify, Failure, Response};
+use crate::vod::meta::Meta;
 
 /// What a transfer needs to know of its file.
 pub(super) struct Job<P: Platform> {
@@ -41,6 +43,11 @@ pub(super) struct Job<P: Platform> {
     pub resume: Option<Checkpoint>,
     /// Where the file's checkpoint is kept, when checkpoints are on.
     pub checkpoint_key: Option<String>,
+    pub name: String,
+    pub size: u64,
+    pub meta: Meta,
+    /// For an image: its extension.
+    pub image: Option<String>,
 }
 
 pub(super) enum Outcome {
@@ -48,8 +55,9 @@ pub(super) enum Outcome {
     /// Failed for good. The session, if credentials were had: its multipart upload, if one
     /// is open, is to be aborted.
     Failed(UploadError, Option<Session>),
-    /// The credentials expired and could not be renewed.
-    Expired(Session),
+    /// The credentials expired and could not be renewed; no session if the STS token failed
+    /// before any credentials came.
+    Expired(Option<Session>),
 }
 
 /// Why an attempt stopped short.
@@ -68,8 +76,6 @@ enum Raced<T> {
     NetworkLost,
 }
 
-/// Backoff never waits longer than this.
-const MAX_BACKOFF_MS: f64 = 30_000.0;
 /// Credentials are never renewed more often than this, however short their life.
 const MIN_REFRESH_GAP_MS: f64 = 1_000.0;
 
@@ -145,7 +151,7 @@ impl<P: Platform> Transfer<'_, P> {
         }
         while self.job.live.session.borrow().is_none() {
             self.network_ready().await;
-            match self.core.platform.upload_auth(&self.info()).await {
+            match source::allocate(self.core, &self.info(), &self.described()).await {
                 Ok(credentials) => {
                     *self.job.live.session.borrow_mut() = Some(Session {
                         credentials,
@@ -153,9 +159,10 @@ impl<P: Platform> Transfer<'_, P> {
                         upload: None,
                     });
                 }
-                // The page's own request failed because the network went: wait and ask again.
+                Err(Unavailable::NoToken) => return Outcome::Expired(None),
+                // The request failed because the network went: wait and ask again.
                 Err(_) if self.core.wait_reason().is_some() => {}
-                Err(error) => return Outcome::Failed(error, None),
+                Err(Unavailable::Failed(error)) => return Outcome::Failed(error, None),
             }
         }
         let mut restarted = false;
@@ -170,7 +177,7 @@ impl<P: Platform> Transfer<'_, P> {
             };
             return match result {
                 Ok(()) => Outcome::Succeeded(self.take_session().credentials),
-                Err(Stop::Expired) => Outcome::Expired(self.take_session()),
+                Err(Stop::Expired) => Outcome::Expired(Some(self.take_session())),
                 Err(Stop::Failed(error)) => Outcome::Failed(error, Some(self.take_session())),
                 Err(Stop::Gone(error)) => {
                     // Start the file over, once; what was reported stays reported.
@@ -389,37 +396,60 @@ impl<P: Platform> Transfer<'_, P> {
                     retries += 1;
                     self.job.live.activity.set(Activity::Retrying);
                     self.notify(Notice::Retry(error));
-                    let delay = (options.retry_duration_ms as f64 * 2f64.powi(retries as i32 - 1))
-                        .min(MAX_BACKOFF_MS);
-                    // Jitter spreads the retries of parallel parts apart.
-                    platform
-                        .sleep((delay * (0.5 + 0.5 * platform.random())) as u32)
-                        .await;
+                    platform.sleep(self.core.backoff_ms(retries)).await;
                 }
                 _ => return Err(Stop::Failed(error)),
             }
         }
     }
 
-    /// New credentials from the page's `refreshUploadAuth`, unless a renewal already replaced
-    /// the `used` generation. Without `refreshUploadAuth`, or when it fails, the upload stops
-    /// as expired.
+    /// What VOD needs to know of the file.
+    fn described(&self) -> source::Described<'_> {
+        source::Described {
+            index: self.job.index,
+            name: &self.job.name,
+            size: self.job.size,
+            meta: &self.job.meta,
+            image: self.job.image.as_deref(),
+        }
+    }
+
+    fn renewable(&self) -> bool {
+        self.session(|s| source::can_renew(self.core, &s.credentials))
+    }
+
+    /// New credentials for the same object (`refreshUploadAuth`, or `RefreshUploadVideo` in
+    /// STS mode), unless a renewal already replaced the `used` generation. When they cannot be
+    /// had, the upload stops as expired; an image in STS mode, whose credentials VOD cannot
+    /// refresh, starts over with new ones.
     async fn renew(&self, used: u32) -> Result<(), Stop> {
         let _turn = self.renewing.lock().await;
         if self.generation.get() != used {
             return Ok(());
         }
-        if !self.core.platform.can_refresh() {
-            return Err(Stop::Expired);
-        }
         self.network_ready().await;
-        let auth = self
-            .core
-            .platform
-            .refresh_upload_auth(&self.info())
+        let now = self.core.platform.now_ms();
+        if !self.renewable() {
+            if self.core.options.sts.is_none() || self.job.image.is_none() {
+                return Err(Stop::Expired);
+            }
+            let fresh = source::allocate(self.core, &self.info(), &self.described())
+                .await
+                .map_err(|_| Stop::Expired)?;
+            self.session(|s| {
+                s.credentials = fresh;
+                s.received_ms = now;
+                s.upload = None;
+            });
+            self.generation.set(used + 1);
+            return Err(Stop::Gone(UploadError::new(
+                Code::Server("SecurityTokenExpired".into()),
+                "an image's credentials cannot be refreshed: it is uploaded again",
+            )));
+        }
+        let auth = source::renew(self.core, &self.info())
             .await
             .map_err(|_| Stop::Expired)?;
-        let now = self.core.platform.now_ms();
         self.session(|s| {
             s.credentials.auth = auth;
             s.received_ms = now;
@@ -449,7 +479,7 @@ impl<P: Platform> Transfer<'_, P> {
     /// Renews the credentials ahead of expiry, for as long as the transfer runs; parts in
     /// flight go on meanwhile. Ends only when a renewal fails.
     async fn keep_fresh(&self) -> Stop {
-        if !self.core.platform.can_refresh() {
+        if !self.renewable() {
             return future::pending().await;
         }
         loop {
@@ -516,8 +546,9 @@ impl<P: Platform> Transfer<'_, P> {
         }
     }
 
-    /// Credentials for the checkpoint's video: `refreshUploadAuth` when the page gave it, else
-    /// `getUploadAuth` with the video's id in `info.videoId`.
+    /// Credentials for the checkpoint's video: renewed (`refreshUploadAuth`, or
+    /// `RefreshUploadVideo` in STS mode) when they can be, else `getUploadAuth` with the video's
+    /// id in `info.videoId`.
     async fn credentials_for(&self, checkpoint: &Checkpoint) -> Option<Credentials> {
         self.network_ready().await;
         let mut info = self.info();
@@ -525,8 +556,8 @@ impl<P: Platform> Transfer<'_, P> {
         info.bucket = Some(checkpoint.bucket.clone());
         info.object = Some(checkpoint.object.clone());
         let platform = &self.core.platform;
-        if platform.can_refresh() {
-            let auth = platform.refresh_upload_auth(&info).await.ok()?;
+        if self.core.options.sts.is_some() || platform.can_refresh() {
+            let auth = source::renew(self.core, &info).await.ok()?;
             Some(Credentials {
                 auth,
                 address: UploadAddress {
@@ -535,6 +566,7 @@ impl<P: Platform> Transfer<'_, P> {
                     file_name: checkpoint.object.clone(),
                 },
                 video_id: checkpoint.video_id.clone(),
+                image: None,
             })
         } else {
             platform.upload_auth(&info).await.ok()

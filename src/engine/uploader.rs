@@ -11,17 +11,33 @@ use super::checkpoint::Fingerprint;
 use super::core::{Core, Notice, Queued};
 use super::file::{Activity, Entry, Live, Phase, Session};
 use super::transfer::{self, Job, Outcome};
-use super::{Credentials, Event, FileInfo, Options, Plan, Platform};
-use crate::auth::UploadAuth;
+use super::{Credentials, Event, FileInfo, Options, Plan, Platform, Renewal};
 use crate::error::{Code, UploadError};
+use crate::vod::meta::Meta;
 
-/// What the browser tells of a file, besides its bytes.
+/// What the browser tells of a file, besides its bytes, and what the page says of it.
 pub struct Described {
     pub name: String,
     pub size: u64,
     pub content_type: String,
     /// `File.lastModified`, ms since the epoch.
     pub last_modified: f64,
+    pub meta: Meta,
+}
+
+/// An image's extension, as `CreateUploadImage` takes it, for a file that is an image; none
+/// for video and audio.
+fn image_extension(name: &str, content_type: &str) -> Option<String> {
+    const IMAGES: [&str; 4] = ["png", "jpg", "jpeg", "gif"];
+    let from_name = name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .filter(|ext| IMAGES.contains(&ext.as_str()));
+    let from_type = content_type
+        .strip_prefix("image/")
+        .filter(|t| IMAGES.contains(t))
+        .map(str::to_string);
+    from_name.or(from_type)
 }
 
 /// A handle to the uploader; clones share it.
@@ -113,6 +129,10 @@ impl<P: Platform> Inner<P> {
             info: Box::new(move || weak.upgrade()?.info(index)),
             resume,
             checkpoint_key: entry.checkpoint_key.clone(),
+            name: entry.name.clone(),
+            size: entry.size,
+            meta: entry.meta.clone(),
+            image: image_extension(&entry.name, &entry.content_type),
         })
     }
 
@@ -255,7 +275,9 @@ impl<P: Platform> Uploader<P> {
             size,
             content_type,
             last_modified,
+            meta,
         } = described;
+        meta.check()?;
         if size == 0 {
             return Err(UploadError::new(
                 Code::EmptyFile,
@@ -301,6 +323,7 @@ impl<P: Platform> Uploader<P> {
             phase,
             shown: Cell::new(0),
             checkpoint_key,
+            meta,
         });
         Ok(index)
     }
@@ -360,7 +383,7 @@ impl<P: Platform> Uploader<P> {
         let session = match entry.phase {
             Phase::Uploading(live) => live.session.borrow_mut().take(),
             Phase::Stopped(session) => session,
-            Phase::Expired(session) => Some(session),
+            Phase::Expired(session) => session,
             Phase::Ready | Phase::Resumable(_) | Phase::Success(_) | Phase::Failure(..) => None,
         };
         self.inner
@@ -372,27 +395,42 @@ impl<P: Platform> Uploader<P> {
     }
 
     /// New credentials after `onUploadTokenExpired`: the upload goes on where it stopped.
-    pub fn resume_with_token(&self, auth: UploadAuth) -> Result<(), UploadError> {
-        let now = self.inner.core.platform.now_ms();
-        let resumed = self
-            .inner
-            .files
-            .borrow_mut()
+    pub fn resume_with_token(&self, renewal: Renewal) -> Result<(), UploadError> {
+        let core = &self.inner.core;
+        let now = core.platform.now_ms();
+        let mut files = self.inner.files.borrow_mut();
+        let Some(entry) = files
             .iter_mut()
             .find(|e| matches!(e.phase, Phase::Expired(_)))
-            .map(|e| {
-                if let Phase::Expired(mut session) = std::mem::replace(&mut e.phase, Phase::Ready) {
-                    session.credentials.auth = auth;
-                    session.received_ms = now;
-                    e.phase = Phase::Stopped(Some(session));
-                }
-            });
-        if resumed.is_none() {
+        else {
             return Err(UploadError::new(
                 Code::NotExpired,
                 "no upload is waiting for new credentials",
             ));
+        };
+        let Phase::Expired(mut session) = std::mem::replace(&mut entry.phase, Phase::Ready) else {
+            unreachable!("found above");
+        };
+        match (renewal, &mut session, &core.options.sts) {
+            (Renewal::UploadAuth(auth), Some(session), None) => {
+                session.credentials.auth = auth;
+                session.received_ms = now;
+            }
+            (Renewal::Sts(token), _, Some(_)) => *core.sts_token.borrow_mut() = Some(token),
+            _ => {
+                entry.phase = Phase::Expired(session);
+                let wanted = match core.options.sts {
+                    Some(_) => "a new STS token ({ AccessKeyId, AccessKeySecret, SecurityToken, Expiration })",
+                    None => "a refreshed UploadAuth",
+                };
+                return Err(UploadError::new(
+                    Code::InvalidArgument,
+                    format!("resumeUploadWithToken takes {wanted} in this mode"),
+                ));
+            }
         }
+        entry.phase = Phase::Stopped(session);
+        drop(files);
         if !self.is_running() {
             self.inner.launch();
         }

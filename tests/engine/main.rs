@@ -2,12 +2,14 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod sim;
+mod vod;
 
 use std::rc::Rc;
 
-use sim::{decode_auth, Ending, Fault, Logged, Refresh, SimPlatform, World};
-use vod_upload::engine::{Described, Event, FileState, Options, Uploader};
+use sim::{decode_auth, Ending, Fault, Logged, Refresh, SimPlatform, StsAnswer, World};
+use vod_upload::engine::{Described, Event, FileState, Options, Renewal, Uploader};
 use vod_upload::error::{Code, UploadError};
+use vod_upload::vod::meta::Meta;
 
 const KIB: usize = 1024;
 
@@ -41,6 +43,7 @@ fn described(name: &str, file: &[u8], date: f64) -> Described {
         size: file.len() as u64,
         content_type: "video/mp4".into(),
         last_modified: date,
+        meta: Default::default(),
     }
 }
 
@@ -190,7 +193,8 @@ fn expiry_with_parts_in_flight_stops_everything_and_resumes_with_only_missing_pa
     };
     assert_eq!(expired.video_id.as_deref(), Some("video-movie.mp4"));
     let (auth, _) = world.mint(&expired.object.clone().unwrap(), 3_000_000.0);
-    up.resume_with_token(decode_auth(&auth)).unwrap();
+    up.resume_with_token(Renewal::UploadAuth(decode_auth(&auth)))
+        .unwrap();
     world.run();
     let events = world.take_events();
     assert_eq!(succeeded(&events), ["movie.mp4"]);
@@ -546,7 +550,7 @@ fn bad_calls_get_named_errors() {
     );
     assert_eq!(up.delete_file(42).unwrap_err().code, Code::NoSuchFile);
     assert_eq!(
-        up.resume_with_token(decode_auth(&world.mint("k", 1.0).0))
+        up.resume_with_token(Renewal::UploadAuth(decode_auth(&world.mint("k", 1.0).0)))
             .unwrap_err()
             .code,
         Code::NotExpired
@@ -828,7 +832,8 @@ fn a_failing_refresh_falls_back_to_token_expired_and_resume_with_token() {
     let object = up.list_files()[0].object.clone().unwrap();
     world.ttl_ms.set(3_000_000.0);
     let (auth, _) = world.mint(&object, 3_000_000.0);
-    up.resume_with_token(decode_auth(&auth)).unwrap();
+    up.resume_with_token(Renewal::UploadAuth(decode_auth(&auth)))
+        .unwrap();
     world.run();
     assert_eq!(succeeded(&world.take_events()), ["fallback.mp4"]);
     assert_eq!(stored(&world), vec![file.to_vec()]);
@@ -997,7 +1002,8 @@ fn a_callback_may_call_start_stop_or_delete_file_from_inside_every_callback() {
                 let files = up.list_files();
                 if let Some(expired) = files.iter().find(|f| f.state == FileState::Expired) {
                     let (auth, _) = world.mint(expired.object.as_ref().unwrap(), 3_000_000.0);
-                    up.resume_with_token(decode_auth(&auth)).unwrap();
+                    up.resume_with_token(Renewal::UploadAuth(decode_auth(&auth)))
+                        .unwrap();
                 } else if files
                     .iter()
                     .any(|f| matches!(f.state, FileState::Ready | FileState::Stopped))
@@ -1219,4 +1225,195 @@ fn delete_file_aborts_then_removes_the_checkpoint() {
     world.run();
     assert!(checkpoints(&world).is_empty());
     assert_no_open_upload(&world);
+}
+
+fn sts_uploader(world: &Rc<World>) -> Uploader<SimPlatform> {
+    Uploader::new(
+        world.platform(),
+        Options {
+            sts: Some(vod_upload::engine::Sts {
+                endpoint: vod::ENDPOINT.into(),
+            }),
+            ..options()
+        },
+    )
+    .unwrap()
+}
+
+fn add_with(up: &Uploader<SimPlatform>, name: &str, file: &Rc<Vec<u8>>, kind: &str, meta: Meta) {
+    up.add_file(
+        file.clone(),
+        Described {
+            content_type: kind.into(),
+            meta,
+            ..described(name, file, DATE)
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn sts_mode_asks_vod_for_the_upload_with_the_files_metadata() {
+    let world = World::new();
+    let up = sts_uploader(&world);
+    let file = bytes(500 * KIB, 40);
+    let meta = Meta {
+        title: Some("我的 视频 *+/~(1)".into()),
+        tags: vec!["a".into(), "b".into()],
+        cate_id: Some(9),
+        user_data: Some(r#"{"k":"v"}"#.into()),
+        ..Meta::default()
+    };
+    add_with(&up, "trip.mp4", &file, "video/mp4", meta);
+    add_with(&up, "song.mp3", &file, "audio/mpeg", Meta::default());
+    add_with(
+        &up,
+        "cover.png",
+        &bytes(5 * KIB, 41),
+        "image/png",
+        Meta::default(),
+    );
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["trip.mp4", "song.mp3", "cover.png"]);
+    let calls = world.vod.borrow().calls.clone();
+    let actions: Vec<&str> = calls.iter().map(|c| c["Action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "CreateUploadVideo",
+            "CreateUploadVideo",
+            "CreateUploadImage"
+        ]
+    );
+    assert_eq!(calls[0]["Title"], "我的 视频 *+/~(1)");
+    assert_eq!(calls[0]["Tags"], "a,b");
+    assert_eq!(calls[0]["CateId"], "9");
+    assert_eq!(calls[0]["UserData"], r#"{"k":"v"}"#);
+    assert_eq!(
+        calls[1]["Title"], "song",
+        "the file name without its extension"
+    );
+    assert_eq!(calls[2]["ImageExt"], "png");
+    let files = up.list_files();
+    assert_eq!(files[0].video_id.as_deref(), Some("video-trip.mp4"));
+    let (image_id, image_url) = files[2].image.clone().unwrap();
+    assert!(image_id.starts_with("image-") && image_url.ends_with(".png"));
+    assert!(files[2].video_id.is_none());
+    // One STS token served every call.
+    assert_eq!(world.sts_calls.get(), 1);
+    let everything = format!("{events:?}{files:?}");
+    assert!(!everything.contains("secret"), "{everything}");
+}
+
+#[test]
+fn sts_mode_renews_the_token_and_the_credentials_while_uploading() {
+    let world = World::new();
+    world.ttl_ms.set(2_000.0);
+    world.sts_ttl_ms.set(1_500.0);
+    let up = sts_uploader(&world);
+    let file = bytes(3000 * KIB, 42);
+    add(&up, "long.mp4", &file);
+    slow_parts(&world, 30);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["long.mp4"]);
+    assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 0);
+    let refreshes = world
+        .vod
+        .borrow()
+        .calls
+        .iter()
+        .filter(|c| c["Action"] == "RefreshUploadVideo")
+        .count();
+    assert!(refreshes >= 2, "{refreshes} RefreshUploadVideo calls");
+    assert!(
+        world.sts_calls.get() >= 2,
+        "{} getSTSToken calls",
+        world.sts_calls.get()
+    );
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+}
+
+#[test]
+fn sts_mode_retries_transient_vod_failures() {
+    let world = World::new();
+    world.vod.borrow_mut().faults.extend([503, 500]);
+    let up = sts_uploader(&world);
+    add(&up, "busy.mp4", &bytes(300 * KIB, 43));
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["busy.mp4"]);
+    assert_eq!(
+        codes_of_retries(&events),
+        ["ServiceUnavailable", "ServiceUnavailable"]
+    );
+}
+
+#[test]
+fn a_wrong_sts_secret_fails_with_vods_code_before_any_oss_request() {
+    let world = World::new();
+    world.sts.set(StsAnswer::WrongSecret);
+    let up = sts_uploader(&world);
+    add(&up, "denied.mp4", &bytes(300 * KIB, 44));
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert!(events.iter().any(
+        |e| matches!(e, Event::Failed(_, err) if err.code.as_str() == "SignatureDoesNotMatch")
+    ));
+    assert!(
+        world.log().iter().all(|l| l.access_key_id.is_empty()),
+        "no OSS request"
+    );
+    assert!(world.oss.borrow().uploads.is_empty());
+}
+
+#[test]
+fn a_failing_get_sts_token_waits_for_resume_upload_with_token() {
+    let world = World::new();
+    world.sts.set(StsAnswer::Fails);
+    let up = sts_uploader(&world);
+    let file = bytes(300 * KIB, 45);
+    add(&up, "later.mp4", &file);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 1);
+    assert_eq!(up.list_files()[0].state, FileState::Expired);
+    let refused = up.resume_with_token(Renewal::UploadAuth(decode_auth(&world.mint("k", 1e6).0)));
+    assert_eq!(
+        refused.unwrap_err().code,
+        Code::InvalidArgument,
+        "STS mode takes an STS token"
+    );
+    up.resume_with_token(Renewal::Sts(world.sts_token(3_600_000.0)))
+        .unwrap();
+    world.run();
+    assert_eq!(succeeded(&world.take_events()), ["later.mp4"]);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+}
+
+#[test]
+fn bad_metadata_is_refused_at_add_file() {
+    let world = World::new();
+    let up = sts_uploader(&world);
+    let file = bytes(10, 46);
+    let error = up
+        .add_file(
+            file.clone(),
+            Described {
+                meta: Meta {
+                    title: Some("x".repeat(129)),
+                    ..Meta::default()
+                },
+                ..described("long title.mp4", &file, DATE)
+            },
+        )
+        .unwrap_err();
+    assert_eq!(error.code, Code::InvalidArgument);
+    assert!(up.list_files().is_empty());
 }

@@ -20,7 +20,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::task::LocalSpawnExt;
 use md5::Digest;
 
-use vod_upload::auth::UploadAuth;
+use vod_upload::auth::{StsToken, UploadAuth};
 use vod_upload::engine::{Credentials, Event, FileInfo, Network, Platform, Signal, Uploader};
 use vod_upload::error::{Code, TransportError, UploadError};
 use vod_upload::oss::limits::{MAX_CLOCK_SKEW_MS, MIN_PART_SIZE};
@@ -143,9 +143,25 @@ pub struct World {
     /// The browser's storage, which outlives any one uploader: a new uploader on the same
     /// world is the page after a reload.
     pub storage: RefCell<BTreeMap<String, String>>,
+    /// How the page's `getSTSToken` answers, and how often it was called.
+    pub sts: Cell<StsAnswer>,
+    pub sts_calls: Cell<u32>,
+    /// Lifetime of the STS tokens `getSTSToken` gives.
+    pub sts_ttl_ms: Cell<f64>,
+    /// The VOD calls received, with their parameters, and what VOD answers next.
+    pub vod: RefCell<super::vod::Vod>,
     /// What the page does on each event, as its callbacks would.
     #[allow(clippy::type_complexity)]
     pub react: RefCell<Option<Box<dyn Fn(&Uploader<SimPlatform>, &Event)>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StsAnswer {
+    Works,
+    /// A token whose secret is wrong.
+    WrongSecret,
+    /// `getSTSToken` rejects.
+    Fails,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -186,6 +202,10 @@ impl World {
             ttl_ms: Cell::new(3_000_000.0),
             react: RefCell::new(None),
             storage: RefCell::default(),
+            sts: Cell::new(StsAnswer::Works),
+            sts_calls: Cell::new(0),
+            sts_ttl_ms: Cell::new(3_600_000.0),
+            vod: RefCell::default(),
         })
     }
 
@@ -241,7 +261,8 @@ impl World {
     }
 
     /// Mints credentials for a key, valid for `ttl_ms`; returns (UploadAuth, UploadAddress).
-    pub fn mint(&self, key: &str, ttl_ms: f64) -> (String, String) {
+    /// New temporary credentials valid for `ttl_ms`: (AccessKeyId, secret, security token).
+    pub fn credential(&self, ttl_ms: f64) -> (String, String, String) {
         let mut oss = self.oss.borrow_mut();
         oss.next_id += 1;
         let id = format!("STS.key{}", oss.next_id);
@@ -255,6 +276,30 @@ impl World {
                 expires: self.now() + ttl_ms,
             },
         );
+        (id, secret, token)
+    }
+
+    /// The secret and security token of a credential, if it exists and has not expired.
+    pub fn valid_credential(&self, id: &str) -> Option<(String, String)> {
+        let oss = self.oss.borrow();
+        let credential = oss.credentials.get(id)?;
+        (self.now() < credential.expires)
+            .then(|| (credential.secret.clone(), credential.token.clone()))
+    }
+
+    /// An STS token as the page's `getSTSToken` would give it.
+    pub fn sts_token(&self, ttl_ms: f64) -> StsToken {
+        let (id, secret, token) = self.credential(ttl_ms);
+        StsToken {
+            access_key_id: id,
+            access_key_secret: secret,
+            security_token: token,
+            expires_at_ms: self.now() + ttl_ms,
+        }
+    }
+
+    pub fn mint(&self, key: &str, ttl_ms: f64) -> (String, String) {
+        let (id, secret, token) = self.credential(ttl_ms);
         let auth = format!(
             r#"{{"AccessKeyId":"{id}","AccessKeySecret":"{secret}","SecurityToken":"{token}","Expiration":"{}"}}"#,
             (ttl_ms / 1000.0) as u64
@@ -524,6 +569,9 @@ impl Platform for SimPlatform {
             sleep(&world.clock, if online { latency } else { 1.0 }).await;
             let answer = match fault {
                 _ if !world.network.get().online => None,
+                _ if request.url.starts_with(super::vod::ENDPOINT) => {
+                    Some(super::vod::handle(&world, &request))
+                }
                 Some(Fault::Network) => None,
                 Some(Fault::Status(status, code)) => Some(oss_error(status, code, "")),
                 _ => world.oss.borrow_mut().handle(&request, body, world.now()),
@@ -574,7 +622,27 @@ impl Platform for SimPlatform {
                 Some(Err(e)) => return Err(e),
                 None => world.mint(&format!("sv/{name}"), world.ttl_ms.get()),
             };
-            Credentials::decode(&auth, &address, Some(format!("video-{name}")))
+            Credentials::decode(&auth, &address, Some(format!("video-{name}")), None)
+        })
+    }
+
+    fn sts_token(&self) -> LocalBoxFuture<'static, Result<StsToken, UploadError>> {
+        let world = self.0.clone();
+        Box::pin(async move {
+            sleep(&world.clock, LATENCY_MS).await;
+            world.sts_calls.set(world.sts_calls.get() + 1);
+            let mut token = world.sts_token(world.sts_ttl_ms.get());
+            match world.sts.get() {
+                StsAnswer::Works => Ok(token),
+                StsAnswer::WrongSecret => {
+                    token.access_key_secret = "guess".into();
+                    Ok(token)
+                }
+                StsAnswer::Fails => Err(UploadError::new(
+                    Code::GetStsTokenFailed,
+                    "getSTSToken rejected: STS down",
+                )),
+            }
         })
     }
 
