@@ -5,6 +5,7 @@ use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::{Code, UploadError};
+use crate::vod::meta::Meta;
 
 /// A JavaScript `Error` named `VodUploadError`, with the stable `code`.
 pub fn error(e: &UploadError) -> JsValue {
@@ -68,6 +69,77 @@ pub fn number(
             *range.end() as u64
         ))),
     }
+}
+
+/// The file options VOD knows, read from `addFile`'s options: named errors for wrong types.
+pub fn meta(options: &JsValue) -> Result<Meta, UploadError> {
+    let present =
+        |name: &str| Some(get(options, name)).filter(|v| !v.is_undefined() && !v.is_null());
+    let text = |name: &str| {
+        present(name)
+            .map(|v| {
+                v.as_string()
+                    .ok_or_else(|| invalid(format!("the file option {name} must be a string")))
+            })
+            .transpose()
+    };
+    let tags = match present("tags") {
+        None => Vec::new(),
+        Some(v) if v.is_string() => v
+            .as_string()
+            .unwrap_or_default()
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        Some(v) if js_sys::Array::is_array(&v) => js_sys::Array::from(&v)
+            .iter()
+            .map(|t| {
+                t.as_string()
+                    .ok_or_else(|| invalid("every tag must be a string".into()))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(invalid(
+                "the file option tags is an array of strings or a comma-separated string".into(),
+            ))
+        }
+    };
+    let cate_id = match present("cateId") {
+        None => None,
+        Some(v) => Some(
+            v.as_f64()
+                .filter(|n| n.fract() == 0.0 && *n >= 0.0)
+                .ok_or_else(|| invalid("the file option cateId must be a whole number".into()))?
+                as u64,
+        ),
+    };
+    let user_data = match present("userData") {
+        None => None,
+        Some(v) if v.is_object() && !js_sys::Array::is_array(&v) => {
+            js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string())
+        }
+        Some(_) => {
+            return Err(invalid(
+                "the file option userData must be an object; it is sent as its JSON".into(),
+            ))
+        }
+    };
+    let meta = Meta {
+        title: text("title")?,
+        description: text("description")?,
+        cate_id,
+        tags,
+        cover_url: text("coverUrl")?,
+        template_group_id: text("templateGroupId")?,
+        workflow_id: text("workflowId")?,
+        storage_location: text("storageLocation")?,
+        app_id: text("appId")?,
+        user_data,
+        image_type: text("imageType")?,
+    };
+    meta.check()?;
+    Ok(meta)
 }
 
 /// An optional string field of an answer.

@@ -14,8 +14,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
 
-use crate::auth::{decode_upload_auth, UploadAuth};
-use crate::engine::{Described, Options, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
+use crate::auth::{decode_upload_auth, StsToken, UploadAuth};
+use crate::engine::{Described, Options, Renewal, Sts, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
 use crate::error::{Code, UploadError};
 use platform::{Callbacks, Page, WebPlatform};
 
@@ -34,10 +34,56 @@ pub struct VodUploader {
     platform: WebPlatform,
 }
 
-/// The page's functions that answer for credentials.
+/// The page's functions that answer for credentials: `getUploadAuth` (and maybe
+/// `refreshUploadAuth`), or in STS mode `getSTSToken`.
 struct Sources {
-    get_upload_auth: js_sys::Function,
+    get_upload_auth: Option<js_sys::Function>,
     refresh_upload_auth: Option<js_sys::Function>,
+    get_sts_token: Option<js_sys::Function>,
+}
+
+/// An STS token as the page gives it: `{ AccessKeyId, AccessKeySecret, SecurityToken,
+/// Expiration }`, or the same names in camelCase.
+fn sts_token_of(value: &JsValue) -> Result<StsToken, UploadError> {
+    let field = |pascal: &str, camel: &str| js::string(value, &[pascal, camel]);
+    StsToken::new(
+        field("AccessKeyId", "accessKeyId"),
+        field("AccessKeySecret", "accessKeySecret"),
+        field("SecurityToken", "securityToken"),
+        field("Expiration", "expiration"),
+    )
+}
+
+/// STS mode's VOD endpoint: `vodEndpoint`, else the region's.
+fn sts_options(options: &JsValue) -> Result<Sts, UploadError> {
+    let invalid = |message: String| UploadError::new(Code::InvalidArgument, message);
+    let text = |name: &str| match js::get(options, name) {
+        v if v.is_undefined() || v.is_null() => Ok(None),
+        v => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| invalid(format!("options.{name} must be a string"))),
+    };
+    let region = text("region")?.unwrap_or_else(|| "cn-shanghai".into());
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(invalid(format!(
+            "options.region {region:?} is not a region id such as \"cn-shanghai\""
+        )));
+    }
+    let endpoint = match text("vodEndpoint")? {
+        Some(endpoint) => endpoint,
+        None => format!("https://vod.{region}.aliyuncs.com"),
+    };
+    if !endpoint.starts_with("https://") && !endpoint.starts_with("http://") {
+        return Err(invalid(format!(
+            "options.vodEndpoint {endpoint:?} is not an http(s) URL"
+        )));
+    }
+    Ok(Sts { endpoint })
 }
 
 /// An UploadAuth as the page gives it: the string, or an answer object that holds it.
@@ -64,9 +110,14 @@ fn local_storage() -> Option<web_sys::Storage> {
 
 fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), UploadError> {
     let defaults = Options::default();
-    let get_upload_auth = js::function(options, "getUploadAuth")?.ok_or_else(|| {
-        UploadError::new(Code::InvalidArgument, "options.getUploadAuth is required: a function returning your backend's CreateUploadVideo answer")
-    })?;
+    let get_upload_auth = js::function(options, "getUploadAuth")?;
+    let get_sts_token = js::function(options, "getSTSToken")?;
+    if get_upload_auth.is_some() == get_sts_token.is_some() {
+        return Err(UploadError::new(
+            Code::InvalidArgument,
+            "give exactly one of options.getUploadAuth (your backend's CreateUploadVideo answer) and options.getSTSToken (an STS token, for STS mode)",
+        ));
+    }
     let number =
         |name, range, default: f64| js::number(options, name, range).map(|n| n.unwrap_or(default));
     let engine_options = Options {
@@ -93,6 +144,10 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
                 DEFAULT_CHECKPOINT_MAX_AGE_MS,
             )?),
         },
+        sts: match get_sts_token {
+            Some(_) => Some(sts_options(options)?),
+            None => None,
+        },
     };
     let callbacks = Callbacks {
         started: js::function(options, "onUploadStarted")?,
@@ -107,6 +162,7 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
     let sources = Sources {
         get_upload_auth,
         refresh_upload_auth: js::function(options, "refreshUploadAuth")?,
+        get_sts_token,
     };
     Ok((engine_options, callbacks, sources))
 }
@@ -126,6 +182,7 @@ impl VodUploader {
             callbacks,
             get_upload_auth: sources.get_upload_auth,
             refresh_upload_auth: sources.refresh_upload_auth,
+            get_sts_token: sources.get_sts_token,
             network: network::Watch::new(),
             storage: local_storage(),
             files: RefCell::new(BTreeMap::new()),
@@ -170,6 +227,7 @@ impl VodUploader {
                     size: file.size() as u64,
                     content_type,
                     last_modified: file.last_modified(),
+                    meta: js::meta(&options).map_err(thrown)?,
                 },
             )
             .map_err(thrown)?;
@@ -216,12 +274,17 @@ impl VodUploader {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string | UploadAuthAnswer")] token: JsValue,
     ) -> JsResult<()> {
-        let auth = upload_auth_of(&token).map_err(|e| {
+        let renewal = if self.platform.0.get_sts_token.is_some() {
+            sts_token_of(&token).map(Renewal::Sts)
+        } else {
+            upload_auth_of(&token).map(Renewal::UploadAuth)
+        };
+        let renewal = renewal.map_err(|e| {
             thrown(UploadError::new(
                 e.code,
                 format!("resumeUploadWithToken: {}", e.message),
             ))
         })?;
-        self.uploader.resume_with_token(auth).map_err(thrown)
+        self.uploader.resume_with_token(renewal).map_err(thrown)
     }
 }

@@ -16,7 +16,7 @@ use web_sys::{AbortController, Blob, File, Headers, RequestInit};
 use super::js;
 use super::network;
 use super::timer::Timeout;
-use crate::auth::UploadAuth;
+use crate::auth::{StsToken, UploadAuth};
 use crate::engine::{Credentials, Event, FileInfo, Network, Platform, Uploader};
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
@@ -46,8 +46,9 @@ pub struct Page {
     pub callbacks: Callbacks,
     /// `localStorage`, where the browser has it and lets the page use it.
     pub storage: Option<web_sys::Storage>,
-    pub get_upload_auth: Function,
+    pub get_upload_auth: Option<Function>,
     pub refresh_upload_auth: Option<Function>,
+    pub get_sts_token: Option<Function>,
     pub network: network::Watch,
     /// Each file's `File` and the options it was added with, for the info objects.
     pub files: RefCell<BTreeMap<usize, (File, JsValue)>>,
@@ -84,6 +85,15 @@ impl WebPlatform {
             error.map_or(JsValue::NULL, |e| e.message.as_str().into()),
         );
         set("resumed", info.resumed.into());
+        let image = info.image.as_ref();
+        set(
+            "imageId",
+            image.map_or(JsValue::NULL, |(id, _)| id.as_str().into()),
+        );
+        set(
+            "imageUrl",
+            image.map_or(JsValue::NULL, |(_, url)| url.as_str().into()),
+        );
         if let Some((file, options)) = self.0.files.borrow().get(&info.index) {
             set("file", file.into());
             set("options", options.clone());
@@ -138,7 +148,7 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, Transpo
     })
 }
 
-/// Reads `getUploadAuth`'s answer: what `CreateUploadVideo` returned.
+/// Reads `getUploadAuth`'s answer: what `CreateUploadVideo` (or `CreateUploadImage`) returned.
 fn credentials(answer: &JsValue) -> Result<Credentials, UploadError> {
     let upload_auth = js::string(answer, &["UploadAuth", "uploadAuth"]).ok_or_else(|| {
         UploadError::new(
@@ -153,8 +163,10 @@ fn credentials(answer: &JsValue) -> Result<Credentials, UploadError> {
                 "getUploadAuth's answer has no UploadAddress string",
             )
         })?;
-    let video_id = js::string(answer, &["VideoId", "videoId", "ImageId", "imageId"]);
-    Credentials::decode(&upload_auth, &upload_address, video_id)
+    let video_id = js::string(answer, &["VideoId", "videoId"]);
+    let image = js::string(answer, &["ImageId", "imageId"])
+        .zip(js::string(answer, &["ImageURL", "imageURL", "imageUrl"]));
+    Credentials::decode(&upload_auth, &upload_address, video_id, image)
 }
 
 impl Platform for WebPlatform {
@@ -194,15 +206,40 @@ impl Platform for WebPlatform {
         &self,
         file: &FileInfo,
     ) -> LocalBoxFuture<'static, Result<Credentials, UploadError>> {
-        let answer = self.ask(&self.0.get_upload_auth, file);
+        let answer = self.0.get_upload_auth.as_ref().map(|f| self.ask(f, file));
         Box::pin(async move {
-            let answer = answer.await.map_err(|e| {
+            let answer = match answer {
+                Some(answer) => answer.await,
+                None => Err(JsValue::from_str("no getUploadAuth was given")),
+            };
+            let answer = answer.map_err(|e| {
                 UploadError::new(
                     Code::GetUploadAuthFailed,
                     format!("getUploadAuth failed: {}", js::describe(&e)),
                 )
             })?;
             credentials(&answer)
+        })
+    }
+
+    fn sts_token(&self) -> LocalBoxFuture<'static, Result<StsToken, UploadError>> {
+        let called = self
+            .0
+            .get_sts_token
+            .as_ref()
+            .map(|f| f.call0(&JsValue::NULL));
+        Box::pin(async move {
+            let failed = |e: JsValue| {
+                UploadError::new(
+                    Code::GetStsTokenFailed,
+                    format!("getSTSToken failed: {}", js::describe(&e)),
+                )
+            };
+            let called = called.ok_or_else(|| failed("no getSTSToken was given".into()))?;
+            let answer = JsFuture::from(Promise::resolve(&called.map_err(failed)?))
+                .await
+                .map_err(failed)?;
+            super::sts_token_of(&answer)
         })
     }
 
