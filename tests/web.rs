@@ -515,3 +515,241 @@ async fn an_answered_request_leaves_no_time_out_timer_behind() {
     // Initiate, 5 parts and Complete each set a time-out timer; every one was cleared.
     assert_eq!(live, 0, "{live} time-out timers still running");
 }
+
+/// A GetVideoInfo answer from vod-local's VOD, signed in Rust with the SDK's own functions and
+/// a fresh STS token.
+async fn get_video_info(video_id: &str) -> JsValue {
+    use vod_upload::vod::request::timestamp;
+    use vod_upload::vod::signature::{canonical_query, encode, sign, string_to_sign};
+    let token = wait(api(base(), "POST", "/api/sts-token", &json("{}"))).await;
+    let nonce = format!("{}", js_sys::Math::random());
+    let stamp = timestamp(js_sys::Date::now());
+    let (id, secret, security) = (
+        text(&token, "AccessKeyId"),
+        text(&token, "AccessKeySecret"),
+        text(&token, "SecurityToken"),
+    );
+    let params = [
+        ("Action", "GetVideoInfo"),
+        ("VideoId", video_id),
+        ("Format", "JSON"),
+        ("Version", "2017-03-21"),
+        ("AccessKeyId", id.as_str()),
+        ("SecurityToken", security.as_str()),
+        ("SignatureMethod", "HMAC-SHA1"),
+        ("SignatureVersion", "1.0"),
+        ("SignatureNonce", nonce.as_str()),
+        ("Timestamp", stamp.as_str()),
+    ];
+    let query = canonical_query(&params);
+    let signature = sign(&secret, &string_to_sign("GET", &query));
+    let path = format!("/vod/?{query}&Signature={}", encode(&signature));
+    wait(api(base(), "GET", &path, &JsValue::NULL)).await
+}
+
+/// Adds a video with every metadata field, an image and an audio file; uploads them; checks
+/// the ids each got and the bytes that arrived. Returns the video's info.
+async fn upload_video_image_and_audio(recorder: &Recorder, up: &VodUploader) -> JsValue {
+    let video = bytes(700 * KIB, 20);
+    let image = bytes(3 * KIB, 21);
+    let audio = bytes(300 * KIB, 22);
+    let meta = json(
+        r#"{"title": "我的 视频 *+/~(1)", "description": "a trip", "cateId": 1000,
+            "tags": ["travel", "summer"], "coverUrl": "https://cover.invalid/c.png",
+            "templateGroupId": "tg1", "workflowId": "wf1", "storageLocation": "store-1",
+            "appId": "app-1", "userData": {"Extend": {"k": "v"}}}"#,
+    );
+    up.add_file(file(&video, "trip.mp4"), meta).unwrap();
+    up.add_file(file(&image, "cover.png"), json(r#"{"imageType": "cover"}"#))
+        .unwrap();
+    up.add_file(file(&audio, "song.mp3"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 60_000)).await;
+    assert_eq!(recorder.count("succeed"), 3, "{}", recorder.everything());
+    let infos: Vec<JsValue> = up.list_files().iter().collect();
+    let id = |i: usize, name: &str| get(&infos[i], name).as_string();
+    assert!(id(0, "videoId").is_some() && id(0, "imageId").is_none());
+    assert!(id(1, "imageId").is_some() && id(1, "videoId").is_none());
+    assert!(id(1, "imageUrl").unwrap().ends_with(".png"));
+    assert!(id(2, "videoId").is_some());
+    for (info, content) in infos.iter().zip([&video, &image, &audio]) {
+        let stored = object(&text(info, "object")).await;
+        assert_eq!(text(&stored, "md5"), md5_hex(content));
+    }
+    infos[0].clone()
+}
+
+#[wasm_bindgen_test]
+async fn sts_mode_uploads_video_image_and_audio_with_every_metadata_field() {
+    reset().await;
+    let console = capture_console();
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"sts": {"seconds": 3600}}"#);
+    let video = upload_video_image_and_audio(&recorder, &up).await;
+    let info = get_video_info(&text(&video, "videoId")).await;
+    let stored = get(&info, "Video");
+    assert_eq!(text(&stored, "Title"), "我的 视频 *+/~(1)");
+    assert_eq!(text(&stored, "Description"), "a trip");
+    assert_eq!(text(&stored, "CateId"), "1000");
+    assert_eq!(text(&stored, "Tags"), "travel,summer");
+    assert_eq!(text(&stored, "UserData"), r#"{"Extend":{"k":"v"}}"#);
+    for name in [
+        "CoverURL",
+        "TemplateGroupId",
+        "WorkflowId",
+        "StorageLocation",
+        "AppId",
+    ] {
+        assert!(!text(&stored, name).is_empty(), "{name}");
+    }
+    assert_eq!(
+        recorder.sts_calls(),
+        1,
+        "one STS token served the three files"
+    );
+    assert_no_secret_anywhere(&recorder, &up, &console);
+}
+
+/// No secret or security token handed out is in any event, `listFiles()` or the console.
+fn assert_no_secret_anywhere(recorder: &Recorder, up: &VodUploader, console: &Console) {
+    let everything = recorder.everything()
+        + &js_sys::JSON::stringify(&up.list_files())
+            .unwrap()
+            .as_string()
+            .unwrap()
+        + &console.text();
+    let secrets = recorder.secrets();
+    assert!(secrets.length() > 0);
+    for secret in secrets.iter() {
+        let secret = secret.as_string().unwrap();
+        assert!(!everything.contains(&secret), "a secret leaked");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_default_mode_uploads_video_image_and_audio_too() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, "{}");
+    upload_video_image_and_audio(&recorder, &up).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_sts_token_expiring_mid_upload_is_renewed_through_get_sts_token() {
+    reset().await;
+    admin("POST", "token-ttl", json(r#"{"seconds": 3}"#)).await;
+    admin(
+        "POST",
+        "faults",
+        json(r#"{"action": "stall", "ms": 300, "fraction": 1}"#),
+    )
+    .await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"sts": {"seconds": 2}, "parallel": 2}"#);
+    let content = bytes(3 * 1024 * KIB, 23);
+    up.add_file(file(&content, "sts long.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 90_000)).await;
+    reset().await;
+    admin("POST", "token-ttl", json(r#"{"seconds": 3000}"#)).await;
+    assert_eq!(recorder.count("succeed"), 1, "{}", recorder.everything());
+    assert_eq!(recorder.count("expired"), 0);
+    assert!(
+        recorder.sts_calls() >= 2,
+        "{} getSTSToken calls",
+        recorder.sts_calls()
+    );
+    let key = key_of(&recorder, "succeed", 0);
+    assert_eq!(text(&object(&key).await, "md5"), md5_hex(&content));
+    assert_each_part_stored_once(&key).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_failing_get_sts_token_waits_for_resume_upload_with_token() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"sts": {"fail": true}}"#);
+    let content = bytes(400 * KIB, 24);
+    up.add_file(file(&content, "sts later.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("expired", 1, 30_000)).await;
+    assert_eq!(text(&up.list_files().get(0), "state"), "Expired");
+    let token = wait(api(base(), "POST", "/api/sts-token", &json("{}"))).await;
+    assert_eq!(
+        thrown_code(up.resume_upload_with_token(json(r#"{"AccessKeyId": "x"}"#))),
+        "InvalidStsToken"
+    );
+    up.resume_upload_with_token(token).unwrap();
+    wait(recorder.until("succeed", 1, 30_000)).await;
+    let key = key_of(&recorder, "succeed", 0);
+    assert_eq!(text(&object(&key).await, "md5"), md5_hex(&content));
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_sts_secret_fails_with_vods_signature_error_and_reaches_no_oss() {
+    reset().await;
+    let console = capture_console();
+    let uploads_before = Array::from(&get(
+        &admin("GET", "uploads", JsValue::NULL).await,
+        "uploads",
+    ))
+    .length();
+    let recorder = Recorder::new(base());
+    let up = uploader(
+        &recorder,
+        r#"{"sts": {"wrongSecret": true}, "retryCount": 1}"#,
+    );
+    up.add_file(file(&bytes(10, 25), "sts denied.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("failed", 1, 30_000)).await;
+    let failed = Array::from(&recorder.args("failed").get(0));
+    assert_eq!(
+        failed.get(1).as_string().as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    let uploads_after = Array::from(&get(
+        &admin("GET", "uploads", JsValue::NULL).await,
+        "uploads",
+    ))
+    .length();
+    assert_eq!(uploads_after, uploads_before, "a request reached OSS");
+    assert_no_secret_anywhere(&recorder, &up, &console);
+}
+
+#[wasm_bindgen_test]
+async fn sts_mode_bad_options_and_metadata_are_named_errors() {
+    reset().await;
+    let recorder = Recorder::new(base());
+    let both = recorder.options(&json(r#"{"sts": {}}"#));
+    Reflect::set(
+        &both,
+        &"getUploadAuth".into(),
+        &js_sys::Function::new_no_args(""),
+    )
+    .unwrap();
+    assert_eq!(thrown_code(VodUploader::new(both)), "InvalidArgument");
+    assert_eq!(
+        thrown_code(VodUploader::new(
+            recorder.options(&json(r#"{"sts": {}, "region": "Shanghai!"}"#))
+        )),
+        "InvalidArgument"
+    );
+    let up = uploader(&recorder, r#"{"sts": {}}"#);
+    for bad in [
+        r#"{"title": 5}"#,
+        r#"{"tags": "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q"}"#,
+        r#"{"userData": "not an object"}"#,
+        r#"{"imageType": "banner"}"#,
+    ] {
+        let result = up.add_file(file(&bytes(10, 26), "meta.mp4"), json(bad));
+        assert_eq!(thrown_code(result), "InvalidArgument", "{bad}");
+    }
+    let long_title = format!(r#"{{"title": "{}"}}"#, "x".repeat(129));
+    let result = up.add_file(file(&bytes(10, 26), "meta.mp4"), json(&long_title));
+    assert_eq!(thrown_code(result), "InvalidArgument");
+    assert_eq!(up.list_files().length(), 0);
+}

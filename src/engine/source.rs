@@ -112,6 +112,14 @@ async fn token<P: Platform>(core: &Core<P>) -> Result<StsToken, Unavailable> {
     }
 }
 
+/// `message` without the token's security token, as it is or percent-encoded.
+fn redact(message: &str, token: &StsToken) -> String {
+    let secret = &token.security_token;
+    message
+        .replace(&crate::vod::signature::encode(secret), "***")
+        .replace(secret, "***")
+}
+
 /// A fresh `SignatureNonce`.
 fn nonce<P: Platform>(core: &Core<P>) -> String {
     (0..4)
@@ -144,7 +152,12 @@ async fn call<P: Platform>(
         )
         .await
         {
-            Either::Left((Ok(answer), _)) => match response::read(answer.status, &answer.body) {
+            Either::Left((Ok(answer), _)) => match response::read(answer.status, &answer.body)
+                .map_err(|mut refused| {
+                    // VOD quotes the string it signed, security token and all: not for the page.
+                    refused.error.message = redact(&refused.error.message, &token);
+                    refused
+                }) {
                 Ok(allocated) => return Ok(allocated),
                 Err(refused) if refused.token_expired && !token_renewed => {
                     token_renewed = true;

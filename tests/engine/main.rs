@@ -1417,3 +1417,17 @@ fn bad_metadata_is_refused_at_add_file() {
     assert_eq!(error.code, Code::InvalidArgument);
     assert!(up.list_files().is_empty());
 }
+
+#[test]
+fn vods_quote_of_the_security_token_never_reaches_the_page() {
+    let world = World::new();
+    world.sts.set(StsAnswer::WrongSecret);
+    let up = sts_uploader(&world);
+    add(&up, "quoted.mp4", &bytes(10, 47));
+    up.start().unwrap();
+    world.run();
+    let events = format!("{:?}{:?}", world.take_events(), up.list_files());
+    assert!(events.contains("SignatureDoesNotMatch"));
+    assert!(events.contains("***"), "{events}");
+    assert!(!events.contains("token"), "{events}");
+}

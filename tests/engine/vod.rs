@@ -61,8 +61,15 @@ pub fn handle(world: &World, request: &Request) -> Response {
         .filter(|(n, _)| n.as_str() != "Signature")
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    if sign(&secret, &string_to_sign("GET", &canonical_query(&signed))) != params["Signature"] {
-        return refuse(400, "SignatureDoesNotMatch");
+    let expected = string_to_sign("GET", &canonical_query(&signed));
+    if sign(&secret, &expected) != params["Signature"] {
+        // As VOD does, the message quotes the string signed, security token and all.
+        return answer(
+            400,
+            format!(
+                r#"{{"RequestId":"SIMVOD","Code":"SignatureDoesNotMatch","Message":"server string to sign is:{expected}"}}"#
+            ),
+        );
     }
     world.vod.borrow_mut().calls.push(params.clone());
     let ttl = world.ttl_ms.get();

@@ -33,6 +33,18 @@ extern "C" {
     pub fn api(base: &str, method: &str, path: &str, body: &JsValue) -> Promise;
     pub fn sleep(ms: u32) -> Promise;
 
+    #[wasm_bindgen(method, getter)]
+    pub fn sts(this: &Recorder) -> JsValue;
+    #[wasm_bindgen(method, getter, js_name = stsCalls)]
+    pub fn sts_calls(this: &Recorder) -> u32;
+
+    pub type Console;
+    /// Records what the page's console is told from now on.
+    #[wasm_bindgen(js_name = captureConsole)]
+    pub fn capture_console() -> Console;
+    #[wasm_bindgen(method)]
+    pub fn text(this: &Console) -> String;
+
     pub type TimerWatch;
     /// Counts the page's timers of `delay` ms that are set and neither fired nor cleared.
     #[wasm_bindgen(js_name = watchTimers)]

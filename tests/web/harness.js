@@ -10,6 +10,12 @@ export class Recorder {
   }
 
   options(extra) {
+    if (extra.sts) return stsOptions(this, this.plainOptions(extra), extra.sts);
+    return this.plainOptions(extra);
+  }
+
+  // Options whose getUploadAuth asks vod-local's backend.
+  plainOptions(extra) {
     const record = (kind, hook) => (...args) => {
       this.events.push({ kind, args });
       this.waiters = this.waiters.filter((w) => !w());
@@ -25,10 +31,14 @@ export class Recorder {
       timeout: 20000,
       async getUploadAuth(info) {
         if (extra.badAuth && info.name === 'reject.mp4') throw new Error('the backend is down');
+        // An image goes through CreateUploadImage, as a customer's backend would do it.
+        const image = /\.(png|jpe?g|gif)$/i.test(info.name);
         const response = await fetch(`${base}/api/upload-auth`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ title: info.name, fileName: info.name, fileSize: info.size }),
+          body: JSON.stringify(image
+            ? { kind: 'image', title: info.name, fileName: info.name }
+            : { title: info.name, fileName: info.name, fileSize: info.size }),
         });
         const answer = await response.json();
         recorder.handedOut.push(JSON.parse(atob(answer.UploadAuth)).AccessKeySecret);
@@ -91,8 +101,41 @@ export class Recorder {
 }
 
 function withoutHarnessKeys(extra) {
-  const { badAuth, throwIn, ...rest } = extra;
+  const { badAuth, throwIn, sts, ...rest } = extra;
   return rest;
+}
+
+// STS mode: options without getUploadAuth, with a getSTSToken that asks vod-local's STS
+// stand-in for tokens living `sts.seconds` (its secrets noted down); `sts.fail` makes the next
+// calls reject, `sts.wrongSecret` spoils the secret.
+export function stsOptions(recorder, options, sts) {
+  const { getUploadAuth, ...rest } = options;
+  recorder.sts = sts;
+  return {
+    ...rest,
+    vodEndpoint: `${recorder.base}/vod`,
+    async getSTSToken() {
+      recorder.stsCalls = (recorder.stsCalls || 0) + 1;
+      if (recorder.sts.fail) throw new Error('STS is down');
+      const token = await api(recorder.base, 'POST', '/api/sts-token', { seconds: recorder.sts.seconds || 3600 });
+      recorder.handedOut.push(token.AccessKeySecret, token.SecurityToken);
+      if (recorder.sts.wrongSecret) token.AccessKeySecret = 'guess';
+      return token;
+    },
+  };
+}
+
+// Everything the page's console was told from now on.
+export function captureConsole() {
+  const said = [];
+  for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+    const original = console[level].bind(console);
+    console[level] = (...args) => {
+      said.push(args.map((a) => (a instanceof Error ? `${a.name} ${a.message}` : String(a))).join(' '));
+      original(...args);
+    };
+  }
+  return { text: () => said.join('\n') };
 }
 
 const encode = (object) => btoa(JSON.stringify(object));
