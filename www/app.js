@@ -50,6 +50,9 @@ function render() {
     row.querySelector('.state').textContent = info.state;
     row.querySelector('.percent').textContent = `${info.percent.toFixed(0)} %`;
     row.querySelector('.video').textContent = info.videoId ? `VideoId ${info.videoId}` : '';
+    const image = row.querySelector('.image');
+    image.hidden = !(info.imageUrl && /^https?:\/\//.test(info.imageUrl));
+    if (!image.hidden) image.href = info.imageUrl;
     row.querySelector('.error').textContent = info.errorCode ? `${info.errorCode}: ${info.errorMessage}` : '';
   }
   for (const [index, row] of rows) {
@@ -63,19 +66,16 @@ function render() {
 }
 
 await init();
-const uploader = new VodUploader({
-  partSize: 1024 * 1024,
-  parallel: 5,
-  retryCount: 5,
-  retryDuration: 500,
-  // A file resumed from an earlier page names its video: the backend refreshes that video's
-  // credentials (RefreshUploadVideo) instead of making a new one.
-  getUploadAuth: (info) => (info.videoId
-    ? backend('/api/refresh-upload-auth', { videoId: info.videoId })
-    : backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size })),
+
+// The callbacks both modes share.
+const callbacks = {
   onUploadStarted: (info) => { log(`started ${info.name}`); render(); },
   onUploadProgress: () => render(),
-  onUploadSucceed: (info) => { log(`uploaded ${info.name} as VideoId ${info.videoId}`, 'ok'); render(); },
+  onUploadSucceed: (info) => {
+    const id = info.imageId ? `ImageId ${info.imageId}` : `VideoId ${info.videoId}`;
+    log(`uploaded ${info.name} as ${id}`, 'ok');
+    render();
+  },
   onUploadFailed: (info, code, message) => { log(`failed ${info.name}: ${code}: ${message}`, 'bad'); render(); },
   onUploadRetry: (info, code) => {
     if (code === 'NetworkOffline' || code === 'CellularNetwork') {
@@ -86,19 +86,67 @@ const uploader = new VodUploader({
     render();
   },
   onUploadRetryResume: (info) => { log(`${info.name} goes on`, 'ok'); render(); },
-  onUploadTokenExpired: async (info) => {
-    log(`credentials of ${info.name} expired; asking the backend for fresh ones`, 'retry');
-    render();
-    try {
-      const fresh = await backend('/api/refresh-upload-auth', { videoId: info.videoId });
-      uploader.resumeUploadWithToken(fresh.UploadAuth);
-      log(`resumed ${info.name} with fresh credentials`, 'ok');
-    } catch (e) {
-      log(`could not refresh: ${e.message}`, 'bad');
-    }
-    render();
-  },
   onUploadEnd: () => { log('every file has finished', 'ok'); render(); },
+};
+
+// The default mode: the backend allocates each upload; for an image, with CreateUploadImage.
+const isImage = (name) => /\.(png|jpe?g|gif)$/i.test(name);
+function uploadAuthMode() {
+  return new VodUploader({
+    ...callbacks,
+    partSize: 1024 * 1024,
+    parallel: 5,
+    retryCount: 5,
+    retryDuration: 500,
+    // A file resumed from an earlier page names its video: the backend refreshes that video's
+    // credentials (RefreshUploadVideo) instead of making a new one.
+    getUploadAuth: (info) => {
+      if (info.videoId) return backend('/api/refresh-upload-auth', { videoId: info.videoId });
+      if (isImage(info.name)) return backend('/api/upload-auth', { kind: 'image', title: info.name, fileName: info.name });
+      return backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size });
+    },
+    onUploadTokenExpired: async (info) => {
+      log(`credentials of ${info.name} expired; asking the backend for fresh ones`, 'retry');
+      render();
+      try {
+        const fresh = await backend('/api/refresh-upload-auth', { videoId: info.videoId });
+        uploader.resumeUploadWithToken(fresh.UploadAuth);
+        log(`resumed ${info.name} with fresh credentials`, 'ok');
+      } catch (e) {
+        log(`could not refresh: ${e.message}`, 'bad');
+      }
+      render();
+    },
+  });
+}
+
+// STS mode: the page holds a short-lived STS token and the SDK asks VOD (here vod-local's) for
+// each upload itself.
+function stsMode() {
+  const token = () => backend('/api/sts-token', { seconds: 3600 });
+  return new VodUploader({
+    ...callbacks,
+    partSize: 1024 * 1024,
+    retryCount: 5,
+    retryDuration: 500,
+    getSTSToken: token,
+    vodEndpoint: `${location.origin}/vod`,
+    onUploadTokenExpired: async (info) => {
+      log(`the STS token for ${info.name} ran out; asking for a new one`, 'retry');
+      uploader.resumeUploadWithToken(await token());
+      render();
+    },
+  });
+}
+
+let uploader = uploadAuthMode();
+$('mode').addEventListener('change', (event) => {
+  uploader.stop();
+  uploader = event.target.value === 'sts' ? stsMode() : uploadAuthMode();
+  for (const row of rows.values()) row.remove();
+  rows.clear();
+  log(event.target.value === 'sts' ? 'STS mode: the page asks VOD for each upload' : 'upload address + credential mode', 'ok');
+  render();
 });
 $('status').textContent = 'Ready.';
 

@@ -268,11 +268,12 @@ impl VodUploader {
     }
 
     /// After `onUploadTokenExpired`: a refreshed UploadAuth (the string, or the whole
-    /// `RefreshUploadVideo` answer), and the upload goes on where it was.
+    /// `RefreshUploadVideo` answer), in STS mode a new STS token; the upload goes on where it
+    /// was.
     #[wasm_bindgen(js_name = resumeUploadWithToken)]
     pub fn resume_upload_with_token(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | UploadAuthAnswer")] token: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | UploadAuthAnswer | StsToken")] token: JsValue,
     ) -> JsResult<()> {
         let renewal = if self.platform.0.get_sts_token.is_some() {
             sts_token_of(&token).map(Renewal::Sts)

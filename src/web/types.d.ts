@@ -11,7 +11,9 @@ export type SdkErrorCode =
   | "InvalidPartSize"
   | "InvalidUploadAuth"
   | "InvalidUploadAddress"
+  | "InvalidStsToken"
   | "GetUploadAuthFailed"
+  | "GetSTSTokenFailed"
   | "NoSuchFile"
   | "AlreadyStarted"
   | "NotExpired"
@@ -54,17 +56,36 @@ export interface VodUploadError extends Error {
 }
 
 /** Per-file options; they reach `getUploadAuth` as `info.options`, for your backend's CreateUploadVideo. */
+/**
+ * Per-file options, checked at `addFile`. In STS mode they go into VOD's CreateUploadVideo (or
+ * CreateUploadImage); in the default mode they reach `getUploadAuth` as `info.options`.
+ */
 export interface UploadFileOptions {
+  /** At most 128 characters; default: the file name without its extension. */
   title?: string;
   description?: string;
   cateId?: number;
-  tags?: string;
+  /** At most 16. */
+  tags?: string[] | string;
+  coverUrl?: string;
   templateGroupId?: string;
   workflowId?: string;
   storageLocation?: string;
-  /** A JSON object, as a string. */
-  userData?: string;
+  appId?: string;
+  /** An object, sent as its JSON (at most 1 KB). */
+  userData?: Record<string, unknown>;
+  /** For images. */
+  imageType?: "default" | "cover";
   [name: string]: unknown;
+}
+
+/** An STS token as STS AssumeRole gives it (camelCase names are accepted too). */
+export interface StsToken {
+  AccessKeyId: string;
+  AccessKeySecret: string;
+  SecurityToken: string;
+  /** ISO-8601 UTC, such as "2026-11-22T08:00:00Z". */
+  Expiration: string;
 }
 
 /** A file as `listFiles()` and every callback show it. Never holds a secret. */
@@ -80,7 +101,11 @@ export interface UploadInfo {
   loaded: number;
   /** 0 to 100. */
   percent: number;
+  /** For video and audio. */
   videoId: string | null;
+  /** For an image. */
+  imageId: string | null;
+  imageUrl: string | null;
   bucket: string | null;
   object: string | null;
   errorCode: VodUploadErrorCode | null;
@@ -98,18 +123,8 @@ export interface UploadAuthAnswer {
   RequestId?: string;
 }
 
-export interface VodUploaderOptions {
-  /**
-   * Asks your backend for a file's upload address and credential. When `info.videoId` is set (a
-   * file resuming an earlier page's upload), your backend should call RefreshUploadVideo for it.
-   */
-  getUploadAuth(info: UploadInfo): UploadAuthAnswer | Promise<UploadAuthAnswer>;
-  /**
-   * Optional: asks your backend for `RefreshUploadVideo(info.videoId)`; the answer or just its
-   * UploadAuth. With it the SDK renews credentials by itself, ahead of their expiry, and
-   * `onUploadTokenExpired` fires only when this fails.
-   */
-  refreshUploadAuth?(info: UploadInfo): UploadAuthAnswer | string | Promise<UploadAuthAnswer | string>;
+/** The options every mode shares. */
+export interface CommonOptions {
   /** Bytes per part: at least 102400; default 1048576. Grown for files beyond 10,000 parts. */
   partSize?: number;
   /** Parts in flight per file; default 5. */
@@ -134,10 +149,39 @@ export interface VodUploaderOptions {
   onUploadFailed?(info: UploadInfo, code: VodUploadErrorCode, message: string): void;
   /** `loadedPercent` is a fraction from 0 to 1. */
   onUploadProgress?(info: UploadInfo, totalSize: number, loadedPercent: number): void;
-  /** Call `resumeUploadWithToken` with a refreshed UploadAuth for `info.videoId`. */
+  /** Call `resumeUploadWithToken` with a refreshed UploadAuth for `info.videoId` (in STS mode, a new STS token). */
   onUploadTokenExpired?(info: UploadInfo): void;
   onUploadRetry?(info: UploadInfo, code: VodUploadErrorCode, message: string): void;
   onUploadRetryResume?(info: UploadInfo): void;
   /** Every file in the list has finished. */
   onUploadEnd?(): void;
 }
+
+/** The default mode: your backend allocates each upload (CreateUploadVideo / CreateUploadImage). */
+export interface UploadAuthOptions extends CommonOptions {
+  /**
+   * Asks your backend for a file's upload address and credential. When `info.videoId` is set (a
+   * file resuming an earlier page's upload), your backend should call RefreshUploadVideo for it.
+   */
+  getUploadAuth(info: UploadInfo): UploadAuthAnswer | Promise<UploadAuthAnswer>;
+  /**
+   * Optional: asks your backend for `RefreshUploadVideo(info.videoId)`; the answer or just its
+   * UploadAuth. With it the SDK renews credentials by itself, ahead of their expiry, and
+   * `onUploadTokenExpired` fires only when this fails.
+   */
+  refreshUploadAuth?(info: UploadInfo): UploadAuthAnswer | string | Promise<UploadAuthAnswer | string>;
+  getSTSToken?: never;
+}
+
+/** STS mode: the page holds a short-lived STS token and the SDK calls VOD itself. */
+export interface StsOptions extends CommonOptions {
+  getSTSToken(): StsToken | Promise<StsToken>;
+  /** VOD's region; default "cn-shanghai". */
+  region?: string;
+  /** VOD's OpenAPI endpoint; default `https://vod.<region>.aliyuncs.com`. */
+  vodEndpoint?: string;
+  getUploadAuth?: never;
+  refreshUploadAuth?: never;
+}
+
+export type VodUploaderOptions = UploadAuthOptions | StsOptions;

@@ -214,3 +214,26 @@ test('after a reload, a half-uploaded file added again resumes where it was', as
     rmSync(folder, { recursive: true, force: true });
   }
 });
+
+test('in STS mode the page asks VOD itself, and an image shows a link to itself', async () => {
+  await openDemo();
+  await page.selectOption('#mode', 'sts');
+  await page.getByText('STS mode: the page asks VOD for each upload').waitFor();
+  const video = randomBytes(1200 * 1024);
+  const image = randomBytes(4 * 1024);
+  await addFiles([
+    { name: 'sts clip.mp4', mimeType: 'video/mp4', buffer: video },
+    { name: 'poster.png', mimeType: 'image/png', buffer: image },
+  ]);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await waitForState(0, 'Success');
+  await waitForState(1, 'Success');
+  await assertStored(video);
+  await assertStored(image);
+  await page.getByText(/uploaded poster\.png as ImageId [0-9a-f]{32}/).waitFor();
+  const link = page.locator('#list li[data-index="1"] .image');
+  assert.ok(await link.isVisible());
+  assert.match(await link.getAttribute('href'), /^http:\/\/vod-local\.localhost:\d+\/image\/default\/[0-9A-F]{32}\.png$/);
+  await page.screenshot({ path: join(shots, 'demo-sts-mode.png'), fullPage: true });
+  assert.deepEqual(dialogs, []);
+});

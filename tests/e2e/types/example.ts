@@ -60,6 +60,20 @@ export async function main(file: File): Promise<FileState[]> {
   return infos.map((i) => i.state);
 }
 
+export function sts(file: File): UploadInfo[] {
+  const uploader = new VodUploader({
+    getSTSToken: async () => ({ AccessKeyId: 'STS.a', AccessKeySecret: 's', SecurityToken: 't', Expiration: '2026-11-22T08:00:00Z' }),
+    region: 'cn-shanghai',
+    onUploadSucceed: (info) => console.log(info.imageId ?? info.videoId, info.imageUrl),
+  });
+  uploader.addFile(file, { title: 'A picture', tags: ['a', 'b'], userData: { k: 1 }, imageType: 'cover' });
+  // @ts-expect-error the two modes do not mix
+  new VodUploader({ getSTSToken: () => ({ AccessKeyId: 'a', AccessKeySecret: 's', SecurityToken: 't', Expiration: 'e' }), getUploadAuth: () => ({ UploadAuth: 'a', UploadAddress: 'b' }) });
+  // @ts-expect-error imageType is default or cover
+  uploader.addFile(file, { imageType: 'banner' });
+  return uploader.listFiles();
+}
+
 export function wrong(file: File): void {
   // @ts-expect-error getUploadAuth is required
   new VodUploader({ partSize: 1024 * 1024 });
