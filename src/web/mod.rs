@@ -273,7 +273,8 @@ impl VodUploader {
     #[wasm_bindgen(js_name = resumeUploadWithToken)]
     pub fn resume_upload_with_token(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string | UploadAuthAnswer | StsToken")] token: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | UploadAuthAnswer | StsToken")]
+        token: JsValue,
     ) -> JsResult<()> {
         let renewal = if self.platform.0.get_sts_token.is_some() {
             sts_token_of(&token).map(Renewal::Sts)
