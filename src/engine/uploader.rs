@@ -288,6 +288,11 @@ impl<P: Platform> Uploader<P> {
         let mut plan = Plan::new(size, core.options.part_size)?;
         let checkpoint_key = core.options.checkpoint_max_age_ms.map(|_| {
             Fingerprint {
+                mode: if core.options.sts.is_some() {
+                    "sts"
+                } else {
+                    "upload-auth"
+                },
                 name: &name,
                 size,
                 last_modified,

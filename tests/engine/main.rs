@@ -1431,3 +1431,38 @@ fn vods_quote_of_the_security_token_never_reaches_the_page() {
     assert!(events.contains("***"), "{events}");
     assert!(!events.contains("token"), "{events}");
 }
+
+#[test]
+fn sts_mode_resumes_after_a_reload_through_refresh_upload_video() {
+    let world = World::new();
+    let file = bytes(1000 * KIB, 48);
+    let first = sts_uploader(&world);
+    add(&first, "sts reload.mp4", &file);
+    first.start().unwrap();
+    world.run_for(55.0);
+    first.stop();
+    let half = first.list_files()[0].loaded;
+    assert!(half > 0 && half < file.len() as u64, "{half}");
+    world.take_events();
+    let again = sts_uploader(&world);
+    add(&again, "sts reload.mp4", &file);
+    assert!(again.list_files()[0].resumed);
+    again.start().unwrap();
+    world.run();
+    assert_eq!(succeeded(&world.take_events()), ["sts reload.mp4"]);
+    let actions: Vec<String> = world
+        .vod
+        .borrow()
+        .calls
+        .iter()
+        .map(|c| c["Action"].clone())
+        .collect();
+    assert_eq!(actions, ["CreateUploadVideo", "RefreshUploadVideo"]);
+    assert_eq!(
+        world.oss.borrow().uploads.len(),
+        1,
+        "the same multipart upload"
+    );
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    assert_no_acknowledged_part_resent(&world.log());
+}
