@@ -5,6 +5,7 @@
 //! edge and the JavaScript facade, compiled for wasm32 only.
 
 pub mod auth;
+pub mod crc64;
 pub mod engine;
 pub mod error;
 mod json;
