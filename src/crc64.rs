@@ -14,7 +14,11 @@ const TABLE: [u64; 256] = {
         let mut crc = i as u64;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ POLY } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ POLY
+            } else {
+                crc >> 1
+            };
             bit += 1;
         }
         table[i] = crc;
@@ -153,7 +157,9 @@ mod tests {
         let data = bytes(60_000, 9);
         let mut seed = 77u64;
         for _ in 0..100 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let a = (seed >> 33) as usize % (data.len() + 1);
             let b = a + (seed >> 13) as usize % (data.len() - a + 1);
             // Three pieces, any of them possibly empty or one byte.
@@ -165,9 +171,17 @@ mod tests {
             );
             assert_eq!(combined, checksum(&data), "split at {a} and {b}");
         }
-        for (a, b) in [(&b""[..], &b"1"[..]), (b"1", b""), (b"", b""), (b"12345678", b"9")] {
+        for (a, b) in [
+            (&b""[..], &b"1"[..]),
+            (b"1", b""),
+            (b"", b""),
+            (b"12345678", b"9"),
+        ] {
             let whole = [a, b].concat();
-            assert_eq!(combine(checksum(a), checksum(b), b.len() as u64), checksum(&whole));
+            assert_eq!(
+                combine(checksum(a), checksum(b), b.len() as u64),
+                checksum(&whole)
+            );
         }
     }
 }

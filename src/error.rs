@@ -24,6 +24,8 @@ pub enum Code {
     Timeout,
     CorsEtagNotExposed,
     InvalidResponse,
+    /// A part, or the whole object, is not on the server as it was sent.
+    Crc64Mismatch,
     /// The browser is offline; the upload waits for the network.
     NetworkOffline,
     /// The connection is cellular and `pauseOnCellular` is set; the upload waits.
@@ -53,6 +55,7 @@ impl Code {
             Code::Timeout => "Timeout",
             Code::CorsEtagNotExposed => "CorsEtagNotExposed",
             Code::InvalidResponse => "InvalidResponse",
+            Code::Crc64Mismatch => "Crc64Mismatch",
             Code::NetworkOffline => "NetworkOffline",
             Code::CellularNetwork => "CellularNetwork",
             Code::Server(code) => code,

@@ -38,6 +38,8 @@ pub(super) struct Core<P: Platform> {
     pub checkpoints: Checkpoints,
     /// The page's STS token, in STS mode, once asked for.
     pub sts_token: RefCell<Option<StsToken>>,
+    /// The page was told that the CRC-64 header cannot be read.
+    pub crc_warned: Cell<bool>,
 }
 
 /// Backoff never waits longer than this.
@@ -55,6 +57,7 @@ impl<P: Platform> Core<P> {
             queue: RefCell::default(),
             wake: OnceCell::new(),
             sts_token: RefCell::new(None),
+            crc_warned: Cell::new(false),
         }
     }
 

@@ -63,6 +63,9 @@ pub(super) struct OpenUpload {
     pub id: String,
     /// Part number → ETag, exactly as the server gave it.
     pub parts: BTreeMap<u32, String>,
+    /// Part number → CRC-64 of the part's bytes, as checked; parts the server held before
+    /// this page have none until they are hashed from the file.
+    pub crcs: BTreeMap<u32, u64>,
     /// Bytes of `parts`.
     pub loaded: u64,
 }

@@ -83,6 +83,8 @@ pub trait Platform: Sized + 'static {
     fn store(&self, key: &str, value: &str);
     fn forget(&self, key: &str);
     fn stored_keys(&self) -> Vec<String>;
+    /// Tells the developer something the page should fix (on the console, in a browser).
+    fn warn(&self, message: &str);
 }
 
 /// The network as the browser reports it.
@@ -110,6 +112,8 @@ pub struct Options {
     pub checkpoint_max_age_ms: Option<f64>,
     /// STS mode, or `None` for upload address and credential from the page.
     pub sts: Option<Sts>,
+    /// Check every part's and the whole object's CRC-64 against the server's.
+    pub check_crc64: bool,
 }
 
 /// A week: how long checkpoints are kept unless the page says otherwise.
@@ -126,6 +130,7 @@ impl Default for Options {
             pause_on_cellular: false,
             checkpoint_max_age_ms: Some(DEFAULT_CHECKPOINT_MAX_AGE_MS),
             sts: None,
+            check_crc64: true,
         }
     }
 }

@@ -25,6 +25,7 @@ use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
 use super::source::{self, Unavailable};
 use super::{Credentials, Plan, Platform};
 use crate::auth::UploadAddress;
+use crate::crc64;
 use crate::error::{Code, UploadError};
 use crate::oss::request::{Call, Request};
 use crate::oss::response::{self, classify, Failure, Response};
@@ -210,6 +211,7 @@ impl<P: Platform> Transfer<'_, P> {
                     s.upload = Some(OpenUpload {
                         id: id.clone(),
                         parts: BTreeMap::new(),
+                        crcs: BTreeMap::new(),
                         loaded: 0,
                     })
                 });
@@ -234,14 +236,24 @@ impl<P: Platform> Transfer<'_, P> {
             let done = &s.upload.as_ref().expect("opened above").parts;
             done.iter().map(|(n, etag)| (*n, etag.clone())).collect()
         });
-        self.send(
-            &Call::Complete {
-                upload_id: &upload_id,
-                parts: &listed,
-            },
-            None,
-        )
-        .await?;
+        let answer = self
+            .send(
+                &Call::Complete {
+                    upload_id: &upload_id,
+                    parts: &listed,
+                },
+                None,
+            )
+            .await?;
+        let server = self.server_crc(answer.crc64);
+        if let (Some(server), true) = (server, self.core.options.check_crc64) {
+            if let Some(local) = self.object_crc().await.filter(|local| *local != server) {
+                return Err(Stop::Failed(UploadError::new(
+                    Code::Crc64Mismatch,
+                    format!("the object on the server is not the file: its CRC-64 is {server}, the file's {local}"),
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -263,13 +275,22 @@ impl<P: Platform> Transfer<'_, P> {
         }
         let plan = self.job.plan;
         self.session(|s| {
+            // The CRCs checked on this page still hold for the parts the server lists as sent.
+            let previous = s.upload.take().filter(|u| u.id == upload_id);
             let mut upload = OpenUpload {
                 id: upload_id.to_string(),
                 parts: BTreeMap::new(),
+                crcs: BTreeMap::new(),
                 loaded: 0,
             };
             for part in listed {
                 if (1..=plan.count).contains(&part.number) && part.size == plan.len(part.number) {
+                    let known = previous
+                        .as_ref()
+                        .filter(|p| p.parts.get(&part.number) == Some(&part.etag));
+                    if let Some(crc) = known.and_then(|p| p.crcs.get(&part.number)) {
+                        upload.crcs.insert(part.number, *crc);
+                    }
                     upload.loaded += part.size;
                     upload.parts.insert(part.number, part.etag);
                 }
@@ -285,22 +306,89 @@ impl<P: Platform> Transfer<'_, P> {
             upload_id,
             part_number: number,
         };
-        let answer = self.send(&call, Some(bytes.clone())).await?;
-        let Some(etag) = answer.etag.filter(|t| !t.is_empty()) else {
-            return Err(Stop::Failed(UploadError::new(
-                Code::CorsEtagNotExposed,
-                "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
-            )));
-        };
-        self.session(|s| {
-            let upload = s.upload.as_mut().expect("parts go to an open upload");
-            if upload.parts.insert(number, etag).is_none() {
-                upload.loaded += bytes.end - bytes.start;
+        let mut damaged = 0;
+        loop {
+            // The part is hashed while it is on the wire; its body is still the file's slice.
+            let (answer, local) =
+                future::join(self.send(&call, Some(bytes.clone())), self.hash(number)).await;
+            let answer = answer?;
+            let Some(etag) = answer.etag.filter(|t| !t.is_empty()) else {
+                return Err(Stop::Failed(UploadError::new(
+                    Code::CorsEtagNotExposed,
+                    "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
+                )));
+            };
+            match (local, self.server_crc(answer.crc64)) {
+                (Some(local), Some(server)) if local != server => {
+                    let error = UploadError::new(
+                        Code::Crc64Mismatch,
+                        format!("part {number} arrived damaged: its CRC-64 is {local}, the server's {server}"),
+                    );
+                    if damaged >= self.core.options.retry_count {
+                        return Err(Stop::Failed(error));
+                    }
+                    damaged += 1;
+                    self.job.live.activity.set(Activity::Retrying);
+                    self.notify(Notice::Retry(error));
+                    continue;
+                }
+                _ => {}
             }
-        });
-        self.save_checkpoint();
-        self.notify(Notice::Progress);
-        Ok(())
+            self.session(|s| {
+                let upload = s.upload.as_mut().expect("parts go to an open upload");
+                if let Some(crc) = local {
+                    upload.crcs.insert(number, crc);
+                }
+                if upload.parts.insert(number, etag).is_none() {
+                    upload.loaded += bytes.end - bytes.start;
+                }
+            });
+            self.save_checkpoint();
+            self.notify(Notice::Progress);
+            return Ok(());
+        }
+    }
+
+    /// The CRC-64 of a part's bytes, read from the file, when checks are on; a file that cannot
+    /// be read leaves the part unchecked.
+    async fn hash(&self, number: u32) -> Option<u64> {
+        if !self.core.options.check_crc64 {
+            return None;
+        }
+        let content = self
+            .core
+            .platform
+            .read(&self.job.file, self.job.plan.part(number))
+            .await
+            .ok()?;
+        Some(crc64::checksum(&content))
+    }
+
+    /// The server's CRC-64 of what it stored; when the browser cannot read it, the page is told
+    /// once which CORS rule to add, and the check is skipped.
+    fn server_crc(&self, crc: Option<u64>) -> Option<u64> {
+        if crc.is_none() && self.core.options.check_crc64 && !self.core.crc_warned.replace(true) {
+            self.core.platform.warn(
+                "vod-upload: the x-oss-hash-crc64ecma header cannot be read, so parts are not checked for damage; add it to the bucket's CORS rule (ExposeHeader: x-oss-hash-crc64ecma)",
+            );
+        }
+        crc
+    }
+
+    /// The whole object's CRC-64, combined from its parts' (those the server held before this
+    /// page are hashed from the file first, one at a time).
+    async fn object_crc(&self) -> Option<u64> {
+        let plan = self.job.plan;
+        let mut whole = crc64::checksum(&[]);
+        for number in 1..=plan.count {
+            let known = self.session(|s| s.upload.as_ref()?.crcs.get(&number).copied());
+            let crc = match known {
+                Some(crc) => crc,
+                None => self.hash(number).await?,
+            };
+            whole = crc64::combine(whole, crc, plan.len(number));
+        }
+        Some(whole)
     }
 
     /// Returns once the network may be used, waiting as long as it takes. The file shows as
@@ -515,6 +603,7 @@ impl<P: Platform> Transfer<'_, P> {
         let upload = same_video.then(|| OpenUpload {
             id: checkpoint.upload_id.clone(),
             parts: BTreeMap::new(),
+            crcs: BTreeMap::new(),
             loaded: 0,
         });
         *self.job.live.session.borrow_mut() = Some(Session {

@@ -11,6 +11,8 @@ pub struct Response {
     pub status: u16,
     /// The ETag header, if the browser could read it (CORS must expose it).
     pub etag: Option<String>,
+    /// The `x-oss-hash-crc64ecma` header, if sent and readable (CORS must expose it too).
+    pub crc64: Option<u64>,
     pub body: String,
 }
 
@@ -143,6 +145,7 @@ mod tests {
         Response {
             status,
             etag: None,
+            crc64: None,
             body: format!(
                 "<?xml version=\"1.0\"?><Error xmlns=\"http://doc.example/\"><Code>{code}</Code><Message>{message}</Message>\
                  <RequestId>R1</RequestId><HostId>h</HostId>{extra}</Error>"
@@ -223,6 +226,7 @@ mod tests {
         let (failure, err) = classify(&Response {
             status: 502,
             etag: None,
+            crc64: None,
             body: "<html>bad gateway</html>".into(),
         });
         assert_eq!(failure, Failure::Transient);
@@ -231,6 +235,7 @@ mod tests {
         let (failure, _) = classify(&Response {
             status: 404,
             etag: None,
+            crc64: None,
             body: String::new(),
         });
         assert_eq!(failure, Failure::Fatal);

@@ -144,6 +144,7 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
                 DEFAULT_CHECKPOINT_MAX_AGE_MS,
             )?),
         },
+        check_crc64: js::boolean(options, "checkCrc64")?.unwrap_or(defaults.check_crc64),
         sts: match get_sts_token {
             Some(_) => Some(sts_options(options)?),
             None => None,

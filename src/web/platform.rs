@@ -137,6 +137,12 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, Transpo
         .map_err(fail)?
         .unchecked_into();
     let etag = answer.headers().get("etag").ok().flatten();
+    let crc64 = answer
+        .headers()
+        .get("x-oss-hash-crc64ecma")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse().ok());
     let text = JsFuture::from(answer.text().map_err(fail)?)
         .await
         .map_err(fail)?;
@@ -144,6 +150,7 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, Transpo
     Ok(Response {
         status: answer.status(),
         etag,
+        crc64,
         body: text.as_string().unwrap_or_default(),
     })
 }
@@ -326,6 +333,10 @@ impl Platform for WebPlatform {
         (0..count)
             .filter_map(|i| storage.key(i).ok().flatten())
             .collect()
+    }
+
+    fn warn(&self, message: &str) {
+        web_sys::console::warn_1(&message.into());
     }
 
     fn wake(&self, uploader: Uploader<WebPlatform>) {

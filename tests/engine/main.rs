@@ -1466,3 +1466,119 @@ fn sts_mode_resumes_after_a_reload_through_refresh_upload_video() {
     assert_eq!(stored(&world), vec![file.to_vec()]);
     assert_no_acknowledged_part_resent(&world.log());
 }
+
+#[test]
+fn a_part_damaged_on_the_way_is_sent_again() {
+    let world = World::new();
+    let up = uploader(&world);
+    let file = bytes(500 * KIB, 50);
+    add(&up, "damaged once.mp4", &file);
+    world.oss.borrow_mut().faults.push_back(Fault::Damage);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["damaged once.mp4"]);
+    assert_eq!(codes_of_retries(&events), ["Crc64Mismatch"]);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    let puts = world.log().iter().filter(|l| l.method == "PUT").count();
+    assert_eq!(puts, 6, "5 parts, one of them twice");
+    assert!(world.warnings.borrow().is_empty());
+}
+
+#[test]
+fn a_part_damaged_on_every_try_fails_the_file_and_aborts() {
+    let world = World::new();
+    let up = uploader(&world);
+    add(&up, "always damaged.mp4", &bytes(50 * KIB, 51));
+    world
+        .oss
+        .borrow_mut()
+        .faults
+        .extend((0..4).map(|_| Fault::Damage));
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Failed(_, err) if err.code == Code::Crc64Mismatch)));
+    assert_eq!(codes_of_retries(&events).len(), 3, "retryCount re-sends");
+    assert_no_open_upload(&world);
+}
+
+#[test]
+fn a_whole_object_that_is_not_the_file_fails_with_crc64_mismatch() {
+    let world = World::new();
+    world.oss.borrow_mut().damage_object = true;
+    let up = uploader(&world);
+    add(&up, "object.mp4", &bytes(300 * KIB, 52));
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    let message = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Failed(_, err) if err.code == Code::Crc64Mismatch => Some(err.message.clone()),
+            _ => None,
+        })
+        .expect("a Crc64Mismatch failure");
+    assert!(message.contains("not the file"), "{message}");
+}
+
+#[test]
+fn a_resumed_upload_hashes_the_parts_the_server_held_for_the_whole_object_check() {
+    let world = World::new();
+    let file = bytes(1000 * KIB, 53);
+    upload_half(&world, "resumed crc.mp4", &file);
+    world.oss.borrow_mut().damage_object = true;
+    let up = uploader(&world);
+    add(&up, "resumed crc.mp4", &file);
+    up.start().unwrap();
+    world.run();
+    let events = world.take_events();
+    // Had the parts from before the reload gone unhashed, no whole-object check could be made.
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Failed(_, err) if err.code == Code::Crc64Mismatch)));
+    world.oss.borrow_mut().damage_object = false;
+}
+
+#[test]
+fn without_the_crc_header_the_check_is_skipped_and_said_once() {
+    let world = World::new();
+    world.oss.borrow_mut().hide_crc = true;
+    let up = uploader(&world);
+    add(&up, "hidden a.mp4", &bytes(300 * KIB, 54));
+    add(&up, "hidden b.mp4", &bytes(300 * KIB, 55));
+    up.start().unwrap();
+    world.run();
+    assert_eq!(
+        succeeded(&world.take_events()),
+        ["hidden a.mp4", "hidden b.mp4"]
+    );
+    let warnings = world.warnings.borrow();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("ExposeHeader: x-oss-hash-crc64ecma"));
+}
+
+#[test]
+fn check_crc64_false_checks_nothing() {
+    let world = World::new();
+    let up = Uploader::new(
+        world.platform(),
+        Options {
+            check_crc64: false,
+            ..options()
+        },
+    )
+    .unwrap();
+    add(&up, "unchecked.mp4", &bytes(300 * KIB, 56));
+    world.oss.borrow_mut().faults.push_back(Fault::Damage);
+    up.start().unwrap();
+    world.run();
+    assert_eq!(succeeded(&world.take_events()), ["unchecked.mp4"]);
+    assert_ne!(
+        stored(&world),
+        vec![bytes(300 * KIB, 56).to_vec()],
+        "the damage went unseen"
+    );
+}

@@ -72,6 +72,8 @@ pub enum Fault {
     Network,
     /// Answers this much later.
     Stall(f64),
+    /// The part is damaged on the way: stored, and answered for, as it arrived.
+    Damage,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -115,6 +117,10 @@ pub struct Oss {
     pub server_skew_ms: f64,
     /// Answer UploadPart without an ETag, as a browser does when CORS hides it.
     pub hide_etag: bool,
+    /// Answer without `x-oss-hash-crc64ecma`, likewise.
+    pub hide_crc: bool,
+    /// Complete answers a CRC that is not the object's, as if it were stored damaged.
+    pub damage_object: bool,
     /// Expire every credential after this many part requests.
     pub expire_after_parts: Option<u32>,
     pub log: Vec<Logged>,
@@ -150,6 +156,8 @@ pub struct World {
     pub sts_ttl_ms: Cell<f64>,
     /// The VOD calls received, with their parameters, and what VOD answers next.
     pub vod: RefCell<super::vod::Vod>,
+    /// What the SDK told the developer on the console.
+    pub warnings: RefCell<Vec<String>>,
     /// What the page does on each event, as its callbacks would.
     #[allow(clippy::type_complexity)]
     pub react: RefCell<Option<Box<dyn Fn(&Uploader<SimPlatform>, &Event)>>>,
@@ -202,6 +210,7 @@ impl World {
             ttl_ms: Cell::new(3_000_000.0),
             react: RefCell::new(None),
             storage: RefCell::default(),
+            warnings: RefCell::default(),
             sts: Cell::new(StsAnswer::Works),
             sts_calls: Cell::new(0),
             sts_ttl_ms: Cell::new(3_600_000.0),
@@ -345,6 +354,7 @@ fn oss_error(status: u16, code: &str, extra: &str) -> Response {
     Response {
         status,
         etag: None,
+        crc64: None,
         body: xml::document(
             "Error",
             &(xml::leaf("Code", code)
@@ -428,6 +438,7 @@ impl Oss {
                 Response {
                     status: 200,
                     etag: None,
+                    crc64: None,
                     body: xml::document(
                         "InitiateMultipartUploadResult",
                         &xml::leaf("UploadId", id),
@@ -437,6 +448,7 @@ impl Oss {
             ("PUT", Some(number), id) if open(&self.uploads, &id) => {
                 let bytes = body.unwrap_or_default();
                 let etag = format!("\"{:X}\"", md5::Md5::digest(&bytes));
+                let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&bytes);
                 self.uploads
                     .get_mut(&id.unwrap())
                     .unwrap()
@@ -445,6 +457,7 @@ impl Oss {
                 Response {
                     status: 200,
                     etag: (!self.hide_etag).then_some(etag),
+                    crc64: (!self.hide_crc).then_some(crc),
                     body: String::new(),
                 }
             }
@@ -470,6 +483,7 @@ impl Oss {
                 Response {
                     status: 200,
                     etag: None,
+                    crc64: None,
                     body: xml::document("ListPartsResult", &doc),
                 }
             }
@@ -491,10 +505,13 @@ impl Oss {
                     }
                 }
                 upload.state = "completed";
+                let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&whole)
+                    ^ u64::from(self.damage_object);
                 self.objects.insert(id.unwrap(), whole);
                 Response {
                     status: 200,
                     etag: None,
+                    crc64: (!self.hide_crc).then_some(crc),
                     body: xml::document("CompleteMultipartUploadResult", ""),
                 }
             }
@@ -503,6 +520,7 @@ impl Oss {
                 Response {
                     status: 204,
                     etag: None,
+                    crc64: None,
                     body: String::new(),
                 }
             }
@@ -574,6 +592,16 @@ impl Platform for SimPlatform {
                 }
                 Some(Fault::Network) => None,
                 Some(Fault::Status(status, code)) => Some(oss_error(status, code, "")),
+                Some(Fault::Damage) => {
+                    let damaged = body.map(|mut b| {
+                        b[0] ^= 0xFF;
+                        b
+                    });
+                    world
+                        .oss
+                        .borrow_mut()
+                        .handle(&request, damaged, world.now())
+                }
                 _ => world.oss.borrow_mut().handle(&request, body, world.now()),
             };
             let ending = answer
@@ -706,6 +734,10 @@ impl Platform for SimPlatform {
 
     fn stored_keys(&self) -> Vec<String> {
         self.0.storage.borrow().keys().cloned().collect()
+    }
+
+    fn warn(&self, message: &str) {
+        self.0.warnings.borrow_mut().push(message.to_string());
     }
 
     fn wake(&self, uploader: Uploader<SimPlatform>) {

@@ -23,6 +23,7 @@ fn answer(status: u16, body: String) -> Response {
     Response {
         status,
         etag: None,
+        crc64: None,
         body,
     }
 }
