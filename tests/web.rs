@@ -41,7 +41,13 @@ async fn admin(method: &str, path: &str, body: JsValue) -> JsValue {
 /// Every test starts from a server without faults and with the usual CORS rule.
 async fn reset() {
     admin("DELETE", "faults", JsValue::NULL).await;
-    admin("POST", "cors", json(r#"{"exposeEtag": true}"#)).await;
+    admin("DELETE", "damage-parts", JsValue::NULL).await;
+    admin(
+        "POST",
+        "cors",
+        json(r#"{"exposeEtag": true, "exposeCrc64": true}"#),
+    )
+    .await;
 }
 
 fn json(text: &str) -> JsValue {
@@ -752,4 +758,95 @@ async fn sts_mode_bad_options_and_metadata_are_named_errors() {
     let result = up.add_file(file(&bytes(10, 26), "meta.mp4"), json(&long_title));
     assert_eq!(thrown_code(result), "InvalidArgument");
     assert_eq!(up.list_files().length(), 0);
+}
+
+/// How often vod-local received and stored each part of `key`, summed: (received, stored).
+async fn part_counts(key: &str) -> (f64, f64) {
+    let mut counts = (0.0, 0.0);
+    for upload in uploads_of(key).await {
+        for part in Array::from(&get(&upload, "parts")).iter() {
+            counts.0 += get(&part, "received").as_f64().unwrap();
+            counts.1 += get(&part, "stored").as_f64().unwrap();
+        }
+    }
+    counts
+}
+
+#[wasm_bindgen_test]
+async fn a_part_damaged_on_the_way_is_sent_again_and_the_object_is_intact() {
+    reset().await;
+    admin("POST", "damage-parts", json(r#"{"count": 1}"#)).await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, "{}");
+    let content = bytes(500 * KIB, 30);
+    up.add_file(file(&content, "damaged once.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 60_000)).await;
+    reset().await;
+    assert_eq!(recorder.count("succeed"), 1, "{}", recorder.everything());
+    let retry = Array::from(&recorder.args("retry").get(0));
+    assert_eq!(retry.get(1).as_string().as_deref(), Some("Crc64Mismatch"));
+    let key = key_of(&recorder, "succeed", 0);
+    assert_eq!(text(&object(&key).await, "md5"), md5_hex(&content));
+    // Five parts; the damaged one was received and stored twice.
+    assert_eq!(part_counts(&key).await, (6.0, 6.0));
+}
+
+#[wasm_bindgen_test]
+async fn a_part_damaged_on_every_try_fails_with_crc64_mismatch_and_leaves_no_open_upload() {
+    reset().await;
+    admin("POST", "damage-parts", json(r#"{"count": 100}"#)).await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, r#"{"retryCount": 2}"#);
+    up.add_file(
+        file(&bytes(50 * KIB, 31), "always damaged.mp4"),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("failed", 1, 60_000)).await;
+    reset().await;
+    let failed = Array::from(&recorder.args("failed").get(0));
+    assert_eq!(failed.get(1).as_string().as_deref(), Some("Crc64Mismatch"));
+    let key = text(&failed.get(0), "object");
+    let mut states = Vec::new();
+    for _ in 0..50 {
+        states = uploads_of(&key)
+            .await
+            .iter()
+            .map(|u| text(u, "state"))
+            .collect();
+        if states.iter().all(|s| s != "open") {
+            break;
+        }
+        wait(sleep(100)).await;
+    }
+    assert_eq!(states, ["aborted"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_hidden_crc_header_skips_the_check_and_names_the_cors_rule() {
+    reset().await;
+    admin("POST", "cors", json(r#"{"exposeCrc64": false}"#)).await;
+    let console = capture_console();
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, "{}");
+    let content = bytes(300 * KIB, 32);
+    up.add_file(file(&content, "hidden crc.mp4"), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 60_000)).await;
+    reset().await;
+    assert_eq!(recorder.count("succeed"), 1, "{}", recorder.everything());
+    let said = console.text();
+    assert!(
+        said.contains("ExposeHeader: x-oss-hash-crc64ecma"),
+        "{said}"
+    );
+    assert_eq!(
+        said.matches("x-oss-hash-crc64ecma header").count(),
+        1,
+        "said once"
+    );
 }

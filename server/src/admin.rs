@@ -26,6 +26,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/token-ttl", post(set_token_ttl))
         .route("/counters", get(counters))
         .route("/cors", post(set_cors))
+        .route("/damage-parts", post(damage_parts).delete(undamage_parts))
         .route("/objects", get(objects))
         .route("/uploads", get(uploads))
         .layer(axum::middleware::from_fn(loopback_only))
@@ -101,6 +102,11 @@ async fn set_token_ttl(State(state): State<Arc<AppState>>, Json(ttl): Json<Token
     StatusCode::NO_CONTENT.into_response()
 }
 
+async fn undamage_parts(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.damage_parts.store(0, Ordering::Relaxed);
+    StatusCode::NO_CONTENT
+}
+
 async fn counters(State(state): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({ "refreshes": state.refreshes.load(Ordering::Relaxed) }))
 }
@@ -108,11 +114,32 @@ async fn counters(State(state): State<Arc<AppState>>) -> Json<Value> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Cors {
-    expose_etag: bool,
+    expose_etag: Option<bool>,
+    expose_crc64: Option<bool>,
 }
 
 async fn set_cors(State(state): State<Arc<AppState>>, Json(cors): Json<Cors>) -> StatusCode {
-    state.expose_etag.store(cors.expose_etag, Ordering::Relaxed);
+    if let Some(on) = cors.expose_etag {
+        state.expose_etag.store(on, Ordering::Relaxed);
+    }
+    if let Some(on) = cors.expose_crc64 {
+        state.expose_crc64.store(on, Ordering::Relaxed);
+    }
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct Damage {
+    count: u64,
+}
+
+/// The next `count` stored parts are damaged, as a transfer corrupted on the way would damage
+/// them: the stored bytes, and so the ETag and CRC answered, are not what was sent.
+async fn damage_parts(
+    State(state): State<Arc<AppState>>,
+    Json(damage): Json<Damage>,
+) -> StatusCode {
+    state.damage_parts.store(damage.count, Ordering::Relaxed);
     StatusCode::NO_CONTENT
 }
 

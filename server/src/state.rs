@@ -109,6 +109,9 @@ pub struct AppState {
     pub objects: Mutex<BTreeMap<(String, String), Object>>,
     pub faults: Mutex<Faults>,
     pub expose_etag: AtomicBool,
+    pub expose_crc64: AtomicBool,
+    /// How many of the next stored parts to damage.
+    pub damage_parts: AtomicU64,
     /// Lifetime of new credentials; `--token-ttl`, changed by the test controls.
     pub token_ttl_secs: AtomicU64,
     /// `RefreshUploadVideo` answers given.
@@ -171,6 +174,8 @@ impl AppState {
             objects: Mutex::new(objects),
             faults: Mutex::default(),
             expose_etag: AtomicBool::new(true),
+            expose_crc64: AtomicBool::new(true),
+            damage_parts: AtomicU64::new(0),
             token_ttl_secs: AtomicU64::new(token_ttl_secs),
             refreshes: AtomicU64::new(0),
             nonces: Mutex::default(),

@@ -117,6 +117,19 @@ async fn durable(mut out: BufWriter<tokio::fs::File>, path: &Path) -> std::io::R
     Ok(())
 }
 
+/// Flips the first byte of a written file, as a transfer corrupted on the way would have
+/// delivered it, and hashes it again.
+pub async fn damage(written: Written) -> std::io::Result<Written> {
+    let mut bytes = tokio::fs::read(&written.file).await?;
+    if let Some(first) = bytes.first_mut() {
+        *first ^= 0xFF;
+    }
+    tokio::fs::write(&written.file, &bytes).await?;
+    let mut hasher = Hasher::new();
+    hasher.update(&bytes);
+    Ok(hasher.finish(written.file))
+}
+
 /// The ETag OSS gives bytes with this MD5: upper-case hex, in quotes.
 pub fn etag(md5: &[u8; 16]) -> String {
     format!("\"{}\"", hex::encode_upper(md5))

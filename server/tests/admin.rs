@@ -196,3 +196,46 @@ async fn the_lifetime_of_new_credentials_can_be_changed_and_refreshes_are_counte
     let counters = h.admin(reqwest::Method::GET, "counters", None).await;
     assert_eq!(counters["refreshes"], 2);
 }
+
+#[tokio::test]
+async fn damaged_parts_are_stored_and_answered_as_they_arrived() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.admin(
+        reqwest::Method::POST,
+        "damage-parts",
+        Some(json!({"count": 1})),
+    )
+    .await;
+    let sent = bytes(1000, 3);
+    let damaged = put_part(&h, &c, &id, 1, sent.clone()).await;
+    let intact = put_part(&h, &c, &id, 2, sent.clone()).await;
+    assert_ne!(damaged, intact);
+    assert_eq!(intact.trim_matches('"'), md5_hex(&sent).to_uppercase());
+    let mut flipped = sent.clone();
+    flipped[0] ^= 0xFF;
+    assert_eq!(damaged.trim_matches('"'), md5_hex(&flipped).to_uppercase());
+}
+
+#[tokio::test]
+async fn the_cors_rule_can_stop_exposing_the_crc() {
+    let h = Harness::start().await;
+    let exposed = |response: &reqwest::Response| {
+        response.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let response = h.http.get(h.url("/")).send().await.unwrap();
+    assert!(exposed(&response).contains("x-oss-hash-crc64ecma"));
+    h.admin(
+        reqwest::Method::POST,
+        "cors",
+        Some(json!({"exposeCrc64": false})),
+    )
+    .await;
+    let response = h.http.get(h.url("/")).send().await.unwrap();
+    assert!(!exposed(&response).contains("x-oss-hash-crc64ecma"));
+    assert!(exposed(&response).contains("ETag"));
+}

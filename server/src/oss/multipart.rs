@@ -1,6 +1,7 @@
 //! The five multipart calls: Initiate, UploadPart, Complete, Abort and ListParts.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use axum::body::Body;
@@ -104,9 +105,15 @@ pub async fn upload_part(
         })?;
     open_upload(&mut state.uploads.lock().unwrap(), id, bucket, key)?;
     let expected_md5 = content_md5(headers)?;
-    let written = store::write_body(body, state.new_file("parts"), MAX_PART_SIZE)
+    let mut written = store::write_body(body, state.new_file("parts"), MAX_PART_SIZE)
         .await
         .map_err(store_error)?;
+    let damage = state
+        .damage_parts
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    if damage.is_ok() {
+        written = store::damage(written).await.map_err(internal)?;
+    }
     let written = check_md5(written, expected_md5).await?;
 
     let mut uploads = state.uploads.lock().unwrap();
