@@ -91,7 +91,9 @@ async fn upload_100_mb_sdk_next_to_plain_fetch() {
 /// How fast the SDK's CRC-64 runs in this browser's wasm, on 64 MiB in 1 MiB parts.
 #[wasm_bindgen_test]
 fn crc64_speed() {
-    let mut part: Vec<u8> = (0..1u32 << 20).map(|i| (i * 2_654_435_761 >> 24) as u8).collect();
+    let mut part: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i * 2_654_435_761 >> 24) as u8)
+        .collect();
     let started = now();
     let mut crc = 0u64;
     for i in 0..64u8 {

@@ -21,6 +21,7 @@ export type SdkErrorCode =
   | "Timeout"
   | "CorsEtagNotExposed"
   | "InvalidResponse"
+  | "Crc64Mismatch"
   /** In `onUploadRetry`: the browser went offline; the upload waits for the network. */
   | "NetworkOffline"
   /** In `onUploadRetry`: the connection turned cellular and `pauseOnCellular` is set. */
@@ -140,6 +141,8 @@ export interface CommonOptions {
    * Only where the browser tells the connection type (Chrome on Android); default false.
    */
   pauseOnCellular?: boolean;
+  /** Check every part's and the whole object's CRC-64 against the server's; default true. */
+  checkCrc64?: boolean;
   /** Keep a checkpoint of each open upload in localStorage, to resume after a reload; default true. */
   checkpoint?: boolean;
   /** How long a checkpoint is kept, in ms; default 604800000 (7 days). */

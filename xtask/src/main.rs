@@ -90,7 +90,8 @@ fn demo(port: u16) -> Result {
 
 fn test() -> Result {
     tools::ensure_wasm_build()?;
-    tools::ensure_browser()?;
+    tools::ensure_browsers()?;
+    let geckodriver = tools::ensure_geckodriver()?;
     let e2e = root().join("tests/e2e");
     let vite = root().join("examples/vite");
     tools::ensure_npm_packages(&root().join("tests/interop"))?;
@@ -140,7 +141,9 @@ fn test() -> Result {
 
     let server = server::Running::start(false)?;
     step("browser: the SDK in headless Chromium against vod-local");
-    wasm_test(&server, &["--test", "web"])?;
+    wasm_test(&server, Browser::Chromium, &["--test", "web"])?;
+    step("browser: the SDK in headless Firefox against vod-local");
+    wasm_test(&server, Browser::Firefox(&geckodriver), &["--test", "web"])?;
 
     step("interop: the official ali-oss client against vod-local");
     run(Cmd::new("node")
@@ -160,25 +163,32 @@ fn test() -> Result {
 
 fn bench() -> Result {
     tools::ensure_wasm_build()?;
-    tools::ensure_browser()?;
+    tools::ensure_browsers()?;
+    let geckodriver = tools::ensure_geckodriver()?;
     let server = server::Running::start(true)?;
-    wasm_test(
-        &server,
-        &["--release", "--test", "bench", "--", "--nocapture"],
-    )
+    let args = ["--release", "--test", "bench", "--", "--nocapture"];
+    wasm_test(&server, Browser::Chromium, &args)?;
+    // Firefox for the CRC-64 speed only: the upload comparison is Chromium's.
+    let crc = ["--release", "--test", "bench", "--", "crc64", "--nocapture"];
+    wasm_test(&server, Browser::Firefox(&geckodriver), &crc)
 }
 
-/// `wasm-pack test` in headless Chromium, against `server`; `cargo_args` go to cargo test.
-fn wasm_test(server: &server::Running, cargo_args: &[&str]) -> Result {
+enum Browser<'a> {
+    Chromium,
+    /// With the path of geckodriver.
+    Firefox(&'a str),
+}
+
+/// `wasm-pack test` in a headless browser, against `server`; `cargo_args` go to cargo test.
+fn wasm_test(server: &server::Running, browser: Browser, cargo_args: &[&str]) -> Result {
+    let driver = match browser {
+        Browser::Chromium => ["--chrome", "--chromedriver", "/usr/bin/chromedriver"],
+        Browser::Firefox(geckodriver) => ["--firefox", "--geckodriver", geckodriver],
+    };
     run(Cmd::new("wasm-pack")
-        .args([
-            "test",
-            "--headless",
-            "--chrome",
-            "--chromedriver",
-            "/usr/bin/chromedriver",
-            "--",
-        ])
+        .args(["test", "--headless"])
+        .args(driver)
+        .arg("--")
         .args(cargo_args)
         .env("VOD_LOCAL_URL", &server.url))
 }

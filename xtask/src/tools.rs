@@ -93,12 +93,23 @@ fn wasm_bindgen_version() -> Result<String> {
     Err("Cargo.lock does not pin wasm-bindgen".into())
 }
 
-/// Debian's Chromium and its matching driver, for the browser tests.
-pub fn ensure_browser() -> Result {
-    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+const GECKODRIVER: &str = "0.37.1";
+
+/// Debian's Chromium with its matching driver, and Debian's Firefox ESR, for the browser tests.
+pub fn ensure_browsers() -> Result {
+    let missing: Vec<&str> = [
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+        ("/usr/bin/firefox-esr", "firefox-esr"),
+    ]
+    .into_iter()
+    .filter(|(path, _)| !Path::new(path).exists())
+    .map(|(_, package)| package)
+    .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    say("installing Debian's chromium and chromium-driver");
+    say(&format!("installing Debian's {}", missing.join(", ")));
     let sudo = |args: &[&str]| {
         let root_user = output(Cmd::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
         let cmd = if root_user {
@@ -109,14 +120,28 @@ pub fn ensure_browser() -> Result {
         run(cmd.env("DEBIAN_FRONTEND", "noninteractive"))
     };
     sudo(&["apt-get", "update"])?;
-    sudo(&[
-        "apt-get",
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ])
+    let mut install = vec!["apt-get", "install", "-y", "--no-install-recommends"];
+    install.extend(missing);
+    sudo(&install)
+}
+
+/// geckodriver, which Debian does not package, built from crates.io; its path.
+pub fn ensure_geckodriver() -> Result<String> {
+    let path = format!(
+        "{}/.cargo/bin/geckodriver",
+        std::env::var("HOME").unwrap_or_default()
+    );
+    if !has_version(&path, |v| v.contains(GECKODRIVER)) {
+        say(&format!("installing geckodriver {GECKODRIVER}"));
+        run(Cmd::new("cargo").args([
+            "install",
+            "geckodriver",
+            "--locked",
+            "--version",
+            GECKODRIVER,
+        ]))?;
+    }
+    Ok(path)
 }
 
 /// `npm ci` in a folder whose node_modules is missing or older than its lock file.
