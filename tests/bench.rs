@@ -92,7 +92,7 @@ async fn upload_100_mb_sdk_next_to_plain_fetch() {
 #[wasm_bindgen_test]
 fn crc64_speed() {
     let mut part: Vec<u8> = (0..1u32 << 20)
-        .map(|i| (i * 2_654_435_761 >> 24) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     let started = now();
     let mut crc = 0u64;

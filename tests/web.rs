@@ -122,6 +122,23 @@ fn key_of(recorder: &Recorder, kind: &str, index: u32) -> String {
     text(&info_of(recorder, kind, index), "object")
 }
 
+/// The one multipart upload of `key` is aborted within 5 s (an Abort is sent without waiting).
+async fn assert_aborted_soon(key: &str) {
+    let mut states = Vec::new();
+    for _ in 0..50 {
+        states = uploads_of(key)
+            .await
+            .iter()
+            .map(|u| text(u, "state"))
+            .collect();
+        if states.iter().all(|s| s != "open") {
+            break;
+        }
+        wait(sleep(100)).await;
+    }
+    assert_eq!(states, ["aborted"]);
+}
+
 /// No part the server stored and acknowledged was ever sent again.
 async fn assert_each_part_stored_once(key: &str) {
     for upload in uploads_of(key).await {
@@ -292,19 +309,7 @@ async fn deleting_an_uploading_file_leaves_no_open_upload() {
     let key = key_of(&recorder, "progress", 0);
     up.delete_file(0).unwrap();
     assert_eq!(up.list_files().length(), 0);
-    let mut states = Vec::new();
-    for _ in 0..50 {
-        states = uploads_of(&key)
-            .await
-            .iter()
-            .map(|u| text(u, "state"))
-            .collect();
-        if states.iter().all(|s| s != "open") {
-            break;
-        }
-        wait(sleep(100)).await;
-    }
-    assert_eq!(states, ["aborted"]);
+    assert_aborted_soon(&key).await;
     assert_eq!(thrown_code(up.delete_file(0)), "NoSuchFile");
 }
 
@@ -810,19 +815,7 @@ async fn a_part_damaged_on_every_try_fails_with_crc64_mismatch_and_leaves_no_ope
     let failed = Array::from(&recorder.args("failed").get(0));
     assert_eq!(failed.get(1).as_string().as_deref(), Some("Crc64Mismatch"));
     let key = text(&failed.get(0), "object");
-    let mut states = Vec::new();
-    for _ in 0..50 {
-        states = uploads_of(&key)
-            .await
-            .iter()
-            .map(|u| text(u, "state"))
-            .collect();
-        if states.iter().all(|s| s != "open") {
-            break;
-        }
-        wait(sleep(100)).await;
-    }
-    assert_eq!(states, ["aborted"]);
+    assert_aborted_soon(&key).await;
 }
 
 #[wasm_bindgen_test]
