@@ -170,10 +170,9 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
 
 #[wasm_bindgen]
 impl VodUploader {
-    /// `new VodUploader({ getUploadAuth, refreshUploadAuth, partSize, parallel, retryCount,
-    /// retryDuration, timeout, pauseOnCellular, onUploadStarted, onUploadSucceed,
-    /// onUploadFailed, onUploadProgress, onUploadTokenExpired, onUploadRetry,
-    /// onUploadRetryResume, onUploadEnd })`
+    /// `new VodUploader({ getUploadAuth, refreshUploadAuth } or { getSTSToken, region,
+    /// vodEndpoint }, and partSize, parallel, retryCount, retryDuration, timeout,
+    /// pauseOnCellular, checkpoint, checkpointMaxAge, checkCrc64, and the callbacks)`
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "VodUploaderOptions")] options: JsValue,
