@@ -125,12 +125,12 @@ pub fn ensure_browsers() -> Result {
     sudo(&install)
 }
 
-/// geckodriver, which Debian does not package, built from crates.io; its path.
+/// geckodriver, which Debian does not package, built from crates.io; its path, where
+/// `cargo install` puts it.
 pub fn ensure_geckodriver() -> Result<String> {
-    let path = format!(
-        "{}/.cargo/bin/geckodriver",
-        std::env::var("HOME").unwrap_or_default()
-    );
+    let cargo_home = std::env::var("CARGO_HOME")
+        .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
+    let path = format!("{cargo_home}/bin/geckodriver");
     if !has_version(&path, |v| v.contains(GECKODRIVER)) {
         say(&format!("installing geckodriver {GECKODRIVER}"));
         run(Cmd::new("cargo").args([
