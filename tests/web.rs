@@ -96,6 +96,15 @@ async fn object(key: &str) -> JsValue {
         .unwrap_or_else(|| panic!("no object {key}"))
 }
 
+/// How many multipart uploads vod-local has seen, of any key.
+async fn upload_count() -> u32 {
+    Array::from(&get(
+        &admin("GET", "uploads", JsValue::NULL).await,
+        "uploads",
+    ))
+    .length()
+}
+
 /// The multipart uploads of `key`, as vod-local saw them.
 async fn uploads_of(key: &str) -> Vec<JsValue> {
     let uploads = get(&admin("GET", "uploads", JsValue::NULL).await, "uploads");
@@ -430,11 +439,7 @@ async fn bad_arguments_throw_named_errors() {
 #[wasm_bindgen_test]
 async fn bad_credentials_fail_with_named_errors_and_send_nothing() {
     reset().await;
-    let uploads_before = Array::from(&get(
-        &admin("GET", "uploads", JsValue::NULL).await,
-        "uploads",
-    ))
-    .length();
+    let uploads_before = upload_count().await;
     let recorder = Recorder::new(base());
     // harness.js's `badAuth` option makes getUploadAuth spoil its answer by file name.
     let up = uploader(
@@ -479,11 +484,7 @@ async fn bad_credentials_fail_with_named_errors_and_send_nothing() {
         2,
         "the unreachable endpoint is retried retryCount times"
     );
-    let uploads_after = Array::from(&get(
-        &admin("GET", "uploads", JsValue::NULL).await,
-        "uploads",
-    ))
-    .length();
+    let uploads_after = upload_count().await;
     assert_eq!(
         uploads_after, uploads_before,
         "a request reached OSS with bad credentials"
@@ -706,11 +707,7 @@ async fn a_failing_get_sts_token_waits_for_resume_upload_with_token() {
 async fn a_wrong_sts_secret_fails_with_vods_signature_error_and_reaches_no_oss() {
     reset().await;
     let console = capture_console();
-    let uploads_before = Array::from(&get(
-        &admin("GET", "uploads", JsValue::NULL).await,
-        "uploads",
-    ))
-    .length();
+    let uploads_before = upload_count().await;
     let recorder = Recorder::new(base());
     let up = uploader(
         &recorder,
@@ -725,11 +722,7 @@ async fn a_wrong_sts_secret_fails_with_vods_signature_error_and_reaches_no_oss()
         failed.get(1).as_string().as_deref(),
         Some("SignatureDoesNotMatch")
     );
-    let uploads_after = Array::from(&get(
-        &admin("GET", "uploads", JsValue::NULL).await,
-        "uploads",
-    ))
-    .length();
+    let uploads_after = upload_count().await;
     assert_eq!(uploads_after, uploads_before, "a request reached OSS");
     assert_no_secret_anywhere(&recorder, &up, &console);
 }

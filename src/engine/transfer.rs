@@ -147,9 +147,11 @@ impl<P: Platform> Transfer<'_, P> {
     }
 
     async fn run(&self) -> Outcome {
-        if let Some(checkpoint) = &self.job.resume {
-            self.resume(checkpoint).await;
-        }
+        // A verified resume has just listed the server's parts: the first attempt need not.
+        let mut listed = match &self.job.resume {
+            Some(checkpoint) => self.resume(checkpoint).await,
+            None => false,
+        };
         while self.job.live.session.borrow().is_none() {
             self.network_ready().await;
             match source::allocate(self.core, &self.info(), &self.described()).await {
@@ -169,7 +171,7 @@ impl<P: Platform> Transfer<'_, P> {
         let mut restarted = false;
         loop {
             let result = {
-                let work = pin!(self.attempt());
+                let work = pin!(self.attempt(std::mem::take(&mut listed)));
                 let fresh = pin!(self.keep_fresh());
                 match future::select(work, fresh).await {
                     Either::Left((result, _)) => result,
@@ -194,11 +196,14 @@ impl<P: Platform> Transfer<'_, P> {
         }
     }
 
-    async fn attempt(&self) -> Result<(), Stop> {
+    /// One try at the whole upload; `listed`: the session's parts are what the server holds.
+    async fn attempt(&self, listed: bool) -> Result<(), Stop> {
         let existing = self.session(|s| s.upload.as_ref().map(|u| u.id.clone()));
         let upload_id = match existing {
             Some(id) => {
-                self.sync_parts(&id).await?;
+                if !listed {
+                    self.sync_parts(&id).await?;
+                }
                 id
             }
             None => {
@@ -591,11 +596,11 @@ impl<P: Platform> Transfer<'_, P> {
     /// Finds the earlier upload again: credentials for the same video, then what the server
     /// holds, checked against the file. Whatever cannot be trusted is dropped, and the file
     /// uploads from the start: in the same video when only the multipart upload is gone, as a
-    /// new video otherwise.
-    async fn resume(&self, checkpoint: &Checkpoint) {
+    /// new video otherwise. True when the earlier upload goes on, its parts just listed.
+    async fn resume(&self, checkpoint: &Checkpoint) -> bool {
         let Some(credentials) = self.credentials_for(checkpoint).await else {
             self.forget_checkpoint();
-            return;
+            return false;
         };
         let same_video = credentials.address.endpoint == checkpoint.endpoint
             && credentials.address.bucket == checkpoint.bucket
@@ -614,10 +619,10 @@ impl<P: Platform> Transfer<'_, P> {
         if !same_video {
             // The backend made a new video: upload into it from the start.
             self.forget_checkpoint();
-            return;
+            return false;
         }
         match self.sync_parts(&checkpoint.upload_id).await {
-            Ok(()) if self.holds_this_file().await => {}
+            Ok(()) if self.holds_this_file().await => return true,
             Ok(()) => {
                 // Another file with the same name, size and date: a new video for this one.
                 let session = self.take_session();
@@ -633,6 +638,7 @@ impl<P: Platform> Transfer<'_, P> {
                 *self.job.live.session.borrow_mut() = None;
             }
         }
+        false
     }
 
     /// Credentials for the checkpoint's video: renewed (`refreshUploadAuth`, or

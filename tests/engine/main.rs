@@ -112,9 +112,7 @@ fn three_files_upload_in_order_and_arrive_byte_identical() {
     for (i, f) in files.iter().enumerate() {
         assert_eq!(add(&up, &format!("f{i}.mp4"), f), i);
     }
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["f0.mp4", "f1.mp4", "f2.mp4"]);
     assert_eq!(events.last(), Some(&Event::End));
     let mut objects = stored(&world);
@@ -164,9 +162,7 @@ fn expiry_with_parts_in_flight_stops_everything_and_resumes_with_only_missing_pa
     let file = bytes(1000 * KIB, 9);
     add(&up, "movie.mp4", &file);
     world.oss.borrow_mut().expire_after_parts = Some(5);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 1);
     assert!(!events.contains(&Event::End));
     assert_eq!(up.list_files()[0].state, FileState::Expired);
@@ -289,9 +285,7 @@ fn thirty_percent_transient_failures_complete_with_retry_events() {
     let file = bytes(2000 * KIB, 7);
     add(&up, "flaky.mp4", &file);
     world.oss.borrow_mut().fail_fraction = Some(0.3);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["flaky.mp4"]);
     assert_eq!(stored(&world), vec![file.to_vec()]);
     let retries = count(
@@ -322,9 +316,7 @@ fn fatal_errors_fail_the_file_with_the_code_and_no_retries() {
         .borrow_mut()
         .faults
         .push_back(Fault::Status(400, "InvalidDigest"));
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     let failed: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
@@ -368,9 +360,7 @@ fn a_wrong_secret_is_fatal_signature_does_not_match() {
         .borrow_mut()
         .insert("x.mp4".into(), Ok((forged, address)));
     add(&up, "x.mp4", &bytes(10, 1));
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert!(events.iter().any(
         |e| matches!(e, Event::Failed(_, err) if err.code.as_str() == "SignatureDoesNotMatch")
     ));
@@ -401,9 +391,7 @@ fn hidden_etag_fails_naming_the_cors_rule() {
     let up = uploader(&world);
     world.oss.borrow_mut().hide_etag = true;
     add(&up, "cors.mp4", &bytes(10, 3));
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     let error = events
         .iter()
         .find_map(|e| match e {
@@ -450,9 +438,7 @@ fn credentials_that_cannot_be_had_fail_before_any_request() {
             .insert(name.to_string(), answer.clone());
         add(&up, name, &bytes(10, 1));
     }
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     for (name, _, expected) in cases {
         assert!(events.iter().any(|e| matches!(e, Event::Failed(info, err) if info.name == name && err.code == expected)), "{name}");
     }
@@ -478,9 +464,7 @@ fn an_unreachable_server_is_retried_then_fails_with_network_error() {
     for _ in 0..4 {
         world.oss.borrow_mut().faults.push_back(Fault::Network);
     }
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(
         count(
             &events,
@@ -504,9 +488,7 @@ fn a_stalled_request_times_out_and_is_retried() {
         .borrow_mut()
         .faults
         .push_back(Fault::Stall(60_000.0));
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert!(events
         .iter()
         .any(|e| matches!(e, Event::Retry(_, err) if err.code == Code::Timeout)));
@@ -593,6 +575,13 @@ fn no_secret_in_file_infos_or_events() {
         !everything.contains("secret") && !everything.contains("token1"),
         "{everything}"
     );
+}
+
+/// Starts the uploader and runs the world until nothing moves; the events it raised.
+fn start_and_run(world: &World, up: &Uploader<SimPlatform>) -> Vec<Event> {
+    up.start().unwrap();
+    world.run();
+    world.take_events()
 }
 
 fn codes_of_retries(events: &[Event]) -> Vec<String> {
@@ -736,9 +725,7 @@ fn cellular_changes_nothing_without_pause_on_cellular() {
     let up = uploader(&world);
     add(&up, "any.mp4", &bytes(600 * KIB, 15));
     world.set_network(true, true);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["any.mp4"]);
     assert!(codes_of_retries(&events).is_empty());
 }
@@ -765,9 +752,7 @@ fn outlive_credentials(
     let file = bytes(3000 * KIB, 16);
     add(&up, name, &file);
     slow_parts(&world, 30);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     (world, up, file, events)
 }
 
@@ -811,9 +796,7 @@ fn credentials_expired_early_are_renewed_once_without_token_expired() {
     let file = bytes(1000 * KIB, 17);
     add(&up, "early-expiry.mp4", &file);
     world.oss.borrow_mut().expire_after_parts = Some(5);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["early-expiry.mp4"]);
     assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 0);
     // Parts in flight all met the expiry; one renewal served them all.
@@ -869,9 +852,7 @@ fn a_fatal_error_mid_upload_aborts_the_multipart_upload() {
             .extend((0..4).map(|_| Fault::Stall(sim::LATENCY_MS)));
         oss.faults.push_back(Fault::Status(403, "AccessDenied"));
     }
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert!(events
         .iter()
         .any(|e| matches!(e, Event::Failed(_, err) if err.code.as_str() == "AccessDenied")));
@@ -897,9 +878,7 @@ fn retries_used_up_abort_the_multipart_upload() {
     let up = uploader(&world);
     add(&up, "flaky.mp4", &bytes(300 * KIB, 21));
     world.oss.borrow_mut().fail_fraction = Some(1.0);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert!(events
         .iter()
         .any(|e| matches!(e, Event::Failed(_, err) if err.code.as_str() == "ServiceUnavailable")));
@@ -1273,9 +1252,7 @@ fn sts_mode_asks_vod_for_the_upload_with_the_files_metadata() {
         "image/png",
         Meta::default(),
     );
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["trip.mp4", "song.mp3", "cover.png"]);
     let calls = world.vod.borrow().calls.clone();
     let actions: Vec<&str> = calls.iter().map(|c| c["Action"].as_str()).collect();
@@ -1316,9 +1293,7 @@ fn sts_mode_renews_the_token_and_the_credentials_while_uploading() {
     let file = bytes(3000 * KIB, 42);
     add(&up, "long.mp4", &file);
     slow_parts(&world, 30);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["long.mp4"]);
     assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 0);
     let refreshes = world
@@ -1343,9 +1318,7 @@ fn sts_mode_retries_transient_vod_failures() {
     world.vod.borrow_mut().faults.extend([503, 500]);
     let up = sts_uploader(&world);
     add(&up, "busy.mp4", &bytes(300 * KIB, 43));
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["busy.mp4"]);
     assert_eq!(
         codes_of_retries(&events),
@@ -1359,9 +1332,7 @@ fn a_wrong_sts_secret_fails_with_vods_code_before_any_oss_request() {
     world.sts.set(StsAnswer::WrongSecret);
     let up = sts_uploader(&world);
     add(&up, "denied.mp4", &bytes(300 * KIB, 44));
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert!(events.iter().any(
         |e| matches!(e, Event::Failed(_, err) if err.code.as_str() == "SignatureDoesNotMatch")
     ));
@@ -1379,9 +1350,7 @@ fn a_failing_get_sts_token_waits_for_resume_upload_with_token() {
     let up = sts_uploader(&world);
     let file = bytes(300 * KIB, 45);
     add(&up, "later.mp4", &file);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 1);
     assert_eq!(up.list_files()[0].state, FileState::Expired);
     let refused = up.resume_with_token(Renewal::UploadAuth(decode_auth(&world.mint("k", 1e6).0)));
@@ -1474,9 +1443,7 @@ fn a_part_damaged_on_the_way_is_sent_again() {
     let file = bytes(500 * KIB, 50);
     add(&up, "damaged once.mp4", &file);
     world.oss.borrow_mut().faults.push_back(Fault::Damage);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["damaged once.mp4"]);
     assert_eq!(codes_of_retries(&events), ["Crc64Mismatch"]);
     assert_eq!(stored(&world), vec![file.to_vec()]);
@@ -1495,9 +1462,7 @@ fn a_part_damaged_on_every_try_fails_the_file_and_aborts() {
         .borrow_mut()
         .faults
         .extend((0..4).map(|_| Fault::Damage));
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     assert!(events
         .iter()
         .any(|e| matches!(e, Event::Failed(_, err) if err.code == Code::Crc64Mismatch)));
@@ -1511,9 +1476,7 @@ fn a_whole_object_that_is_not_the_file_fails_with_crc64_mismatch() {
     world.oss.borrow_mut().damage_object = true;
     let up = uploader(&world);
     add(&up, "object.mp4", &bytes(300 * KIB, 52));
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     let message = events
         .iter()
         .find_map(|e| match e {
@@ -1532,9 +1495,7 @@ fn a_resumed_upload_hashes_the_parts_the_server_held_for_the_whole_object_check(
     world.oss.borrow_mut().damage_object = true;
     let up = uploader(&world);
     add(&up, "resumed crc.mp4", &file);
-    up.start().unwrap();
-    world.run();
-    let events = world.take_events();
+    let events = start_and_run(&world, &up);
     // Had the parts from before the reload gone unhashed, no whole-object check could be made.
     assert!(events
         .iter()
