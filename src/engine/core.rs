@@ -5,8 +5,11 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::time::{Duration, UNIX_EPOCH};
 
+use futures_util::lock::Mutex;
+
 use super::checkpoint::Checkpoints;
 use super::file::Wait;
+use super::slots::Slots;
 use super::{Options, Platform};
 use crate::auth::StsToken;
 use crate::error::UploadError;
@@ -38,8 +41,12 @@ pub(super) struct Core<P: Platform> {
     pub checkpoints: Checkpoints,
     /// The page's STS token, in STS mode, once asked for.
     pub sts_token: RefCell<Option<StsToken>>,
+    /// One `getSTSToken` at a time: files prepared side by side share its answer.
+    pub sts_asking: Mutex<()>,
     /// The page was told that the CRC-64 header cannot be read.
     pub crc_warned: Cell<bool>,
+    /// Bounds the requests in flight across all files.
+    pub slots: Slots,
 }
 
 /// Backoff never waits longer than this.
@@ -51,12 +58,14 @@ impl<P: Platform> Core<P> {
             checkpoints: Checkpoints {
                 max_age_ms: options.checkpoint_max_age_ms,
             },
+            slots: Slots::new(options.parallel),
             platform,
             options,
             clock_offset_ms: Cell::new(0.0),
             queue: RefCell::default(),
             wake: OnceCell::new(),
             sts_token: RefCell::new(None),
+            sts_asking: Mutex::new(()),
             crc_warned: Cell::new(false),
         }
     }

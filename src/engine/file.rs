@@ -5,6 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use futures_util::future::AbortHandle;
+
 use super::checkpoint::Checkpoint;
 use super::{Credentials, Plan};
 use crate::error::UploadError;
@@ -105,6 +107,8 @@ pub(super) enum Activity {
 pub(super) struct Live {
     pub session: RefCell<Option<Session>>,
     pub activity: Cell<Activity>,
+    /// Drops this file's transfer alone, for `deleteFile()`.
+    pub cancel: AbortHandle,
 }
 
 pub(super) enum Phase {

@@ -12,6 +12,7 @@ mod core;
 mod file;
 pub mod plan;
 mod signal;
+mod slots;
 mod source;
 mod transfer;
 mod uploader;

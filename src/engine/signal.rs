@@ -62,3 +62,41 @@ impl Drop for Changed {
         self.signal.waiters.borrow_mut().remove(&self.id);
     }
 }
+
+/// A flag that is set once, and that futures can wait for: a file waits for its turn to send
+/// its parts until the file before it has sent its last.
+#[derive(Clone, Default)]
+pub(super) struct Flag(Rc<(Cell<bool>, Rc<Signal>)>);
+
+impl Flag {
+    pub fn set() -> Flag {
+        let flag = Flag::default();
+        flag.raise();
+        flag
+    }
+
+    pub fn raise(&self) {
+        if !self.0 .0.replace(true) {
+            self.0 .1.notify();
+        }
+    }
+
+    pub fn is_raised(&self) -> bool {
+        self.0 .0.get()
+    }
+
+    pub async fn raised(&self) {
+        while !self.is_raised() {
+            self.0 .1.changed().await;
+        }
+    }
+}
+
+/// Raises its flag when dropped, so the next file gets its turn however this one ends.
+pub(super) struct Pass(pub Flag);
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        self.0.raise();
+    }
+}

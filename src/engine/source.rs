@@ -99,6 +99,7 @@ pub(super) async fn renew<P: Platform>(
 /// The STS token to sign with: the one held, unless it expires within the margin.
 async fn token<P: Platform>(core: &Core<P>) -> Result<StsToken, Unavailable> {
     let margin = (2.0 * core.options.timeout_ms as f64).min(60_000.0);
+    let _turn = core.sts_asking.lock().await;
     let held = core.sts_token.borrow().clone();
     if let Some(token) = held.filter(|t| t.expires_at_ms - margin > core.server_now_ms()) {
         return Ok(token);
@@ -140,6 +141,7 @@ async fn call<P: Platform>(
     let mut token_renewed = false;
     loop {
         let token = token(core).await?;
+        let slot = core.slots.acquire(index).await;
         let request = action.build(
             &sts.endpoint,
             &token,
@@ -175,6 +177,7 @@ async fn call<P: Platform>(
                 format!("VOD gave no answer within {} ms", options.timeout_ms),
             ),
         };
+        drop(slot);
         if retries >= options.retry_count {
             return Err(Unavailable::Failed(error));
         }

@@ -1,5 +1,6 @@
-//! Uploading one file: credentials from the page, Initiate (or ListParts to learn what the
-//! server already has), the parts `parallel` at a time, Complete. Every call goes through
+//! Uploading one file: credentials from the page, then a file of one part in a single
+//! PutObject, a larger one with Initiate (or ListParts to learn what the server already has),
+//! the parts `parallel` at a time, Complete. Every call goes through
 //! [`Transfer::send`]: dating and signing, time-out, waiting out a lost network, retries with
 //! backoff, clock-skew correction, and renewing expired credentials. Alongside the calls,
 //! [`Transfer::keep_fresh`] renews the credentials ahead of their expiry.
@@ -22,6 +23,7 @@ use md5::{Digest, Md5};
 use super::checkpoint::Checkpoint;
 use super::core::{Core, Notice};
 use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
+use super::signal::{Flag, Pass};
 use super::source::{self, Unavailable};
 use super::{Credentials, Plan, Platform};
 use crate::auth::UploadAddress;
@@ -49,6 +51,11 @@ pub(super) struct Job<P: Platform> {
     pub meta: Meta,
     /// For an image: its extension.
     pub image: Option<String>,
+    /// Raised when the file before has sent its last part: until then this file only prepares.
+    pub turn: Flag,
+    /// This file's last part is under way: the next file's turn. Raised at the latest when the
+    /// job is dropped.
+    pub pass: Pass,
 }
 
 pub(super) enum Outcome {
@@ -104,6 +111,7 @@ pub(super) async fn upload<P: Platform>(core: &Core<P>, job: &Job<P>) -> Outcome
 
 /// Best effort: aborts a multipart upload that can no longer be resumed.
 pub(super) async fn abort<P: Platform>(core: &Core<P>, credentials: &Credentials, upload_id: &str) {
+    let _slot = core.slots.acquire(0).await;
     let request =
         Call::Abort { upload_id }.build(&credentials.address, &credentials.auth, &core.http_date());
     let _ = core.platform.send(request, None).await;
@@ -199,6 +207,9 @@ impl<P: Platform> Transfer<'_, P> {
     /// One try at the whole upload; `listed`: the session's parts are what the server holds.
     async fn attempt(&self, listed: bool) -> Result<(), Stop> {
         let existing = self.session(|s| s.upload.as_ref().map(|u| u.id.clone()));
+        if existing.is_none() && self.job.plan.count == 1 {
+            return self.put().await;
+        }
         let upload_id = match existing {
             Some(id) => {
                 if !listed {
@@ -224,13 +235,23 @@ impl<P: Platform> Transfer<'_, P> {
                 id
             }
         };
+        self.job.turn.raised().await;
         let plan = self.job.plan;
         let todo: Vec<u32> = self.session(|s| {
             let done = &s.upload.as_ref().expect("opened above").parts;
             (1..=plan.count).filter(|n| !done.contains_key(n)).collect()
         });
+        let last = todo.last().copied();
+        if last.is_none() {
+            self.job.pass.0.raise();
+        }
         let mut parts = stream::iter(todo)
-            .map(|number| self.part(&upload_id, number))
+            .map(|number| {
+                if Some(number) == last {
+                    self.job.pass.0.raise();
+                }
+                self.part(&upload_id, number)
+            })
             .buffer_unordered(self.core.options.parallel);
         // The first error drops the stream, and with it every part in flight.
         while let Some(result) = parts.next().await {
@@ -305,29 +326,63 @@ impl<P: Platform> Transfer<'_, P> {
         Ok(())
     }
 
+    /// A file of one part, in one request; nothing to resume, so no checkpoint.
+    async fn put(&self) -> Result<(), Stop> {
+        self.job.turn.raised().await;
+        self.job.pass.0.raise();
+        let call = Call::Put {
+            content_type: &self.job.content_type,
+        };
+        self.send_checked(&call, 1).await?;
+        self.notify(Notice::Progress);
+        Ok(())
+    }
+
     async fn part(&self, upload_id: &str, number: u32) -> Result<(), Stop> {
-        let bytes = self.job.plan.part(number);
         let call = Call::UploadPart {
             upload_id,
             part_number: number,
         };
+        let (answer, local) = self.send_checked(&call, number).await?;
+        let Some(etag) = answer.etag.filter(|t| !t.is_empty()) else {
+            return Err(Stop::Failed(UploadError::new(
+                Code::CorsEtagNotExposed,
+                "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
+            )));
+        };
+        self.session(|s| {
+            let upload = s.upload.as_mut().expect("parts go to an open upload");
+            if let Some(crc) = local {
+                upload.crcs.insert(number, crc);
+            }
+            if upload.parts.insert(number, etag).is_none() {
+                upload.loaded += self.job.plan.len(number);
+            }
+        });
+        self.save_checkpoint();
+        self.notify(Notice::Progress);
+        Ok(())
+    }
+
+    /// Sends `call` with part `number`'s bytes and checks what the server stored against the
+    /// file: bytes damaged on the way are sent again. Returns the answer and the bytes' CRC-64.
+    async fn send_checked(
+        &self,
+        call: &Call<'_>,
+        number: u32,
+    ) -> Result<(Response, Option<u64>), Stop> {
+        let bytes = self.job.plan.part(number);
         let mut damaged = 0;
         loop {
             // The part is hashed while it is on the wire; its body is still the file's slice.
             let (answer, local) =
-                future::join(self.send(&call, Some(bytes.clone())), self.hash(number)).await;
+                future::join(self.send(call, Some(bytes.clone())), self.hash(number)).await;
             let answer = answer?;
-            let Some(etag) = answer.etag.filter(|t| !t.is_empty()) else {
-                return Err(Stop::Failed(UploadError::new(
-                    Code::CorsEtagNotExposed,
-                    "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
-                )));
-            };
             match (local, self.server_crc(answer.crc64)) {
                 (Some(local), Some(server)) if local != server => {
                     let error = UploadError::new(
                         Code::Crc64Mismatch,
-                        format!("part {number} arrived damaged: its CRC-64 is {local}, the server's {server}"),
+                        format!("part {number} of {} arrived damaged: its CRC-64 is {local}, the server's {server}", self.job.plan.count),
                     );
                     if damaged >= self.core.options.retry_count {
                         return Err(Stop::Failed(error));
@@ -335,22 +390,9 @@ impl<P: Platform> Transfer<'_, P> {
                     damaged += 1;
                     self.job.live.activity.set(Activity::Retrying);
                     self.notify(Notice::Retry(error));
-                    continue;
                 }
-                _ => {}
+                _ => return Ok((answer, local)),
             }
-            self.session(|s| {
-                let upload = s.upload.as_mut().expect("parts go to an open upload");
-                if let Some(crc) = local {
-                    upload.crcs.insert(number, crc);
-                }
-                if upload.parts.insert(number, etag).is_none() {
-                    upload.loaded += bytes.end - bytes.start;
-                }
-            });
-            self.save_checkpoint();
-            self.notify(Notice::Progress);
-            return Ok(());
         }
     }
 
@@ -440,20 +482,25 @@ impl<P: Platform> Transfer<'_, P> {
         let mut retries = 0;
         loop {
             self.network_ready().await;
-            let (request, generation) = self.sign(call);
-            let body = body
-                .clone()
-                .map(|bytes| platform.slice(&self.job.file, bytes));
-            let lost = pin!(self.network_lost());
-            let raced = match future::select(
-                platform.send(request, body),
-                future::select(platform.sleep(options.timeout_ms), lost),
-            )
-            .await
-            {
-                Either::Left((answer, _)) => Raced::Answer(answer),
-                Either::Right((Either::Left(_), _)) => Raced::TimedOut,
-                Either::Right((Either::Right(_), _)) => Raced::NetworkLost,
+            // The slot is held while the request is out, not while it waits to be retried.
+            let (raced, generation) = {
+                let _slot = self.core.slots.acquire(self.job.index).await;
+                let (request, generation) = self.sign(call);
+                let body = body
+                    .clone()
+                    .map(|bytes| platform.slice(&self.job.file, bytes));
+                let lost = pin!(self.network_lost());
+                let raced = match future::select(
+                    platform.send(request, body),
+                    future::select(platform.sleep(options.timeout_ms), lost),
+                )
+                .await
+                {
+                    Either::Left((answer, _)) => Raced::Answer(answer),
+                    Either::Right((Either::Left(_), _)) => Raced::TimedOut,
+                    Either::Right((Either::Right(_), _)) => Raced::NetworkLost,
+                };
+                (raced, generation)
             };
             let (failure, error) = match raced {
                 Raced::Answer(Ok(answer)) if (200..300).contains(&answer.status) => {

@@ -1,15 +1,19 @@
 //! The file list and the controls: add, delete, list, start, stop, resume with a new token.
-//! One runner at a time uploads the files in the order they were added; stopping it is
-//! dropping it, which drops its transfer and every request in flight.
+//! One runner at a time uploads the files in the order they were added, each file prepared
+//! while the one before it still sends; stopping the runner is dropping it, which drops its
+//! transfers and every request in flight.
 
 use std::cell::{Cell, RefCell};
+use std::pin::pin;
 use std::rc::{Rc, Weak};
 
-use futures_util::future::{AbortHandle, Abortable};
+use futures_util::future::{self, AbortHandle, AbortRegistration, Abortable, Either};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::checkpoint::Fingerprint;
 use super::core::{Core, Notice, Queued};
 use super::file::{Activity, Entry, Live, Phase, Session};
+use super::signal::{Flag, Pass};
 use super::transfer::{self, Job, Outcome};
 use super::{Credentials, Event, FileInfo, Options, Plan, Platform, Renewal};
 use crate::error::{Code, UploadError};
@@ -96,8 +100,20 @@ impl<P: Platform> Inner<P> {
         run.is_some()
     }
 
-    /// The next file to upload, now marked uploading.
-    fn next_job(self: &Rc<Self>) -> Option<Job<P>> {
+    /// Stops every transfer's file where it is, keeping its session for `start()`; the
+    /// transfers themselves are dropped by the caller.
+    fn park(&self) {
+        for entry in self.files.borrow_mut().iter_mut() {
+            if let Phase::Uploading(live) = &entry.phase {
+                let session = live.session.borrow_mut().take();
+                entry.phase = Phase::Stopped(session);
+            }
+        }
+    }
+
+    /// The next file to upload, now marked uploading; it sends its parts once `turn` is
+    /// raised. The transfer is cancelled alone through the handle kept in its `Live`.
+    fn next_job(self: &Rc<Self>, turn: Flag) -> Option<(Job<P>, AbortRegistration)> {
         let mut files = self.files.borrow_mut();
         let entry = files.iter_mut().find(|e| {
             matches!(
@@ -110,9 +126,11 @@ impl<P: Platform> Inner<P> {
             Phase::Resumable(checkpoint) => (None, Some(checkpoint), true),
             _ => (None, None, true),
         };
+        let (cancel, registration) = AbortHandle::new_pair();
         let live = Rc::new(Live {
             session: RefCell::new(session),
             activity: Cell::new(Activity::Sending),
+            cancel,
         });
         entry.phase = Phase::Uploading(live.clone());
         if first {
@@ -120,7 +138,7 @@ impl<P: Platform> Inner<P> {
         }
         let index = entry.index;
         let weak = Rc::downgrade(self);
-        Some(Job {
+        let job = Job {
             index,
             file: entry.file.clone(),
             plan: entry.plan,
@@ -133,7 +151,10 @@ impl<P: Platform> Inner<P> {
             size: entry.size,
             meta: entry.meta.clone(),
             image: image_extension(&entry.name, &entry.content_type),
-        })
+            turn,
+            pass: Pass(Flag::default()),
+        };
+        Some((job, registration))
     }
 
     /// Records how a file's transfer ended; true if its credentials expired.
@@ -195,15 +216,52 @@ fn open_upload(session: Session) -> Option<(Credentials, String)> {
 }
 
 /// Uploads the ready and stopped files in order until none is left, or credentials expire.
+/// A file begins (credentials, Initiate) once the file before it sends its parts, and sends
+/// its own once that one has sent its last, so the link does not idle between files.
 async fn run<P: Platform>(inner: Rc<Inner<P>>) {
+    let mut running = FuturesUnordered::new();
+    // The turn the next file will wait for, and when it may begin: when the newest file
+    // running has its own turn.
+    let mut turn = Flag::set();
+    let mut begin_next = Flag::set();
     let mut finished_any = false;
-    while let Some(job) = inner.next_job() {
-        let outcome = transfer::upload(&inner.core, &job).await;
-        finished_any = true;
-        if inner.finish(job.index, outcome) {
-            // The upload stops where it is until the page brings new credentials.
-            inner.run.borrow_mut().take();
-            return;
+    loop {
+        if begin_next.is_raised() {
+            if let Some((job, registration)) = inner.next_job(turn.clone()) {
+                begin_next = std::mem::replace(&mut turn, job.pass.0.clone());
+                let core = inner.core.clone();
+                running.push(Abortable::new(
+                    async move {
+                        let outcome = transfer::upload(&core, &job).await;
+                        (job.index, outcome)
+                    },
+                    registration,
+                ));
+                continue;
+            }
+        }
+        let ended = if begin_next.is_raised() {
+            running.next().await
+        } else {
+            match future::select(running.next(), pin!(begin_next.raised())).await {
+                Either::Left((ended, _)) => ended,
+                Either::Right(_) => continue,
+            }
+        };
+        match ended {
+            None => break,
+            // Deleted: the list has forgotten it.
+            Some(Err(_)) => {}
+            Some(Ok((index, outcome))) => {
+                finished_any = true;
+                if inner.finish(index, outcome) {
+                    // Everything stops where it is until the page brings new credentials.
+                    drop(running);
+                    inner.park();
+                    inner.run.borrow_mut().take();
+                    return;
+                }
+            }
         }
     }
     inner.run.borrow_mut().take();
@@ -356,12 +414,7 @@ impl<P: Platform> Uploader<P> {
     /// Stops now: requests in flight are aborted, completed parts are kept for `start()`.
     pub fn stop(&self) {
         self.inner.halt();
-        for entry in self.inner.files.borrow_mut().iter_mut() {
-            if let Phase::Uploading(live) = &entry.phase {
-                let session = live.session.borrow_mut().take();
-                entry.phase = Phase::Stopped(session);
-            }
-        }
+        self.inner.park();
     }
 
     /// Takes a file out of the list; an upload under way stops, and a multipart upload that
@@ -379,23 +432,19 @@ impl<P: Platform> Uploader<P> {
                 format!("there is no file with index {index}"),
             ));
         };
-        let uploading = matches!(
-            self.inner.files.borrow()[position].phase,
-            Phase::Uploading(_)
-        );
-        let was_running = uploading && self.inner.halt();
         let entry = self.inner.files.borrow_mut().remove(position);
         let session = match entry.phase {
-            Phase::Uploading(live) => live.session.borrow_mut().take(),
+            Phase::Uploading(live) => {
+                // Its transfer alone stops; the other files go on.
+                live.cancel.abort();
+                live.session.borrow_mut().take()
+            }
             Phase::Stopped(session) => session,
             Phase::Expired(session) => session,
             Phase::Ready | Phase::Resumable(_) | Phase::Success(_) | Phase::Failure(..) => None,
         };
         self.inner
             .abort(session.and_then(open_upload), entry.checkpoint_key);
-        if was_running {
-            self.inner.launch();
-        }
         Ok(())
     }
 

@@ -1,4 +1,4 @@
-//! Building the five multipart calls as signed HTTP requests: virtual-hosted URLs, keys
+//! Building the five multipart calls and the single PutObject as signed HTTP requests: virtual-hosted URLs, keys
 //! percent-encoded per segment, `x-oss-date` (a browser may not set `Date`), the security
 //! token, and an explicit Content-Type wherever a body goes, signed exactly as sent.
 
@@ -19,6 +19,10 @@ pub const PART_CONTENT_TYPE: &str = "application/octet-stream";
 const XML_CONTENT_TYPE: &str = "application/xml";
 
 pub enum Call<'a> {
+    /// A whole file in one request, for a file no larger than one part.
+    Put {
+        content_type: &'a str,
+    },
     Initiate {
         content_type: &'a str,
     },
@@ -45,7 +49,8 @@ pub struct Request {
     pub method: &'static str,
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
-    /// An XML body; an UploadPart's body is the file slice, attached by the caller.
+    /// An XML body; the body of a PutObject or an UploadPart is the file slice, attached by
+    /// the caller.
     pub body: Option<String>,
     pub string_to_sign: String,
 }
@@ -54,6 +59,7 @@ impl Call<'_> {
     /// The request, signed with `auth` and dated `date` (RFC 1123, the clock as corrected).
     pub fn build(&self, address: &UploadAddress, auth: &UploadAuth, date: &str) -> Request {
         let (method, query, content_type, body) = match *self {
+            Call::Put { content_type } => ("PUT", vec![], content_type, None),
             Call::Initiate { content_type } => {
                 ("POST", vec![("uploads", String::new())], content_type, None)
             }
@@ -147,12 +153,12 @@ pub fn url(address: &UploadAddress, query: &[(&str, String)]) -> String {
             v => format!("{name}={}", utf8_percent_encode(v, UNRESERVED)),
         })
         .collect();
-    format!(
-        "{scheme}://{}.{host}/{}?{}",
-        address.bucket,
-        key.join("/"),
-        query.join("&")
-    )
+    let mut url = format!("{scheme}://{}.{host}/{}", address.bucket, key.join("/"));
+    if !query.is_empty() {
+        url += "?";
+        url += &query.join("&");
+    }
+    url
 }
 
 fn complete_document(parts: &[(u32, String)]) -> String {
@@ -225,6 +231,24 @@ mod tests {
             *authorization,
             signature::authorization("STS.id", "secret", &r.string_to_sign)
         );
+    }
+
+    #[test]
+    fn put_object_has_no_query_and_signs_the_files_type() {
+        let r = Call::Put {
+            content_type: "image/png",
+        }
+        .build(&address(), &auth(), DATE);
+        assert_eq!((r.method, r.body.as_deref()), ("PUT", None));
+        assert_eq!(
+            r.url,
+            "https://outin-b.oss-cn-shanghai.aliyuncs.com/sv/1a/My%20film%20%C3%BC%2Bx.mp4"
+        );
+        assert_eq!(
+            r.string_to_sign,
+            format!("PUT\n\nimage/png\n{DATE}\n{}", tail(""))
+        );
+        assert!(r.headers.contains(&("content-type", "image/png".into())));
     }
 
     #[test]

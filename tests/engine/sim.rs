@@ -64,7 +64,8 @@ pub fn sleep(clock: &Rc<Clock>, millis: f64) -> Sleep {
     }
 }
 
-/// What the simulated OSS does to the next UploadPart requests.
+/// What the simulated OSS does to the next requests that carry file bytes (UploadPart and
+/// PutObject).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     Status(u16, &'static str),
@@ -86,10 +87,30 @@ pub enum Ending {
 #[derive(Clone, Debug)]
 pub struct Logged {
     pub method: &'static str,
+    /// The OSS operation (`PutObject`, `InitiateMultipartUpload`, `UploadPart`, ...), or `VOD`.
+    pub call: &'static str,
+    /// The object's key.
+    pub key: String,
     pub part: Option<u32>,
     pub access_key_id: String,
     pub sent_at: f64,
+    /// When it was answered, failed or aborted.
+    pub ended_at: Option<f64>,
     pub ending: Option<Ending>,
+}
+
+/// The OSS operation a request is, from its method and query.
+fn operation(request: &Request, query: &str) -> &'static str {
+    let has = |name: &str| query_param(query, name).is_some();
+    match request.method {
+        _ if request.url.starts_with(super::vod::ENDPOINT) => "VOD",
+        "PUT" if has("partNumber") => "UploadPart",
+        "PUT" => "PutObject",
+        "POST" if has("uploads") => "InitiateMultipartUpload",
+        "POST" => "CompleteMultipartUpload",
+        "GET" => "ListParts",
+        _ => "AbortMultipartUpload",
+    }
 }
 
 struct SimCredential {
@@ -108,9 +129,11 @@ pub struct SimUpload {
 pub struct Oss {
     credentials: HashMap<String, SimCredential>,
     pub uploads: BTreeMap<String, SimUpload>,
+    /// Completed objects, by upload id, or by key for a PutObject.
     pub objects: HashMap<String, Vec<u8>>,
     pub faults: VecDeque<Fault>,
-    /// This share of UploadPart requests fails with 503, spread evenly, on top of `faults`.
+    /// This share of requests with file bytes fails with 503, spread evenly, on top of
+    /// `faults`.
     pub fail_fraction: Option<f64>,
     part_requests: u32,
     /// The server's clock minus the client's.
@@ -121,7 +144,7 @@ pub struct Oss {
     pub hide_crc: bool,
     /// Complete answers a CRC that is not the object's, as if it were stored damaged.
     pub damage_object: bool,
-    /// Expire every credential after this many part requests.
+    /// Expire every credential after this many requests with file bytes.
     pub expire_after_parts: Option<u32>,
     pub log: Vec<Logged>,
     next_id: u32,
@@ -260,6 +283,14 @@ impl World {
         }
     }
 
+    /// Runs for exactly `ms` of virtual time: the clock ends `ms` later.
+    pub fn step(&self, ms: f64) {
+        let end = self.now() + ms;
+        self.run_for(ms);
+        self.clock.now.set(end);
+        self.pool.borrow_mut().run_until_stalled();
+    }
+
     /// Moves the clock on with nothing running: the page closed for that long.
     pub fn advance(&self, ms: f64) {
         self.clock.now.set(self.now() + ms);
@@ -318,6 +349,14 @@ impl World {
         (STANDARD.encode(auth), STANDARD.encode(address))
     }
 
+    /// Like `mint`, but with a secret that is not the credential's: every request is refused
+    /// with `SignatureDoesNotMatch`.
+    pub fn mint_forged(&self, key: &str) -> (String, String) {
+        let (auth, address) = self.mint(key, 3_000_000.0);
+        let json = String::from_utf8(STANDARD.decode(auth).unwrap()).unwrap();
+        (STANDARD.encode(json.replace("secret", "guess")), address)
+    }
+
     pub fn take_events(&self) -> Vec<Event> {
         std::mem::take(&mut self.events.borrow_mut())
     }
@@ -331,14 +370,17 @@ impl World {
 struct InFlight {
     oss: Rc<RefCell<Oss>>,
     entry: usize,
+    now: Rc<Clock>,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         let mut oss = self.oss.borrow_mut();
+        let now = self.now.now.get();
         let logged = &mut oss.log[self.entry];
         if logged.ending.is_none() {
             logged.ending = Some(Ending::Aborted);
+            logged.ended_at = Some(now);
         }
     }
 }
@@ -375,9 +417,9 @@ impl Oss {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.as_str())
         };
-        let query = request.url.split_once('?').map_or("", |(_, q)| q);
+        let (path, query) = request.url.split_once('?').unwrap_or((&request.url, ""));
         let part = query_param(query, "partNumber").and_then(|n| n.parse::<u32>().ok());
-        if part.is_some() {
+        if request.method == "PUT" {
             self.part_requests += 1;
             if self.expire_after_parts == Some(self.part_requests) {
                 for c in self.credentials.values_mut() {
@@ -515,6 +557,18 @@ impl Oss {
                     body: xml::document("CompleteMultipartUploadResult", ""),
                 }
             }
+            ("PUT", None, None) => {
+                let bytes = body.unwrap_or_default();
+                let etag = format!("\"{:X}\"", md5::Md5::digest(&bytes));
+                let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&bytes);
+                self.objects.insert(path.to_string(), bytes);
+                Response {
+                    status: 200,
+                    etag: (!self.hide_etag).then_some(etag),
+                    crc64: (!self.hide_crc).then_some(crc),
+                    body: String::new(),
+                }
+            }
             ("DELETE", None, id) if open(&self.uploads, &id) => {
                 self.uploads.get_mut(id.as_ref().unwrap()).unwrap().state = "aborted";
                 Response {
@@ -543,11 +597,9 @@ impl Platform for SimPlatform {
         body: Option<Vec<u8>>,
     ) -> LocalBoxFuture<'static, Result<Response, TransportError>> {
         let world = self.0.clone();
-        let query = request
-            .url
-            .split_once('?')
-            .map_or("", |(_, q)| q)
-            .to_string();
+        let (path, query) = request.url.split_once('?').unwrap_or((&request.url, ""));
+        let key = path.splitn(4, '/').nth(3).unwrap_or_default().to_string();
+        let query = query.to_string();
         let access_key_id = request
             .headers
             .iter()
@@ -560,9 +612,12 @@ impl Platform for SimPlatform {
             let mut oss = world.oss.borrow_mut();
             oss.log.push(Logged {
                 method: request.method,
+                call: operation(&request, &query),
+                key,
                 part,
                 access_key_id,
                 sent_at: world.now(),
+                ended_at: None,
                 ending: None,
             });
             oss.log.len() - 1
@@ -571,8 +626,9 @@ impl Platform for SimPlatform {
             let in_flight = InFlight {
                 oss: world.oss.clone(),
                 entry,
+                now: world.clock.clone(),
             };
-            let fault = if part.is_some() {
+            let fault = if request.method == "PUT" {
                 world.oss.borrow_mut().faults.pop_front()
             } else {
                 None
@@ -607,7 +663,9 @@ impl Platform for SimPlatform {
             let ending = answer
                 .as_ref()
                 .map_or(Ending::NetworkError, |a| Ending::Answered(a.status));
-            world.oss.borrow_mut().log[in_flight.entry].ending = Some(ending);
+            let logged = &mut world.oss.borrow_mut().log[in_flight.entry];
+            logged.ending = Some(ending);
+            logged.ended_at = Some(world.now());
             answer.ok_or_else(|| TransportError {
                 message: "simulated network failure".into(),
             })
