@@ -133,7 +133,7 @@ struct Damage {
     count: u64,
 }
 
-/// The next `count` stored parts are damaged, as a transfer corrupted on the way would damage
+/// The next `count` stored parts or PutObject bodies are damaged, as a transfer corrupted on the way would damage
 /// them: the stored bytes, and so the ETag and CRC answered, are not what was sent.
 async fn damage_parts(
     State(state): State<Arc<AppState>>,

@@ -1,7 +1,6 @@
 //! The five multipart calls: Initiate, UploadPart, Complete, Abort and ListParts.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use axum::body::Body;
@@ -10,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::addressing::Target;
 use super::error::{internal, invalid_argument, no_such_upload, OssError};
-use super::object::{check_md5, content_md5, meta_headers, store_error, Stored};
+use super::object::{meta_headers, receive, Stored};
 use crate::state::{random_string, AppState, Object, Part, Upload, UploadState, HEX_UPPER};
 use crate::store;
 use vod_upload::oss::limits::{MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
@@ -104,17 +103,7 @@ pub async fn upload_part(
                 .with("ArgumentValue", number)
         })?;
     open_upload(&mut state.uploads.lock().unwrap(), id, bucket, key)?;
-    let expected_md5 = content_md5(headers)?;
-    let mut written = store::write_body(body, state.new_file("parts"), MAX_PART_SIZE)
-        .await
-        .map_err(store_error)?;
-    let damage = state
-        .damage_parts
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
-    if damage.is_ok() {
-        written = store::damage(written).await.map_err(internal)?;
-    }
-    let written = check_md5(written, expected_md5).await?;
+    let written = receive(state, headers, body, "parts", MAX_PART_SIZE).await?;
 
     let mut uploads = state.uploads.lock().unwrap();
     let upload = match open_upload(&mut uploads, id, bucket, key) {

@@ -1,6 +1,7 @@
 //! Whole objects: PutObject, GetObject, HeadObject, DeleteObject, and what UploadPart shares
 //! with PutObject (Content-MD5 checks, the answer's integrity headers).
 
+use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use axum::body::Body;
@@ -12,6 +13,28 @@ use tokio_util::io::ReaderStream;
 use super::error::{internal, OssError};
 use crate::state::{AppState, Object};
 use crate::store::{self, WriteError, Written};
+
+/// Writes a PutObject's or an UploadPart's body to a new file in `folder`, damaged if the
+/// admin asked for damage, and checks it against its Content-MD5 if it has one.
+pub async fn receive(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    folder: &str,
+    max_size: u64,
+) -> Result<Written, OssError> {
+    let expected_md5 = content_md5(headers)?;
+    let mut written = store::write_body(body, state.new_file(folder), max_size)
+        .await
+        .map_err(store_error)?;
+    let damage = state
+        .damage_parts
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+    if damage.is_ok() {
+        written = store::damage(written).await.map_err(internal)?;
+    }
+    check_md5(written, expected_md5).await
+}
 
 /// A PutObject is at most 5 GiB.
 const MAX_OBJECT_SIZE: u64 = 5 << 30;
@@ -59,7 +82,7 @@ fn invalid_digest(message: &str) -> OssError {
 }
 
 /// The digest a Content-MD5 header promises: base64 of 16 raw bytes.
-pub fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, OssError> {
+fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, OssError> {
     let Some(value) = headers.get("content-md5") else {
         return Ok(None);
     };
@@ -72,7 +95,7 @@ pub fn content_md5(headers: &HeaderMap) -> Result<Option<[u8; 16]>, OssError> {
 }
 
 /// Keeps what was written only if it matches the promised digest.
-pub async fn check_md5(written: Written, expected: Option<[u8; 16]>) -> Result<Written, OssError> {
+async fn check_md5(written: Written, expected: Option<[u8; 16]>) -> Result<Written, OssError> {
     match expected {
         Some(md5) if md5 != written.md5 => {
             let _ = tokio::fs::remove_file(&written.file).await;
@@ -85,7 +108,7 @@ pub async fn check_md5(written: Written, expected: Option<[u8; 16]>) -> Result<W
     }
 }
 
-pub fn store_error(error: WriteError) -> OssError {
+fn store_error(error: WriteError) -> OssError {
     match error {
         WriteError::TooLarge => OssError::new(
             400,
@@ -118,11 +141,7 @@ pub async fn put(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, OssError> {
-    let expected_md5 = content_md5(headers)?;
-    let written = store::write_body(body, state.new_file("objects"), MAX_OBJECT_SIZE)
-        .await
-        .map_err(store_error)?;
-    let written = check_md5(written, expected_md5).await?;
+    let written = receive(state, headers, body, "objects", MAX_OBJECT_SIZE).await?;
     let stored = Stored {
         etag: store::etag(&written.md5),
         crc64: written.crc64,
