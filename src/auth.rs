@@ -4,8 +4,6 @@
 
 use std::fmt;
 
-use base64::{engine::general_purpose::STANDARD, Engine};
-
 use crate::error::{Code, UploadError};
 use crate::json::Fields;
 
@@ -77,7 +75,7 @@ impl StsToken {
             access_key_id: present(access_key_id, "AccessKeyId")?,
             access_key_secret: present(access_key_secret, "AccessKeySecret")?,
             security_token: present(security_token, "SecurityToken")?,
-            expires_at_ms: parse_utc_ms(&expiration).ok_or_else(|| {
+            expires_at_ms: crate::date::parse_iso8601(&expiration).ok_or_else(|| {
                 bad(&format!(
                     "has an Expiration that is not an ISO-8601 UTC time: {expiration:?}"
                 ))
@@ -98,9 +96,8 @@ pub struct UploadAddress {
 
 /// The JSON object inside a base64 string.
 fn decode_fields(b64: &str, what: &str, error: Code) -> Result<Fields, UploadError> {
-    let bytes = STANDARD
-        .decode(b64.trim())
-        .map_err(|_| UploadError::new(error.clone(), format!("{what} is not base64")))?;
+    let bytes = crate::base64::decode(b64.trim())
+        .ok_or_else(|| UploadError::new(error.clone(), format!("{what} is not base64")))?;
     std::str::from_utf8(&bytes)
         .ok()
         .and_then(Fields::parse)
@@ -123,7 +120,7 @@ pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
         UploadError::new(BAD, "UploadAuth lacks Expiration (a lifetime in seconds)")
     })?;
     let expires_at_ms = match fields.string("ExpireUTCTime") {
-        Some(t) => Some(parse_utc_ms(&t).ok_or_else(|| {
+        Some(t) => Some(crate::date::parse_iso8601(&t).ok_or_else(|| {
             UploadError::new(
                 BAD,
                 format!("UploadAuth's ExpireUTCTime \"{t}\" is not an ISO-8601 UTC time"),
@@ -164,20 +161,13 @@ pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
     })
 }
 
-/// `2024-01-10T08:50:00Z` (fractions allowed) as milliseconds since the epoch.
-pub fn parse_utc_ms(text: &str) -> Option<f64> {
-    let time = humantime::parse_rfc3339_weak(text.trim().trim_end_matches('Z')).ok()?;
-    let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
-    Some(since.as_millis() as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::Code;
 
     fn b64(json: &str) -> String {
-        STANDARD.encode(json)
+        crate::base64::encode(json.as_bytes())
     }
 
     const AUTH: &str = r#"{"AccessKeyId":"STS.id","AccessKeySecret":"s3cret","SecurityToken":"tok","Expiration":"3000","ExpireUTCTime":"2024-01-10T08:50:00Z","Region":"cn-shanghai"}"#;

@@ -1,39 +1,162 @@
-//! Reading and writing the few small JSON objects the SDK handles (credentials, checkpoints)
-//! through one dynamic value type: one set of code in the wasm, whatever the object.
+//! Reading and writing the few small JSON objects the SDK handles (credentials, checkpoints,
+//! VOD's answers). Only a top-level object's strings and whole numbers are ever read; nested
+//! values are checked and skipped.
 
-use miniserde::json::{self, Number, Object, Value};
+/// A value the SDK reads: a string, a number as written, or anything else.
+enum Value {
+    String(String),
+    Number(String),
+    Other,
+}
 
 /// A JSON object's fields.
-pub struct Fields(Object);
+pub struct Fields(Vec<(String, Value)>);
 
 impl Fields {
     /// The fields of `text`, if it is a JSON object.
     pub fn parse(text: &str) -> Option<Fields> {
-        match json::from_str::<Value>(text).ok()? {
-            Value::Object(object) => Some(Fields(object)),
-            _ => None,
+        let mut reader = Reader(text.trim_start());
+        reader.eat('{')?;
+        let mut fields = Vec::new();
+        if reader.eat('}').is_none() {
+            loop {
+                let name = reader.string()?;
+                reader.eat(':')?;
+                fields.push((name, reader.value(0)?));
+                if reader.eat('}').is_some() {
+                    break;
+                }
+                reader.eat(',')?;
+            }
         }
+        reader.0.trim().is_empty().then_some(Fields(fields))
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     pub fn string(&self, name: &str) -> Option<String> {
-        match self.0.get(name) {
-            Some(Value::String(s)) => Some(s.clone()),
+        match self.get(name)? {
+            Value::String(s) => Some(s.clone()),
             _ => None,
         }
     }
 
     /// A whole number, given as a number or as a string of digits.
     pub fn whole_number(&self, name: &str) -> Option<u64> {
-        match self.0.get(name)? {
-            Value::Number(Number::U64(n)) => Some(*n),
+        match self.get(name)? {
+            Value::Number(n) => n.parse().ok(),
             Value::String(s) => s.trim().parse().ok(),
-            _ => None,
+            Value::Other => None,
         }
     }
 }
 
-/// Builds a JSON object field by field. Written by hand: serializing miniserde's values would
-/// bring float formatting into the wasm for numbers that are always whole.
+/// Nesting deeper than this is refused rather than followed.
+const MAX_DEPTH: u32 = 32;
+
+/// What is left of the text, whitespace skipped before every token.
+struct Reader<'a>(&'a str);
+
+impl Reader<'_> {
+    fn eat(&mut self, c: char) -> Option<()> {
+        self.0 = self.0.trim_start().strip_prefix(c)?;
+        Some(())
+    }
+
+    fn value(&mut self, depth: u32) -> Option<Value> {
+        self.0 = self.0.trim_start();
+        let first = self.0.chars().next()?;
+        match first {
+            '"' => return self.string().map(Value::String),
+            '{' | '[' if depth < MAX_DEPTH => {
+                let close = if first == '{' { '}' } else { ']' };
+                self.eat(first)?;
+                if self.eat(close).is_some() {
+                    return Some(Value::Other);
+                }
+                loop {
+                    if first == '{' {
+                        self.string()?;
+                        self.eat(':')?;
+                    }
+                    self.value(depth + 1)?;
+                    if self.eat(close).is_some() {
+                        return Some(Value::Other);
+                    }
+                    self.eat(',')?;
+                }
+            }
+            _ => {}
+        }
+        let end = self
+            .0
+            .find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .unwrap_or(self.0.len());
+        let (token, rest) = self.0.split_at(end);
+        self.0 = rest;
+        match token {
+            "true" | "false" | "null" => Some(Value::Other),
+            _ if token.parse::<f64>().is_ok() && !token.starts_with(['+', '.']) => {
+                Some(Value::Number(token.to_string()))
+            }
+            _ => None,
+        }
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.eat('"')?;
+        let mut out = String::new();
+        let mut chars = self.0.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    self.0 = &self.0[i + 1..];
+                    return Some(out);
+                }
+                '\\' => {
+                    let escaped = match chars.next()?.1 {
+                        'n' => '\n',
+                        't' => '\t',
+                        'r' => '\r',
+                        'b' => '\u{8}',
+                        'f' => '\u{c}',
+                        'u' => {
+                            let high = hex4(&mut chars)?;
+                            let code = if (0xD800..0xDC00).contains(&high) {
+                                if chars.next()?.1 != '\\' || chars.next()?.1 != 'u' {
+                                    return None;
+                                }
+                                let low = hex4(&mut chars)?;
+                                0x10000 + ((high - 0xD800) << 10) + low.checked_sub(0xDC00)?
+                            } else {
+                                high
+                            };
+                            char::from_u32(code)?
+                        }
+                        c @ ('"' | '\\' | '/') => c,
+                        _ => return None,
+                    };
+                    out.push(escaped);
+                }
+                c if (c as u32) < 0x20 => return None,
+                c => out.push(c),
+            }
+        }
+        None
+    }
+}
+
+/// The four hex digits of a `\\u` escape.
+fn hex4(chars: &mut std::str::CharIndices) -> Option<u32> {
+    let hex: String = chars.take(4).map(|(_, c)| c).collect();
+    u32::from_str_radix(&hex, 16)
+        .ok()
+        .filter(|_| hex.len() == 4)
+}
+
+/// Builds a JSON object field by field.
 pub struct Writer(String);
 
 impl Default for Writer {
@@ -98,5 +221,42 @@ mod tests {
         assert_eq!(fields.string("name").as_deref(), Some(tricky));
         assert_eq!(fields.whole_number("size"), Some(u64::MAX));
         assert_eq!(Writer::default().finish(), "{}");
+    }
+
+    #[test]
+    fn nested_values_are_skipped_and_escapes_read() {
+        let text = r#" { "a" : [1, {"x": [true, null]}, -2.5e3], "s": "\u00e9\ud83d\ude00\/\t",
+            "n": 18446744073709551615, "d": "42", "o": {}, "e": [] } "#;
+        let fields = Fields::parse(text).unwrap();
+        assert_eq!(fields.string("s").as_deref(), Some("é😀/\t"));
+        assert_eq!(fields.whole_number("n"), Some(u64::MAX));
+        assert_eq!(fields.whole_number("d"), Some(42));
+        assert_eq!(fields.whole_number("a"), None);
+        assert_eq!(fields.string("missing"), None);
+        assert!(Fields::parse("{}").is_some());
+    }
+
+    #[test]
+    fn what_is_not_a_json_object_is_refused() {
+        for bad in [
+            "",
+            "[]",
+            "\"s\"",
+            "{",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{\"a\":1} x",
+            "{\"a\":\"\\x\"}",
+            "{\"a\":\"\n\"}",
+            "{\"a\":tru}",
+            "{\"a\":\"\\ud83d\"}",
+            "{'a':1}",
+            "{\"a\":+1}",
+        ] {
+            assert!(Fields::parse(bad).is_none(), "{bad}");
+        }
+        let deep = "{\"a\":".to_string() + &"[".repeat(100) + &"]".repeat(100) + "}";
+        assert!(Fields::parse(&deep).is_none());
     }
 }

@@ -5,11 +5,14 @@
 //! edge and the JavaScript facade, compiled for wasm32 only.
 
 pub mod auth;
+mod base64;
 pub mod crc64;
+mod date;
 pub mod engine;
 pub mod error;
 mod json;
 pub mod oss;
+mod percent;
 pub mod vod;
 #[cfg(target_arch = "wasm32")]
 mod web;

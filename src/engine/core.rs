@@ -3,7 +3,6 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
-use std::time::{Duration, UNIX_EPOCH};
 
 use futures_util::lock::Mutex;
 
@@ -104,7 +103,7 @@ impl<P: Platform> Core<P> {
     /// The date a request is signed with (RFC 1123, the clock as corrected).
     pub fn http_date(&self) -> String {
         let ms = self.server_now_ms().max(0.0) as u64;
-        httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(ms))
+        crate::date::http_date(ms)
     }
 
     /// How long to wait before the `retries`-th retry: doubling from `retryDuration`, with

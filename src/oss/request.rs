@@ -2,17 +2,8 @@
 //! percent-encoded per segment, `x-oss-date` (a browser may not set `Date`), the security
 //! token, and an explicit Content-Type wherever a body goes, signed exactly as sent.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
 use super::{signature, xml};
 use crate::auth::{UploadAddress, UploadAuth};
-
-/// Characters a key segment or query value keeps as they are.
-pub(crate) const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// The type every part is sent with: a `File.slice()` has none, and fetch must not pick one.
 pub const PART_CONTENT_TYPE: &str = "application/octet-stream";
@@ -144,13 +135,13 @@ pub fn url(address: &UploadAddress, query: &[(&str, String)]) -> String {
     let key: Vec<String> = address
         .file_name
         .split('/')
-        .map(|segment| utf8_percent_encode(segment, UNRESERVED).to_string())
+        .map(crate::percent::encode)
         .collect();
     let query: Vec<String> = query
         .iter()
         .map(|(name, value)| match value.as_str() {
             "" => name.to_string(),
-            v => format!("{name}={}", utf8_percent_encode(v, UNRESERVED)),
+            v => format!("{name}={}", crate::percent::encode(v)),
         })
         .collect();
     let mut url = format!("{scheme}://{}.{host}/{}", address.bucket, key.join("/"));

@@ -2,7 +2,6 @@
 //! SDK does about them (docs/protocol.md, "Errors").
 
 use super::xml;
-use crate::auth::parse_utc_ms;
 use crate::error::{Code, UploadError};
 
 /// What a transport brings back.
@@ -49,7 +48,7 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
         "InvalidSecurityToken" if message.to_ascii_lowercase().contains("expired") => {
             Failure::Expired
         }
-        "RequestTimeTooSkewed" => match parse_utc_ms(&text("ServerTime")) {
+        "RequestTimeTooSkewed" => match crate::date::parse_iso8601(&text("ServerTime")) {
             Some(server_ms) => Failure::Skewed { server_ms },
             None => Failure::Fatal,
         },

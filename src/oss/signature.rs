@@ -1,7 +1,6 @@
 //! OSS V1 header signature: `Authorization: OSS <AccessKeyId>:<Signature>`, where Signature is
 //! base64(HMAC-SHA1(AccessKeySecret, StringToSign)).
 
-use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
@@ -136,7 +135,7 @@ impl Request<'_> {
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
     let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(string_to_sign.as_bytes());
-    STANDARD.encode(mac.finalize().into_bytes())
+    crate::base64::encode(&mac.finalize().into_bytes())
 }
 
 /// The `Authorization` header's value.

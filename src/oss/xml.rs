@@ -2,13 +2,18 @@
 //! Elements are matched by local name, so a document with an `xmlns` (or prefixes) reads the
 //! same as one without.
 
-use quick_xml::escape::{partial_escape, unescape};
-use quick_xml::events::Event;
-use quick_xml::Reader;
-
 /// `<name>text</name>`, the text escaped.
 pub fn leaf(name: &str, text: impl std::fmt::Display) -> String {
-    format!("<{name}>{}</{name}>", partial_escape(text.to_string()))
+    let mut escaped = String::new();
+    for c in text.to_string().chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            c => escaped.push(c),
+        }
+    }
+    format!("<{name}>{escaped}</{name}>")
 }
 
 /// `<name>` + already written children + `</name>`.
@@ -59,69 +64,122 @@ impl Element {
     }
 }
 
-/// Parses a whole document into its root element.
+const MALFORMED: XmlError = XmlError("not well-formed");
+
+/// Parses a whole document into its root element. What the SDK and OSS exchange is plain:
+/// elements and text, entities and CDATA; declarations, comments and a DOCTYPE are skipped,
+/// attributes ignored.
 pub fn parse(document: &str) -> Result<Element, XmlError> {
-    let err = |_: quick_xml::Error| XmlError("not well-formed");
-    let mut reader = Reader::from_str(document);
+    let mut rest = document;
     let mut stack: Vec<Element> = Vec::new();
     loop {
-        let event = reader.read_event().map_err(err)?;
-        match event {
-            Event::Start(start) => stack.push(Element {
-                name: local_name(start.local_name().as_ref())?,
+        let Some(open) = rest.find('<') else {
+            return Err(XmlError("the document ends before its root element does"));
+        };
+        match stack.last_mut() {
+            Some(current) => unescape(&rest[..open], &mut current.text)?,
+            None if rest[..open].trim().is_empty() => {}
+            None => return Err(MALFORMED),
+        }
+        rest = &rest[open..];
+        let skip_to =
+            |rest: &str, end: &str| rest.find(end).map(|i| i + end.len()).ok_or(MALFORMED);
+        if rest.starts_with("<?") {
+            rest = &rest[skip_to(rest, "?>")?..];
+        } else if rest.starts_with("<!--") {
+            rest = &rest[skip_to(rest, "-->")?..];
+        } else if let Some(data) = rest.strip_prefix("<![CDATA[") {
+            let end = data.find("]]>").ok_or(MALFORMED)?;
+            stack
+                .last_mut()
+                .ok_or(MALFORMED)?
+                .text
+                .push_str(&data[..end]);
+            rest = &data[end + 3..];
+        } else if rest.starts_with("<!") {
+            rest = &rest[skip_to(rest, ">")?..];
+        } else if let Some(tag) = rest.strip_prefix("</") {
+            let end = tag.find('>').ok_or(MALFORMED)?;
+            let mut done = stack.pop().ok_or(XmlError("unbalanced end tag"))?;
+            if local_name(&tag[..end])? != done.name {
+                return Err(XmlError("unbalanced end tag"));
+            }
+            rest = &tag[end + 1..];
+            done.text = done.text.trim().to_string();
+            match stack.last_mut() {
+                Some(parent) => parent.children.push(done),
+                None => return Ok(done),
+            }
+        } else {
+            let tag = &rest[1..];
+            let end = tag_end(tag).ok_or(MALFORMED)?;
+            let (inner, empty) = match tag[..end].strip_suffix('/') {
+                Some(inner) => (inner, true),
+                None => (&tag[..end], false),
+            };
+            let name = inner.split(|c: char| c.is_ascii_whitespace()).next();
+            let element = Element {
+                name: local_name(name.unwrap_or_default())?,
                 ..Element::default()
-            }),
-            Event::Empty(start) => {
-                let element = Element {
-                    name: local_name(start.local_name().as_ref())?,
-                    ..Element::default()
-                };
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(element),
-                    None => return Ok(element),
-                }
+            };
+            rest = &tag[end + 1..];
+            match (empty, stack.last_mut()) {
+                (false, _) => stack.push(element),
+                (true, Some(parent)) => parent.children.push(element),
+                (true, None) => return Ok(element),
             }
-            Event::Text(text) => {
-                if let Some(current) = stack.last_mut() {
-                    current
-                        .text
-                        .push_str(&text.decode().map_err(|_| XmlError("not well-formed"))?);
-                }
-            }
-            Event::CData(data) => {
-                if let Some(current) = stack.last_mut() {
-                    current
-                        .text
-                        .push_str(&data.decode().map_err(|_| XmlError("not well-formed"))?);
-                }
-            }
-            Event::GeneralRef(reference) => {
-                let name = reference
-                    .decode()
-                    .map_err(|_| XmlError("not well-formed"))?;
-                let resolved = unescape(&format!("&{name};"))
-                    .map_err(|_| XmlError("not well-formed"))?
-                    .into_owned();
-                if let Some(current) = stack.last_mut() {
-                    current.text.push_str(&resolved);
-                }
-            }
-            Event::End(_) => {
-                let mut done = stack.pop().ok_or(XmlError("unbalanced end tag"))?;
-                done.text = done.text.trim().to_string();
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(done),
-                    None => return Ok(done),
-                }
-            }
-            Event::Eof => return Err(XmlError("the document ends before its root element does")),
-            _ => {}
         }
     }
 }
 
-fn local_name(bytes: &[u8]) -> Result<String, XmlError> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| XmlError("an element name is not UTF-8"))
+/// Where a start tag ends: its `>`, outside quoted attribute values.
+fn tag_end(tag: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in tag.char_indices() {
+        match (quote, c) {
+            (None, '>') => return Some(i),
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if q == c => quote = None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// An element's name without its namespace prefix.
+fn local_name(name: &str) -> Result<String, XmlError> {
+    let local = name.trim().rsplit(':').next().unwrap_or_default();
+    if local.is_empty() || local.contains(['<', '&', '"', '=']) {
+        return Err(MALFORMED);
+    }
+    Ok(local.to_string())
+}
+
+/// Appends `text` with its entity and character references resolved.
+fn unescape(text: &str, out: &mut String) -> Result<(), XmlError> {
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let end = rest[amp..].find(';').ok_or(MALFORMED)? + amp;
+        let c = match &rest[amp + 1..end] {
+            "lt" => '<',
+            "gt" => '>',
+            "amp" => '&',
+            "quot" => '"',
+            "apos" => '\'',
+            reference => {
+                let code = match reference.strip_prefix("#x") {
+                    Some(hex) => u32::from_str_radix(hex, 16),
+                    None => reference.strip_prefix('#').ok_or(MALFORMED)?.parse(),
+                };
+                code.ok().and_then(char::from_u32).ok_or(MALFORMED)?
+            }
+        };
+        out.push(c);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -170,8 +228,30 @@ mod tests {
 
     #[test]
     fn truncated_or_garbage_is_an_error() {
-        assert!(parse("<A><B>1</B>").is_err());
-        assert!(parse("not xml").is_err());
-        assert!(parse("<A></B>").is_err());
+        for bad in [
+            "<A><B>1</B>",
+            "not xml",
+            "<A></B>",
+            "<A>&bogus;</A>",
+            "<A>&#xZZ;</A>",
+            "<A><!-- open",
+            "<A attr=\"x>",
+            "x<A/>",
+            "",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn comments_cdata_attributes_and_character_references() {
+        let doc = "<?xml version=\"1.0\"?>\n<!DOCTYPE R>\n<!-- a <comment> -->\
+                   <R a=\"1 > 0\" b='x'><T><![CDATA[<raw> & ]]>&#65;&#x42;&apos;</T>\
+                   <E></E><p:N xmlns:p=\"u\">  7\n </p:N></R>";
+        let root = parse(doc).unwrap();
+        assert_eq!(root.text_of("T"), Some("<raw> & AB'"));
+        assert_eq!(root.text_of("E"), Some(""));
+        assert_eq!(root.text_of("N"), Some("7"));
+        assert_eq!(root.children.len(), 3);
     }
 }

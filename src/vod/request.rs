@@ -1,7 +1,5 @@
 //! The VOD calls of STS mode as signed GET requests: `<endpoint>/?<canonical query>&Signature=…`.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use super::meta::Meta;
 use super::signature::{canonical_query, encode, sign, string_to_sign};
 use crate::auth::StsToken;
@@ -27,8 +25,7 @@ pub enum Action<'a> {
 
 /// `YYYY-MM-DDThh:mm:ssZ`, as the signature's `Timestamp` wants it.
 pub fn timestamp(ms: f64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms.max(0.0) as u64))
-        .to_string()
+    crate::date::iso8601(ms.max(0.0) as u64)
 }
 
 impl Action<'_> {

@@ -2,13 +2,7 @@
 //! space, upper-case hex), sorted by name, joined with `&`; the text signed is
 //! `GET&%2F&` + that string encoded once more; HMAC-SHA1 keyed with the secret and `&`.
 
-use percent_encoding::utf8_percent_encode;
-
-use crate::oss::request::UNRESERVED;
-
-pub fn encode(text: &str) -> String {
-    utf8_percent_encode(text, UNRESERVED).to_string()
-}
+pub use crate::percent::encode;
 
 /// The sorted, encoded query string of `params` (without `Signature`).
 pub fn canonical_query(params: &[(&str, &str)]) -> String {
