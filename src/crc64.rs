@@ -6,26 +6,29 @@
 /// The reflected ECMA-182 polynomial.
 const POLY: u64 = 0xC96C_5795_D787_0F42;
 
-/// The byte-at-a-time table, built at compile time: 2 KB, where eight tables would cost 16 KB.
-const TABLE: [u64; 256] = {
-    let mut table = [0u64; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u64;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ POLY
-            } else {
-                crc >> 1
-            };
-            bit += 1;
+/// Slicing-by-8 tables: `TABLES[0]` is the classic byte-at-a-time table, `TABLES[k][b]` the
+/// CRC of byte `b` followed by `k` zero bytes. Built on first use rather than at compile time,
+/// so the 16 KB are memory, not download.
+fn tables() -> &'static [[u64; 256]; 8] {
+    static TABLES: std::sync::OnceLock<Box<[[u64; 256]; 8]>> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut tables = Box::new([[0u64; 256]; 8]);
+        for i in 0..256 {
+            let mut crc = i as u64;
+            for _ in 0..8 {
+                crc = (crc >> 1) ^ (POLY & (crc & 1).wrapping_neg());
+            }
+            tables[0][i] = crc;
         }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-};
+        for k in 1..8 {
+            for i in 0..256 {
+                let previous = tables[k - 1][i];
+                tables[k][i] = tables[0][(previous & 0xFF) as usize] ^ (previous >> 8);
+            }
+        }
+        tables
+    })
+}
 
 /// A CRC being computed over bytes that come in pieces.
 #[derive(Clone, Copy, Debug)]
@@ -39,9 +42,23 @@ impl Default for Crc64 {
 
 impl Crc64 {
     pub fn update(&mut self, bytes: &[u8]) {
+        let t = tables();
         let mut crc = self.0;
-        for &byte in bytes {
-            crc = TABLE[((crc ^ byte as u64) & 0xFF) as usize] ^ (crc >> 8);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let v = crc ^ u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            let b = v.to_le_bytes();
+            crc = t[7][b[0] as usize]
+                ^ t[6][b[1] as usize]
+                ^ t[5][b[2] as usize]
+                ^ t[4][b[3] as usize]
+                ^ t[3][b[4] as usize]
+                ^ t[2][b[5] as usize]
+                ^ t[1][b[6] as usize]
+                ^ t[0][b[7] as usize];
+        }
+        for &byte in words.remainder() {
+            crc = t[0][((crc ^ byte as u64) & 0xFF) as usize] ^ (crc >> 8);
         }
         self.0 = crc;
     }

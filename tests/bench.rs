@@ -1,91 +1,37 @@
-//! `cargo xtask bench`: a 100 MB upload in headless Chromium to vod-local through the SDK, next
-//! to the same slices sent with plain parallel fetch. Prints figures; asserts only success.
+//! `cargo xtask bench`, in the browser's wasm: the CRC-64 speed and the time to plan a
+//! 10,000-part file. The uploads against the peers are tests/bench/run.mjs. Prints figures.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Promise, Uint8Array};
-use vod_upload::VodUploader;
+use vod_upload::engine::plan::Plan;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-mod harness;
-use harness::*;
-
 #[wasm_bindgen(module = "/tests/web/bench.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = plainUpload)]
-    fn plain_upload(base: &str, file: &JsValue, part_size: f64, parallel: u32) -> Promise;
     fn now() -> f64;
 }
 
-const BASE: &str = env!(
-    "VOD_LOCAL_URL",
-    "run the benchmark through `cargo xtask bench`"
-);
-const SIZE: usize = 100_000_000;
-const PART: f64 = 1_048_576.0;
-const PARALLEL: u32 = 5;
-
-const ROUNDS: usize = 3;
-
-fn median(mut times: Vec<f64>) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
-
-/// Uploads `file` with the SDK, as a page would, with callbacks recording every event;
-/// returns the milliseconds taken.
-async fn sdk_upload(file: &JsValue) -> f64 {
-    let recorder = Recorder::new(BASE);
-    let extra = r#"{"partSize": 1048576, "parallel": 5, "retryCount": 0, "timeout": 120000}"#;
-    let up = VodUploader::new(recorder.options(&js_sys::JSON::parse(extra).unwrap())).unwrap();
-    up.add_file(file.clone(), JsValue::UNDEFINED).unwrap();
-    let started = now();
-    up.start().unwrap();
-    JsFuture::from(recorder.until("end", 1, 600_000))
-        .await
-        .unwrap();
-    assert_eq!(recorder.count("succeed"), 1);
-    now() - started
-}
-
+/// A 48.8 TB file cut into 10,000 parts: the plan, and every part's range walked once.
 #[wasm_bindgen_test]
-async fn upload_100_mb_sdk_next_to_plain_fetch() {
-    let content = Uint8Array::new_with_length(SIZE as u32);
-    for chunk in 0..SIZE / 65_536 {
-        let offset = (chunk * 65_536) as u32;
-        content
-            .subarray(offset, offset + 65_536)
-            .fill((chunk % 251) as u8, 0, 65_536);
+fn plan_of_ten_thousand_parts() {
+    let started = now();
+    let mut total = 0;
+    let rounds = 100;
+    for _ in 0..rounds {
+        let plan = Plan::new(10_000 * (5 << 30) - 7, 1 << 20).unwrap();
+        assert_eq!(plan.count, 10_000);
+        total += (1..=plan.count).map(|n| plan.len(n)).sum::<u64>();
     }
-    let file = make_file(&content, "bench.mp4");
-
-    // Alternate, so neither side gets the cold first connection or the warmer JIT.
-    let mut sdk = Vec::new();
-    let mut plain = Vec::new();
-    for _ in 0..ROUNDS {
-        plain.push(
-            JsFuture::from(plain_upload(BASE, &file, PART, PARALLEL))
-                .await
-                .unwrap()
-                .as_f64()
-                .unwrap(),
-        );
-        sdk.push(sdk_upload(&file).await);
-    }
-    let (sdk_ms, plain_ms) = (median(sdk), median(plain));
-    let mb = SIZE as f64 / 1e6;
-    let line = format!(
-        "bench: 100 MB in 1 MiB parts, 5 in flight, to vod-local, median of {ROUNDS}: SDK {:.0} ms ({:.0} MB/s), plain fetch {:.0} ms ({:.0} MB/s), SDK/plain = {:.2}",
-        sdk_ms,
-        mb / (sdk_ms / 1000.0),
-        plain_ms,
-        mb / (plain_ms / 1000.0),
-        sdk_ms / plain_ms
+    let ms = (now() - started) / rounds as f64;
+    web_sys::console::log_1(
+        &format!(
+            "plan of a 10,000-part file: {:.3} ms ({total} bytes planned)",
+            ms
+        )
+        .into(),
     );
-    web_sys::console::log_1(&line.into());
 }
 
 /// How fast the SDK's CRC-64 runs in this browser's wasm, on 64 MiB in 1 MiB parts.

@@ -73,12 +73,15 @@ pub trait Platform: Sized + 'static {
     /// Events are queued: drain them soon with `uploader.poll_event()`, from outside the
     /// engine (never from within this call).
     fn wake(&self, uploader: Uploader<Self>);
-    /// Reads bytes of a file, to check that parts the server holds are this file's.
-    fn read(
-        &self,
-        file: &Self::File,
+    /// Reads bytes of a file piece by piece, handing each piece to `each` in order: to hash a
+    /// part while it is sent, or to check that parts the server holds are this file's. Pieces,
+    /// not the whole part, so hashing gigabytes leaves no garbage behind.
+    fn read<'a>(
+        &'a self,
+        file: &'a Self::File,
         bytes: Range<u64>,
-    ) -> LocalBoxFuture<'static, Result<Vec<u8>, TransportError>>;
+        each: &'a mut dyn FnMut(&[u8]),
+    ) -> LocalBoxFuture<'a, Result<(), TransportError>>;
     /// The browser's storage, for checkpoints: a value, if one is stored under `key`.
     fn load(&self, key: &str) -> Option<String>;
     fn store(&self, key: &str, value: &str);

@@ -27,7 +27,7 @@ use super::signal::{Flag, Pass};
 use super::source::{self, Unavailable};
 use super::{Credentials, Plan, Platform};
 use crate::auth::UploadAddress;
-use crate::crc64;
+use crate::crc64::{self, Crc64};
 use crate::error::{Code, UploadError};
 use crate::oss::request::{Call, Request};
 use crate::oss::response::{self, classify, Failure, Response};
@@ -402,13 +402,15 @@ impl<P: Platform> Transfer<'_, P> {
         if !self.core.options.check_crc64 {
             return None;
         }
-        let content = self
-            .core
+        let mut crc = Crc64::default();
+        self.core
             .platform
-            .read(&self.job.file, self.job.plan.part(number))
+            .read(&self.job.file, self.job.plan.part(number), &mut |piece| {
+                crc.update(piece)
+            })
             .await
             .ok()?;
-        Some(crc64::checksum(&content))
+        Some(crc.finish())
     }
 
     /// The server's CRC-64 of what it stored; when the browser cannot read it, the page is told
@@ -729,13 +731,18 @@ impl<P: Platform> Transfer<'_, P> {
         });
         for (number, etag) in ends {
             let bytes = self.job.plan.part(number);
-            let Ok(content) = self.core.platform.read(&self.job.file, bytes).await else {
+            let mut md5 = Md5::new();
+            let mut add = |piece: &[u8]| md5.update(piece);
+            if self
+                .core
+                .platform
+                .read(&self.job.file, bytes, &mut add)
+                .await
+                .is_err()
+            {
                 return false;
-            };
-            let md5: String = Md5::digest(&content)
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect();
+            }
+            let md5: String = md5.finalize().iter().map(|b| format!("{b:02X}")).collect();
             if !etag.trim_matches('"').eq_ignore_ascii_case(&md5) {
                 return false;
             }

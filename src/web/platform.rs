@@ -57,6 +57,53 @@ pub struct Page {
 #[derive(Clone)]
 pub struct WebPlatform(pub Rc<Page>);
 
+fn transport_error(e: JsValue) -> TransportError {
+    TransportError {
+        message: js::describe(&e),
+    }
+}
+
+/// How much of a file is read at a time.
+const PIECE: u32 = 64 * 1024;
+
+/// Calls `method` of `target` with `args`.
+fn call(target: &JsValue, method: &str, args: &js_sys::Array) -> Result<JsValue, JsValue> {
+    let function: Function = js_sys::Reflect::get(target, &method.into())?.dyn_into()?;
+    function.apply(target, args)
+}
+
+/// Reads `blob` in pieces through a BYOB reader that fills one buffer over and over, so that
+/// hashing a large file allocates nothing per part: fresh `ArrayBuffer`s of a megabyte a part
+/// pile up faster than the collector frees them. Where the stream has no BYOB reader, the whole
+/// blob is read at once.
+async fn read_pieces(blob: &Blob, each: &mut dyn FnMut(&[u8])) -> Result<(), JsValue> {
+    let get = |value: &JsValue, name: &str| js_sys::Reflect::get(value, &name.into());
+    let stream = call(blob, "stream", &js_sys::Array::new())?;
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"mode".into(), &"byob".into())?;
+    let Ok(reader) = call(&stream, "getReader", &js_sys::Array::of1(&options)) else {
+        let buffer = JsFuture::from(blob.array_buffer()).await?;
+        each(&js_sys::Uint8Array::new(&buffer).to_vec());
+        return Ok(());
+    };
+    let mut buffer = js_sys::ArrayBuffer::new(PIECE);
+    let mut piece = Vec::new();
+    loop {
+        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, 0, PIECE);
+        let read = call(&reader, "read", &js_sys::Array::of1(&view))?;
+        let result = JsFuture::from(Promise::from(read)).await?;
+        if get(&result, "done")?.is_truthy() {
+            return Ok(());
+        }
+        let filled: js_sys::Uint8Array = get(&result, "value")?.dyn_into()?;
+        piece.resize(filled.length() as usize, 0);
+        filled.copy_to(&mut piece);
+        each(&piece);
+        // The buffer was handed to the stream and comes back in the view it filled.
+        buffer = filled.buffer();
+    }
+}
+
 impl WebPlatform {
     /// The plain object the page sees for a file: the engine's info, its `File` and options.
     pub fn info(&self, info: &FileInfo) -> JsValue {
@@ -114,9 +161,7 @@ impl Drop for AbortOnDrop {
 }
 
 async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, TransportError> {
-    let fail = |e: JsValue| TransportError {
-        message: js::describe(&e),
-    };
+    let fail = transport_error;
     let headers = Headers::new().map_err(fail)?;
     for (name, value) in &request.headers {
         headers.append(name, value).map_err(fail)?;
@@ -294,18 +339,14 @@ impl Platform for WebPlatform {
         Box::pin(self.0.network.changed())
     }
 
-    fn read(
-        &self,
-        file: &File,
+    fn read<'a>(
+        &'a self,
+        file: &'a File,
         bytes: Range<u64>,
-    ) -> LocalBoxFuture<'static, Result<Vec<u8>, TransportError>> {
-        let buffer = self.slice(file, bytes).array_buffer();
-        Box::pin(async move {
-            let buffer = JsFuture::from(buffer).await.map_err(|e| TransportError {
-                message: js::describe(&e),
-            })?;
-            Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-        })
+        each: &'a mut dyn FnMut(&[u8]),
+    ) -> LocalBoxFuture<'a, Result<(), TransportError>> {
+        let blob = self.slice(file, bytes);
+        Box::pin(async move { read_pieces(&blob, each).await.map_err(transport_error) })
     }
 
     fn load(&self, key: &str) -> Option<String> {

@@ -165,10 +165,17 @@ fn bench() -> Result {
     tools::ensure_wasm_build()?;
     tools::ensure_browsers()?;
     let geckodriver = tools::ensure_geckodriver()?;
+    tools::ensure_npm_packages(&root().join("tests/interop"))?;
+    build_dist()?;
     let server = server::Running::start(true)?;
+    step("uploads: the SDK, plain fetch and ali-oss in Chromium, on loopback and a WAN");
+    run(Cmd::new("node")
+        .arg("tests/bench/run.mjs")
+        .env("VOD_LOCAL_URL", &server.url))?;
+    step("the SDK's wasm in Chromium: CRC-64 speed, planning 10,000 parts");
     let args = ["--release", "--test", "bench", "--", "--nocapture"];
     wasm_test(&server, Browser::Chromium, &args)?;
-    // Firefox for the CRC-64 speed only: the upload comparison is Chromium's.
+    step("the SDK's wasm in Firefox: CRC-64 speed");
     let crc = ["--release", "--test", "bench", "--", "crc64", "--nocapture"];
     wasm_test(&server, Browser::Firefox(&geckodriver), &crc)
 }
