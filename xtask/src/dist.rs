@@ -107,6 +107,9 @@ fn gzip_size(path: &Path) -> Result<(u64, u64)> {
     ))
 }
 
+/// What a page should pay for the script-tag build, gzip -9.
+const SCRIPT_TAG_BUDGET: u64 = 45_000;
+
 /// Prints raw and gzip sizes, and the totals a page downloads.
 pub fn report() -> Result {
     let groups: [(&str, &[&str]); 3] = [
@@ -139,6 +142,13 @@ pub fn report() -> Result {
             "{name}: {raw} bytes, {gzip} bytes gzip ({:.1} KB)",
             gzip as f64 / 1000.0
         );
+        if name == "script tag" {
+            let verdict = match gzip.checked_sub(SCRIPT_TAG_BUDGET) {
+                Some(over) => format!("over by {over} bytes"),
+                None => "within it".to_string(),
+            };
+            println!("  budget for the script tag: {SCRIPT_TAG_BUDGET} bytes gzip, {verdict}");
+        }
     }
     Ok(())
 }
