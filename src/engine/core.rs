@@ -4,8 +4,6 @@
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 
-use futures_util::lock::Mutex;
-
 use super::checkpoint::Checkpoints;
 use super::file::Wait;
 use super::slots::Slots;
@@ -41,7 +39,7 @@ pub(super) struct Core<P: Platform> {
     /// The page's STS token, in STS mode, once asked for.
     pub sts_token: RefCell<Option<StsToken>>,
     /// One `getSTSToken` at a time: files prepared side by side share its answer.
-    pub sts_asking: Mutex<()>,
+    pub sts_asking: Slots,
     /// The page was told that the CRC-64 header cannot be read.
     pub crc_warned: Cell<bool>,
     /// Bounds the requests in flight across all files.
@@ -64,7 +62,7 @@ impl<P: Platform> Core<P> {
             queue: RefCell::default(),
             wake: OnceCell::new(),
             sts_token: RefCell::new(None),
-            sts_asking: Mutex::new(()),
+            sts_asking: Slots::new(1),
             crc_warned: Cell::new(false),
         }
     }

@@ -5,9 +5,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use futures_util::future::AbortHandle;
-
 use super::checkpoint::Checkpoint;
+use super::task::Cancel;
 use super::{Credentials, Plan};
 use crate::error::UploadError;
 use crate::vod::meta::Meta;
@@ -108,7 +107,7 @@ pub(super) struct Live {
     pub session: RefCell<Option<Session>>,
     pub activity: Cell<Activity>,
     /// Drops this file's transfer alone, for `deleteFile()`.
-    pub cancel: AbortHandle,
+    pub cancel: Cancel,
 }
 
 pub(super) enum Phase {

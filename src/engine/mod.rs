@@ -14,12 +14,11 @@ pub mod plan;
 mod signal;
 mod slots;
 mod source;
+mod task;
 mod transfer;
 mod uploader;
 
 use std::ops::Range;
-
-use futures_util::future::LocalBoxFuture;
 
 use crate::auth::{decode_upload_address, decode_upload_auth, StsToken, UploadAddress, UploadAuth};
 use crate::error::{Code, TransportError, UploadError};
@@ -28,6 +27,7 @@ use crate::oss::response::Response;
 pub use file::{FileInfo, FileState};
 pub use plan::Plan;
 pub use signal::{Changed, Signal};
+pub use task::LocalBoxFuture;
 pub use uploader::{Described, Uploader};
 
 /// What the engine needs from where it runs: in the browser fetch, `Blob.slice`, timers,

@@ -126,11 +126,9 @@ impl Drop for Acquire {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::task::noop_waker;
 
     fn poll(acquire: &mut Acquire) -> Option<Slot> {
-        let waker = noop_waker();
-        match Pin::new(acquire).poll(&mut Context::from_waker(&waker)) {
+        match Pin::new(acquire).poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Ready(slot) => Some(slot),
             Poll::Pending => None,
         }

@@ -2,9 +2,8 @@
 //! STS mode VOD's OpenAPI, called with the page's STS token (`getSTSToken`), which is asked for
 //! again before it expires and when VOD says it has.
 
-use futures_util::future::{self, Either};
-
 use super::core::{Core, Notice};
+use super::task::{race, Either};
 use super::{Credentials, FileInfo, Platform, Sts};
 use crate::auth::{decode_upload_auth, StsToken, UploadAuth};
 use crate::error::{Code, UploadError};
@@ -99,7 +98,7 @@ pub(super) async fn renew<P: Platform>(
 /// The STS token to sign with: the one held, unless it expires within the margin.
 async fn token<P: Platform>(core: &Core<P>) -> Result<StsToken, Unavailable> {
     let margin = (2.0 * core.options.timeout_ms as f64).min(60_000.0);
-    let _turn = core.sts_asking.lock().await;
+    let _turn = core.sts_asking.acquire(0).await;
     let held = core.sts_token.borrow().clone();
     if let Some(token) = held.filter(|t| t.expires_at_ms - margin > core.server_now_ms()) {
         return Ok(token);
@@ -148,30 +147,29 @@ async fn call<P: Platform>(
             &timestamp(core.server_now_ms()),
             &nonce(core),
         );
-        let error = match future::select(
+        let error = match race(
             core.platform.send(request, None),
             core.platform.sleep(options.timeout_ms),
         )
         .await
         {
-            Either::Left((Ok(answer), _)) => match response::read(answer.status, &answer.body)
-                .map_err(|mut refused| {
+            Either::Left(Ok(answer)) => {
+                match response::read(answer.status, &answer.body).map_err(|mut refused| {
                     // VOD quotes the string it signed, security token and all: not for the page.
                     refused.error.message = redact(&refused.error.message, &token);
                     refused
                 }) {
-                Ok(allocated) => return Ok(allocated),
-                Err(refused) if refused.token_expired && !token_renewed => {
-                    token_renewed = true;
-                    core.sts_token.borrow_mut().take();
-                    continue;
+                    Ok(allocated) => return Ok(allocated),
+                    Err(refused) if refused.token_expired && !token_renewed => {
+                        token_renewed = true;
+                        core.sts_token.borrow_mut().take();
+                        continue;
+                    }
+                    Err(refused) if refused.transient => refused.error,
+                    Err(refused) => return Err(Unavailable::Failed(refused.error)),
                 }
-                Err(refused) if refused.transient => refused.error,
-                Err(refused) => return Err(Unavailable::Failed(refused.error)),
-            },
-            Either::Left((Err(transport), _)) => {
-                UploadError::new(Code::NetworkError, transport.message)
             }
+            Either::Left(Err(transport)) => UploadError::new(Code::NetworkError, transport.message),
             Either::Right(_) => UploadError::new(
                 Code::Timeout,
                 format!("VOD gave no answer within {} ms", options.timeout_ms),

@@ -14,17 +14,15 @@ use std::ops::Range;
 use std::pin::pin;
 use std::rc::Rc;
 
-use futures_util::future::{self, Either};
-use futures_util::lock::Mutex;
-use futures_util::stream::{self, StreamExt};
-
 use md5::{Digest, Md5};
 
 use super::checkpoint::Checkpoint;
 use super::core::{Core, Notice};
 use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
 use super::signal::{Flag, Pass};
+use super::slots::Slots;
 use super::source::{self, Unavailable};
+use super::task::{both, each_limited, race, Either};
 use super::{Credentials, Plan, Platform};
 use crate::auth::UploadAddress;
 use crate::crc64::{self, Crc64};
@@ -94,7 +92,7 @@ struct Transfer<'a, P: Platform> {
     /// Counts renewals, so that requests that met expired credentials renew them once.
     generation: Cell<u32>,
     /// One renewal at a time.
-    renewing: Mutex<()>,
+    renewing: Slots,
 }
 
 pub(super) async fn upload<P: Platform>(core: &Core<P>, job: &Job<P>) -> Outcome {
@@ -103,7 +101,7 @@ pub(super) async fn upload<P: Platform>(core: &Core<P>, job: &Job<P>) -> Outcome
         job,
         skew_corrected: Cell::new(false),
         generation: Cell::new(0),
-        renewing: Mutex::new(()),
+        renewing: Slots::new(1),
     }
     .run()
     .await
@@ -181,9 +179,9 @@ impl<P: Platform> Transfer<'_, P> {
             let result = {
                 let work = pin!(self.attempt(std::mem::take(&mut listed)));
                 let fresh = pin!(self.keep_fresh());
-                match future::select(work, fresh).await {
-                    Either::Left((result, _)) => result,
-                    Either::Right((stop, _)) => Err(stop),
+                match race(work, fresh).await {
+                    Either::Left(result) => result,
+                    Either::Right(stop) => Err(stop),
                 }
             };
             return match result {
@@ -245,19 +243,14 @@ impl<P: Platform> Transfer<'_, P> {
         if last.is_none() {
             self.job.pass.0.raise();
         }
-        let mut parts = stream::iter(todo)
-            .map(|number| {
-                if Some(number) == last {
-                    self.job.pass.0.raise();
-                }
-                self.part(&upload_id, number)
-            })
-            .buffer_unordered(self.core.options.parallel);
-        // The first error drops the stream, and with it every part in flight.
-        while let Some(result) = parts.next().await {
-            result?;
-        }
-        drop(parts);
+        // The first error drops every part in flight.
+        each_limited(todo, self.core.options.parallel, |number| {
+            if Some(number) == last {
+                self.job.pass.0.raise();
+            }
+            self.part(&upload_id, number)
+        })
+        .await?;
         let listed: Vec<(u32, String)> = self.session(|s| {
             let done = &s.upload.as_ref().expect("opened above").parts;
             done.iter().map(|(n, etag)| (*n, etag.clone())).collect()
@@ -376,7 +369,7 @@ impl<P: Platform> Transfer<'_, P> {
         loop {
             // The part is hashed while it is on the wire; its body is still the file's slice.
             let (answer, local) =
-                future::join(self.send(call, Some(bytes.clone())), self.hash(number)).await;
+                both(self.send(call, Some(bytes.clone())), self.hash(number)).await;
             let answer = answer?;
             match (local, self.server_crc(answer.crc64)) {
                 (Some(local), Some(server)) if local != server => {
@@ -492,15 +485,15 @@ impl<P: Platform> Transfer<'_, P> {
                     .clone()
                     .map(|bytes| platform.slice(&self.job.file, bytes));
                 let lost = pin!(self.network_lost());
-                let raced = match future::select(
+                let raced = match race(
                     platform.send(request, body),
-                    future::select(platform.sleep(options.timeout_ms), lost),
+                    race(platform.sleep(options.timeout_ms), lost),
                 )
                 .await
                 {
-                    Either::Left((answer, _)) => Raced::Answer(answer),
-                    Either::Right((Either::Left(_), _)) => Raced::TimedOut,
-                    Either::Right((Either::Right(_), _)) => Raced::NetworkLost,
+                    Either::Left(answer) => Raced::Answer(answer),
+                    Either::Right(Either::Left(_)) => Raced::TimedOut,
+                    Either::Right(Either::Right(_)) => Raced::NetworkLost,
                 };
                 (raced, generation)
             };
@@ -565,7 +558,7 @@ impl<P: Platform> Transfer<'_, P> {
     /// had, the upload stops as expired; an image in STS mode, whose credentials VOD cannot
     /// refresh, starts over with new ones.
     async fn renew(&self, used: u32) -> Result<(), Stop> {
-        let _turn = self.renewing.lock().await;
+        let _turn = self.renewing.acquire(0).await;
         if self.generation.get() != used {
             return Ok(());
         }
@@ -622,7 +615,7 @@ impl<P: Platform> Transfer<'_, P> {
     /// flight go on meanwhile. Ends only when a renewal fails.
     async fn keep_fresh(&self) -> Stop {
         if !self.renewable() {
-            return future::pending().await;
+            return std::future::pending().await;
         }
         loop {
             let generation = self.generation.get();

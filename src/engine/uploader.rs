@@ -4,16 +4,13 @@
 //! transfers and every request in flight.
 
 use std::cell::{Cell, RefCell};
-use std::pin::pin;
 use std::rc::{Rc, Weak};
-
-use futures_util::future::{self, AbortHandle, AbortRegistration, Abortable, Either};
-use futures_util::stream::{FuturesUnordered, StreamExt};
 
 use super::checkpoint::Fingerprint;
 use super::core::{Core, Notice, Queued};
 use super::file::{Activity, Entry, Live, Phase, Session};
 use super::signal::{Flag, Pass};
+use super::task::{race, Cancel, Either, Set};
 use super::transfer::{self, Job, Outcome};
 use super::{Credentials, Event, FileInfo, Options, Plan, Platform, Renewal};
 use crate::error::{Code, UploadError};
@@ -62,7 +59,7 @@ struct Inner<P: Platform> {
     files: RefCell<Vec<Entry<P::File>>>,
     next_index: Cell<usize>,
     /// The runner under way, if any.
-    run: RefCell<Option<AbortHandle>>,
+    run: RefCell<Option<Cancel>>,
 }
 
 impl<P: Platform> Inner<P> {
@@ -83,19 +80,19 @@ impl<P: Platform> Inner<P> {
     }
 
     fn launch(self: &Rc<Self>) {
-        let (abort, registration) = AbortHandle::new_pair();
-        *self.run.borrow_mut() = Some(abort);
-        let task = Abortable::new(run(self.clone()), registration);
+        let cancel = Cancel::default();
+        *self.run.borrow_mut() = Some(cancel.clone());
+        let task = cancel.wrap(run(self.clone()));
         self.core.platform.spawn(Box::pin(async move {
-            let _ = task.await;
+            task.await;
         }));
     }
 
     /// Drops the runner; true if one was running.
     fn halt(&self) -> bool {
         let run = self.run.borrow_mut().take();
-        if let Some(abort) = &run {
-            abort.abort();
+        if let Some(cancel) = &run {
+            cancel.cancel();
         }
         run.is_some()
     }
@@ -113,7 +110,7 @@ impl<P: Platform> Inner<P> {
 
     /// The next file to upload, now marked uploading; it sends its parts once `turn` is
     /// raised. The transfer is cancelled alone through the handle kept in its `Live`.
-    fn next_job(self: &Rc<Self>, turn: Flag) -> Option<(Job<P>, AbortRegistration)> {
+    fn next_job(self: &Rc<Self>, turn: Flag) -> Option<(Job<P>, Cancel)> {
         let mut files = self.files.borrow_mut();
         let entry = files.iter_mut().find(|e| {
             matches!(
@@ -126,11 +123,11 @@ impl<P: Platform> Inner<P> {
             Phase::Resumable(checkpoint) => (None, Some(checkpoint), true),
             _ => (None, None, true),
         };
-        let (cancel, registration) = AbortHandle::new_pair();
+        let cancel = Cancel::default();
         let live = Rc::new(Live {
             session: RefCell::new(session),
             activity: Cell::new(Activity::Sending),
-            cancel,
+            cancel: cancel.clone(),
         });
         entry.phase = Phase::Uploading(live.clone());
         if first {
@@ -154,7 +151,7 @@ impl<P: Platform> Inner<P> {
             turn,
             pass: Pass(Flag::default()),
         };
-        Some((job, registration))
+        Some((job, cancel))
     }
 
     /// Records how a file's transfer ended; true if its credentials expired.
@@ -219,7 +216,7 @@ fn open_upload(session: Session) -> Option<(Credentials, String)> {
 /// A file begins (credentials, Initiate) once the file before it sends its parts, and sends
 /// its own once that one has sent its last, so the link does not idle between files.
 async fn run<P: Platform>(inner: Rc<Inner<P>>) {
-    let mut running = FuturesUnordered::new();
+    let mut running = Set::default();
     // The turn the next file will wait for, and when it may begin: when the newest file
     // running has its own turn.
     let mut turn = Flag::set();
@@ -227,32 +224,29 @@ async fn run<P: Platform>(inner: Rc<Inner<P>>) {
     let mut finished_any = false;
     loop {
         if begin_next.is_raised() {
-            if let Some((job, registration)) = inner.next_job(turn.clone()) {
+            if let Some((job, cancel)) = inner.next_job(turn.clone()) {
                 begin_next = std::mem::replace(&mut turn, job.pass.0.clone());
                 let core = inner.core.clone();
-                running.push(Abortable::new(
-                    async move {
-                        let outcome = transfer::upload(&core, &job).await;
-                        (job.index, outcome)
-                    },
-                    registration,
-                ));
+                running.push(cancel.wrap(async move {
+                    let outcome = transfer::upload(&core, &job).await;
+                    (job.index, outcome)
+                }));
                 continue;
             }
         }
         let ended = if begin_next.is_raised() {
             running.next().await
         } else {
-            match future::select(running.next(), pin!(begin_next.raised())).await {
-                Either::Left((ended, _)) => ended,
-                Either::Right(_) => continue,
+            match race(running.next(), begin_next.raised()).await {
+                Either::Left(ended) => ended,
+                Either::Right(()) => continue,
             }
         };
         match ended {
             None => break,
             // Deleted: the list has forgotten it.
-            Some(Err(_)) => {}
-            Some(Ok((index, outcome))) => {
+            Some(None) => {}
+            Some(Some((index, outcome))) => {
                 finished_any = true;
                 if inner.finish(index, outcome) {
                     // Everything stops where it is until the page brings new credentials.
@@ -436,7 +430,7 @@ impl<P: Platform> Uploader<P> {
         let session = match entry.phase {
             Phase::Uploading(live) => {
                 // Its transfer alone stops; the other files go on.
-                live.cancel.abort();
+                live.cancel.cancel();
                 live.session.borrow_mut().take()
             }
             Phase::Stopped(session) => session,

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::rc::Rc;
 
-use futures_util::future::LocalBoxFuture;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -17,7 +16,7 @@ use super::js;
 use super::network;
 use super::timer::Timeout;
 use crate::auth::{StsToken, UploadAuth};
-use crate::engine::{Credentials, Event, FileInfo, Network, Platform, Uploader};
+use crate::engine::{Credentials, Event, FileInfo, LocalBoxFuture, Network, Platform, Uploader};
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::Response;
