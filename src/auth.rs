@@ -77,7 +77,7 @@ impl StsToken {
             security_token: present(security_token, "SecurityToken")?,
             expires_at_ms: crate::date::parse_iso8601(&expiration).ok_or_else(|| {
                 bad(&format!(
-                    "has an Expiration that is not an ISO-8601 UTC time: {expiration:?}"
+                    "has an Expiration that is not an ISO-8601 UTC time: \"{expiration}\""
                 ))
             })?,
         })

@@ -115,16 +115,18 @@ pub fn parse_iso8601(text: &str) -> Option<f64> {
     {
         return None;
     }
-    let fraction = match &text[19..] {
-        "" => 0.0,
+    // A fraction of a second, to the millisecond.
+    let fraction_ms = match &text[19..] {
+        "" => 0,
         f if f.len() > 1 && f.starts_with('.') && f[1..].bytes().all(|c| c.is_ascii_digit()) => {
-            f.parse::<f64>().ok()?
+            let digits = format!("{:0<3}", &f[1..f.len().min(4)]);
+            digits.parse::<i64>().ok()?
         }
         _ => return None,
     };
     let seconds =
         days(year, month as u32, day as u32) * 86_400 + hour * 3600 + minute * 60 + second;
-    Some((seconds as f64 + fraction) * 1000.0)
+    Some((seconds * 1000 + fraction_ms) as f64)
 }
 
 #[cfg(test)]
@@ -178,6 +180,7 @@ mod tests {
             assert_eq!(parse_iso8601(text), Some(ms), "{text}");
         }
         assert_eq!(parse_iso8601("2024-01-10T08:50:00.25Z"), Some(ms + 250.0));
+        assert_eq!(parse_iso8601("2024-01-10T08:50:00.0479Z"), Some(ms + 47.0));
         for bad in [
             "",
             "2024-01-10",

@@ -98,9 +98,7 @@ impl Reader<'_> {
         self.0 = rest;
         match token {
             "true" | "false" | "null" => Some(Value::Other),
-            _ if token.parse::<f64>().is_ok() && !token.starts_with(['+', '.']) => {
-                Some(Value::Number(token.to_string()))
-            }
+            _ if is_number(token) => Some(Value::Number(token.to_string())),
             _ => None,
         }
     }
@@ -146,6 +144,30 @@ impl Reader<'_> {
         }
         None
     }
+}
+
+/// Whether `token` is a JSON number: `-`? digits (no leading zero), `.` digits?, exponent?
+fn is_number(token: &str) -> bool {
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let mut rest = token.strip_prefix('-').unwrap_or(token);
+    let whole = digits(rest);
+    if whole == 0 || (whole > 1 && rest.starts_with('0')) {
+        return false;
+    }
+    rest = &rest[whole..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let n = digits(fraction);
+        if n == 0 {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    if let Some(exponent) = rest.strip_prefix(['e', 'E']) {
+        let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        let n = digits(exponent);
+        return n > 0 && n == exponent.len();
+    }
+    rest.is_empty()
 }
 
 /// The four hex digits of a `\\u` escape.

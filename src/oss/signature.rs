@@ -78,9 +78,9 @@ pub struct Request<'a> {
     pub query: &'a [(&'a str, &'a str)],
 }
 
-/// Sorts name/value pairs by name. Both canonical parts sort the same type, so the wasm holds
-/// one sort.
-fn sorted(mut pairs: Vec<(String, &str)>) -> Vec<(String, &str)> {
+/// Sorts name/value pairs by name. The OSS and the VOD signature sort the same type with this
+/// one function, so the wasm holds one sort.
+pub(crate) fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
     pairs.sort_unstable();
     pairs
 }
@@ -89,7 +89,7 @@ fn sorted(mut pairs: Vec<(String, &str)>) -> Vec<(String, &str)> {
 pub fn canonical_headers(headers: &[(&str, &str)]) -> String {
     let oss = headers
         .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_string()))
         .filter(|(name, _)| name.starts_with("x-oss-"))
         .collect();
     sorted(oss)
@@ -104,14 +104,14 @@ pub fn canonical_resource(bucket: &str, key: &str, query: &[(&str, &str)]) -> St
     let subs = query
         .iter()
         .filter(|(name, _)| is_signed_sub_resource(name))
-        .map(|(name, value)| (name.to_string(), *value))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect();
     for (i, (name, value)) in sorted(subs).into_iter().enumerate() {
         resource.push(if i == 0 { '?' } else { '&' });
         resource.push_str(&name);
         if !value.is_empty() {
             resource.push('=');
-            resource.push_str(value);
+            resource.push_str(&value);
         }
     }
     resource

@@ -52,7 +52,7 @@ impl Meta {
             .find(|t| t.trim().is_empty() || t.contains(','))
         {
             return Err(invalid(format!(
-                "a tag is a non-empty word without commas, not {tag:?}"
+                "a tag is a non-empty word without commas, not \"{tag}\""
             )));
         }
         if let Some(data) = &self.user_data {
@@ -65,13 +65,13 @@ impl Meta {
         }
         if let Some(url) = &self.cover_url {
             if !url.starts_with("https://") && !url.starts_with("http://") {
-                return Err(invalid(format!("coverUrl {url:?} is not an http(s) URL")));
+                return Err(invalid(format!("coverUrl \"{url}\" is not an http(s) URL")));
             }
         }
         if let Some(kind) = &self.image_type {
             if kind != "default" && kind != "cover" {
                 return Err(invalid(format!(
-                    "imageType is \"default\" or \"cover\", not {kind:?}"
+                    "imageType is \"default\" or \"cover\", not \"{kind}\""
                 )));
             }
         }

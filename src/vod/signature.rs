@@ -6,12 +6,11 @@ pub use crate::percent::encode;
 
 /// The sorted, encoded query string of `params` (without `Signature`).
 pub fn canonical_query(params: &[(&str, &str)]) -> String {
-    let mut encoded: Vec<(String, String)> = params
+    let encoded = params
         .iter()
         .map(|(name, value)| (encode(name), encode(value)))
         .collect();
-    encoded.sort_unstable();
-    encoded
+    crate::oss::signature::sorted(encoded)
         .iter()
         .map(|(name, value)| format!("{name}={value}"))
         .collect::<Vec<_>>()

@@ -71,7 +71,7 @@ fn sts_options(options: &JsValue) -> Result<Sts, UploadError> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
         return Err(invalid(format!(
-            "options.region {region:?} is not a region id such as \"cn-shanghai\""
+            "options.region \"{region}\" is not a region id such as \"cn-shanghai\""
         )));
     }
     let endpoint = match text("vodEndpoint")? {
@@ -80,7 +80,7 @@ fn sts_options(options: &JsValue) -> Result<Sts, UploadError> {
     };
     if !endpoint.starts_with("https://") && !endpoint.starts_with("http://") {
         return Err(invalid(format!(
-            "options.vodEndpoint {endpoint:?} is not an http(s) URL"
+            "options.vodEndpoint \"{endpoint}\" is not an http(s) URL"
         )));
     }
     Ok(Sts { endpoint })

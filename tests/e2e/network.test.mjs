@@ -57,7 +57,12 @@ test('pauseOnCellular: a connection that turns cellular makes the upload wait un
     };
   };
   const errors = await lab.open({ partSize: MIB, parallel: 2, pauseOnCellular: true }, { init });
-  await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
+  // One part answers after 400 ms, the others would after 5 s: the switch to cellular comes
+  // right after the first answer, while the others are surely still waiting, unstored.
+  await admin('POST', 'faults', [
+    { action: 'stall', ms: 400, count: 1 },
+    { action: 'stall', ms: 5000, fraction: 1 },
+  ]);
   const buffer = (await lab.addFile('cellular.mp4', 6 * MIB)).buffer;
   await lab.start();
   await lab.until('progress', 1);
