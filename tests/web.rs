@@ -180,6 +180,26 @@ async fn assert_each_part_stored_once(key: &str) {
     }
 }
 
+/// The names of the files in the events of `kind`, in order.
+fn names_of(recorder: &Recorder, kind: &str) -> Vec<String> {
+    recorder
+        .names(kind)
+        .iter()
+        .map(|n| n.as_string().unwrap())
+        .collect()
+}
+
+/// Adds every file, starts, and waits for the end: none may fail.
+async fn upload_all(up: &VodUploader, recorder: &Recorder, files: &[(Vec<u8>, String)]) {
+    for (content, name) in files {
+        up.add_file(file(content, name), JsValue::UNDEFINED)
+            .unwrap();
+    }
+    up.start().unwrap();
+    wait(recorder.until("end", 1, 120_000)).await;
+    assert_eq!(recorder.count("failed"), 0, "{}", recorder.everything());
+}
+
 #[wasm_bindgen_test]
 async fn files_of_edge_sizes_arrive_byte_identical() {
     reset().await;
@@ -193,14 +213,9 @@ async fn files_of_edge_sizes_arrive_byte_identical() {
             bytes(7 * 1024 * KIB + 300 * KIB, 4),
             "vidéo d'été 7,3 MiB — 测试.mp4",
         ),
-    ];
-    for (content, name) in &files {
-        up.add_file(file(content, name), JsValue::UNDEFINED)
-            .unwrap();
-    }
-    up.start().unwrap();
-    wait(recorder.until("end", 1, 120_000)).await;
-    assert_eq!(recorder.count("failed"), 0, "{}", recorder.everything());
+    ]
+    .map(|(content, name)| (content, name.to_string()));
+    upload_all(&up, &recorder, &files).await;
     for (content, name) in &files {
         let key = key_named(&recorder, name);
         assert!(key.ends_with(name), "{key}");
@@ -231,17 +246,10 @@ async fn three_files_added_at_once_start_in_order_and_all_succeed() {
     }
     up.start().unwrap();
     wait(recorder.until("end", 1, 60_000)).await;
-    let names = |kind| -> Vec<String> {
-        recorder
-            .names(kind)
-            .iter()
-            .map(|n| n.as_string().unwrap())
-            .collect()
-    };
     let order = ["first.mp4", "second.mp4", "third.mp4"];
-    assert_eq!(names("started"), order);
+    assert_eq!(names_of(&recorder, "started"), order);
     // The next file is under way before one is done, so successes may come in any order.
-    let mut succeeded = names("succeed");
+    let mut succeeded = names_of(&recorder, "succeed");
     succeeded.sort();
     assert_eq!(succeeded, order);
 }
@@ -791,14 +799,14 @@ async fn part_counts(key: &str) -> (f64, f64) {
     counts
 }
 
-#[wasm_bindgen_test]
-async fn a_part_damaged_on_the_way_is_sent_again_and_the_object_is_intact() {
+/// Uploads `content` while vod-local damages the next body it stores: the file must arrive
+/// intact after one `Crc64Mismatch` retry. Returns the object's key.
+async fn upload_damaged_once(content: &[u8], name: &str) -> String {
     reset().await;
     admin("POST", "damage-parts", json(r#"{"count": 1}"#)).await;
     let recorder = Recorder::new(base());
     let up = uploader(&recorder, "{}");
-    let content = bytes(500 * KIB, 30);
-    up.add_file(file(&content, "damaged once.mp4"), JsValue::UNDEFINED)
+    up.add_file(file(content, name), JsValue::UNDEFINED)
         .unwrap();
     up.start().unwrap();
     wait(recorder.until("end", 1, 60_000)).await;
@@ -807,29 +815,21 @@ async fn a_part_damaged_on_the_way_is_sent_again_and_the_object_is_intact() {
     let retry = Array::from(&recorder.args("retry").get(0));
     assert_eq!(retry.get(1).as_string().as_deref(), Some("Crc64Mismatch"));
     let key = key_of(&recorder, "succeed", 0);
-    assert_eq!(text(&object(&key).await, "md5"), md5_hex(&content));
+    assert_eq!(text(&object(&key).await, "md5"), md5_hex(content));
+    key
+}
+
+#[wasm_bindgen_test]
+async fn a_part_damaged_on_the_way_is_sent_again_and_the_object_is_intact() {
+    let key = upload_damaged_once(&bytes(500 * KIB, 30), "damaged once.mp4").await;
     // Five parts; the damaged one was received and stored twice.
     assert_eq!(part_counts(&key).await, (6.0, 6.0));
 }
 
 #[wasm_bindgen_test]
 async fn a_small_file_damaged_on_the_way_is_put_again_and_intact() {
-    reset().await;
-    admin("POST", "damage-parts", json(r#"{"count": 1}"#)).await;
     let uploads_before = upload_count().await;
-    let recorder = Recorder::new(base());
-    let up = uploader(&recorder, "{}");
-    let content = bytes(60 * KIB, 33);
-    up.add_file(file(&content, "small damaged.mp4"), JsValue::UNDEFINED)
-        .unwrap();
-    up.start().unwrap();
-    wait(recorder.until("end", 1, 60_000)).await;
-    reset().await;
-    assert_eq!(recorder.count("succeed"), 1, "{}", recorder.everything());
-    let retry = Array::from(&recorder.args("retry").get(0));
-    assert_eq!(retry.get(1).as_string().as_deref(), Some("Crc64Mismatch"));
-    let key = key_of(&recorder, "succeed", 0);
-    assert_eq!(text(&object(&key).await, "md5"), md5_hex(&content));
+    upload_damaged_once(&bytes(60 * KIB, 33), "small damaged.mp4").await;
     assert_eq!(
         upload_count().await,
         uploads_before,
@@ -901,27 +901,14 @@ async fn twenty_small_files_and_two_large_ones_mixed_all_arrive() {
         };
         files.push((bytes(size, i), format!("mixed {i:02}.mp4")));
     }
-    for (content, name) in &files {
-        up.add_file(file(content, name), JsValue::UNDEFINED)
-            .unwrap();
-    }
-    up.start().unwrap();
-    wait(recorder.until("end", 1, 120_000)).await;
-    assert_eq!(recorder.count("failed"), 0, "{}", recorder.everything());
-    let names = |kind| -> Vec<String> {
-        recorder
-            .names(kind)
-            .iter()
-            .map(|n| n.as_string().unwrap())
-            .collect()
-    };
+    upload_all(&up, &recorder, &files).await;
     let added: Vec<String> = files.iter().map(|(_, name)| name.clone()).collect();
     assert_eq!(
-        names("started"),
+        names_of(&recorder, "started"),
         added,
         "onUploadStarted in the order added"
     );
-    let mut succeeded = names("succeed");
+    let mut succeeded = names_of(&recorder, "succeed");
     succeeded.sort();
     assert_eq!(succeeded, added);
     // Every file byte for byte where its success event said.

@@ -12,7 +12,7 @@ fn a_file_of_one_part_is_one_put_object_checked_like_a_part() {
         let file = bytes(size, 60);
         add(&up, "small.mp4", &file);
         // The first try arrives damaged: its CRC-64 gives it away and it is sent again.
-        world.oss.borrow_mut().faults.push_back(Fault::Damage);
+        world.add_faults([Fault::Damage]);
         let events = start_and_run(&world, &up);
         assert_eq!(succeeded(&events), ["small.mp4"], "{size} bytes");
         assert_eq!(codes_of_retries(&events), ["Crc64Mismatch"]);
@@ -47,11 +47,7 @@ fn a_file_of_one_part_damaged_on_every_try_fails() {
     let world = World::new();
     let up = uploader(&world);
     add(&up, "damaged.mp4", &bytes(10, 62));
-    world
-        .oss
-        .borrow_mut()
-        .faults
-        .extend((0..4).map(|_| Fault::Damage));
+    world.add_faults((0..4).map(|_| Fault::Damage));
     let events = start_and_run(&world, &up);
     assert!(events
         .iter()
@@ -98,15 +94,8 @@ fn the_next_file_is_prepared_while_one_uploads_within_parallel() {
     let up = uploader(&world);
     let files = five_files(&up);
     let events = start_and_run(&world, &up);
-    let started: Vec<usize> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Started(f) => Some(f.index),
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        started,
+        started(&events),
         [0, 1, 2, 3, 4],
         "onUploadStarted in the order added"
     );

@@ -101,6 +101,17 @@ fn assert_no_acknowledged_part_resent(log: &[Logged]) {
     }
 }
 
+/// The indexes of the files in the `Started` events, in order.
+fn started(events: &[Event]) -> Vec<usize> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Started(f) => Some(f.index),
+            _ => None,
+        })
+        .collect()
+}
+
 fn count(events: &[Event], pick: impl Fn(&Event) -> bool) -> usize {
     events.iter().filter(|e| pick(e)).count()
 }
@@ -123,14 +134,7 @@ fn three_files_upload_in_order_and_arrive_byte_identical() {
         files.iter().map(|f| f.to_vec()).collect::<Vec<_>>()
     );
     // Started in the order added; file 2 was under way before file 1 was done.
-    let started: Vec<usize> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Started(f) => Some(f.index),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(started, [0, 1, 2]);
+    assert_eq!(started(&events), [0, 1, 2]);
     let position = |pick: &dyn Fn(&Event) -> bool| events.iter().position(pick).unwrap();
     assert!(
         position(&|e| matches!(e, Event::Started(f) if f.index == 2))

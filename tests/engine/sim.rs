@@ -283,6 +283,11 @@ impl World {
         }
     }
 
+    /// What the OSS does to the next requests with file bytes, after the faults already queued.
+    pub fn add_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.oss.borrow_mut().faults.extend(faults);
+    }
+
     /// Runs for exactly `ms` of virtual time: the clock ends `ms` later.
     pub fn step(&self, ms: f64) {
         let end = self.now() + ms;
