@@ -88,13 +88,11 @@ impl<P: Platform> Inner<P> {
         }));
     }
 
-    /// Drops the runner; true if one was running.
-    fn halt(&self) -> bool {
-        let run = self.run.borrow_mut().take();
-        if let Some(cancel) = &run {
+    /// Drops the runner, if one is running.
+    fn halt(&self) {
+        if let Some(cancel) = self.run.borrow_mut().take() {
             cancel.cancel();
         }
-        run.is_some()
     }
 
     /// Stops every transfer's file where it is, keeping its session for `start()`; the
