@@ -13,6 +13,7 @@ pub mod error;
 mod json;
 pub mod oss;
 mod percent;
+mod vec_map;
 pub mod vod;
 #[cfg(target_arch = "wasm32")]
 mod web;

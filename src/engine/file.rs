@@ -2,13 +2,13 @@
 //! id and acknowledged parts only where a multipart upload is open, an error only in `Failure`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::checkpoint::Checkpoint;
 use super::task::Cancel;
 use super::{Credentials, Plan};
 use crate::error::UploadError;
+use crate::vec_map::VecMap;
 use crate::vod::meta::Meta;
 
 /// The state's name, as the page sees it.
@@ -63,12 +63,24 @@ pub struct FileInfo {
 pub(super) struct OpenUpload {
     pub id: String,
     /// Part number → ETag, exactly as the server gave it.
-    pub parts: BTreeMap<u32, String>,
+    pub parts: VecMap<u32, String>,
     /// Part number → CRC-64 of the part's bytes, as checked; parts the server held before
     /// this page have none until they are hashed from the file.
-    pub crcs: BTreeMap<u32, u64>,
+    pub crcs: VecMap<u32, u64>,
     /// Bytes of `parts`.
     pub loaded: u64,
+}
+
+impl OpenUpload {
+    /// An upload with no part acknowledged yet.
+    pub fn new(id: String) -> OpenUpload {
+        OpenUpload {
+            id,
+            parts: VecMap::default(),
+            crcs: VecMap::default(),
+            loaded: 0,
+        }
+    }
 }
 
 /// A file's upload from the moment it has credentials.

@@ -2,18 +2,19 @@
 //! it. The platforms use it to tell the engine that the network changed.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
+
+use crate::vec_map::VecMap;
 
 #[derive(Default)]
 pub struct Signal {
     count: Cell<u64>,
     /// One waker per pending `Changed`, removed when it is dropped, so that a long upload
     /// without a change does not pile up the wakers of requests long answered.
-    waiters: RefCell<BTreeMap<u64, Waker>>,
+    waiters: RefCell<VecMap<u64, Waker>>,
     next_id: Cell<u64>,
 }
 

@@ -9,7 +9,6 @@
 //! cancelled by dropping it: every request in flight is dropped with it, which aborts it.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::pin::pin;
 use std::rc::Rc;
@@ -221,14 +220,7 @@ impl<P: Platform> Transfer<'_, P> {
                 };
                 let answer = self.send(&call, None).await?;
                 let id = response::upload_id(&answer.body).map_err(Stop::Failed)?;
-                self.session(|s| {
-                    s.upload = Some(OpenUpload {
-                        id: id.clone(),
-                        parts: BTreeMap::new(),
-                        crcs: BTreeMap::new(),
-                        loaded: 0,
-                    })
-                });
+                self.session(|s| s.upload = Some(OpenUpload::new(id.clone())));
                 self.save_checkpoint();
                 id
             }
@@ -296,12 +288,7 @@ impl<P: Platform> Transfer<'_, P> {
         self.session(|s| {
             // The CRCs checked on this page still hold for the parts the server lists as sent.
             let previous = s.upload.take().filter(|u| u.id == upload_id);
-            let mut upload = OpenUpload {
-                id: upload_id.to_string(),
-                parts: BTreeMap::new(),
-                crcs: BTreeMap::new(),
-                loaded: 0,
-            };
+            let mut upload = OpenUpload::new(upload_id.to_string());
             for part in listed {
                 if (1..=plan.count).contains(&part.number) && part.size == plan.len(part.number) {
                     let known = previous
@@ -647,12 +634,7 @@ impl<P: Platform> Transfer<'_, P> {
         let same_video = credentials.address.endpoint == checkpoint.endpoint
             && credentials.address.bucket == checkpoint.bucket
             && credentials.address.file_name == checkpoint.object;
-        let upload = same_video.then(|| OpenUpload {
-            id: checkpoint.upload_id.clone(),
-            parts: BTreeMap::new(),
-            crcs: BTreeMap::new(),
-            loaded: 0,
-        });
+        let upload = same_video.then(|| OpenUpload::new(checkpoint.upload_id.clone()));
         *self.job.live.session.borrow_mut() = Some(Session {
             credentials,
             received_ms: self.core.platform.now_ms(),
@@ -716,9 +698,9 @@ impl<P: Platform> Transfer<'_, P> {
         let ends: Vec<(u32, String)> = self.session(|s| {
             let parts = &s.upload.as_ref().expect("listed above").parts;
             parts
-                .first_key_value()
-                .into_iter()
-                .chain(parts.last_key_value())
+                .iter()
+                .take(1)
+                .chain(parts.iter().next_back())
                 .map(|(n, etag)| (*n, etag.clone()))
                 .collect()
         });

@@ -7,7 +7,6 @@ mod platform;
 mod timer;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -185,7 +184,7 @@ impl VodUploader {
             get_sts_token: sources.get_sts_token,
             network: network::Watch::new(),
             storage: local_storage(),
-            files: RefCell::new(BTreeMap::new()),
+            files: RefCell::default(),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
         Ok(VodUploader { uploader, platform })

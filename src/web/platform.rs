@@ -2,7 +2,6 @@
 //! timers, the network events, and the page's functions and callbacks.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -20,6 +19,7 @@ use crate::engine::{Credentials, Event, FileInfo, LocalBoxFuture, Network, Platf
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::Response;
+use crate::vec_map::VecMap;
 
 #[wasm_bindgen]
 extern "C" {
@@ -50,7 +50,7 @@ pub struct Page {
     pub get_sts_token: Option<Function>,
     pub network: network::Watch,
     /// Each file's `File` and the options it was added with, for the info objects.
-    pub files: RefCell<BTreeMap<usize, (File, JsValue)>>,
+    pub files: RefCell<VecMap<usize, (File, JsValue)>>,
 }
 
 #[derive(Clone)]

@@ -1,0 +1,72 @@
+//! A map kept as a sorted vector: what the SDK maps is small (a few files, the futures waiting
+//! for a signal) or arrives in order (parts), and a vector's few lines of code cost the wasm a
+//! fraction of a B-tree's, per key and value type.
+
+#[derive(Debug)]
+pub struct VecMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        VecMap(Vec::new())
+    }
+}
+
+impl<K: Ord, V> VecMap<K, V> {
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key`'s value; the value it had, if any.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.find(key).ok().map(|i| self.0.remove(i).1)
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &(K, V)> {
+        self.0.iter()
+    }
+
+    pub fn into_values(self) -> impl Iterator<Item = V> {
+        self.0.into_iter().map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaves_as_a_sorted_map() {
+        let mut map = VecMap::default();
+        for key in [5, 1, 9, 3, 7] {
+            assert_eq!(map.insert(key, key * 10), None);
+        }
+        assert_eq!(map.insert(3, 33), Some(30));
+        assert_eq!(map.get(&3), Some(&33));
+        assert!(map.contains_key(&9) && !map.contains_key(&4));
+        assert_eq!(map.remove(&5), Some(50));
+        assert_eq!(map.remove(&5), None);
+        let keys: Vec<i32> = map.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, [1, 3, 7, 9]);
+        assert_eq!(map.iter().next_back(), Some(&(9, 90)));
+        assert_eq!(map.into_values().collect::<Vec<_>>(), [10, 33, 70, 90]);
+    }
+}
