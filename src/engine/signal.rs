@@ -70,7 +70,8 @@ impl Drop for Changed {
 pub(super) struct Flag(Rc<(Cell<bool>, Rc<Signal>)>);
 
 impl Flag {
-    pub fn set() -> Flag {
+    /// A flag raised from the start.
+    pub fn raised_already() -> Flag {
         let flag = Flag::default();
         flag.raise();
         flag
@@ -93,8 +94,21 @@ impl Flag {
     }
 }
 
-/// Raises its flag when dropped, so the next file gets its turn however this one ends.
-pub(super) struct Pass(pub Flag);
+/// Raises its flag when given, or at the latest when dropped, so the next file gets its turn
+/// however this one ends.
+#[derive(Default)]
+pub(super) struct Pass(Flag);
+
+impl Pass {
+    pub fn give(&self) {
+        self.0.raise();
+    }
+
+    /// The flag the next file waits on.
+    pub fn flag(&self) -> Flag {
+        self.0.clone()
+    }
+}
 
 impl Drop for Pass {
     fn drop(&mut self) {

@@ -233,12 +233,12 @@ impl<P: Platform> Transfer<'_, P> {
         });
         let last = todo.last().copied();
         if last.is_none() {
-            self.job.pass.0.raise();
+            self.job.pass.give();
         }
         // The first error drops every part in flight.
         each_limited(todo, self.core.options.parallel, |number| {
             if Some(number) == last {
-                self.job.pass.0.raise();
+                self.job.pass.give();
             }
             self.part(&upload_id, number)
         })
@@ -309,7 +309,7 @@ impl<P: Platform> Transfer<'_, P> {
     /// A file of one part, in one request; nothing to resume, so no checkpoint.
     async fn put(&self) -> Result<(), Stop> {
         self.job.turn.raised().await;
-        self.job.pass.0.raise();
+        self.job.pass.give();
         let call = Call::Put {
             content_type: &self.job.content_type,
         };

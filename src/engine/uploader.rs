@@ -147,7 +147,7 @@ impl<P: Platform> Inner<P> {
             meta: entry.meta.clone(),
             image: image_extension(&entry.name, &entry.content_type),
             turn,
-            pass: Pass(Flag::default()),
+            pass: Pass::default(),
         };
         Some((job, cancel))
     }
@@ -217,13 +217,13 @@ async fn run<P: Platform>(inner: Rc<Inner<P>>) {
     let mut running = Set::default();
     // The turn the next file will wait for, and when it may begin: when the newest file
     // running has its own turn.
-    let mut turn = Flag::set();
-    let mut begin_next = Flag::set();
+    let mut turn = Flag::raised_already();
+    let mut begin_next = Flag::raised_already();
     let mut finished_any = false;
     loop {
         if begin_next.is_raised() {
             if let Some((job, cancel)) = inner.next_job(turn.clone()) {
-                begin_next = std::mem::replace(&mut turn, job.pass.0.clone());
+                begin_next = std::mem::replace(&mut turn, job.pass.flag());
                 let core = inner.core.clone();
                 running.push(cancel.wrap(async move {
                     let outcome = transfer::upload(&core, &job).await;

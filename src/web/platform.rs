@@ -85,12 +85,12 @@ async fn read_pieces(blob: &Blob, each: &mut dyn FnMut(&[u8])) -> Result<(), JsV
         each(&js_sys::Uint8Array::new(&buffer).to_vec());
         return Ok(());
     };
+    let read: Function = get(&reader, "read")?.dyn_into()?;
     let mut buffer = js_sys::ArrayBuffer::new(PIECE);
     let mut piece = Vec::new();
     loop {
         let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, 0, PIECE);
-        let read = call(&reader, "read", &js_sys::Array::of1(&view))?;
-        let result = JsFuture::from(Promise::from(read)).await?;
+        let result = JsFuture::from(Promise::from(read.call1(&reader, &view)?)).await?;
         if get(&result, "done")?.is_truthy() {
             return Ok(());
         }
@@ -160,12 +160,11 @@ impl Drop for AbortOnDrop {
 }
 
 async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, TransportError> {
-    let fail = transport_error;
-    let headers = Headers::new().map_err(fail)?;
+    let headers = Headers::new().map_err(transport_error)?;
     for (name, value) in &request.headers {
-        headers.append(name, value).map_err(fail)?;
+        headers.append(name, value).map_err(transport_error)?;
     }
-    let controller = AbortController::new().map_err(fail)?;
+    let controller = AbortController::new().map_err(transport_error)?;
     let init = RequestInit::new();
     init.set_method(request.method);
     init.set_headers(&headers);
@@ -178,7 +177,7 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, Transpo
     let mut guard = AbortOnDrop(Some(controller));
     let answer: web_sys::Response = JsFuture::from(global_fetch(&request.url, &init))
         .await
-        .map_err(fail)?
+        .map_err(transport_error)?
         .unchecked_into();
     let etag = answer.headers().get("etag").ok().flatten();
     let crc64 = answer
@@ -187,9 +186,9 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, Transpo
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse().ok());
-    let text = JsFuture::from(answer.text().map_err(fail)?)
+    let text = JsFuture::from(answer.text().map_err(transport_error)?)
         .await
-        .map_err(fail)?;
+        .map_err(transport_error)?;
     guard.0 = None;
     Ok(Response {
         status: answer.status(),
