@@ -2,7 +2,8 @@
 //! `UploadAddress`, each standard base64 of a JSON object (docs/protocol.md, "Where an upload goes"). Everything
 //! is checked before any request is made.
 
-use std::fmt;
+use alloc::{format, string::String, string::ToString};
+use core::fmt;
 
 use crate::error::{Code, UploadError};
 use crate::json::Fields;
@@ -98,7 +99,7 @@ pub struct UploadAddress {
 fn decode_fields(b64: &str, what: &str, error: Code) -> Result<Fields, UploadError> {
     let bytes = crate::base64::decode(b64.trim())
         .ok_or_else(|| UploadError::new(error.clone(), format!("{what} is not base64")))?;
-    std::str::from_utf8(&bytes)
+    core::str::from_utf8(&bytes)
         .ok()
         .and_then(Fields::parse)
         .ok_or_else(|| UploadError::new(error, format!("{what} is not base64 of a JSON object")))

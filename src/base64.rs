@@ -1,6 +1,7 @@
 //! Standard base64 (RFC 4648, with `=` padding): the signatures are written in it and the
 //! credentials come in it. A few lines here cost far less wasm than a general-purpose crate.
 
+use alloc::{string::String, vec::Vec};
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 pub fn encode(bytes: &[u8]) -> String {

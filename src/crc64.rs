@@ -3,6 +3,9 @@
 //! CRCs into the CRC of the concatenation, so the whole object is checked from its parts' CRCs
 //! without reading the file again (docs/protocol.md, "Integrity").
 
+use alloc::boxed::Box;
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
 /// The reflected ECMA-182 polynomial.
 const POLY: u64 = 0xC96C_5795_D787_0F42;
 
@@ -10,24 +13,44 @@ const POLY: u64 = 0xC96C_5795_D787_0F42;
 /// CRC of byte `b` followed by `k` zero bytes. Built on first use rather than at compile time,
 /// so the 16 KB are memory, not download.
 fn tables() -> &'static [[u64; 256]; 8] {
-    static TABLES: std::sync::OnceLock<Box<[[u64; 256]; 8]>> = std::sync::OnceLock::new();
-    TABLES.get_or_init(|| {
-        let mut tables = Box::new([[0u64; 256]; 8]);
+    static TABLES: AtomicPtr<[[u64; 256]; 8]> = AtomicPtr::new(ptr::null_mut());
+    let mut built = TABLES.load(Ordering::Acquire);
+    if built.is_null() {
+        let fresh = Box::into_raw(build_tables());
+        built = match TABLES.compare_exchange(
+            ptr::null_mut(),
+            fresh,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => fresh,
+            Err(theirs) => {
+                // Another thread built them first: keep theirs, free ours.
+                drop(unsafe { Box::from_raw(fresh) });
+                theirs
+            }
+        };
+    }
+    // Once stored, the tables are never freed or changed.
+    unsafe { &*built }
+}
+
+fn build_tables() -> Box<[[u64; 256]; 8]> {
+    let mut tables = Box::new([[0u64; 256]; 8]);
+    for i in 0..256 {
+        let mut crc = i as u64;
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (POLY & (crc & 1).wrapping_neg());
+        }
+        tables[0][i] = crc;
+    }
+    for k in 1..8 {
         for i in 0..256 {
-            let mut crc = i as u64;
-            for _ in 0..8 {
-                crc = (crc >> 1) ^ (POLY & (crc & 1).wrapping_neg());
-            }
-            tables[0][i] = crc;
+            let previous = tables[k - 1][i];
+            tables[k][i] = tables[0][(previous & 0xFF) as usize] ^ (previous >> 8);
         }
-        for k in 1..8 {
-            for i in 0..256 {
-                let previous = tables[k - 1][i];
-                tables[k][i] = tables[0][(previous & 0xFF) as usize] ^ (previous >> 8);
-            }
-        }
-        tables
-    })
+    }
+    tables
 }
 
 /// A CRC being computed over bytes that come in pieces.
@@ -137,6 +160,7 @@ pub fn combine(crc_a: u64, crc_b: u64, len_b: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     fn bytes(len: usize, seed: u64) -> Vec<u8> {
         let mut x = seed | 1;

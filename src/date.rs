@@ -2,6 +2,7 @@
 //! VOD's `Timestamp`, and ISO 8601 read back from an `Expiration`. UTC only, from and to
 //! milliseconds since the epoch; the calendar arithmetic is the civil-from-days method.
 
+use alloc::{format, string::String, string::ToString};
 /// (year, month 1-12, day 1-31) of a day counted from 1970-01-01.
 fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -29,7 +30,10 @@ fn days(year: i64, month: u32, day: u32) -> i64 {
 /// Appends `n` with at least `width` digits.
 fn push(out: &mut String, n: i64, width: usize) {
     let digits = n.to_string();
-    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    out.extend(core::iter::repeat_n(
+        '0',
+        width.saturating_sub(digits.len()),
+    ));
     out.push_str(&digits);
 }
 
@@ -91,7 +95,7 @@ pub fn iso8601(ms: u64) -> String {
 pub fn parse_iso8601(text: &str) -> Option<f64> {
     let text = text.trim().trim_end_matches('Z');
     let b = text.as_bytes();
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+    let number = |range: core::ops::Range<usize>| -> Option<i64> {
         let digits = text.get(range)?;
         digits
             .bytes()

@@ -3,7 +3,8 @@
 //! ([`Code::as_str`]). Server errors keep the code the server named (docs/protocol.md,
 //! "Errors"). No message ever carries a secret.
 
-use std::fmt;
+use alloc::string::String;
+use core::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Code {

@@ -2,6 +2,7 @@
 //! VOD's answers). Only a top-level object's strings and whole numbers are ever read; nested
 //! values are checked and skipped.
 
+use alloc::{format, string::String, string::ToString, vec::Vec};
 /// A value the SDK reads: a string, a number as written, or anything else.
 enum Value {
     String(String),
@@ -171,7 +172,7 @@ fn is_number(token: &str) -> bool {
 }
 
 /// The four hex digits of a `\\u` escape.
-fn hex4(chars: &mut std::str::CharIndices) -> Option<u32> {
+fn hex4(chars: &mut core::str::CharIndices) -> Option<u32> {
     let hex: String = chars.take(4).map(|(_, c)| c).collect();
     u32::from_str_radix(&hex, 16)
         .ok()

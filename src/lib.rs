@@ -3,6 +3,15 @@
 //! `auth`, `oss` and `engine` are plain Rust, tested natively (the local stand-in server even
 //! verifies signatures with the very functions the SDK signs with); `web` is the thin browser
 //! edge and the JavaScript facade, compiled for wasm32 only.
+//!
+//! The crate needs only `core` and `alloc`, so that the shipped wasm can leave `std` out (see
+//! the `std` feature).
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
 
 pub mod auth;
 mod base64;
@@ -21,7 +30,21 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::VodUploader;
 
+use alloc::string::{String, ToString};
 use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Without `std`, the allocator `std` would have brought (the same dlmalloc).
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// Without `std`, a panic (a bug) traps at once, as `std`'s would after formatting a message
+/// nobody reads: the wasm has no console, and the trap surfaces as a JavaScript error.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// The SDK's version, as published in its npm package.
 #[wasm_bindgen]

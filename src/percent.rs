@@ -1,6 +1,7 @@
 //! Percent-encoding as OSS keys and VOD signatures want it: RFC 3986's unreserved characters
 //! kept, every other byte of the UTF-8 as `%XX` in upper-case hex.
 
+use alloc::string::String;
 pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {

@@ -2,6 +2,7 @@
 //! for a signal) or arrives in order (parts), and a vector's few lines of code cost the wasm a
 //! fraction of a B-tree's, per key and value type.
 
+use alloc::vec::Vec;
 #[derive(Debug)]
 pub struct VecMap<K, V>(Vec<(K, V)>);
 
@@ -27,7 +28,7 @@ impl<K: Ord, V> VecMap<K, V> {
     /// Sets `key`'s value; the value it had, if any.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Ok(i) => Some(core::mem::replace(&mut self.0[i].1, value)),
             Err(i) => {
                 self.0.insert(i, (key, value));
                 None

@@ -4,6 +4,7 @@
 //! (ListParts on the server is the truth), so a 10,000-part upload takes as little as a 1-part
 //! one.
 
+use alloc::{format, string::String, string::ToString};
 use sha1::{Digest, Sha1};
 
 use super::Platform;
@@ -141,6 +142,7 @@ impl Checkpoints {
 mod tests {
     use super::*;
     use crate::engine::Plan;
+    use std::println;
 
     fn fingerprint(name: &str, size: u64, date: f64, kind: &str) -> String {
         Fingerprint {

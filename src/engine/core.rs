@@ -1,8 +1,9 @@
 //! What the list and every transfer share: the platform, the options, the clock offset learnt
 //! from the server, and the queue of events for the page.
 
-use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::VecDeque;
+use ::core::cell::{Cell, OnceCell, RefCell};
+use alloc::collections::VecDeque;
+use alloc::{boxed::Box, string::String};
 
 use super::checkpoint::Checkpoints;
 use super::file::Wait;
@@ -105,9 +106,10 @@ impl<P: Platform> Core<P> {
     }
 
     /// How long to wait before the `retries`-th retry: doubling from `retryDuration`, with
-    /// jitter, which spreads the retries of parallel requests apart.
+    /// jitter, which spreads the retries of parallel requests apart. `retries` counts from 1.
     pub fn backoff_ms(&self, retries: u32) -> u32 {
-        let delay = (self.options.retry_duration_ms as f64 * 2f64.powi(retries as i32 - 1))
+        let doublings = retries.saturating_sub(1).min(52);
+        let delay = (self.options.retry_duration_ms as f64 * (1u64 << doublings) as f64)
             .min(MAX_BACKOFF_MS);
         (delay * (0.5 + 0.5 * self.platform.random())) as u32
     }

@@ -1,8 +1,9 @@
 //! A file in the list and its states. Each state owns exactly the data valid in it: an upload
 //! id and acknowledged parts only where a multipart upload is open, an error only in `Failure`.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use ::core::cell::{Cell, RefCell};
+use alloc::rc::Rc;
+use alloc::string::String;
 
 use super::checkpoint::Checkpoint;
 use super::task::Cancel;

@@ -7,6 +7,7 @@
 //! platform to [`Platform::wake`] it, and the platform drains them with
 //! [`Uploader::poll_event`] from outside, so a callback may call back into the uploader.
 
+use alloc::{format, string::String, vec::Vec};
 pub mod checkpoint;
 mod core;
 mod file;
@@ -18,7 +19,7 @@ mod task;
 mod transfer;
 mod uploader;
 
-use std::ops::Range;
+use ::core::ops::Range;
 
 use crate::auth::{decode_upload_address, decode_upload_auth, StsToken, UploadAddress, UploadAuth};
 use crate::error::{Code, TransportError, UploadError};

@@ -2,7 +2,8 @@
 //! the part size is at least ceil(size / 10000). Parts are computed on demand: a plan for a file
 //! of any size allocates nothing per part.
 
-use std::ops::Range;
+use ::core::ops::Range;
+use alloc::format;
 
 use crate::error::{Code, UploadError};
 
@@ -61,6 +62,7 @@ pub fn check_part_size(part_size: u64) -> Result<(), UploadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{vec, vec::Vec};
 
     fn all_parts(plan: &Plan) -> Vec<Range<u64>> {
         (1..=plan.count).map(|n| plan.part(n)).collect()

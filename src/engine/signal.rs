@@ -1,11 +1,11 @@
 //! A signal that futures can wait on: each `notify` wakes every `changed()` future made before
 //! it. The platforms use it to tell the engine that the network changed.
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use ::core::cell::{Cell, RefCell};
+use ::core::future::Future;
+use ::core::pin::Pin;
+use ::core::task::{Context, Poll, Waker};
+use alloc::rc::Rc;
 
 use crate::vec_map::VecMap;
 
@@ -21,7 +21,7 @@ pub struct Signal {
 impl Signal {
     pub fn notify(&self) {
         self.count.set(self.count.get() + 1);
-        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        let waiters = ::core::mem::take(&mut *self.waiters.borrow_mut());
         waiters.into_values().for_each(Waker::wake);
     }
 

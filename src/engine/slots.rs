@@ -3,11 +3,12 @@
 //! first (then first come, first served), so a file's last parts and its Complete are not held
 //! up behind the parts of the file it made room for.
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use ::core::cell::{Cell, RefCell};
+use ::core::future::Future;
+use ::core::pin::Pin;
+use ::core::task::{Context, Poll, Waker};
+use alloc::rc::Rc;
+use alloc::vec::Vec;
 
 pub(super) struct Slots(Rc<State>);
 

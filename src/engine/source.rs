@@ -10,6 +10,7 @@ use crate::error::{Code, UploadError};
 use crate::vod::meta::Meta;
 use crate::vod::request::{timestamp, Action};
 use crate::vod::response::{self, Allocated};
+use alloc::{format, string::String};
 
 /// Why credentials could not be had.
 pub(super) enum Unavailable {

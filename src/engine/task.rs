@@ -4,11 +4,12 @@
 //! all of its futures on every wake-up, which costs nothing at these numbers and keeps the
 //! code (and the wasm) a fraction of a general-purpose executor's.
 
-use std::cell::Cell;
-use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
-use std::rc::Rc;
-use std::task::{Poll, Waker};
+use ::core::cell::Cell;
+use ::core::future::{poll_fn, Future};
+use ::core::pin::{pin, Pin};
+use ::core::task::{Poll, Waker};
+use alloc::rc::Rc;
+use alloc::{boxed::Box, vec::Vec};
 
 pub type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
@@ -147,7 +148,7 @@ impl Cancel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::task::Context;
+    use ::core::task::Context;
 
     /// Polls `future` once with a waker that does nothing.
     fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {

@@ -8,10 +8,11 @@
 //! A transfer owns its file's upload and hands the result back as an [`Outcome`]. It is
 //! cancelled by dropping it: every request in flight is dropped with it, which aborts it.
 
-use std::cell::Cell;
-use std::ops::Range;
-use std::pin::pin;
-use std::rc::Rc;
+use ::core::cell::Cell;
+use ::core::ops::Range;
+use ::core::pin::pin;
+use alloc::rc::Rc;
+use alloc::{boxed::Box, format, string::String, string::ToString, vec::Vec};
 
 use md5::{Digest, Md5};
 
@@ -176,7 +177,7 @@ impl<P: Platform> Transfer<'_, P> {
         let mut restarted = false;
         loop {
             let result = {
-                let work = pin!(self.attempt(std::mem::take(&mut listed)));
+                let work = pin!(self.attempt(::core::mem::take(&mut listed)));
                 let fresh = pin!(self.keep_fresh());
                 match race(work, fresh).await {
                     Either::Left(result) => result,
@@ -602,7 +603,7 @@ impl<P: Platform> Transfer<'_, P> {
     /// flight go on meanwhile. Ends only when a renewal fails.
     async fn keep_fresh(&self) -> Stop {
         if !self.renewable() {
-            return std::future::pending().await;
+            return ::core::future::pending().await;
         }
         loop {
             let generation = self.generation.get();

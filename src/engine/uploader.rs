@@ -3,8 +3,9 @@
 //! while the one before it still sends; stopping the runner is dropping it, which drops its
 //! transfers and every request in flight.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use ::core::cell::{Cell, RefCell};
+use alloc::rc::{Rc, Weak};
+use alloc::{boxed::Box, format, string::String, string::ToString, vec::Vec};
 
 use super::checkpoint::Fingerprint;
 use super::core::{Core, Notice, Queued};
@@ -37,7 +38,7 @@ fn image_extension(name: &str, content_type: &str) -> Option<String> {
     let from_type = content_type
         .strip_prefix("image/")
         .filter(|t| IMAGES.contains(t))
-        .map(str::to_string);
+        .map(ToString::to_string);
     from_name.or(from_type)
 }
 
@@ -116,7 +117,7 @@ impl<P: Platform> Inner<P> {
                 Phase::Ready | Phase::Resumable(_) | Phase::Stopped(_)
             )
         })?;
-        let (session, resume, first) = match std::mem::replace(&mut entry.phase, Phase::Ready) {
+        let (session, resume, first) = match ::core::mem::replace(&mut entry.phase, Phase::Ready) {
             Phase::Stopped(session) => (session, None, false),
             Phase::Resumable(checkpoint) => (None, Some(checkpoint), true),
             _ => (None, None, true),
@@ -223,7 +224,7 @@ async fn run<P: Platform>(inner: Rc<Inner<P>>) {
     loop {
         if begin_next.is_raised() {
             if let Some((job, cancel)) = inner.next_job(turn.clone()) {
-                begin_next = std::mem::replace(&mut turn, job.pass.flag());
+                begin_next = ::core::mem::replace(&mut turn, job.pass.flag());
                 let core = inner.core.clone();
                 running.push(cancel.wrap(async move {
                     let outcome = transfer::upload(&core, &job).await;
@@ -454,7 +455,8 @@ impl<P: Platform> Uploader<P> {
                 "no upload is waiting for new credentials",
             ));
         };
-        let Phase::Expired(mut session) = std::mem::replace(&mut entry.phase, Phase::Ready) else {
+        let Phase::Expired(mut session) = ::core::mem::replace(&mut entry.phase, Phase::Ready)
+        else {
             unreachable!("found above");
         };
         match (renewal, &mut session, &core.options.sts) {

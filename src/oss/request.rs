@@ -4,6 +4,7 @@
 
 use super::{signature, xml};
 use crate::auth::{UploadAddress, UploadAuth};
+use alloc::{format, string::String, string::ToString, vec, vec::Vec};
 
 /// The type every part is sent with: a `File.slice()` has none, and fetch must not pick one.
 pub const PART_CONTENT_TYPE: &str = "application/octet-stream";

@@ -3,6 +3,7 @@
 
 use super::xml;
 use crate::error::{Code, UploadError};
+use alloc::{format, string::String, string::ToString, vec::Vec};
 
 /// What a transport brings back.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -139,6 +140,7 @@ pub fn list_parts(body: &str) -> Result<(Vec<ListedPart>, Option<u32>), UploadEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     fn error(status: u16, code: &str, message: &str, extra: &str) -> Response {
         Response {

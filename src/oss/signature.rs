@@ -1,6 +1,7 @@
 //! OSS V1 header signature: `Authorization: OSS <AccessKeyId>:<Signature>`, where Signature is
 //! base64(HMAC-SHA1(AccessKeySecret, StringToSign)).
 
+use alloc::{format, string::String, string::ToString, vec::Vec};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 

@@ -2,8 +2,9 @@
 //! Elements are matched by local name, so a document with an `xmlns` (or prefixes) reads the
 //! same as one without.
 
+use alloc::{format, string::String, string::ToString, vec::Vec};
 /// `<name>text</name>`, the text escaped.
-pub fn leaf(name: &str, text: impl std::fmt::Display) -> String {
+pub fn leaf(name: &str, text: impl core::fmt::Display) -> String {
     let mut escaped = String::new();
     for c in text.to_string().chars() {
         match c {
@@ -39,12 +40,12 @@ pub struct Element {
 }
 
 /// What is wrong with a document. The reader's own error is not kept: formatting it would
-/// pull much of `std::io`'s error text into the wasm.
+/// pull much of `core::io`'s error text into the wasm.
 #[derive(Debug, PartialEq)]
 pub struct XmlError(pub &'static str);
 
-impl std::fmt::Display for XmlError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "malformed XML: {}", self.0)
     }
 }

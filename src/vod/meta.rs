@@ -4,6 +4,7 @@
 //! mode.
 
 use crate::error::{Code, UploadError};
+use alloc::{format, string::String, string::ToString, vec, vec::Vec};
 
 pub const MAX_TITLE_CHARS: usize = 128;
 pub const MAX_TAGS: usize = 16;

@@ -4,6 +4,7 @@ use super::meta::Meta;
 use super::signature::{canonical_query, encode, sign, string_to_sign};
 use crate::auth::StsToken;
 use crate::oss::request::Request;
+use alloc::{format, string::String, string::ToString, vec, vec::Vec};
 
 pub const VERSION: &str = "2017-03-21";
 

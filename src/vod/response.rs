@@ -2,6 +2,7 @@
 
 use crate::error::{Code, UploadError};
 use crate::json::Fields;
+use alloc::{format, string::String};
 
 /// What `CreateUploadVideo`, `CreateUploadImage` or `RefreshUploadVideo` answered.
 pub struct Allocated {

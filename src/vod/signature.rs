@@ -3,6 +3,7 @@
 //! `GET&%2F&` + that string encoded once more; HMAC-SHA1 keyed with the secret and `&`.
 
 pub use crate::percent::encode;
+use alloc::{format, string::String, vec::Vec};
 
 /// The sorted, encoded query string of `params` (without `Signature`).
 pub fn canonical_query(params: &[(&str, &str)]) -> String {

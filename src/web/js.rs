@@ -1,6 +1,7 @@
 //! Small bridges to JavaScript: errors, reading option objects, calling the page's functions
 //! without letting them break the uploader.
 
+use alloc::{format, string::String, string::ToString, vec::Vec};
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -51,18 +52,23 @@ pub fn boolean(object: &JsValue, name: &str) -> Result<Option<bool>, UploadError
         .ok_or_else(|| invalid(format!("options.{name} must be true or false")))
 }
 
+/// Whether `n` is a whole number (within the range of `i64`, far beyond any option's).
+fn is_whole(n: f64) -> bool {
+    n == n as i64 as f64
+}
+
 /// An optional whole-number option within `range`.
 pub fn number(
     object: &JsValue,
     name: &str,
-    range: std::ops::RangeInclusive<f64>,
+    range: core::ops::RangeInclusive<f64>,
 ) -> Result<Option<f64>, UploadError> {
     let value = get(object, name);
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
     match value.as_f64() {
-        Some(n) if n.fract() == 0.0 && range.contains(&n) => Ok(Some(n)),
+        Some(n) if is_whole(n) && range.contains(&n) => Ok(Some(n)),
         _ => Err(invalid(format!(
             "options.{name} must be a whole number from {} to {}",
             *range.start() as u64,
@@ -109,7 +115,7 @@ pub fn meta(options: &JsValue) -> Result<Meta, UploadError> {
         None => None,
         Some(v) => Some(
             v.as_f64()
-                .filter(|n| n.fract() == 0.0 && *n >= 0.0)
+                .filter(|&n| is_whole(n) && n >= 0.0)
                 .ok_or_else(|| invalid("the file option cateId must be a whole number".into()))?
                 as u64,
         ),

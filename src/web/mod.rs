@@ -1,13 +1,14 @@
 //! The browser edge: the `VodUploader` class the page uses. It only translates between
 //! JavaScript values and the engine.
 
+use alloc::{format, string::String};
 mod js;
 mod network;
 mod platform;
 mod timer;
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};

@@ -2,7 +2,8 @@
 //! events, and where the browser tells it (Chrome on Android), `navigator.connection.type`
 //! with its `change` event. Works in a window and in a worker alike.
 
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::{vec, vec::Vec};
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};

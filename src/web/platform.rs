@@ -1,9 +1,10 @@
 //! The engine's world in a browser: fetch with an AbortController per request, `Blob.slice`,
 //! timers, the network events, and the page's functions and callbacks.
 
-use std::cell::RefCell;
-use std::ops::Range;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::{boxed::Box, format, string::String, vec::Vec};
+use core::cell::RefCell;
+use core::ops::Range;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -395,7 +396,7 @@ impl WebPlatform {
         &self,
         function: &Function,
         file: &FileInfo,
-    ) -> impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static {
+    ) -> impl core::future::Future<Output = Result<JsValue, JsValue>> + 'static {
         let called = function.call1(&JsValue::NULL, &self.info(file));
         async move { JsFuture::from(Promise::resolve(&called?)).await }
     }

@@ -1,9 +1,9 @@
 //! `setTimeout` as a future; dropping it clears the timer, so an answered request leaves no
 //! time-out timer running behind it.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::process::{run, Cmd};
 use crate::{root, Result};
 
+/// A shipped build: without the crate's `std` feature, so the wasm carries no `std`.
 fn wasm_pack(target: &str, out_dir: &str) -> Result {
     run(Cmd::new("wasm-pack").args([
         "build",
@@ -17,6 +18,8 @@ fn wasm_pack(target: &str, out_dir: &str) -> Result {
         target,
         "--out-dir",
         out_dir,
+        "--",
+        "--no-default-features",
     ]))
 }
 
@@ -88,7 +91,13 @@ pub fn script_tag() -> Result {
          }})();\n",
         version = env!("CARGO_PKG_VERSION")
     );
-    std::fs::write(dist.join("vod-upload.js"), script).map_err(io)?;
+    let unminified = built.join("script-tag.js");
+    std::fs::write(&unminified, script).map_err(io)?;
+    // Names of properties are kept: the wasm's imports are looked up by them.
+    run(Cmd::new("terser")
+        .arg(&unminified)
+        .args(["--compress", "--mangle", "--comments", "/^!/", "--output"])
+        .arg(dist.join("vod-upload.js")))?;
     std::fs::copy(
         built.join("vod_upload_bg.wasm"),
         dist.join("vod-upload_bg.wasm"),

@@ -122,6 +122,18 @@ fn test() -> Result {
             "warnings",
         ])
         .env("VOD_LOCAL_URL", "http://127.0.0.1:0"))?;
+    // The shipped wasm: the library alone, without `std`.
+    run(Cmd::new("cargo").args([
+        "clippy",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--no-default-features",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
 
     step("native tests: the SDK core and the vod-local server");
     run(Cmd::new("cargo").args(["test", "--workspace"]))?;

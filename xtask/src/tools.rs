@@ -10,6 +10,8 @@ use crate::{root, Result};
 const WASM_PACK: &str = "0.15.1";
 /// npm's binaryen; Debian's (108) and npm's below 118 cannot read current wasm-bindgen output.
 const BINARYEN: &str = "123.0.0";
+/// npm's terser, which minifies the script-tag build's JavaScript.
+const TERSER: &str = "5.51.2";
 
 /// Whether `program --version` runs and its answer passes `right`.
 fn has_version(program: &str, right: impl Fn(&str) -> bool) -> bool {
@@ -20,7 +22,8 @@ fn say(what: &str) {
     println!("xtask: {what}");
 }
 
-/// Everything `wasm-pack build` needs: the target, wasm-pack, wasm-bindgen, wasm-opt.
+/// Everything `wasm-pack build` needs: the target, wasm-pack, wasm-bindgen, wasm-opt; and
+/// terser for the script tag.
 pub fn ensure_wasm_build() -> Result {
     let installed =
         output(Cmd::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
@@ -56,12 +59,15 @@ pub fn ensure_wasm_build() -> Result {
         install(true).or_else(|_| install(false))?;
     }
 
-    let tools = root().join(".tools");
     let wanted = BINARYEN.split('.').next().expect("a major version");
-    if !has_version("wasm-opt", |v| v.split_whitespace().nth(2) == Some(wanted)) {
+    let terser = std::fs::read_to_string(root().join(".tools/node_modules/terser/package.json"))
+        .is_ok_and(|manifest| manifest.contains(&format!("\"version\": \"{TERSER}\"")));
+    if !terser || !has_version("wasm-opt", |v| v.split_whitespace().nth(2) == Some(wanted)) {
+        // Both in one go: a later `npm install --no-save` would prune the other as extraneous.
         say(&format!(
-            "installing binaryen {BINARYEN} from npm into .tools/"
+            "installing binaryen {BINARYEN} and terser {TERSER} from npm into .tools/"
         ));
+        let tools = root().join(".tools");
         std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
         run(Cmd::new("npm")
             .args([
@@ -73,7 +79,8 @@ pub fn ensure_wasm_build() -> Result {
                 "--prefix",
             ])
             .arg(&tools)
-            .arg(format!("binaryen@{BINARYEN}")))?;
+            .arg(format!("binaryen@{BINARYEN}"))
+            .arg(format!("terser@{TERSER}")))?;
     }
     Ok(())
 }
