@@ -17,6 +17,7 @@ pub mod auth;
 mod base64;
 pub mod crc64;
 mod date;
+mod digest;
 pub mod engine;
 pub mod error;
 mod json;

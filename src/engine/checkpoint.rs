@@ -5,7 +5,6 @@
 //! one.
 
 use alloc::{format, string::String, string::ToString};
-use sha1::{Digest, Sha1};
 
 use super::Platform;
 use crate::json::{Fields, Writer};
@@ -28,7 +27,7 @@ pub struct Fingerprint<'a> {
 impl Fingerprint<'_> {
     /// The storage key: a hash, so that names of any length make keys of one length.
     pub fn key(&self) -> String {
-        let mut hash = Sha1::new();
+        let mut hash = crate::digest::Sha1::new();
         for field in [
             self.mode,
             self.name,
@@ -38,9 +37,9 @@ impl Fingerprint<'_> {
             self.content_type,
         ] {
             hash.update(field.as_bytes());
-            hash.update([0]);
+            hash.update(&[0]);
         }
-        let hex: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::digest::hex(&hash.finish());
         format!("{PREFIX}{hex}")
     }
 }

@@ -14,8 +14,6 @@ use ::core::pin::pin;
 use alloc::rc::Rc;
 use alloc::{boxed::Box, format, string::String, string::ToString, vec::Vec};
 
-use md5::{Digest, Md5};
-
 use super::checkpoint::Checkpoint;
 use super::core::{Core, Notice};
 use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
@@ -707,7 +705,7 @@ impl<P: Platform> Transfer<'_, P> {
         });
         for (number, etag) in ends {
             let bytes = self.job.plan.part(number);
-            let mut md5 = Md5::new();
+            let mut md5 = crate::digest::Md5::new();
             let mut add = |piece: &[u8]| md5.update(piece);
             if self
                 .core
@@ -718,7 +716,7 @@ impl<P: Platform> Transfer<'_, P> {
             {
                 return false;
             }
-            let md5: String = md5.finalize().iter().map(|b| format!("{b:02X}")).collect();
+            let md5 = crate::digest::hex(&md5.finish());
             if !etag.trim_matches('"').eq_ignore_ascii_case(&md5) {
                 return false;
             }

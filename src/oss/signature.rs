@@ -2,8 +2,6 @@
 //! base64(HMAC-SHA1(AccessKeySecret, StringToSign)).
 
 use alloc::{format, string::String, string::ToString, vec::Vec};
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
 
 /// Query parameters that take part in the CanonicalizedResource; all others are left unsigned.
 const SIGNED_SUB_RESOURCES: &[&str] = &[
@@ -139,9 +137,8 @@ impl Request<'_> {
 
 /// base64(HMAC-SHA1(secret, string_to_sign)).
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-    mac.update(string_to_sign.as_bytes());
-    crate::base64::encode(&mac.finalize().into_bytes())
+    let mac = crate::digest::hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes());
+    crate::base64::encode(&mac)
 }
 
 /// The `Authorization` header's value.
