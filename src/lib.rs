@@ -20,6 +20,7 @@ mod date;
 mod digest;
 pub mod engine;
 pub mod error;
+mod heap;
 mod json;
 pub mod oss;
 mod percent;
@@ -33,11 +34,6 @@ pub use web::VodUploader;
 
 use alloc::string::{String, ToString};
 use wasm_bindgen::prelude::wasm_bindgen;
-
-/// Without `std`, the allocator `std` would have brought (the same dlmalloc).
-#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
-#[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// Without `std`, a panic (a bug) traps at once, as `std`'s would after formatting a message
 /// nobody reads: the wasm has no console, and the trap surfaces as a JavaScript error.
