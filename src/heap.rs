@@ -8,7 +8,7 @@ use core::alloc::Layout;
 use core::ptr;
 
 /// WebAssembly's page: memory grows by whole pages.
-pub const PAGE: usize = 65_536;
+const PAGE: usize = 65_536;
 
 /// Blocks are at least a free-list link; at most a quarter of the 32-bit address space.
 const MIN_CLASS: u32 = size_of::<usize>().trailing_zeros();
