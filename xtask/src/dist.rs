@@ -7,6 +7,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::process::{run, Cmd};
+use crate::wasm_names;
 use crate::{root, Result};
 
 /// A shipped build: without the crate's `std` feature, so the wasm carries no `std`.
@@ -33,6 +34,19 @@ pub fn npm_package() -> Result {
     wasm_pack("web", "pkg")?;
     wasm_pack("bundler", "pkg/bundler")?;
     let pkg = root().join("pkg");
+    for (folder, scripts) in [
+        ("", &["vod_upload.js"][..]),
+        ("bundler", &["vod_upload.js", "vod_upload_bg.js"][..]),
+    ] {
+        let dir = pkg.join(folder);
+        let mut texts: Vec<_> = scripts.iter().map(|s| dir.join(s)).collect();
+        texts.extend([
+            dir.join("vod_upload.d.ts"),
+            dir.join("vod_upload_bg.wasm.d.ts"),
+        ]);
+        let texts: Vec<&Path> = texts.iter().map(|p| p.as_path()).collect();
+        wasm_names::shorten(&dir.join("vod_upload_bg.wasm"), &texts)?;
+    }
     for generated in [
         ".gitignore",
         "bundler/.gitignore",
@@ -77,6 +91,10 @@ pub fn npm_package() -> Result {
 pub fn script_tag() -> Result {
     wasm_pack("no-modules", "target/no-modules")?;
     let built = root().join("target/no-modules");
+    wasm_names::shorten(
+        &built.join("vod_upload_bg.wasm"),
+        &[&built.join("vod_upload.js")],
+    )?;
     let glue = std::fs::read_to_string(built.join("vod_upload.js")).map_err(io)?;
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).map_err(io)?;

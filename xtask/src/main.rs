@@ -4,6 +4,7 @@ mod dist;
 mod process;
 mod server;
 mod tools;
+mod wasm_names;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
