@@ -93,7 +93,7 @@ impl Reader<'_> {
         }
         let end = self
             .0
-            .find(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
             .unwrap_or(self.0.len());
         let (token, rest) = self.0.split_at(end);
         self.0 = rest;

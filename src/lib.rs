@@ -26,6 +26,7 @@ mod heap;
 mod json;
 pub mod oss;
 mod percent;
+mod text;
 mod vec_map;
 pub mod vod;
 #[cfg(target_arch = "wasm32")]

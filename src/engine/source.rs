@@ -116,9 +116,8 @@ async fn token<P: Platform>(core: &Core<P>) -> Result<StsToken, Unavailable> {
 /// `message` without the token's security token, as it is or percent-encoded.
 fn redact(message: &str, token: &StsToken) -> String {
     let secret = &token.security_token;
-    message
-        .replace(&crate::vod::signature::encode(secret), "***")
-        .replace(secret, "***")
+    let encoded = crate::text::replace(message, &crate::vod::signature::encode(secret), "***");
+    crate::text::replace(&encoded, secret, "***")
 }
 
 /// A fresh `SignatureNonce`.

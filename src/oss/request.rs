@@ -129,10 +129,10 @@ impl Call<'_> {
 
 /// `<scheme>://<bucket>.<host>/<key, encoded per segment>?<query>`.
 pub fn url(address: &UploadAddress, query: &[(&str, String)]) -> String {
-    let (scheme, host) = address
-        .endpoint
-        .split_once("://")
-        .expect("UploadAddress checks the endpoint's scheme");
+    let endpoint = &address.endpoint;
+    let at =
+        crate::text::find(endpoint, "://").expect("UploadAddress checks the endpoint's scheme");
+    let (scheme, host) = (&endpoint[..at], &endpoint[at + 3..]);
     let key: Vec<String> = address
         .file_name
         .split('/')

@@ -46,7 +46,9 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
     let status = response.status;
     let failure = match oss_code.as_str() {
         "SecurityTokenExpired" | "InvalidAccessKeyId" => Failure::Expired,
-        "InvalidSecurityToken" if message.to_ascii_lowercase().contains("expired") => {
+        "InvalidSecurityToken"
+            if crate::text::find(&message.to_ascii_lowercase(), "expired").is_some() =>
+        {
             Failure::Expired
         }
         "RequestTimeTooSkewed" => match crate::date::parse_iso8601(&text("ServerTime")) {

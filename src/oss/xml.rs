@@ -3,6 +3,8 @@
 //! same as one without.
 
 use alloc::{format, string::String, string::ToString, vec::Vec};
+
+use crate::text::find;
 /// `<name>text</name>`, the text escaped.
 pub fn leaf(name: &str, text: impl core::fmt::Display) -> String {
     let mut escaped = String::new();
@@ -84,13 +86,13 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
         }
         rest = &rest[open..];
         let skip_to =
-            |rest: &str, end: &str| rest.find(end).map(|i| i + end.len()).ok_or(MALFORMED);
+            |rest: &str, end: &str| find(rest, end).map(|i| i + end.len()).ok_or(MALFORMED);
         if rest.starts_with("<?") {
             rest = &rest[skip_to(rest, "?>")?..];
         } else if rest.starts_with("<!--") {
             rest = &rest[skip_to(rest, "-->")?..];
         } else if let Some(data) = rest.strip_prefix("<![CDATA[") {
-            let end = data.find("]]>").ok_or(MALFORMED)?;
+            let end = find(data, "]]>").ok_or(MALFORMED)?;
             stack
                 .last_mut()
                 .ok_or(MALFORMED)?

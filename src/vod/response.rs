@@ -62,7 +62,7 @@ pub fn read(status: u16, body: &str) -> Result<Allocated, Refused> {
         error,
         transient: status >= 500 || status == 429 || code == "Throttling",
         token_expired: code.starts_with("InvalidSecurityToken")
-            || code.ends_with(".Expired") && code.contains("Token"),
+            || code.ends_with(".Expired") && crate::text::find(&code, "Token").is_some(),
     })
 }
 
