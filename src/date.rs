@@ -2,7 +2,7 @@
 //! VOD's `Timestamp`, and ISO 8601 read back from an `Expiration`. UTC only, from and to
 //! milliseconds since the epoch; the calendar arithmetic is the civil-from-days method.
 
-use alloc::{format, string::String, string::ToString};
+use alloc::{string::String, string::ToString};
 /// (year, month 1-12, day 1-31) of a day counted from 1970-01-01.
 fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -120,13 +120,20 @@ pub fn parse_iso8601(text: &str) -> Option<f64> {
         return None;
     }
     // A fraction of a second, to the millisecond.
-    let fraction_ms = match &text[19..] {
+    let fraction_ms = match text.get(19..)? {
         "" => 0,
-        f if f.len() > 1 && f.starts_with('.') && f[1..].bytes().all(|c| c.is_ascii_digit()) => {
-            let digits = format!("{:0<3}", &f[1..f.len().min(4)]);
-            digits.parse::<i64>().ok()?
+        f => {
+            let digits = f.strip_prefix('.')?;
+            if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            // The first three digits, as milliseconds: ".5" is 500, ".123456" is 123.
+            let mut ms = 0;
+            for (i, scale) in [100, 10, 1].into_iter().enumerate() {
+                ms += i64::from(digits.as_bytes().get(i).map_or(0, |d| d - b'0')) * scale;
+            }
+            ms
         }
-        _ => return None,
     };
     let seconds =
         days(year, month as u32, day as u32) * 86_400 + hour * 3600 + minute * 60 + second;
@@ -192,6 +199,9 @@ mod tests {
             "2024-01-10T08:50:00+08:00",
             "soon",
             "2024-01-10T08:5a:00Z",
+            "2024-01-10T08:50:00.Z",
+            "2024-01-10T08:50:00.5x",
+            "2024-01-10T08:50:00é",
         ] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
         }

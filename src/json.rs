@@ -95,7 +95,7 @@ impl Reader<'_> {
             .0
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
             .unwrap_or(self.0.len());
-        let (token, rest) = self.0.split_at(end);
+        let (token, rest) = self.0.split_at_checked(end)?;
         self.0 = rest;
         match token {
             "true" | "false" | "null" => Some(Value::Other),
@@ -111,7 +111,7 @@ impl Reader<'_> {
         while let Some((i, c)) = chars.next() {
             match c {
                 '"' => {
-                    self.0 = &self.0[i + 1..];
+                    self.0 = self.0.get(i + 1..)?;
                     return Some(out);
                 }
                 '\\' => {
@@ -149,24 +149,27 @@ impl Reader<'_> {
 
 /// Whether `token` is a JSON number: `-`? digits (no leading zero), `.` digits?, exponent?
 fn is_number(token: &str) -> bool {
-    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
-    let mut rest = token.strip_prefix('-').unwrap_or(token);
-    let whole = digits(rest);
-    if whole == 0 || (whole > 1 && rest.starts_with('0')) {
+    // How many digits lead, and what follows them.
+    fn digits(s: &str) -> (usize, &str) {
+        let after = s.trim_start_matches(|c: char| c.is_ascii_digit());
+        (s.len() - after.len(), after)
+    }
+    let unsigned = token.strip_prefix('-').unwrap_or(token);
+    let (whole, mut rest) = digits(unsigned);
+    if whole == 0 || (whole > 1 && unsigned.starts_with('0')) {
         return false;
     }
-    rest = &rest[whole..];
     if let Some(fraction) = rest.strip_prefix('.') {
-        let n = digits(fraction);
+        let (n, after) = digits(fraction);
         if n == 0 {
             return false;
         }
-        rest = &fraction[n..];
+        rest = after;
     }
     if let Some(exponent) = rest.strip_prefix(['e', 'E']) {
         let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
-        let n = digits(exponent);
-        return n > 0 && n == exponent.len();
+        let (n, after) = digits(exponent);
+        return n > 0 && after.is_empty();
     }
     rest.is_empty()
 }

@@ -8,6 +8,9 @@
 //! the `std` feature).
 
 #![no_std]
+// Indexing a `str` by a range can panic, and its panic message alone brings some 8 KB of
+// formatting code into the wasm; `str::get`, `split_at_checked` and `text::split_once` cannot.
+#![cfg_attr(not(test), deny(clippy::string_slice))]
 
 extern crate alloc;
 #[cfg(test)]

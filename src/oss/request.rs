@@ -129,10 +129,8 @@ impl Call<'_> {
 
 /// `<scheme>://<bucket>.<host>/<key, encoded per segment>?<query>`.
 pub fn url(address: &UploadAddress, query: &[(&str, String)]) -> String {
-    let endpoint = &address.endpoint;
-    let at =
-        crate::text::find(endpoint, "://").expect("UploadAddress checks the endpoint's scheme");
-    let (scheme, host) = (&endpoint[..at], &endpoint[at + 3..]);
+    let (scheme, host) = crate::text::split_once(&address.endpoint, "://")
+        .expect("UploadAddress checks the endpoint's scheme");
     let key: Vec<String> = address
         .file_name
         .split('/')

@@ -4,7 +4,7 @@
 
 use alloc::{format, string::String, string::ToString, vec::Vec};
 
-use crate::text::find;
+use crate::text::split_once;
 /// `<name>text</name>`, the text escaped.
 pub fn leaf(name: &str, text: impl core::fmt::Display) -> String {
     let mut escaped = String::new();
@@ -76,56 +76,48 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
     let mut rest = document;
     let mut stack: Vec<Element> = Vec::new();
     loop {
-        let Some(open) = rest.find('<') else {
+        let Some((text, tag)) = split_once(rest, "<") else {
             return Err(XmlError("the document ends before its root element does"));
         };
         match stack.last_mut() {
-            Some(current) => unescape(&rest[..open], &mut current.text)?,
-            None if rest[..open].trim().is_empty() => {}
+            Some(current) => unescape(text, &mut current.text)?,
+            None if text.trim().is_empty() => {}
             None => return Err(MALFORMED),
         }
-        rest = &rest[open..];
-        let skip_to =
-            |rest: &str, end: &str| find(rest, end).map(|i| i + end.len()).ok_or(MALFORMED);
-        if rest.starts_with("<?") {
-            rest = &rest[skip_to(rest, "?>")?..];
-        } else if rest.starts_with("<!--") {
-            rest = &rest[skip_to(rest, "-->")?..];
-        } else if let Some(data) = rest.strip_prefix("<![CDATA[") {
-            let end = find(data, "]]>").ok_or(MALFORMED)?;
-            stack
-                .last_mut()
-                .ok_or(MALFORMED)?
-                .text
-                .push_str(&data[..end]);
-            rest = &data[end + 3..];
-        } else if rest.starts_with("<!") {
-            rest = &rest[skip_to(rest, ">")?..];
-        } else if let Some(tag) = rest.strip_prefix("</") {
-            let end = tag.find('>').ok_or(MALFORMED)?;
+        if tag.starts_with('?') {
+            rest = around(tag, "?>")?.1;
+        } else if tag.starts_with("!--") {
+            rest = around(tag, "-->")?.1;
+        } else if let Some(data) = tag.strip_prefix("![CDATA[") {
+            let (data, next) = around(data, "]]>")?;
+            stack.last_mut().ok_or(MALFORMED)?.text.push_str(data);
+            rest = next;
+        } else if tag.starts_with('!') {
+            rest = around(tag, ">")?.1;
+        } else if let Some(tag) = tag.strip_prefix('/') {
+            let (name, next) = around(tag, ">")?;
             let mut done = stack.pop().ok_or(XmlError("unbalanced end tag"))?;
-            if local_name(&tag[..end])? != done.name {
+            if local_name(name)? != done.name {
                 return Err(XmlError("unbalanced end tag"));
             }
-            rest = &tag[end + 1..];
+            rest = next;
             done.text = done.text.trim().to_string();
             match stack.last_mut() {
                 Some(parent) => parent.children.push(done),
                 None => return Ok(done),
             }
         } else {
-            let tag = &rest[1..];
-            let end = tag_end(tag).ok_or(MALFORMED)?;
-            let (inner, empty) = match tag[..end].strip_suffix('/') {
+            let (inner, next) = start_tag(tag).ok_or(MALFORMED)?;
+            let (inner, empty) = match inner.strip_suffix('/') {
                 Some(inner) => (inner, true),
-                None => (&tag[..end], false),
+                None => (inner, false),
             };
             let name = inner.split(|c: char| c.is_ascii_whitespace()).next();
             let element = Element {
                 name: local_name(name.unwrap_or_default())?,
                 ..Element::default()
             };
-            rest = &tag[end + 1..];
+            rest = next;
             match (empty, stack.last_mut()) {
                 (false, _) => stack.push(element),
                 (true, Some(parent)) => parent.children.push(element),
@@ -135,12 +127,18 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
     }
 }
 
-/// Where a start tag ends: its `>`, outside quoted attribute values.
-fn tag_end(tag: &str) -> Option<usize> {
+/// The text before and after `delimiter`, which must be there.
+fn around<'a>(text: &'a str, delimiter: &str) -> Result<(&'a str, &'a str), XmlError> {
+    split_once(text, delimiter).ok_or(MALFORMED)
+}
+
+/// A start tag's inside and what follows its `>`, which is the first outside quoted attribute
+/// values.
+fn start_tag(tag: &str) -> Option<(&str, &str)> {
     let mut quote = None;
     for (i, c) in tag.char_indices() {
         match (quote, c) {
-            (None, '>') => return Some(i),
+            (None, '>') => return Some((tag.get(..i)?, tag.get(i + 1..)?)),
             (None, '"' | '\'') => quote = Some(c),
             (Some(q), c) if q == c => quote = None,
             _ => {}
@@ -161,10 +159,10 @@ fn local_name(name: &str) -> Result<String, XmlError> {
 /// Appends `text` with its entity and character references resolved.
 fn unescape(text: &str, out: &mut String) -> Result<(), XmlError> {
     let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        let end = rest[amp..].find(';').ok_or(MALFORMED)? + amp;
-        let c = match &rest[amp + 1..end] {
+    while let Some((before, reference)) = split_once(rest, "&") {
+        out.push_str(before);
+        let (reference, next) = split_once(reference, ";").ok_or(MALFORMED)?;
+        let c = match reference {
             "lt" => '<',
             "gt" => '>',
             "amp" => '&',
@@ -179,7 +177,7 @@ fn unescape(text: &str, out: &mut String) -> Result<(), XmlError> {
             }
         };
         out.push(c);
-        rest = &rest[end + 1..];
+        rest = next;
     }
     out.push_str(rest);
     Ok(())
