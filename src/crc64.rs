@@ -67,9 +67,9 @@ impl Crc64 {
     pub fn update(&mut self, bytes: &[u8]) {
         let t = tables();
         let mut crc = self.0;
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            let v = crc ^ u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        let (words, rest) = bytes.as_chunks::<8>();
+        for word in words {
+            let v = crc ^ u64::from_le_bytes(*word);
             let b = v.to_le_bytes();
             crc = t[7][b[0] as usize]
                 ^ t[6][b[1] as usize]
@@ -80,7 +80,7 @@ impl Crc64 {
                 ^ t[1][b[6] as usize]
                 ^ t[0][b[7] as usize];
         }
-        for &byte in words.remainder() {
+        for &byte in rest {
             crc = t[0][((crc ^ byte as u64) & 0xFF) as usize] ^ (crc >> 8);
         }
         self.0 = crc;
