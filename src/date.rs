@@ -147,14 +147,9 @@ mod tests {
 
     /// Times across four centuries, leap days and month ends included.
     fn samples() -> impl Iterator<Item = u64> {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = crate::tests::xorshift(0x2545_f491_4f6c_dd1d);
         (0..20_000)
-            .map(move |_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % 13_000_000_000_000
-            })
+            .map(move |_| next() % 13_000_000_000_000)
             .chain([0, 951_782_400_000, 4_107_542_399_000, 1_709_164_800_000])
     }
 

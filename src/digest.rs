@@ -4,25 +4,52 @@
 //! The tests compare them with the RustCrypto crates.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
-/// The 64-byte blocks and the padding SHA-1 and MD5 share; they differ only in their compression
-/// function and the byte order of the length at the end.
-struct Blocks {
+/// SHA-1 or MD5 being computed. The two share their 64-byte blocks and padding; they differ in
+/// their state, their compression function and their byte order.
+pub struct Hash {
+    md5: bool,
+    state: [u32; 5],
     buffer: [u8; 64],
     filled: usize,
     length: u64,
 }
 
-impl Blocks {
-    const fn new() -> Blocks {
-        Blocks {
+impl Hash {
+    /// SHA-1, as HMAC-SHA1 and checkpoint keys use it.
+    pub const fn sha1() -> Hash {
+        Hash::new(
+            false,
+            [
+                0x6745_2301,
+                0xEFCD_AB89,
+                0x98BA_DCFE,
+                0x1032_5476,
+                0xC3D2_E1F0,
+            ],
+        )
+    }
+
+    /// MD5, which OSS gives a part as its ETag.
+    pub const fn md5() -> Hash {
+        Hash::new(
+            true,
+            [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0],
+        )
+    }
+
+    const fn new(md5: bool, state: [u32; 5]) -> Hash {
+        Hash {
+            md5,
+            state,
             buffer: [0; 64],
             filled: 0,
             length: 0,
         }
     }
 
-    fn update(&mut self, mut data: &[u8], compress: &mut dyn FnMut(&[u8; 64])) {
+    pub fn update(&mut self, mut data: &[u8]) {
         self.length = self.length.wrapping_add(data.len() as u64);
         while !data.is_empty() {
             let take = data.len().min(64 - self.filled);
@@ -30,64 +57,42 @@ impl Blocks {
             self.filled += take;
             data = &data[take..];
             if self.filled == 64 {
-                compress(&self.buffer);
+                if self.md5 {
+                    md5_compress(&mut self.state, &self.buffer);
+                } else {
+                    sha1_compress(&mut self.state, &self.buffer);
+                }
                 self.filled = 0;
             }
         }
     }
 
-    /// Pads with 0x80, zeros and the length in bits, `big_endian` for SHA-1.
-    fn finish(&mut self, big_endian: bool, compress: &mut dyn FnMut(&[u8; 64])) {
+    /// Pads with 0x80, zeros and the length in bits, and writes out the state: 20 bytes
+    /// big-endian for SHA-1, 16 little-endian for MD5.
+    pub fn finish(mut self) -> Vec<u8> {
         let bits = self.length.wrapping_mul(8);
-        let length = if big_endian {
-            bits.to_be_bytes()
+        let order = if self.md5 {
+            u64::to_le_bytes
         } else {
-            bits.to_le_bytes()
+            u64::to_be_bytes
         };
         let zeros = (64 + 56 - (self.filled + 1) % 64) % 64;
-        self.update(&[0x80], compress);
+        self.update(&[0x80]);
         for _ in 0..zeros {
-            self.update(&[0], compress);
+            self.update(&[0]);
         }
-        self.update(&length, compress);
-    }
-}
-
-/// SHA-1, as HMAC-SHA1 and checkpoint keys use it.
-pub struct Sha1 {
-    state: [u32; 5],
-    blocks: Blocks,
-}
-
-impl Sha1 {
-    pub const fn new() -> Sha1 {
-        Sha1 {
-            state: [
-                0x6745_2301,
-                0xEFCD_AB89,
-                0x98BA_DCFE,
-                0x1032_5476,
-                0xC3D2_E1F0,
-            ],
-            blocks: Blocks::new(),
-        }
-    }
-
-    pub fn update(&mut self, data: &[u8]) {
-        let state = &mut self.state;
-        self.blocks
-            .update(data, &mut |block| sha1_compress(state, block));
-    }
-
-    pub fn finish(mut self) -> [u8; 20] {
-        let state = &mut self.state;
-        self.blocks
-            .finish(true, &mut |block| sha1_compress(state, block));
-        let mut out = [0; 20];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        out
+        self.update(&order(bits));
+        let words = if self.md5 { 4 } else { 5 };
+        self.state[..words]
+            .iter()
+            .flat_map(|&w| {
+                if self.md5 {
+                    w.to_le_bytes()
+                } else {
+                    w.to_be_bytes()
+                }
+            })
+            .collect()
     }
 }
 
@@ -125,17 +130,17 @@ fn sha1_compress(state: &mut [u32; 5], block: &[u8; 64]) {
 }
 
 /// HMAC-SHA1 (RFC 2104) of `message` under `key`.
-pub fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
+pub fn hmac_sha1(key: &[u8], message: &[u8]) -> Vec<u8> {
     let mut padded = [0u8; 64];
     if key.len() > 64 {
-        let mut hash = Sha1::new();
+        let mut hash = Hash::sha1();
         hash.update(key);
         padded[..20].copy_from_slice(&hash.finish());
     } else {
         padded[..key.len()].copy_from_slice(key);
     }
     let keyed = |pad: u8| {
-        let mut hash = Sha1::new();
+        let mut hash = Hash::sha1();
         hash.update(&padded.map(|b| b ^ pad));
         hash
     };
@@ -144,12 +149,6 @@ pub fn hmac_sha1(key: &[u8], message: &[u8]) -> [u8; 20] {
     let mut outer = keyed(0x5C);
     outer.update(&inner.finish());
     outer.finish()
-}
-
-/// MD5, which OSS gives a part as its ETag.
-pub struct Md5 {
-    state: [u32; 4],
-    blocks: Blocks,
 }
 
 /// MD5's per-step constants, `floor(abs(sin(i + 1)) * 2^32)`.
@@ -172,38 +171,13 @@ const MD5_SHIFTS: [[u32; 4]; 4] = [
     [6, 10, 15, 21],
 ];
 
-impl Md5 {
-    pub const fn new() -> Md5 {
-        Md5 {
-            state: [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476],
-            blocks: Blocks::new(),
-        }
-    }
-
-    pub fn update(&mut self, data: &[u8]) {
-        let state = &mut self.state;
-        self.blocks
-            .update(data, &mut |block| md5_compress(state, block));
-    }
-
-    pub fn finish(mut self) -> [u8; 16] {
-        let state = &mut self.state;
-        self.blocks
-            .finish(false, &mut |block| md5_compress(state, block));
-        let mut out = [0; 16];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
-            chunk.copy_from_slice(&word.to_le_bytes());
-        }
-        out
-    }
-}
-
-fn md5_compress(state: &mut [u32; 4], block: &[u8; 64]) {
+/// MD5 keeps four words of state; the fifth, SHA-1's, is left alone.
+fn md5_compress(state: &mut [u32; 5], block: &[u8; 64]) {
     let mut m = [0u32; 16];
     for (i, word) in block.chunks_exact(4).enumerate() {
         m[i] = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
     }
-    let [mut a, mut b, mut c, mut d] = *state;
+    let [mut a, mut b, mut c, mut d, _] = *state;
     for (i, k) in MD5_K.iter().enumerate() {
         let round = i / 16;
         let (f, g) = match round {
@@ -237,21 +211,9 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec::Vec;
+    use crate::tests::bytes;
     use hmac::Mac;
     use md5::Digest;
-
-    fn bytes(len: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
 
     /// Every length around the block and padding boundaries, and some long ones, fed in
     /// uneven pieces.
@@ -261,13 +223,13 @@ mod tests {
 
     #[test]
     fn known_answers() {
-        let mut sha1 = Sha1::new();
+        let mut sha1 = Hash::sha1();
         sha1.update(b"abc");
         assert_eq!(
             crate::base64::encode(&sha1.finish()),
             "qZk+NkcGgWq6PiVxeFDCbJzQ2J0="
         );
-        let mut md5 = Md5::new();
+        let mut md5 = Hash::md5();
         md5.update(b"abc");
         assert_eq!(hex(&md5.finish()), "900150983cd24fb0d6963f7d28e17f72");
     }
@@ -276,7 +238,7 @@ mod tests {
     fn sha1_and_md5_agree_with_rustcrypto() {
         for len in lengths() {
             let data = bytes(len, len as u64);
-            let (mut sha1, mut md5) = (Sha1::new(), Md5::new());
+            let (mut sha1, mut md5) = (Hash::sha1(), Hash::md5());
             for piece in data.chunks(1 + len % 61) {
                 sha1.update(piece);
                 md5.update(piece);

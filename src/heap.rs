@@ -232,13 +232,8 @@ mod tests {
         let mut memory = Memory::new(4096);
         let mut heap = Heap::new();
         let mut live: Vec<Live> = Vec::new();
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut random = |below: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % below
-        };
+        let mut next = crate::tests::xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut random = |below: u64| next() % below;
         let mut grow = |pages| memory.grow(pages);
         for step in 0..20_000u32 {
             let action = random(10);

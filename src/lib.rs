@@ -39,6 +39,27 @@ mod web;
 pub use web::VodUploader;
 
 use alloc::string::{String, ToString};
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec::Vec;
+
+    /// Repeatable pseudo-random numbers for the tests (xorshift64).
+    pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+        let mut next = xorshift(seed);
+        (0..len).map(|_| next() as u8).collect()
+    }
+}
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Without `std`, a panic (a bug) traps at once, as `std`'s would after formatting a message

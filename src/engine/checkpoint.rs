@@ -27,7 +27,7 @@ pub struct Fingerprint<'a> {
 impl Fingerprint<'_> {
     /// The storage key: a hash, so that names of any length make keys of one length.
     pub fn key(&self) -> String {
-        let mut hash = crate::digest::Sha1::new();
+        let mut hash = crate::digest::Hash::sha1();
         for field in [
             self.mode,
             self.name,

@@ -705,7 +705,7 @@ impl<P: Platform> Transfer<'_, P> {
         });
         for (number, etag) in ends {
             let bytes = self.job.plan.part(number);
-            let mut md5 = crate::digest::Md5::new();
+            let mut md5 = crate::digest::Hash::md5();
             let mut add = |piece: &[u8]| md5.update(piece);
             if self
                 .core
