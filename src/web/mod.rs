@@ -186,6 +186,7 @@ impl VodUploader {
             network: network::Watch::new(),
             storage: local_storage(),
             files: RefCell::default(),
+            pieces: RefCell::default(),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
         Ok(VodUploader { uploader, platform })

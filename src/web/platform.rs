@@ -52,6 +52,9 @@ pub struct Page {
     pub network: network::Watch,
     /// Each file's `File` and the options it was added with, for the info objects.
     pub files: RefCell<VecMap<usize, (File, JsValue)>>,
+    /// Buffers that reads of parts fill and hand back: one per part being read at once, however
+    /// many parts a file has.
+    pub pieces: RefCell<Vec<js_sys::ArrayBuffer>>,
 }
 
 #[derive(Clone)]
@@ -64,7 +67,7 @@ fn transport_error(e: JsValue) -> TransportError {
 }
 
 /// How much of a file is read at a time.
-const PIECE: u32 = 64 * 1024;
+const PIECE: u32 = 256 * 1024;
 
 /// Calls `method` of `target` with `args`.
 fn call(target: &JsValue, method: &str, args: &js_sys::Array) -> Result<JsValue, JsValue> {
@@ -72,11 +75,15 @@ fn call(target: &JsValue, method: &str, args: &js_sys::Array) -> Result<JsValue,
     function.apply(target, args)
 }
 
-/// Reads `blob` in pieces through a BYOB reader that fills one buffer over and over, so that
-/// hashing a large file allocates nothing per part: fresh `ArrayBuffer`s of a megabyte a part
-/// pile up faster than the collector frees them. Where the stream has no BYOB reader, the whole
-/// blob is read at once.
-async fn read_pieces(blob: &Blob, each: &mut dyn FnMut(&[u8])) -> Result<(), JsValue> {
+/// Reads `blob` in pieces through a BYOB reader that fills a buffer from `pieces` over and
+/// over and gives it back at the end, so that hashing a large file allocates nothing per part:
+/// fresh `ArrayBuffer`s pile up faster than the collector frees them. Where the stream has no
+/// BYOB reader, the whole blob is read at once.
+async fn read_pieces(
+    blob: &Blob,
+    pieces: &RefCell<Vec<js_sys::ArrayBuffer>>,
+    each: &mut dyn FnMut(&[u8]),
+) -> Result<(), JsValue> {
     let get = |value: &JsValue, name: &str| js_sys::Reflect::get(value, &name.into());
     let stream = call(blob, "stream", &js_sys::Array::new())?;
     let options = js_sys::Object::new();
@@ -87,15 +94,23 @@ async fn read_pieces(blob: &Blob, each: &mut dyn FnMut(&[u8])) -> Result<(), JsV
         return Ok(());
     };
     let read: Function = get(&reader, "read")?.dyn_into()?;
-    let mut buffer = js_sys::ArrayBuffer::new(PIECE);
+    let spare = pieces.borrow_mut().pop();
+    let mut buffer = spare.unwrap_or_else(|| js_sys::ArrayBuffer::new(PIECE));
     let mut piece = Vec::new();
     loop {
         let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, 0, PIECE);
         let result = JsFuture::from(Promise::from(read.call1(&reader, &view)?)).await?;
+        let filled = get(&result, "value")?.dyn_into::<js_sys::Uint8Array>();
         if get(&result, "done")?.is_truthy() {
+            // At the end the stream hands the buffer back in an empty view.
+            if let Some(buffer) = filled.ok().map(|empty| empty.buffer()) {
+                if buffer.byte_length() == PIECE {
+                    pieces.borrow_mut().push(buffer);
+                }
+            }
             return Ok(());
         }
-        let filled: js_sys::Uint8Array = get(&result, "value")?.dyn_into()?;
+        let filled = filled?;
         piece.resize(filled.length() as usize, 0);
         filled.copy_to(&mut piece);
         each(&piece);
@@ -346,7 +361,12 @@ impl Platform for WebPlatform {
         each: &'a mut dyn FnMut(&[u8]),
     ) -> LocalBoxFuture<'a, Result<(), TransportError>> {
         let blob = self.slice(file, bytes);
-        Box::pin(async move { read_pieces(&blob, each).await.map_err(transport_error) })
+        let pieces = &self.0.pieces;
+        Box::pin(async move {
+            read_pieces(&blob, pieces, each)
+                .await
+                .map_err(transport_error)
+        })
     }
 
     fn load(&self, key: &str) -> Option<String> {
