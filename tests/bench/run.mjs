@@ -108,14 +108,18 @@ async function openPage(browser, url, proxy) {
   };
 }
 
-// The renderers' resident memory, in bytes, from /proc.
+// The renderers' resident memory, in bytes, from /proc: in all, and its private and shared
+// parts (shared memory carries the data pipes between the renderer and the browser).
 async function rendererRss(browser) {
   const { processInfo } = await browser.send('SystemInfo.getProcessInfo');
-  let total = 0;
+  const total = { rss: 0, anon: 0, shmem: 0 };
   for (const p of processInfo.filter((p) => p.type === 'renderer')) {
     try {
       const status = readFileSync(`/proc/${p.id}/status`, 'utf8');
-      total += Number(/VmRSS:\s+(\d+)/.exec(status)[1]) * 1024;
+      const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)[1]) * 1024;
+      total.rss += kb('VmRSS');
+      total.anon += kb('RssAnon');
+      total.shmem += kb('RssShmem');
     } catch { /* gone */ }
   }
   return total;
@@ -137,14 +141,17 @@ async function measure(browser, page, uploader, set) {
   const before = await heap(page);
   const rssBefore = await rendererRss(browser);
   const busyBefore = await mainThreadMs(page);
-  const peak = { js: 0, buffers: 0, rss: 0 };
+  const peak = { js: 0, buffers: 0, rss: 0, anon: 0, shmem: 0 };
   let running = true;
   const sampler = (async () => {
     while (running) {
       const now = await heap(page);
       peak.js = Math.max(peak.js, now.js - before.js);
       peak.buffers = Math.max(peak.buffers, now.buffers - before.buffers);
-      peak.rss = Math.max(peak.rss, (await rendererRss(browser)) - rssBefore);
+      const rss = await rendererRss(browser);
+      for (const part of ['rss', 'anon', 'shmem']) {
+        peak[part] = Math.max(peak[part], rss[part] - rssBefore[part]);
+      }
       await sleep(50);
     }
   })();
@@ -231,7 +238,10 @@ async function main() {
         const run = await measure(browser, page, 'sdk', 'huge');
         const wasmGrowth = (await page.evaluate('bench.wasmMemory()')) - memoryBefore;
         const bound = PARALLEL * PART + 8 * MIB;
-        console.log(`\n2 GiB through the SDK: ${run.ms.toFixed(0)} ms (${(2048 * MIB / 1e3 / run.ms).toFixed(0)} MB/s); renderer memory grew ${mb(run.rss)} MB at its peak (bound: parallel × partSize + 8 MiB = ${mb(bound)} MB: ${run.rss <= bound ? 'held' : 'NOT held'}); of which JS heap ${mb(run.js)} MB, buffers ${mb(run.buffers)} MB (the wasm memory among them grew ${mb(wasmGrowth)} MB)`);
+        console.log(`\n2 GiB through the SDK: ${run.ms.toFixed(0)} ms (${(2048 * MIB / 1e3 / run.ms).toFixed(0)} MB/s); renderer memory grew ${mb(run.rss)} MB at its peak (bound: parallel × partSize + 8 MiB = ${mb(bound)} MB: ${run.rss <= bound ? 'held' : 'NOT held'}; private memory ${mb(run.anon)} MB, shared ${mb(run.shmem)} MB, peaks apart); of which JS heap ${mb(run.js)} MB, buffers ${mb(run.buffers)} MB (the wasm memory among them grew ${mb(wasmGrowth)} MB)`);
+        // The same file through plain fetch: what the browser itself holds for such an upload.
+        const plain = await measure(browser, page, 'fetch', 'huge');
+        console.log(`  plain fetch of the same file: ${plain.ms.toFixed(0)} ms; renderer memory grew ${mb(plain.rss)} MB (private ${mb(plain.anon)} MB, shared ${mb(plain.shmem)} MB), JS heap ${mb(plain.js)} MB, buffers ${mb(plain.buffers)} MB`);
         await page.evaluate("bench.forget('huge')");
       }
       await page.close();
