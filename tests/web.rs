@@ -421,7 +421,33 @@ async fn bad_arguments_throw_named_errors() {
         thrown_code(VodUploader::new(json(r#"{}"#))),
         "InvalidArgument"
     );
+    // The first wrong option is the one named, whatever follows it.
+    let wrong = recorder.options(&json(r#"{"parallel": 0, "checkCrc64": "yes"}"#));
+    Reflect::set(&wrong, &"onUploadEnd".into(), &5.into()).unwrap();
+    let error = VodUploader::new(wrong).err().unwrap();
+    assert_eq!(text(&error, "code"), "InvalidArgument");
+    assert_eq!(
+        text(&error, "message"),
+        "options.parallel must be a whole number from 1 to 100"
+    );
+    let not_a_function = recorder.options(&json("{}"));
+    Reflect::set(&not_a_function, &"onUploadEnd".into(), &5.into()).unwrap();
+    let error = VodUploader::new(not_a_function).err().unwrap();
+    assert_eq!(
+        text(&error, "message"),
+        "options.onUploadEnd must be a function"
+    );
     let up = uploader(&recorder, "{}");
+    let error = up
+        .add_file(
+            file(&bytes(10, 1), "a.mp4"),
+            json(r#"{"cateId": 1.5, "title": 7}"#),
+        )
+        .unwrap_err();
+    assert_eq!(
+        text(&error, "message"),
+        "the file option cateId must be a whole number from 0 to 9007199254740991"
+    );
     assert_eq!(
         thrown_code(up.add_file(json(r#"{"name": "fake.mp4"}"#), JsValue::UNDEFINED)),
         "InvalidFile"

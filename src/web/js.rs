@@ -28,68 +28,97 @@ fn invalid(message: String) -> UploadError {
     UploadError::new(Code::InvalidArgument, message)
 }
 
-/// An optional function option.
-pub fn function(object: &JsValue, name: &str) -> Result<Option<Function>, UploadError> {
-    let value = get(object, name);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value
-        .dyn_into::<Function>()
-        .map(Some)
-        .map_err(|_| invalid(format!("options.{name} must be a function")))
+/// Reads an options object. A wrong value does not end the reading: the first one is kept and
+/// `finish` returns it. Each read is then a plain call, where returning at once would repeat the
+/// dropping of everything read so far after every option, in the download.
+pub struct Reader<'a> {
+    object: &'a JsValue,
+    /// How messages name an option: `options.` or `the file option `.
+    prefix: &'static str,
+    error: Option<UploadError>,
 }
 
-/// An optional true/false option.
-pub fn boolean(object: &JsValue, name: &str) -> Result<Option<bool>, UploadError> {
-    let value = get(object, name);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
+impl<'a> Reader<'a> {
+    pub fn new(object: &'a JsValue, prefix: &'static str) -> Self {
+        Reader {
+            object,
+            prefix,
+            error: None,
+        }
     }
-    value
-        .as_bool()
-        .map(Some)
-        .ok_or_else(|| invalid(format!("options.{name} must be true or false")))
+
+    /// The value of `name`, unless it is missing, `undefined` or `null`.
+    pub fn present(&self, name: &str) -> Option<JsValue> {
+        Some(get(self.object, name)).filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    /// Notes that option `name` is wrong: `must be …`.
+    pub fn fail(&mut self, name: &str, must: &str) {
+        if self.error.is_none() {
+            self.error = Some(invalid(format!("{}{name} {must}", self.prefix)));
+        }
+    }
+
+    /// An optional function.
+    pub fn function(&mut self, name: &str) -> Option<Function> {
+        let value = self.present(name)?.dyn_into::<Function>();
+        if value.is_err() {
+            self.fail(name, "must be a function");
+        }
+        value.ok()
+    }
+
+    /// An optional true/false.
+    pub fn boolean(&mut self, name: &str) -> Option<bool> {
+        let value = self.present(name)?.as_bool();
+        if value.is_none() {
+            self.fail(name, "must be true or false");
+        }
+        value
+    }
+
+    /// An optional string.
+    pub fn text(&mut self, name: &str) -> Option<String> {
+        let value = self.present(name)?.as_string();
+        if value.is_none() {
+            self.fail(name, "must be a string");
+        }
+        value
+    }
+
+    /// An optional whole number within `range`.
+    pub fn number(&mut self, name: &str, range: core::ops::RangeInclusive<f64>) -> Option<f64> {
+        let value = self.present(name)?.as_f64();
+        let value = value.filter(|&n| is_whole(n) && range.contains(&n));
+        if value.is_none() {
+            let must = format!(
+                "must be a whole number from {} to {}",
+                *range.start() as u64,
+                *range.end() as u64
+            );
+            self.fail(name, &must);
+        }
+        value
+    }
+
+    /// The first wrong option, if any.
+    pub fn finish(self) -> Result<(), UploadError> {
+        self.error.map_or(Ok(()), Err)
+    }
 }
+
+/// The largest whole number a JavaScript number holds exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// Whether `n` is a whole number (within the range of `i64`, far beyond any option's).
 fn is_whole(n: f64) -> bool {
     n == n as i64 as f64
 }
 
-/// An optional whole-number option within `range`.
-pub fn number(
-    object: &JsValue,
-    name: &str,
-    range: core::ops::RangeInclusive<f64>,
-) -> Result<Option<f64>, UploadError> {
-    let value = get(object, name);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    match value.as_f64() {
-        Some(n) if is_whole(n) && range.contains(&n) => Ok(Some(n)),
-        _ => Err(invalid(format!(
-            "options.{name} must be a whole number from {} to {}",
-            *range.start() as u64,
-            *range.end() as u64
-        ))),
-    }
-}
-
 /// The file options VOD knows, read from `addFile`'s options: named errors for wrong types.
 pub fn meta(options: &JsValue) -> Result<Meta, UploadError> {
-    let present =
-        |name: &str| Some(get(options, name)).filter(|v| !v.is_undefined() && !v.is_null());
-    let text = |name: &str| {
-        present(name)
-            .map(|v| {
-                v.as_string()
-                    .ok_or_else(|| invalid(format!("the file option {name} must be a string")))
-            })
-            .transpose()
-    };
-    let tags = match present("tags") {
+    let mut r = Reader::new(options, "the file option ");
+    let tags = match r.present("tags") {
         None => Vec::new(),
         Some(v) if v.is_string() => v
             .as_string()
@@ -98,52 +127,47 @@ pub fn meta(options: &JsValue) -> Result<Meta, UploadError> {
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .collect(),
-        Some(v) if js_sys::Array::is_array(&v) => js_sys::Array::from(&v)
-            .iter()
-            .map(|t| {
-                t.as_string()
-                    .ok_or_else(|| invalid("every tag must be a string".into()))
+        Some(v) if js_sys::Array::is_array(&v) => {
+            let tags: Option<Vec<String>> = js_sys::Array::from(&v)
+                .iter()
+                .map(|t| t.as_string())
+                .collect();
+            tags.unwrap_or_else(|| {
+                r.fail("tags", "must hold only strings");
+                Vec::new()
             })
-            .collect::<Result<_, _>>()?,
+        }
         Some(_) => {
-            return Err(invalid(
-                "the file option tags is an array of strings or a comma-separated string".into(),
-            ))
+            r.fail(
+                "tags",
+                "must be an array of strings or a comma-separated string",
+            );
+            Vec::new()
         }
     };
-    let cate_id = match present("cateId") {
-        None => None,
-        Some(v) => Some(
-            v.as_f64()
-                .filter(|&n| is_whole(n) && n >= 0.0)
-                .ok_or_else(|| invalid("the file option cateId must be a whole number".into()))?
-                as u64,
-        ),
-    };
-    let user_data = match present("userData") {
-        None => None,
-        Some(v) if v.is_object() && !js_sys::Array::is_array(&v) => {
+    let cate_id = r.number("cateId", 0.0..=MAX_SAFE_INTEGER).map(|n| n as u64);
+    let user_data = r.present("userData").and_then(|v| {
+        if v.is_object() && !js_sys::Array::is_array(&v) {
             js_sys::JSON::stringify(&v).ok().and_then(|s| s.as_string())
+        } else {
+            r.fail("userData", "must be an object; it is sent as its JSON");
+            None
         }
-        Some(_) => {
-            return Err(invalid(
-                "the file option userData must be an object; it is sent as its JSON".into(),
-            ))
-        }
-    };
+    });
     let meta = Meta {
-        title: text("title")?,
-        description: text("description")?,
+        title: r.text("title"),
+        description: r.text("description"),
         cate_id,
         tags,
-        cover_url: text("coverUrl")?,
-        template_group_id: text("templateGroupId")?,
-        workflow_id: text("workflowId")?,
-        storage_location: text("storageLocation")?,
-        app_id: text("appId")?,
+        cover_url: r.text("coverUrl"),
+        template_group_id: r.text("templateGroupId"),
+        workflow_id: r.text("workflowId"),
+        storage_location: r.text("storageLocation"),
+        app_id: r.text("appId"),
         user_data,
-        image_type: text("imageType")?,
+        image_type: r.text("imageType"),
     };
+    r.finish()?;
     meta.check()?;
     Ok(meta)
 }

@@ -55,16 +55,9 @@ fn sts_token_of(value: &JsValue) -> Result<StsToken, UploadError> {
 }
 
 /// STS mode's VOD endpoint: `vodEndpoint`, else the region's.
-fn sts_options(options: &JsValue) -> Result<Sts, UploadError> {
+fn sts_options(region: Option<String>, endpoint: Option<String>) -> Result<Sts, UploadError> {
     let invalid = |message: String| UploadError::new(Code::InvalidArgument, message);
-    let text = |name: &str| match js::get(options, name) {
-        v if v.is_undefined() || v.is_null() => Ok(None),
-        v => v
-            .as_string()
-            .map(Some)
-            .ok_or_else(|| invalid(format!("options.{name} must be a string"))),
-    };
-    let region = text("region")?.unwrap_or_else(|| "cn-shanghai".into());
+    let region = region.unwrap_or_else(|| "cn-shanghai".into());
     if region.is_empty()
         || !region
             .bytes()
@@ -74,10 +67,7 @@ fn sts_options(options: &JsValue) -> Result<Sts, UploadError> {
             "options.region \"{region}\" is not a region id such as \"cn-shanghai\""
         )));
     }
-    let endpoint = match text("vodEndpoint")? {
-        Some(endpoint) => endpoint,
-        None => format!("https://vod.{region}.aliyuncs.com"),
-    };
+    let endpoint = endpoint.unwrap_or_else(|| format!("https://vod.{region}.aliyuncs.com"));
     if !endpoint.starts_with("https://") && !endpoint.starts_with("http://") {
         return Err(invalid(format!(
             "options.vodEndpoint \"{endpoint}\" is not an http(s) URL"
@@ -110,62 +100,76 @@ fn local_storage() -> Option<web_sys::Storage> {
 
 fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), UploadError> {
     let defaults = Options::default();
-    let get_upload_auth = js::function(options, "getUploadAuth")?;
-    let get_sts_token = js::function(options, "getSTSToken")?;
-    if get_upload_auth.is_some() == get_sts_token.is_some() {
+    let mut r = js::Reader::new(options, "options.");
+    let sources = Sources {
+        get_upload_auth: r.function("getUploadAuth"),
+        refresh_upload_auth: r.function("refreshUploadAuth"),
+        get_sts_token: r.function("getSTSToken"),
+    };
+    let mut number = |name, range, default: f64| r.number(name, range).unwrap_or(default);
+    let part_size = number(
+        "partSize",
+        0.0..=(5u64 << 30) as f64,
+        defaults.part_size as f64,
+    ) as u64;
+    let parallel = number("parallel", 1.0..=100.0, defaults.parallel as f64) as usize;
+    let retry_count = number("retryCount", 0.0..=100.0, defaults.retry_count as f64) as u32;
+    let retry_duration_ms = number(
+        "retryDuration",
+        0.0..=600_000.0,
+        defaults.retry_duration_ms as f64,
+    ) as u32;
+    let timeout_ms = number("timeout", 1.0..=3_600_000.0, defaults.timeout_ms as f64) as u32;
+    let checkpoint_max_age_ms = match r.boolean("checkpoint") {
+        Some(false) => None,
+        _ => Some(
+            r.number("checkpointMaxAge", 1.0..=3650.0 * 24.0 * 3600.0 * 1000.0)
+                .unwrap_or(DEFAULT_CHECKPOINT_MAX_AGE_MS),
+        ),
+    };
+    let engine_options = Options {
+        part_size,
+        parallel,
+        retry_count,
+        retry_duration_ms,
+        timeout_ms,
+        pause_on_cellular: r
+            .boolean("pauseOnCellular")
+            .unwrap_or(defaults.pause_on_cellular),
+        checkpoint_max_age_ms,
+        check_crc64: r.boolean("checkCrc64").unwrap_or(defaults.check_crc64),
+        sts: None,
+    };
+    let callbacks = Callbacks {
+        started: r.function("onUploadStarted"),
+        succeed: r.function("onUploadSucceed"),
+        failed: r.function("onUploadFailed"),
+        progress: r.function("onUploadProgress"),
+        token_expired: r.function("onUploadTokenExpired"),
+        retry: r.function("onUploadRetry"),
+        retry_resume: r.function("onUploadRetryResume"),
+        end: r.function("onUploadEnd"),
+    };
+    let (region, endpoint) = (r.text("region"), r.text("vodEndpoint"));
+    r.finish()?;
+    if sources.get_upload_auth.is_some() == sources.get_sts_token.is_some() {
         return Err(UploadError::new(
             Code::InvalidArgument,
             "give exactly one of options.getUploadAuth (your backend's CreateUploadVideo answer) and options.getSTSToken (an STS token, for STS mode)",
         ));
     }
-    let number =
-        |name, range, default: f64| js::number(options, name, range).map(|n| n.unwrap_or(default));
-    let engine_options = Options {
-        part_size: number(
-            "partSize",
-            0.0..=(5u64 << 30) as f64,
-            defaults.part_size as f64,
-        )? as u64,
-        parallel: number("parallel", 1.0..=100.0, defaults.parallel as f64)? as usize,
-        retry_count: number("retryCount", 0.0..=100.0, defaults.retry_count as f64)? as u32,
-        retry_duration_ms: number(
-            "retryDuration",
-            0.0..=600_000.0,
-            defaults.retry_duration_ms as f64,
-        )? as u32,
-        timeout_ms: number("timeout", 1.0..=3_600_000.0, defaults.timeout_ms as f64)? as u32,
-        pause_on_cellular: js::boolean(options, "pauseOnCellular")?
-            .unwrap_or(defaults.pause_on_cellular),
-        checkpoint_max_age_ms: match js::boolean(options, "checkpoint")? {
-            Some(false) => None,
-            _ => Some(number(
-                "checkpointMaxAge",
-                1.0..=3650.0 * 24.0 * 3600.0 * 1000.0,
-                DEFAULT_CHECKPOINT_MAX_AGE_MS,
-            )?),
+    let sts = match sources.get_sts_token {
+        Some(_) => Some(sts_options(region, endpoint)?),
+        None => None,
+    };
+    Ok((
+        Options {
+            sts,
+            ..engine_options
         },
-        check_crc64: js::boolean(options, "checkCrc64")?.unwrap_or(defaults.check_crc64),
-        sts: match get_sts_token {
-            Some(_) => Some(sts_options(options)?),
-            None => None,
-        },
-    };
-    let callbacks = Callbacks {
-        started: js::function(options, "onUploadStarted")?,
-        succeed: js::function(options, "onUploadSucceed")?,
-        failed: js::function(options, "onUploadFailed")?,
-        progress: js::function(options, "onUploadProgress")?,
-        token_expired: js::function(options, "onUploadTokenExpired")?,
-        retry: js::function(options, "onUploadRetry")?,
-        retry_resume: js::function(options, "onUploadRetryResume")?,
-        end: js::function(options, "onUploadEnd")?,
-    };
-    let sources = Sources {
-        get_upload_auth,
-        refresh_upload_auth: js::function(options, "refreshUploadAuth")?,
-        get_sts_token,
-    };
-    Ok((engine_options, callbacks, sources))
+        callbacks,
+        sources,
+    ))
 }
 
 #[wasm_bindgen]
