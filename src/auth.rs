@@ -68,7 +68,7 @@ impl StsToken {
         };
         let present = |value: Option<String>, name: &str| {
             value
-                .filter(|v| !v.trim().is_empty())
+                .filter(|v| !v.trim_ascii().is_empty())
                 .ok_or_else(|| bad(&format!("lacks {name}")))
         };
         let expiration = present(expiration, "Expiration")?;
@@ -97,7 +97,7 @@ pub struct UploadAddress {
 
 /// The JSON object inside a base64 string.
 fn decode_fields(b64: &str, what: &str, error: Code) -> Result<Fields, UploadError> {
-    let bytes = crate::base64::decode(b64.trim())
+    let bytes = crate::base64::decode(b64.trim_ascii())
         .ok_or_else(|| UploadError::new(error.clone(), format!("{what} is not base64")))?;
     core::str::from_utf8(&bytes)
         .ok()
@@ -109,7 +109,7 @@ fn decode_fields(b64: &str, what: &str, error: Code) -> Result<Fields, UploadErr
 fn required(fields: &Fields, name: &str, what: &str, error: Code) -> Result<String, UploadError> {
     fields
         .string(name)
-        .filter(|v| !v.trim().is_empty())
+        .filter(|v| !v.trim_ascii().is_empty())
         .ok_or_else(|| UploadError::new(error, format!("{what} lacks {name}")))
 }
 
@@ -144,11 +144,13 @@ pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
     const BAD: Code = Code::InvalidUploadAddress;
     let fields = decode_fields(b64, WHAT, BAD)?;
     let endpoint = required(&fields, "Endpoint", WHAT, BAD)?;
-    let endpoint = endpoint.trim().trim_end_matches('/').to_string();
+    let endpoint = crate::text::trim_end(endpoint.trim_ascii(), "/").to_string();
     endpoint
         .strip_prefix("https://")
         .or_else(|| endpoint.strip_prefix("http://"))
-        .filter(|host| !host.is_empty() && !host.contains(['/', '?', '#', ' ']))
+        .filter(|host| {
+            !host.is_empty() && !host.bytes().any(|b| matches!(b, b'/' | b'?' | b'#' | b' '))
+        })
         .ok_or_else(|| {
             UploadError::new(
                 BAD,

@@ -24,7 +24,7 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// The bytes of `text`; padding may be left out. None if `text` is not base64.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    let digits = text.trim_end_matches('=');
+    let digits = crate::text::trim_end(text, "=");
     if text.len() - digits.len() > 2 || digits.len() % 4 == 1 {
         return None;
     }

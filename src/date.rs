@@ -93,14 +93,10 @@ pub fn iso8601(ms: u64) -> String {
 /// `2024-01-10T08:50:00Z` as milliseconds since the epoch: a space may stand for the `T`,
 /// the `Z` may be left out, and seconds may have a fraction.
 pub fn parse_iso8601(text: &str) -> Option<f64> {
-    let text = text.trim().trim_end_matches('Z');
+    let text = crate::text::trim_end(text.trim_ascii(), "Z");
     let b = text.as_bytes();
     let number = |range: core::ops::Range<usize>| -> Option<i64> {
-        let digits = text.get(range)?;
-        digits
-            .bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| digits.parse().ok())?
+        crate::text::number(text.get(range)?, 10).map(|n| n as i64)
     };
     let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
     if b.len() < 19
@@ -123,7 +119,7 @@ pub fn parse_iso8601(text: &str) -> Option<f64> {
     let fraction_ms = match text.get(19..)? {
         "" => 0,
         f => {
-            let digits = f.strip_prefix('.')?;
+            let digits = f.strip_prefix(".")?;
             if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
                 return None;
             }

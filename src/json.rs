@@ -2,6 +2,7 @@
 //! VOD's answers). Only a top-level object's strings and whole numbers are ever read; nested
 //! values are checked and skipped.
 
+use crate::text;
 use alloc::{format, string::String, string::ToString, vec::Vec};
 /// A value the SDK reads: a string, a number as written, or anything else.
 enum Value {
@@ -16,21 +17,21 @@ pub struct Fields(Vec<(String, Value)>);
 impl Fields {
     /// The fields of `text`, if it is a JSON object.
     pub fn parse(text: &str) -> Option<Fields> {
-        let mut reader = Reader(text.trim_start());
-        reader.eat('{')?;
+        let mut reader = Reader(text.trim_ascii_start());
+        reader.eat("{")?;
         let mut fields = Vec::new();
-        if reader.eat('}').is_none() {
+        if reader.eat("}").is_none() {
             loop {
                 let name = reader.string()?;
-                reader.eat(':')?;
+                reader.eat(":")?;
                 fields.push((name, reader.value(0)?));
-                if reader.eat('}').is_some() {
+                if reader.eat("}").is_some() {
                     break;
                 }
-                reader.eat(',')?;
+                reader.eat(",")?;
             }
         }
-        reader.0.trim().is_empty().then_some(Fields(fields))
+        reader.0.trim_ascii().is_empty().then_some(Fields(fields))
     }
 
     fn get(&self, name: &str) -> Option<&Value> {
@@ -47,8 +48,8 @@ impl Fields {
     /// A whole number, given as a number or as a string of digits.
     pub fn whole_number(&self, name: &str) -> Option<u64> {
         match self.get(name)? {
-            Value::Number(n) => n.parse().ok(),
-            Value::String(s) => s.trim().parse().ok(),
+            Value::Number(n) => text::number(n, 10),
+            Value::String(s) => text::number(s.trim_ascii(), 10),
             Value::Other => None,
         }
     }
@@ -61,40 +62,43 @@ const MAX_DEPTH: u32 = 32;
 struct Reader<'a>(&'a str);
 
 impl Reader<'_> {
-    fn eat(&mut self, c: char) -> Option<()> {
-        self.0 = self.0.trim_start().strip_prefix(c)?;
+    fn eat(&mut self, token: &str) -> Option<()> {
+        self.0 = self.0.trim_ascii_start().strip_prefix(token)?;
         Some(())
     }
 
     fn value(&mut self, depth: u32) -> Option<Value> {
-        self.0 = self.0.trim_start();
-        let first = self.0.chars().next()?;
+        self.0 = self.0.trim_ascii_start();
+        let first = *self.0.as_bytes().first()?;
         match first {
-            '"' => return self.string().map(Value::String),
-            '{' | '[' if depth < MAX_DEPTH => {
-                let close = if first == '{' { '}' } else { ']' };
-                self.eat(first)?;
+            b'"' => return self.string().map(Value::String),
+            b'{' | b'[' if depth < MAX_DEPTH => {
+                let (open, close) = if first == b'{' {
+                    ("{", "}")
+                } else {
+                    ("[", "]")
+                };
+                self.eat(open)?;
                 if self.eat(close).is_some() {
                     return Some(Value::Other);
                 }
                 loop {
-                    if first == '{' {
+                    if first == b'{' {
                         self.string()?;
-                        self.eat(':')?;
+                        self.eat(":")?;
                     }
                     self.value(depth + 1)?;
                     if self.eat(close).is_some() {
                         return Some(Value::Other);
                     }
-                    self.eat(',')?;
+                    self.eat(",")?;
                 }
             }
             _ => {}
         }
-        let end = self
-            .0
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .unwrap_or(self.0.len());
+        let end = text::leading(self.0, |b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+        });
         let (token, rest) = self.0.split_at_checked(end)?;
         self.0 = rest;
         match token {
@@ -105,7 +109,7 @@ impl Reader<'_> {
     }
 
     fn string(&mut self) -> Option<String> {
-        self.eat('"')?;
+        self.eat("\"")?;
         let mut out = String::new();
         let mut chars = self.0.char_indices();
         while let Some((i, c)) = chars.next() {
@@ -151,23 +155,25 @@ impl Reader<'_> {
 fn is_number(token: &str) -> bool {
     // How many digits lead, and what follows them.
     fn digits(s: &str) -> (usize, &str) {
-        let after = s.trim_start_matches(|c: char| c.is_ascii_digit());
-        (s.len() - after.len(), after)
+        let n = text::leading(s, |b| b.is_ascii_digit());
+        (n, s.get(n..).unwrap_or_default())
     }
-    let unsigned = token.strip_prefix('-').unwrap_or(token);
+    let unsigned = token.strip_prefix("-").unwrap_or(token);
     let (whole, mut rest) = digits(unsigned);
-    if whole == 0 || (whole > 1 && unsigned.starts_with('0')) {
+    if whole == 0 || (whole > 1 && unsigned.starts_with("0")) {
         return false;
     }
-    if let Some(fraction) = rest.strip_prefix('.') {
+    if let Some(fraction) = rest.strip_prefix(".") {
         let (n, after) = digits(fraction);
         if n == 0 {
             return false;
         }
         rest = after;
     }
-    if let Some(exponent) = rest.strip_prefix(['e', 'E']) {
-        let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    if let Some(exponent) = rest.strip_prefix("e").or_else(|| rest.strip_prefix("E")) {
+        let exponent = (exponent.strip_prefix("+"))
+            .or_else(|| exponent.strip_prefix("-"))
+            .unwrap_or(exponent);
         let (n, after) = digits(exponent);
         return n > 0 && after.is_empty();
     }
@@ -177,9 +183,9 @@ fn is_number(token: &str) -> bool {
 /// The four hex digits of a `\\u` escape.
 fn hex4(chars: &mut core::str::CharIndices) -> Option<u32> {
     let hex: String = chars.take(4).map(|(_, c)| c).collect();
-    u32::from_str_radix(&hex, 16)
-        .ok()
+    text::number(&hex, 16)
         .filter(|_| hex.len() == 4)
+        .map(|n| n as u32)
 }
 
 /// Builds a JSON object field by field.
@@ -260,6 +266,15 @@ mod tests {
         assert_eq!(fields.whole_number("a"), None);
         assert_eq!(fields.string("missing"), None);
         assert!(Fields::parse("{}").is_some());
+        let numbers = Fields::parse(r#"{"a": -0, "b": 1.5e+3, "c": 2E-2, "d": 10e2, "e": 7}"#);
+        let numbers = numbers.unwrap();
+        assert_eq!(
+            numbers.whole_number("a"),
+            None,
+            "a sign is not a whole number's"
+        );
+        assert_eq!(numbers.whole_number("b"), None);
+        assert_eq!(numbers.whole_number("e"), Some(7));
     }
 
     #[test]
@@ -279,6 +294,13 @@ mod tests {
             "{\"a\":\"\\ud83d\"}",
             "{'a':1}",
             "{\"a\":+1}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":.5}",
+            "{\"a\":1e}",
+            "{\"a\":1e+}",
+            "{\"a\":-}",
+            "{\"a\":\"\\u+041\"}",
         ] {
             assert!(Fields::parse(bad).is_none(), "{bad}");
         }

@@ -11,6 +11,8 @@
 // Indexing a `str` by a range can panic, and its panic message alone brings some 8 KB of
 // formatting code into the wasm; `str::get`, `split_at_checked` and `text::split_once` cannot.
 #![cfg_attr(not(test), deny(clippy::string_slice))]
+// Likewise `char` patterns and number parsing: see clippy.toml.
+#![cfg_attr(not(test), deny(clippy::disallowed_methods))]
 
 extern crate alloc;
 #[cfg(test)]

@@ -717,7 +717,8 @@ impl<P: Platform> Transfer<'_, P> {
                 return false;
             }
             let md5 = crate::digest::hex(&md5.finish());
-            if !etag.trim_matches('"').eq_ignore_ascii_case(&md5) {
+            let etag = crate::text::trim_end(crate::text::trim_start(&etag, "\""), "\"");
+            if !etag.eq_ignore_ascii_case(&md5) {
                 return false;
             }
         }

@@ -31,8 +31,7 @@ pub struct Described {
 /// for video and audio.
 fn image_extension(name: &str, content_type: &str) -> Option<String> {
     const IMAGES: [&str; 4] = ["png", "jpg", "jpeg", "gif"];
-    let from_name = name
-        .rsplit_once('.')
+    let from_name = crate::text::rsplit_once(name, ".")
         .map(|(_, ext)| ext.to_ascii_lowercase())
         .filter(|ext| IMAGES.contains(&ext.as_str()));
     let from_type = content_type

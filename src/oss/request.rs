@@ -131,9 +131,7 @@ impl Call<'_> {
 pub fn url(address: &UploadAddress, query: &[(&str, String)]) -> String {
     let (scheme, host) = crate::text::split_once(&address.endpoint, "://")
         .expect("UploadAddress checks the endpoint's scheme");
-    let key: Vec<String> = address
-        .file_name
-        .split('/')
+    let key: Vec<String> = crate::text::split(&address.file_name, "/")
         .map(crate::percent::encode)
         .collect();
     let query: Vec<String> = query

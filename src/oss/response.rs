@@ -3,6 +3,7 @@
 
 use super::xml;
 use crate::error::{Code, UploadError};
+use crate::text::number;
 use alloc::{format, string::String, string::ToString, vec::Vec};
 
 /// What a transport brings back.
@@ -121,9 +122,9 @@ pub fn list_parts(body: &str) -> Result<(Vec<ListedPart>, Option<u32>), UploadEr
         .children_named("Part")
         .map(|p| {
             Some(ListedPart {
-                number: p.text_of("PartNumber")?.parse().ok()?,
+                number: number(p.text_of("PartNumber")?, 10)?.try_into().ok()?,
                 etag: p.text_of("ETag")?.to_string(),
-                size: p.text_of("Size")?.parse().ok()?,
+                size: number(p.text_of("Size")?, 10)?,
             })
         })
         .collect::<Option<Vec<_>>>()
@@ -131,7 +132,8 @@ pub fn list_parts(body: &str) -> Result<(Vec<ListedPart>, Option<u32>), UploadEr
     let next = match doc.text_of("IsTruncated") {
         Some("true") => Some(
             doc.text_of("NextPartNumberMarker")
-                .and_then(|m| m.parse().ok())
+                .and_then(|m| number(m, 10))
+                .and_then(|m| m.try_into().ok())
                 .ok_or_else(bad)?,
         ),
         _ => None,

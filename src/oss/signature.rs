@@ -93,7 +93,7 @@ pub(crate) fn sorted(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
 pub fn canonical_headers(headers: &[(&str, &str)]) -> String {
     let oss = headers
         .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_string()))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim_ascii().to_string()))
         .filter(|(name, _)| name.starts_with("x-oss-"))
         .collect();
     sorted(oss)

@@ -4,7 +4,7 @@
 
 use alloc::{format, string::String, string::ToString, vec::Vec};
 
-use crate::text::split_once;
+use crate::text::{self, split_once};
 /// `<name>text</name>`, the text escaped.
 pub fn leaf(name: &str, text: impl core::fmt::Display) -> String {
     let mut escaped = String::new();
@@ -81,10 +81,10 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
         };
         match stack.last_mut() {
             Some(current) => unescape(text, &mut current.text)?,
-            None if text.trim().is_empty() => {}
+            None if text.trim_ascii().is_empty() => {}
             None => return Err(MALFORMED),
         }
-        if tag.starts_with('?') {
+        if tag.starts_with("?") {
             rest = around(tag, "?>")?.1;
         } else if tag.starts_with("!--") {
             rest = around(tag, "-->")?.1;
@@ -92,27 +92,27 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
             let (data, next) = around(data, "]]>")?;
             stack.last_mut().ok_or(MALFORMED)?.text.push_str(data);
             rest = next;
-        } else if tag.starts_with('!') {
+        } else if tag.starts_with("!") {
             rest = around(tag, ">")?.1;
-        } else if let Some(tag) = tag.strip_prefix('/') {
+        } else if let Some(tag) = tag.strip_prefix("/") {
             let (name, next) = around(tag, ">")?;
             let mut done = stack.pop().ok_or(XmlError("unbalanced end tag"))?;
             if local_name(name)? != done.name {
                 return Err(XmlError("unbalanced end tag"));
             }
             rest = next;
-            done.text = done.text.trim().to_string();
+            done.text = done.text.trim_ascii().to_string();
             match stack.last_mut() {
                 Some(parent) => parent.children.push(done),
                 None => return Ok(done),
             }
         } else {
             let (inner, next) = start_tag(tag).ok_or(MALFORMED)?;
-            let (inner, empty) = match inner.strip_suffix('/') {
+            let (inner, empty) = match inner.strip_suffix("/") {
                 Some(inner) => (inner, true),
                 None => (inner, false),
             };
-            let name = inner.split(|c: char| c.is_ascii_whitespace()).next();
+            let name = inner.get(..text::leading(inner, |b| !b.is_ascii_whitespace()));
             let element = Element {
                 name: local_name(name.unwrap_or_default())?,
                 ..Element::default()
@@ -136,10 +136,11 @@ fn around<'a>(text: &'a str, delimiter: &str) -> Result<(&'a str, &'a str), XmlE
 /// values.
 fn start_tag(tag: &str) -> Option<(&str, &str)> {
     let mut quote = None;
-    for (i, c) in tag.char_indices() {
+    // Every delimiter is ASCII, so bytes will do: no byte of a multi-byte character is one.
+    for (i, c) in tag.bytes().enumerate() {
         match (quote, c) {
-            (None, '>') => return Some((tag.get(..i)?, tag.get(i + 1..)?)),
-            (None, '"' | '\'') => quote = Some(c),
+            (None, b'>') => return Some((tag.get(..i)?, tag.get(i + 1..)?)),
+            (None, b'"' | b'\'') => quote = Some(c),
             (Some(q), c) if q == c => quote = None,
             _ => {}
         }
@@ -149,8 +150,13 @@ fn start_tag(tag: &str) -> Option<(&str, &str)> {
 
 /// An element's name without its namespace prefix.
 fn local_name(name: &str) -> Result<String, XmlError> {
-    let local = name.trim().rsplit(':').next().unwrap_or_default();
-    if local.is_empty() || local.contains(['<', '&', '"', '=']) {
+    let name = name.trim_ascii();
+    let local = text::rsplit_once(name, ":").map_or(name, |(_, local)| local);
+    if local.is_empty()
+        || local
+            .bytes()
+            .any(|b| matches!(b, b'<' | b'&' | b'"' | b'='))
+    {
         return Err(MALFORMED);
     }
     Ok(local.to_string())
@@ -170,10 +176,11 @@ fn unescape(text: &str, out: &mut String) -> Result<(), XmlError> {
             "apos" => '\'',
             reference => {
                 let code = match reference.strip_prefix("#x") {
-                    Some(hex) => u32::from_str_radix(hex, 16),
-                    None => reference.strip_prefix('#').ok_or(MALFORMED)?.parse(),
+                    Some(hex) => text::number(hex, 16),
+                    None => text::number(reference.strip_prefix("#").ok_or(MALFORMED)?, 10),
                 };
-                code.ok().and_then(char::from_u32).ok_or(MALFORMED)?
+                code.and_then(|code| char::from_u32(code.try_into().ok()?))
+                    .ok_or(MALFORMED)?
             }
         };
         out.push(c);

@@ -35,7 +35,7 @@ impl Meta {
     pub fn check(&self) -> Result<(), UploadError> {
         if let Some(title) = &self.title {
             let chars = title.chars().count();
-            if title.trim().is_empty() || chars > MAX_TITLE_CHARS {
+            if title.trim_ascii().is_empty() || chars > MAX_TITLE_CHARS {
                 return Err(invalid(format!(
                     "title must be 1 to {MAX_TITLE_CHARS} characters; it is {chars}"
                 )));
@@ -50,7 +50,7 @@ impl Meta {
         if let Some(tag) = self
             .tags
             .iter()
-            .find(|t| t.trim().is_empty() || t.contains(','))
+            .find(|t| t.trim_ascii().is_empty() || crate::text::find(t, ",").is_some())
         {
             return Err(invalid(format!(
                 "a tag is a non-empty word without commas, not \"{tag}\""
@@ -111,7 +111,7 @@ impl Meta {
 
 /// A file name's title by default: the name without its extension.
 pub fn default_title(file_name: &str) -> &str {
-    match file_name.rsplit_once('.') {
+    match crate::text::rsplit_once(file_name, ".") {
         Some((stem, _)) if !stem.is_empty() => stem,
         _ => file_name,
     }

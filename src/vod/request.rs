@@ -85,7 +85,7 @@ impl Action<'_> {
             method: "GET",
             url: format!(
                 "{}/?{query}&Signature={}",
-                endpoint.trim_end_matches('/'),
+                crate::text::trim_end(endpoint, "/"),
                 encode(&signature)
             ),
             headers: Vec::new(),

@@ -120,11 +120,8 @@ pub fn meta(options: &JsValue) -> Result<Meta, UploadError> {
     let mut r = Reader::new(options, "the file option ");
     let tags = match r.present("tags") {
         None => Vec::new(),
-        Some(v) if v.is_string() => v
-            .as_string()
-            .unwrap_or_default()
-            .split(',')
-            .map(|t| t.trim().to_string())
+        Some(v) if v.is_string() => crate::text::split(&v.as_string().unwrap_or_default(), ",")
+            .map(|t| t.trim_ascii().to_string())
             .filter(|t| !t.is_empty())
             .collect(),
         Some(v) if js_sys::Array::is_array(&v) => {

@@ -201,7 +201,7 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, Transpo
         .get("x-oss-hash-crc64ecma")
         .ok()
         .flatten()
-        .and_then(|v| v.trim().parse().ok());
+        .and_then(|v| crate::text::number(v.trim_ascii(), 10));
     let text = JsFuture::from(answer.text().map_err(transport_error)?)
         .await
         .map_err(transport_error)?;
