@@ -1,9 +1,11 @@
 //! `cargo xtask demo` and `cargo xtask test`: install what is missing, build, run.
 
+mod closure_slots;
 mod dist;
 mod process;
 mod server;
 mod tools;
+mod wasm_binary;
 mod wasm_names;
 
 use std::path::{Path, PathBuf};

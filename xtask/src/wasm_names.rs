@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use crate::wasm_binary::{self, write_leb, write_name, Reader};
 use crate::Result;
 
 const GENERATED: [&str; 3] = ["__wbg_", "__wbindgen_", "wasm_bindgen__"];
@@ -77,29 +78,17 @@ fn tokens(text: &str) -> impl Iterator<Item = &str> {
 
 /// The module with generated import and export names shortened, and the renaming.
 fn rename(module: &[u8]) -> Result<(Vec<u8>, HashMap<String, String>)> {
-    if module.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
-        return Err("not a WebAssembly module".into());
-    }
     let mut renamed = HashMap::new();
-    let mut out = module[..8].to_vec();
-    let mut input = Reader {
-        bytes: module,
-        at: 8,
-    };
-    while input.at < module.len() {
-        let id = input.byte()?;
-        let size = input.leb()? as usize;
-        let body = input.take(size)?;
+    let mut sections = Vec::new();
+    for (id, body) in wasm_binary::sections(module)? {
         let body = match id {
             2 => names_section(body, &mut renamed, true)?,
             7 => names_section(body, &mut renamed, false)?,
             _ => body.to_vec(),
         };
-        out.push(id);
-        write_leb(&mut out, body.len() as u64);
-        out.extend(body);
+        sections.push((id, body));
     }
-    Ok((out, renamed))
+    Ok((wasm_binary::assemble(&sections), renamed))
 }
 
 /// An import or export section: each entry's name is renamed, the rest copied.
@@ -108,7 +97,7 @@ fn names_section(
     renamed: &mut HashMap<String, String>,
     imports: bool,
 ) -> Result<Vec<u8>> {
-    let mut input = Reader { bytes: body, at: 0 };
+    let mut input = Reader::new(body);
     let mut out = Vec::new();
     let count = input.leb()?;
     write_leb(&mut out, count);
@@ -167,60 +156,6 @@ fn limits(input: &mut Reader) -> Result {
         input.leb()?;
     }
     Ok(())
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let taken = self
-            .bytes
-            .get(self.at..self.at + n)
-            .ok_or("the wasm ends early")?;
-        self.at += n;
-        Ok(taken)
-    }
-
-    fn byte(&mut self) -> Result<u8> {
-        self.take(1).map(|b| b[0])
-    }
-
-    fn leb(&mut self) -> Result<u64> {
-        let mut value = 0;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            value |= u64::from(b & 0x7F) << shift;
-            if b & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err("a number too long in the wasm".into())
-    }
-
-    fn name(&mut self) -> Result<&'a [u8]> {
-        let len = self.leb()? as usize;
-        self.take(len)
-    }
-}
-
-fn write_leb(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let b = (value & 0x7F) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
-
-fn write_name(out: &mut Vec<u8>, name: &[u8]) {
-    write_leb(out, name.len() as u64);
-    out.extend(name);
 }
 
 #[cfg(test)]
