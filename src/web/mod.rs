@@ -127,19 +127,8 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
                 .unwrap_or(DEFAULT_CHECKPOINT_MAX_AGE_MS),
         ),
     };
-    let engine_options = Options {
-        part_size,
-        parallel,
-        retry_count,
-        retry_duration_ms,
-        timeout_ms,
-        pause_on_cellular: r
-            .boolean("pauseOnCellular")
-            .unwrap_or(defaults.pause_on_cellular),
-        checkpoint_max_age_ms,
-        check_crc64: r.boolean("checkCrc64").unwrap_or(defaults.check_crc64),
-        sts: None,
-    };
+    let pause_on_cellular = r.boolean("pauseOnCellular");
+    let check_crc64 = r.boolean("checkCrc64");
     let callbacks = Callbacks {
         started: r.function("onUploadStarted"),
         succeed: r.function("onUploadSucceed"),
@@ -162,14 +151,18 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
         Some(_) => Some(sts_options(region, endpoint)?),
         None => None,
     };
-    Ok((
-        Options {
-            sts,
-            ..engine_options
-        },
-        callbacks,
-        sources,
-    ))
+    let options = Options {
+        part_size,
+        parallel,
+        retry_count,
+        retry_duration_ms,
+        timeout_ms,
+        pause_on_cellular: pause_on_cellular.unwrap_or(defaults.pause_on_cellular),
+        checkpoint_max_age_ms,
+        check_crc64: check_crc64.unwrap_or(defaults.check_crc64),
+        sts,
+    };
+    Ok((options, callbacks, sources))
 }
 
 #[wasm_bindgen]
