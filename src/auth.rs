@@ -148,9 +148,7 @@ pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
     endpoint
         .strip_prefix("https://")
         .or_else(|| endpoint.strip_prefix("http://"))
-        .filter(|host| {
-            !host.is_empty() && !host.bytes().any(|b| matches!(b, b'/' | b'?' | b'#' | b' '))
-        })
+        .filter(|host| !host.is_empty() && !crate::text::has_any(host, b"/?# "))
         .ok_or_else(|| {
             UploadError::new(
                 BAD,

@@ -85,6 +85,11 @@ pub fn number(text: &str, radix: u32) -> Option<u64> {
     })
 }
 
+/// Whether `text` holds any of the ASCII characters `bytes`.
+pub fn has_any(text: &str, bytes: &[u8]) -> bool {
+    text.bytes().any(|b| bytes.contains(&b))
+}
+
 /// How many bytes `text` starts with that `keep` accepts.
 pub fn leading(text: &str, keep: impl Fn(u8) -> bool) -> usize {
     text.bytes().position(|b| !keep(b)).unwrap_or(text.len())
@@ -172,5 +177,8 @@ mod tests {
         assert_eq!(leading("123abc", |b| b.is_ascii_digit()), 3);
         assert_eq!(leading("123", |b| b.is_ascii_digit()), 3);
         assert_eq!(leading("", |b| b.is_ascii_digit()), 0);
+        assert!(has_any("a/b", b"?/"));
+        assert!(!has_any("ab", b"?/"));
+        assert!(!has_any("", b"?/"));
     }
 }

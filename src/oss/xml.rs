@@ -152,11 +152,7 @@ fn start_tag(tag: &str) -> Option<(&str, &str)> {
 fn local_name(name: &str) -> Result<String, XmlError> {
     let name = name.trim_ascii();
     let local = text::rsplit_once(name, ":").map_or(name, |(_, local)| local);
-    if local.is_empty()
-        || local
-            .bytes()
-            .any(|b| matches!(b, b'<' | b'&' | b'"' | b'='))
-    {
+    if local.is_empty() || text::has_any(local, b"<&\"=") {
         return Err(MALFORMED);
     }
     Ok(local.to_string())

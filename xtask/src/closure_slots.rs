@@ -27,10 +27,9 @@ pub fn empty(wasm: &Path) -> Result<usize> {
 }
 
 fn empty_slots(module: &[u8]) -> Result<(Vec<u8>, usize)> {
-    let sections = wasm_binary::sections(module)?;
     let mut invokes = HashSet::new();
-    for (id, body) in &sections {
-        if *id == 0 {
+    for (id, body) in wasm_binary::sections(module)? {
+        if id == 0 {
             invokes.extend(invoke_functions(body)?);
         }
     }
@@ -40,15 +39,11 @@ fn empty_slots(module: &[u8]) -> Result<(Vec<u8>, usize)> {
         );
     }
     let mut emptied = 0;
-    let mut out = Vec::new();
-    for (id, body) in sections {
-        let body = match id {
-            9 => elements(body, &invokes, &mut emptied)?,
-            _ => body.to_vec(),
-        };
-        out.push((id, body));
-    }
-    Ok((wasm_binary::assemble(&out), emptied))
+    let module = wasm_binary::rewrite(module, |id, body| match id {
+        9 => elements(body, &invokes, &mut emptied).map(Some),
+        _ => Ok(None),
+    })?;
+    Ok((module, emptied))
 }
 
 /// The functions a custom section names as invoke shims, if it is the name section.
@@ -93,16 +88,17 @@ fn elements(body: &[u8], invokes: &HashSet<u64>, emptied: &mut usize) -> Result<
             _ => return Err(format!("an element segment of kind {kind}, not 0 or 2")),
         };
         let offset = offset_expression(&mut input)?;
-        if table.is_some() && input.byte()? != 0 {
-            return Err("an element segment of something other than functions".into());
-        }
         write_leb(&mut out, kind + 4);
-        if let Some(table) = table {
-            write_leb(&mut out, table);
-        }
-        out.extend(offset);
-        if table.is_some() {
-            out.push(FUNCREF);
+        match table {
+            None => out.extend(offset),
+            Some(table) => {
+                if input.byte()? != 0 {
+                    return Err("an element segment of something other than functions".into());
+                }
+                write_leb(&mut out, table);
+                out.extend(offset);
+                out.push(FUNCREF);
+            }
         }
         let functions = input.leb()?;
         write_leb(&mut out, functions);

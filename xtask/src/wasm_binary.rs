@@ -20,6 +20,20 @@ pub fn sections(module: &[u8]) -> Result<Vec<(u8, &[u8])>> {
     Ok(sections)
 }
 
+/// `module` with each section's body as `change` makes it from the section's id and body; a
+/// `None` keeps the body as it is.
+pub fn rewrite(
+    module: &[u8],
+    mut change: impl FnMut(u8, &[u8]) -> Result<Option<Vec<u8>>>,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for (id, body) in sections(module)? {
+        let changed = change(id, body)?;
+        out.push((id, changed.unwrap_or_else(|| body.to_vec())));
+    }
+    Ok(assemble(&out))
+}
+
 /// A module of `sections`.
 pub fn assemble(sections: &[(u8, Vec<u8>)]) -> Vec<u8> {
     let mut out = HEADER.to_vec();

@@ -79,16 +79,12 @@ fn tokens(text: &str) -> impl Iterator<Item = &str> {
 /// The module with generated import and export names shortened, and the renaming.
 fn rename(module: &[u8]) -> Result<(Vec<u8>, HashMap<String, String>)> {
     let mut renamed = HashMap::new();
-    let mut sections = Vec::new();
-    for (id, body) in wasm_binary::sections(module)? {
-        let body = match id {
-            2 => names_section(body, &mut renamed, true)?,
-            7 => names_section(body, &mut renamed, false)?,
-            _ => body.to_vec(),
-        };
-        sections.push((id, body));
-    }
-    Ok((wasm_binary::assemble(&sections), renamed))
+    let module = wasm_binary::rewrite(module, |id, body| match id {
+        2 => names_section(body, &mut renamed, true).map(Some),
+        7 => names_section(body, &mut renamed, false).map(Some),
+        _ => Ok(None),
+    })?;
+    Ok((module, renamed))
 }
 
 /// An import or export section: each entry's name is renamed, the rest copied.
