@@ -171,7 +171,8 @@ fn is_number(token: &str) -> bool {
         rest = after;
     }
     if let Some(exponent) = rest.strip_prefix("e").or_else(|| rest.strip_prefix("E")) {
-        let exponent = (exponent.strip_prefix("+"))
+        let exponent = exponent
+            .strip_prefix("+")
             .or_else(|| exponent.strip_prefix("-"))
             .unwrap_or(exponent);
         let (n, after) = digits(exponent);
