@@ -97,6 +97,9 @@ pub struct UploadAddress {
 
 /// The JSON object inside a base64 string.
 fn decode_fields(b64: &str, what: &str, error: Code) -> Result<Fields, UploadError> {
+    if b64.len() > crate::json::MAX_TEXT / 3 * 4 {
+        return Err(UploadError::new(error, format!("{what} is too long")));
+    }
     let bytes = crate::base64::decode(b64.trim_ascii())
         .ok_or_else(|| UploadError::new(error.clone(), format!("{what} is not base64")))?;
     core::str::from_utf8(&bytes)

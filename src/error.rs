@@ -70,13 +70,71 @@ pub struct UploadError {
     pub message: String,
 }
 
+/// The longest message the page is given, in bytes: a server's text is quoted, never passed on
+/// whole.
+pub const MAX_MESSAGE: usize = 1024;
+
+/// The longest error code a server may name; anything else is not a code.
+pub const MAX_CODE: usize = 64;
+
 impl UploadError {
     pub fn new(code: Code, message: impl Into<String>) -> UploadError {
         UploadError {
             code,
-            message: message.into(),
+            message: bounded(message.into(), MAX_MESSAGE),
         }
     }
+
+    /// An error a server named with `code`. A code that is not a short identifier (letters,
+    /// digits, `.`, `_`, `-`) is a broken answer: `InvalidResponse`, quoting its start.
+    pub fn server(code: &str, message: impl Into<String>) -> UploadError {
+        let identifier = (1..=MAX_CODE).contains(&code.len())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if identifier {
+            return UploadError::new(Code::Server(code.into()), message);
+        }
+        UploadError::new(
+            Code::InvalidResponse,
+            alloc::format!(
+                "the server named an error with something that is not a code: \"{}\"",
+                quote(code, 100)
+            ),
+        )
+    }
+
+    /// The error with each of `secrets` (a secret key, a security token) blotted out of its
+    /// message, should a server have quoted one.
+    pub fn without(mut self, secrets: &[&str]) -> UploadError {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            self.message = crate::text::replace(&self.message, secret, "***");
+        }
+        self
+    }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, marked with `…` when cut.
+fn bounded(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max - '…'.len_utf8();
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// The start of a server's `text`, at most `max` bytes, with control characters as spaces.
+pub fn quote(text: &str, max: usize) -> String {
+    let clean: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    bounded(clean, max)
 }
 
 impl fmt::Display for UploadError {
@@ -89,4 +147,56 @@ impl fmt::Display for UploadError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TransportError {
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn codes_stay_codes() {
+        let named = UploadError::server("InvalidSecurityToken.Expired", "m");
+        assert_eq!(
+            named.code,
+            Code::Server("InvalidSecurityToken.Expired".into())
+        );
+        for bad in ["", "has space", "<html>", "é", &"A".repeat(65), "a\u{0}b"] {
+            let error = UploadError::server(bad, "m");
+            assert_eq!(error.code, Code::InvalidResponse, "{bad:?}");
+            assert!(!error.message.contains('\u{0}'));
+        }
+        let huge = UploadError::server(&"x".repeat(300_000), "m");
+        assert!(huge.message.len() <= MAX_MESSAGE);
+        assert!(huge.message.contains("xxxx"));
+        assert_eq!(
+            UploadError::server(&"A".repeat(64), "").code.as_str().len(),
+            64
+        );
+    }
+
+    #[test]
+    fn messages_are_bounded_on_a_character_boundary() {
+        for len in [0, 1, 1023, 1024, 1025, 5000] {
+            let message = "é".repeat(len);
+            let error = UploadError::new(Code::InvalidResponse, message.clone());
+            assert!(error.message.len() <= MAX_MESSAGE);
+            if message.len() <= MAX_MESSAGE {
+                assert_eq!(error.message, message);
+            } else {
+                assert!(error.message.ends_with('…'));
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_are_blotted_out() {
+        let error = UploadError::new(Code::InvalidResponse, "token TOK and key KEY, TOK again")
+            .without(&["TOK", "KEY", ""]);
+        assert_eq!(error.message, "token *** and key ***, *** again");
+        assert_eq!(
+            error.to_string(),
+            "InvalidResponse: token *** and key ***, *** again"
+        );
+    }
 }

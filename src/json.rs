@@ -15,8 +15,11 @@ enum Value {
 pub struct Fields(Vec<(String, Value)>);
 
 impl Fields {
-    /// The fields of `text`, if it is a JSON object.
+    /// The fields of `text`, if it is a JSON object no larger than [`MAX_TEXT`].
     pub fn parse(text: &str) -> Option<Fields> {
+        if text.len() > MAX_TEXT {
+            return None;
+        }
         let mut reader = Reader(text.trim_ascii_start());
         reader.eat("{")?;
         let mut fields = Vec::new();
@@ -54,6 +57,10 @@ impl Fields {
         }
     }
 }
+
+/// The largest object read, in bytes. Credentials, checkpoints and VOD's answers are a few
+/// kilobytes.
+pub const MAX_TEXT: usize = 64 * 1024;
 
 /// Nesting deeper than this is refused rather than followed.
 const MAX_DEPTH: u32 = 32;

@@ -5,7 +5,7 @@
 use super::core::{Core, Notice};
 use super::task::{race, Either};
 use super::{Credentials, FileInfo, Platform, Sts};
-use crate::auth::{decode_upload_auth, StsToken, UploadAuth};
+use crate::auth::{StsToken, UploadAuth};
 use crate::error::{Code, UploadError};
 use crate::vod::meta::Meta;
 use crate::vod::request::{timestamp, Action};
@@ -54,14 +54,12 @@ pub(super) async fn allocate<P: Platform>(
         },
     };
     let answer = call(core, sts, file.index, &action).await?;
-    let image = answer.image_id.zip(answer.image_url);
-    Credentials::decode(
-        &answer.upload_auth,
-        &answer.upload_address,
-        answer.video_id,
-        image,
-    )
-    .map_err(Unavailable::Failed)
+    Ok(Credentials {
+        auth: answer.auth,
+        address: answer.address,
+        video_id: answer.video_id,
+        image: answer.image_id.zip(answer.image_url),
+    })
 }
 
 /// Whether the credentials can be renewed for the same object: a video's can, with
@@ -93,7 +91,7 @@ pub(super) async fn renew<P: Platform>(
         &Action::RefreshUploadVideo { video_id },
     )
     .await?;
-    decode_upload_auth(&answer.upload_auth).map_err(Unavailable::Failed)
+    Ok(answer.auth)
 }
 
 /// The STS token to sign with: the one held, unless it expires within the margin.

@@ -26,7 +26,7 @@ use crate::auth::UploadAddress;
 use crate::crc64::{self, Crc64};
 use crate::error::{Code, UploadError};
 use crate::oss::request::{Call, Request};
-use crate::oss::response::{self, classify, Failure, Response};
+use crate::oss::response::{self, classify, Failure, Response, Stored};
 use crate::vod::meta::Meta;
 
 /// What a transfer needs to know of its file.
@@ -67,8 +67,12 @@ pub(super) enum Outcome {
 /// Why an attempt stopped short.
 enum Stop {
     Expired,
-    /// The server no longer knows the multipart upload.
-    Gone(UploadError),
+    /// The server no longer knows the multipart upload; `true` when an earlier try of the same
+    /// call went unanswered, so that the server may have carried it out.
+    Gone(UploadError, bool),
+    /// Retries ran out on failures that leave it unknown whether the server carried out the
+    /// call: no answer, a time-out, a 5xx, a broken answer.
+    Unanswered(UploadError),
     Failed(UploadError),
 }
 
@@ -185,8 +189,10 @@ impl<P: Platform> Transfer<'_, P> {
             return match result {
                 Ok(()) => Outcome::Succeeded(self.take_session().credentials),
                 Err(Stop::Expired) => Outcome::Expired(Some(self.take_session())),
-                Err(Stop::Failed(error)) => Outcome::Failed(error, Some(self.take_session())),
-                Err(Stop::Gone(error)) => {
+                Err(Stop::Failed(error) | Stop::Unanswered(error)) => {
+                    Outcome::Failed(error, Some(self.take_session()))
+                }
+                Err(Stop::Gone(error, _)) => {
                     // Start the file over, once; what was reported stays reported.
                     self.session(|s| s.upload = None);
                     if restarted {
@@ -217,8 +223,7 @@ impl<P: Platform> Transfer<'_, P> {
                 let call = Call::Initiate {
                     content_type: &self.job.content_type,
                 };
-                let answer = self.send(&call, None).await?;
-                let id = response::upload_id(&answer.body).map_err(Stop::Failed)?;
+                let id = self.send(&call, None, response::upload_id).await?;
                 self.session(|s| s.upload = Some(OpenUpload::new(id.clone())));
                 self.save_checkpoint();
                 id
@@ -242,20 +247,30 @@ impl<P: Platform> Transfer<'_, P> {
             self.part(&upload_id, number)
         })
         .await?;
-        let listed: Vec<(u32, String)> = self.session(|s| {
+        let (listed, bucket, key) = self.session(|s| {
             let done = &s.upload.as_ref().expect("opened above").parts;
-            done.iter().map(|(n, etag)| (*n, etag.clone())).collect()
+            let listed: Vec<(u32, String)> =
+                done.iter().map(|(n, etag)| (*n, etag.clone())).collect();
+            let address = &s.credentials.address;
+            (listed, address.bucket.clone(), address.file_name.clone())
         });
-        let answer = self
-            .send(
-                &Call::Complete {
-                    upload_id: &upload_id,
-                    parts: &listed,
-                },
-                None,
-            )
-            .await?;
-        let server = self.server_crc(answer.crc64);
+        let call = Call::Complete {
+            upload_id: &upload_id,
+            parts: &listed,
+        };
+        let completed = self
+            .send(&call, None, |answer| {
+                response::completed(answer, &bucket, &key)
+            })
+            .await;
+        let server = match completed {
+            Ok(crc) => self.server_crc(crc),
+            // The answer was lost or broken, and the server may have completed the object.
+            Err(Stop::Unanswered(error) | Stop::Gone(error, true)) => {
+                return self.confirm(error).await
+            }
+            Err(stop) => return Err(stop),
+        };
         if let (Some(server), true) = (server, self.core.options.check_crc64) {
             if let Some(local) = self.object_crc().await.filter(|local| *local != server) {
                 return Err(Stop::Failed(UploadError::new(
@@ -267,16 +282,38 @@ impl<P: Platform> Transfer<'_, P> {
         Ok(())
     }
 
+    /// After Complete's answer was lost or broken: the upload succeeded only if the server
+    /// holds the object and it is the file, by size and CRC-64. Otherwise the file fails with
+    /// `error`, what Complete last met.
+    async fn confirm(&self, error: UploadError) -> Result<(), Stop> {
+        let (size, server) = match self.send(&Call::Head, None, response::head).await {
+            Ok(found) => found,
+            Err(Stop::Expired) => return Err(Stop::Expired),
+            Err(_) => return Err(Stop::Failed(error)),
+        };
+        let (Some(server), Some(local)) = (server, self.object_crc().await) else {
+            return Err(Stop::Failed(error));
+        };
+        if (size, server) != (self.job.size, local) {
+            return Err(Stop::Failed(UploadError::new(
+                Code::Crc64Mismatch,
+                format!(
+                    "Complete's answer was lost, and the object on the server is not the file: {size} bytes with CRC-64 {server}, the file's {} with {local}",
+                    self.job.size
+                ),
+            )));
+        }
+        Ok(())
+    }
+
     /// Takes the server's list of parts as the truth about what is done, so a resumed upload
     /// sends only what the server does not have.
     async fn sync_parts(&self, upload_id: &str) -> Result<(), Stop> {
         let mut listed = Vec::new();
         let mut marker = 0;
         loop {
-            let answer = self
-                .send(&Call::ListParts { upload_id, marker }, None)
-                .await?;
-            let (parts, next) = response::list_parts(&answer.body).map_err(Stop::Failed)?;
+            let call = Call::ListParts { upload_id, marker };
+            let (parts, next) = self.send(&call, None, response::list_parts).await?;
             listed.extend(parts);
             match next {
                 Some(next) if next > marker => marker = next,
@@ -322,8 +359,8 @@ impl<P: Platform> Transfer<'_, P> {
             upload_id,
             part_number: number,
         };
-        let (answer, local) = self.send_checked(&call, number).await?;
-        let Some(etag) = answer.etag.filter(|t| !t.is_empty()) else {
+        let (stored, local) = self.send_checked(&call, number).await?;
+        let Some(etag) = stored.etag else {
             return Err(Stop::Failed(UploadError::new(
                 Code::CorsEtagNotExposed,
                 "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
@@ -344,20 +381,25 @@ impl<P: Platform> Transfer<'_, P> {
     }
 
     /// Sends `call` with part `number`'s bytes and checks what the server stored against the
-    /// file: bytes damaged on the way are sent again. Returns the answer and the bytes' CRC-64.
+    /// file: bytes damaged on the way are sent again. Returns what the server stored and the
+    /// bytes' CRC-64.
     async fn send_checked(
         &self,
         call: &Call<'_>,
         number: u32,
-    ) -> Result<(Response, Option<u64>), Stop> {
+    ) -> Result<(Stored, Option<u64>), Stop> {
         let bytes = self.job.plan.part(number);
         let mut damaged = 0;
         loop {
             // The part is hashed while it is on the wire; its body is still the file's slice.
-            let (answer, local) =
-                both(self.send(call, Some(bytes.clone())), self.hash(number)).await;
-            let answer = answer?;
-            match (local, self.server_crc(answer.crc64)) {
+            let accept = |answer: &Response| response::stored(answer, call.name());
+            let (stored, local) = both(
+                self.send(call, Some(bytes.clone()), accept),
+                self.hash(number),
+            )
+            .await;
+            let stored = stored?;
+            match (local, self.server_crc(stored.crc64)) {
                 (Some(local), Some(server)) if local != server => {
                     let error = UploadError::new(
                         Code::Crc64Mismatch,
@@ -370,7 +412,7 @@ impl<P: Platform> Transfer<'_, P> {
                     self.job.live.activity.set(Activity::Retrying);
                     self.notify(Notice::Retry(error));
                 }
-                _ => return Ok((answer, local)),
+                _ => return Ok((stored, local)),
             }
         }
     }
@@ -381,6 +423,11 @@ impl<P: Platform> Transfer<'_, P> {
         if !self.core.options.check_crc64 {
             return None;
         }
+        self.read_crc(number).await
+    }
+
+    /// The CRC-64 of a part's bytes, read from the file; `None` if it cannot be read.
+    async fn read_crc(&self, number: u32) -> Option<u64> {
         let mut crc = Crc64::default();
         self.core
             .platform
@@ -412,7 +459,7 @@ impl<P: Platform> Transfer<'_, P> {
             let known = self.session(|s| s.upload.as_ref()?.crcs.get(&number).copied());
             let crc = match known {
                 Some(crc) => crc,
-                None => self.hash(number).await?,
+                None => self.read_crc(number).await?,
             };
             whole = crc64::combine(whole, crc, plan.len(number));
         }
@@ -456,11 +503,19 @@ impl<P: Platform> Transfer<'_, P> {
         (request, self.generation.get())
     }
 
-    /// Sends one call until it succeeds, retrying what is worth retrying.
-    async fn send(&self, call: &Call<'_>, body: Option<Range<u64>>) -> Result<Response, Stop> {
+    /// Sends one call until the server answers it as `accept` expects, retrying what is worth
+    /// retrying: an answer `accept` finds broken is retried like a 5xx.
+    async fn send<T>(
+        &self,
+        call: &Call<'_>,
+        body: Option<Range<u64>>,
+        accept: impl Fn(&Response) -> Result<T, UploadError>,
+    ) -> Result<T, Stop> {
         let platform = &self.core.platform;
         let options = &self.core.options;
         let mut retries = 0;
+        // A try ended without a definite answer: the server may have carried the call out.
+        let mut unanswered = false;
         loop {
             self.network_ready().await;
             // The slot is held while the request is out, not while it waits to be retried.
@@ -485,16 +540,35 @@ impl<P: Platform> Transfer<'_, P> {
             };
             let (failure, error) = match raced {
                 Raced::Answer(Ok(answer)) if (200..300).contains(&answer.status) => {
-                    if self.job.live.activity.get() == Activity::Retrying {
-                        self.job.live.activity.set(Activity::Sending);
-                        self.notify(Notice::RetryResume);
+                    match accept(&answer) {
+                        Ok(value) => {
+                            if self.job.live.activity.get() == Activity::Retrying {
+                                self.job.live.activity.set(Activity::Sending);
+                                self.notify(Notice::RetryResume);
+                            }
+                            return Ok(value);
+                        }
+                        Err(broken) => (Failure::Transient, broken),
                     }
-                    return Ok(answer);
                 }
-                Raced::Answer(Ok(answer)) => classify(&answer),
+                Raced::Answer(Ok(answer)) => {
+                    let (failure, error) = classify(&answer);
+                    // Should the server quote the credentials, the page is not shown them.
+                    let error = self.session(|s| {
+                        let auth = &s.credentials.auth;
+                        error.without(&[&auth.access_key_secret, &auth.security_token])
+                    });
+                    (failure, error)
+                }
                 // The network went away: wait for it; this is no failure and uses no retry.
-                Raced::NetworkLost => continue,
-                Raced::Answer(Err(_)) if self.core.wait_reason().is_some() => continue,
+                Raced::NetworkLost => {
+                    unanswered = true;
+                    continue;
+                }
+                Raced::Answer(Err(_)) if self.core.wait_reason().is_some() => {
+                    unanswered = true;
+                    continue;
+                }
                 Raced::Answer(Err(transport)) => (
                     Failure::Transient,
                     UploadError::new(Code::NetworkError, transport.message),
@@ -509,16 +583,18 @@ impl<P: Platform> Transfer<'_, P> {
             };
             match failure {
                 Failure::Expired => self.renew(generation).await?,
-                Failure::UploadGone => return Err(Stop::Gone(error)),
+                Failure::UploadGone => return Err(Stop::Gone(error, unanswered)),
                 Failure::Skewed { server_ms } if !self.skew_corrected.replace(true) => {
                     self.core.clock_offset_ms.set(server_ms - platform.now_ms());
                 }
                 Failure::Transient if retries < options.retry_count => {
+                    unanswered = true;
                     retries += 1;
                     self.job.live.activity.set(Activity::Retrying);
                     self.notify(Notice::Retry(error));
                     platform.sleep(self.core.backoff_ms(retries)).await;
                 }
+                Failure::Transient => return Err(Stop::Unanswered(error)),
                 _ => return Err(Stop::Failed(error)),
             }
         }
@@ -563,10 +639,13 @@ impl<P: Platform> Transfer<'_, P> {
                 s.upload = None;
             });
             self.generation.set(used + 1);
-            return Err(Stop::Gone(UploadError::new(
-                Code::Server("SecurityTokenExpired".into()),
-                "an image's credentials cannot be refreshed: it is uploaded again",
-            )));
+            return Err(Stop::Gone(
+                UploadError::new(
+                    Code::Server("SecurityTokenExpired".into()),
+                    "an image's credentials cannot be refreshed: it is uploaded again",
+                ),
+                false,
+            ));
         }
         let auth = source::renew(self.core, &self.info())
             .await
@@ -652,7 +731,7 @@ impl<P: Platform> Transfer<'_, P> {
                 abort(self.core, &session.credentials, &checkpoint.upload_id).await;
                 self.forget_checkpoint();
             }
-            Err(Stop::Gone(_)) => {
+            Err(Stop::Gone(..)) => {
                 self.forget_checkpoint();
                 self.session(|s| s.upload = None);
             }

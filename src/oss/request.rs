@@ -34,6 +34,8 @@ pub enum Call<'a> {
         upload_id: &'a str,
         marker: u32,
     },
+    /// HeadObject: what the server holds under the key.
+    Head,
 }
 
 #[derive(Debug, PartialEq)]
@@ -48,6 +50,19 @@ pub struct Request {
 }
 
 impl Call<'_> {
+    /// The OSS operation's name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::Put { .. } => "PutObject",
+            Call::Initiate { .. } => "InitiateMultipartUpload",
+            Call::UploadPart { .. } => "UploadPart",
+            Call::Complete { .. } => "CompleteMultipartUpload",
+            Call::Abort { .. } => "AbortMultipartUpload",
+            Call::ListParts { .. } => "ListParts",
+            Call::Head => "HeadObject",
+        }
+    }
+
     /// The request, signed with `auth` and dated `date` (RFC 1123, the clock as corrected).
     pub fn build(&self, address: &UploadAddress, auth: &UploadAuth, date: &str) -> Request {
         let (method, query, content_type, body) = match *self {
@@ -88,6 +103,7 @@ impl Call<'_> {
                 "",
                 None,
             ),
+            Call::Head => ("HEAD", vec![], "", None),
         };
         let mut headers = vec![
             ("x-oss-date", date.to_string()),

@@ -69,10 +69,21 @@ impl Element {
 
 const MALFORMED: XmlError = XmlError("not well-formed");
 
+/// The deepest nesting read. OSS's documents nest three deep; a tree much deeper is no answer of
+/// its, and dropping one hundreds of thousands deep would exhaust the stack.
+pub const MAX_DEPTH: usize = 16;
+
+/// The largest document read, in bytes: a ListParts page of 1,000 parts is about 250 KB.
+pub const MAX_DOCUMENT: usize = 1 << 20;
+
 /// Parses a whole document into its root element. What the SDK and OSS exchange is plain:
 /// elements and text, entities and CDATA; declarations, comments and a DOCTYPE are skipped,
-/// attributes ignored.
+/// attributes ignored. Documents deeper than [`MAX_DEPTH`] or larger than [`MAX_DOCUMENT`] are
+/// refused.
 pub fn parse(document: &str) -> Result<Element, XmlError> {
+    if document.len() > MAX_DOCUMENT {
+        return Err(XmlError("the document is too large"));
+    }
     let mut rest = document;
     let mut stack: Vec<Element> = Vec::new();
     loop {
@@ -118,6 +129,9 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
                 ..Element::default()
             };
             rest = next;
+            if !empty && stack.len() >= MAX_DEPTH {
+                return Err(XmlError("the document nests too deep"));
+            }
             match (empty, stack.last_mut()) {
                 (false, _) => stack.push(element),
                 (true, Some(parent)) => parent.children.push(element),
@@ -245,6 +259,22 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn depth_and_size_are_bounded() {
+        let nested = |depth: usize| "<a>".repeat(depth) + &"</a>".repeat(depth);
+        assert!(parse(&nested(MAX_DEPTH)).is_ok());
+        assert_eq!(
+            parse(&nested(MAX_DEPTH + 1)),
+            Err(XmlError("the document nests too deep"))
+        );
+        // Deep enough to exhaust the stack if it were built and dropped recursively.
+        assert!(parse(&nested(300_000)).is_err());
+        let big = format!("<a>{}</a>", "x".repeat(MAX_DOCUMENT));
+        assert_eq!(parse(&big), Err(XmlError("the document is too large")));
+        let fits = format!("<a>{}</a>", "x".repeat(MAX_DOCUMENT - 7));
+        assert_eq!(parse(&fits).unwrap().text.len(), MAX_DOCUMENT - 7);
     }
 
     #[test]

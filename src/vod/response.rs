@@ -1,13 +1,14 @@
 //! VOD's answers: what allocated an upload, or an error with VOD's code.
 
+use crate::auth::{decode_upload_address, decode_upload_auth, UploadAddress, UploadAuth};
 use crate::error::{Code, UploadError};
 use crate::json::Fields;
 use alloc::{format, string::String};
 
 /// What `CreateUploadVideo`, `CreateUploadImage` or `RefreshUploadVideo` answered.
 pub struct Allocated {
-    pub upload_auth: String,
-    pub upload_address: String,
+    pub auth: UploadAuth,
+    pub address: UploadAddress,
     pub video_id: Option<String>,
     pub image_id: Option<String>,
     pub image_url: Option<String>,
@@ -26,17 +27,20 @@ pub fn read(status: u16, body: &str) -> Result<Allocated, Refused> {
     let fields = Fields::parse(body);
     let field = |name: &str| fields.as_ref().and_then(|f| f.string(name));
     if (200..300).contains(&status) {
-        let malformed = || Refused {
+        // A broken answer is retried, as a 5xx is.
+        let broken = |why: String| Refused {
             error: UploadError::new(
                 Code::InvalidResponse,
-                "VOD's answer has no UploadAuth or UploadAddress",
+                format!("VOD's answer is broken: {why}"),
             ),
-            transient: false,
+            transient: true,
             token_expired: false,
         };
+        let decoded = |name: &str| field(name).ok_or_else(|| broken(format!("it has no {name}")));
         return Ok(Allocated {
-            upload_auth: field("UploadAuth").ok_or_else(malformed)?,
-            upload_address: field("UploadAddress").ok_or_else(malformed)?,
+            auth: decode_upload_auth(&decoded("UploadAuth")?).map_err(|e| broken(e.message))?,
+            address: decode_upload_address(&decoded("UploadAddress")?)
+                .map_err(|e| broken(e.message))?,
             video_id: field("VideoId"),
             image_id: field("ImageId"),
             image_url: field("ImageURL"),
@@ -49,8 +53,8 @@ pub fn read(status: u16, body: &str) -> Result<Allocated, Refused> {
             format!("VOD answered HTTP {status} without an error document"),
         )
     } else {
-        UploadError::new(
-            Code::Server(code.clone()),
+        UploadError::server(
+            &code,
             format!(
                 "{} (HTTP {status}, request {})",
                 field("Message").unwrap_or_default(),
@@ -72,18 +76,42 @@ mod tests {
 
     #[test]
     fn answers_and_errors() {
-        let ok = read(
+        let b64 = |json: &str| crate::base64::encode(json.as_bytes());
+        let address = b64(r#"{"Endpoint":"https://e.example","Bucket":"b","FileName":"k.mp4"}"#);
+        let auth = b64(
+            r#"{"AccessKeyId":"STS.a","AccessKeySecret":"s","SecurityToken":"t","Expiration":"3000"}"#,
+        );
+        let answer = |extra: &str| {
+            format!(
+                r#"{{"RequestId":"R",{extra}"UploadAddress":"{address}","UploadAuth":"{auth}"}}"#
+            )
+        };
+        let ok = read(200, &answer(r#""VideoId":"v1","#)).ok().unwrap();
+        assert_eq!(
+            (ok.video_id.as_deref(), ok.auth.access_key_id.as_str()),
+            (Some("v1"), "STS.a")
+        );
+        assert_eq!(ok.address.file_name, "k.mp4");
+        let image = read(
             200,
-            r#"{"RequestId":"R","VideoId":"v1","UploadAddress":"YQ==","UploadAuth":"Yg=="}"#,
+            &answer(r#""ImageId":"i1","ImageURL":"http://x/i.png","#),
         )
         .ok()
         .unwrap();
-        assert_eq!(
-            (ok.video_id.as_deref(), ok.upload_auth.as_str()),
-            (Some("v1"), "Yg==")
-        );
-        let image = read(200, r#"{"ImageId":"i1","ImageURL":"http://x/i.png","UploadAddress":"YQ==","UploadAuth":"Yg=="}"#).ok().unwrap();
         assert_eq!(image.image_url.as_deref(), Some("http://x/i.png"));
+        // Broken answers are retried.
+        for broken in [
+            String::new(),
+            "{".into(),
+            r#"{"UploadAddress":"YQ==","UploadAuth":"Yg=="}"#.into(),
+            answer("").replace("\"UploadAuth\":\"", "\"UploadAuth\":\"x"),
+        ] {
+            let refused = read(200, &broken).err().unwrap();
+            assert!(refused.transient, "{broken}");
+            assert_eq!(refused.error.code, Code::InvalidResponse);
+        }
+        let long_code = read(400, &format!(r#"{{"Code":"{}"}}"#, "C".repeat(100_000)));
+        assert_eq!(long_code.err().unwrap().error.code, Code::InvalidResponse);
         let refused = read(
             400,
             r#"{"RequestId":"R9","Code":"InvalidParameter","Message":"Title is bad"}"#,

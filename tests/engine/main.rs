@@ -1,6 +1,7 @@
 //! The engine under simulated faults, deterministic to the millisecond.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod broken;
 mod files;
 mod sim;
 mod vod;

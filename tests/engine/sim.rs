@@ -109,6 +109,7 @@ fn operation(request: &Request, query: &str) -> &'static str {
         "POST" if has("uploads") => "InitiateMultipartUpload",
         "POST" => "CompleteMultipartUpload",
         "GET" => "ListParts",
+        "HEAD" => "HeadObject",
         _ => "AbortMultipartUpload",
     }
 }
@@ -144,6 +145,10 @@ pub struct Oss {
     pub hide_crc: bool,
     /// Complete answers a CRC that is not the object's, as if it were stored damaged.
     pub damage_object: bool,
+    /// The size and CRC-64 of every object, by its URL's path, for HeadObject.
+    pub heads: HashMap<String, (u64, u64)>,
+    /// How the next answers to an operation are broken: the operation, how, how many times.
+    pub broken: Vec<(&'static str, Broken, u32)>,
     /// Expire every credential after this many requests with file bytes.
     pub expire_after_parts: Option<u32>,
     pub log: Vec<Logged>,
@@ -400,15 +405,85 @@ fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 fn oss_error(status: u16, code: &str, extra: &str) -> Response {
     Response {
         status,
-        etag: None,
-        crc64: None,
-        body: xml::document(
+        ..answer(xml::document(
             "Error",
             &(xml::leaf("Code", code)
                 + &xml::leaf("Message", format!("simulated {code}"))
                 + &xml::leaf("RequestId", "SIM")
                 + extra),
-        ),
+        ))
+    }
+}
+
+/// A 200 with `body`.
+fn answer(body: String) -> Response {
+    Response {
+        status: 200,
+        body,
+        ..Response::default()
+    }
+}
+
+/// How the simulated OSS (or VOD) breaks an answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Broken {
+    /// This status and body instead, the call not carried out.
+    Instead(u16, String),
+    /// The call carried out, then this status and body, the headers kept.
+    Answer(u16, String),
+    /// This for the `x-oss-hash-crc64ecma` header.
+    Crc(&'static str),
+    /// No answer reaches the page: a network failure.
+    Lost,
+}
+
+/// The bucket and the object key of a virtual-hosted URL's path.
+fn bucket_and_key(path: &str) -> (String, String) {
+    let (host, key) = path
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .unwrap_or_default();
+    let bucket = host.split('.').next().unwrap_or_default();
+    let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+    (bucket.to_string(), key.into_owned())
+}
+
+impl Oss {
+    /// What a PutObject or an UploadPart answers: the ETag and CRC-64 of the bytes stored.
+    fn stored(&self, etag: String, crc: u64) -> Response {
+        Response {
+            etag: (!self.hide_etag).then_some(etag),
+            crc64: (!self.hide_crc).then(|| crc.to_string()),
+            ..answer(String::new())
+        }
+    }
+
+    /// How the next answer to `operation` is broken, if a rule says so.
+    fn next_broken(&mut self, operation: &str) -> Option<Broken> {
+        let rule = self
+            .broken
+            .iter_mut()
+            .find(|(op, _, count)| *op == operation && *count > 0)?;
+        rule.2 -= 1;
+        Some(rule.1.clone())
+    }
+}
+
+impl Broken {
+    /// The answer to a call carried out, broken; `None`: lost.
+    fn apply(self, answer: Response) -> Option<Response> {
+        match self {
+            Broken::Instead(status, body) | Broken::Answer(status, body) => Some(Response {
+                status,
+                body,
+                ..answer
+            }),
+            Broken::Crc(crc) => Some(Response {
+                crc64: Some(crc.into()),
+                ..answer
+            }),
+            Broken::Lost => None,
+        }
     }
 }
 
@@ -482,15 +557,10 @@ impl Oss {
                         ..SimUpload::default()
                     },
                 );
-                Response {
-                    status: 200,
-                    etag: None,
-                    crc64: None,
-                    body: xml::document(
-                        "InitiateMultipartUploadResult",
-                        &xml::leaf("UploadId", id),
-                    ),
-                }
+                answer(xml::document(
+                    "InitiateMultipartUploadResult",
+                    &xml::leaf("UploadId", id),
+                ))
             }
             ("PUT", Some(number), id) if open(&self.uploads, &id) => {
                 let bytes = body.unwrap_or_default();
@@ -501,12 +571,7 @@ impl Oss {
                     .unwrap()
                     .parts
                     .insert(number, (etag.clone(), bytes));
-                Response {
-                    status: 200,
-                    etag: (!self.hide_etag).then_some(etag),
-                    crc64: (!self.hide_crc).then_some(crc),
-                    body: String::new(),
-                }
+                self.stored(etag, crc)
             }
             ("GET", None, id) if open(&self.uploads, &id) => {
                 let upload = &self.uploads[id.as_ref().unwrap()];
@@ -527,12 +592,7 @@ impl Oss {
                             + &xml::leaf("Size", bytes.len())),
                     );
                 }
-                Response {
-                    status: 200,
-                    etag: None,
-                    crc64: None,
-                    body: xml::document("ListPartsResult", &doc),
-                }
+                answer(xml::document("ListPartsResult", &doc))
             }
             ("POST", None, id) if open(&self.uploads, &id) => {
                 let listed = xml::parse(request.body.as_deref().unwrap_or("")).unwrap();
@@ -554,33 +614,40 @@ impl Oss {
                 upload.state = "completed";
                 let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&whole)
                     ^ u64::from(self.damage_object);
+                self.heads
+                    .insert(path.to_string(), (whole.len() as u64, crc));
                 self.objects.insert(id.unwrap(), whole);
+                let (bucket, key) = bucket_and_key(path);
                 Response {
-                    status: 200,
-                    etag: None,
-                    crc64: (!self.hide_crc).then_some(crc),
-                    body: xml::document("CompleteMultipartUploadResult", ""),
+                    crc64: (!self.hide_crc).then(|| crc.to_string()),
+                    ..answer(xml::document(
+                        "CompleteMultipartUploadResult",
+                        &(xml::leaf("Bucket", bucket) + &xml::leaf("Key", key)),
+                    ))
                 }
             }
+            ("HEAD", None, None) => match self.heads.get(path) {
+                Some((size, crc)) => Response {
+                    crc64: (!self.hide_crc).then(|| crc.to_string()),
+                    length: Some(size.to_string()),
+                    ..answer(String::new())
+                },
+                None => oss_error(404, "NoSuchKey", ""),
+            },
             ("PUT", None, None) => {
                 let bytes = body.unwrap_or_default();
                 let etag = format!("\"{:X}\"", md5::Md5::digest(&bytes));
                 let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&bytes);
+                self.heads
+                    .insert(path.to_string(), (bytes.len() as u64, crc));
                 self.objects.insert(path.to_string(), bytes);
-                Response {
-                    status: 200,
-                    etag: (!self.hide_etag).then_some(etag),
-                    crc64: (!self.hide_crc).then_some(crc),
-                    body: String::new(),
-                }
+                self.stored(etag, crc)
             }
             ("DELETE", None, id) if open(&self.uploads, &id) => {
                 self.uploads.get_mut(id.as_ref().unwrap()).unwrap().state = "aborted";
                 Response {
                     status: 204,
-                    etag: None,
-                    crc64: None,
-                    body: String::new(),
+                    ..Response::default()
                 }
             }
             _ => oss_error(404, "NoSuchUpload", ""),
@@ -613,11 +680,12 @@ impl Platform for SimPlatform {
             .map(|(id, _)| id.to_string())
             .unwrap_or_default();
         let part = query_param(&query, "partNumber").and_then(|n| n.parse().ok());
+        let call = operation(&request, &query);
         let entry = {
             let mut oss = world.oss.borrow_mut();
             oss.log.push(Logged {
                 method: request.method,
-                call: operation(&request, &query),
+                call,
                 key,
                 part,
                 access_key_id,
@@ -646,8 +714,10 @@ impl Platform for SimPlatform {
             // Offline, a browser fails a request at once; one in flight when the network
             // goes fails too.
             sleep(&world.clock, if online { latency } else { 1.0 }).await;
+            let broken = world.oss.borrow_mut().next_broken(call);
             let answer = match fault {
                 _ if !world.network.get().online => None,
+                _ if matches!(broken, Some(Broken::Instead(..))) => Some(Response::default()),
                 _ if request.url.starts_with(super::vod::ENDPOINT) => {
                     Some(super::vod::handle(&world, &request))
                 }
@@ -664,6 +734,10 @@ impl Platform for SimPlatform {
                         .handle(&request, damaged, world.now())
                 }
                 _ => world.oss.borrow_mut().handle(&request, body, world.now()),
+            };
+            let answer = match (broken, answer) {
+                (Some(broken), Some(answer)) => broken.apply(answer),
+                (_, answer) => answer,
             };
             let ending = answer
                 .as_ref()

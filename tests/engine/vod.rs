@@ -22,9 +22,8 @@ pub struct Vod {
 fn answer(status: u16, body: String) -> Response {
     Response {
         status,
-        etag: None,
-        crc64: None,
         body,
+        ..Response::default()
     }
 }
 
