@@ -22,6 +22,7 @@ use crate::state::{AppState, UploadState};
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/faults", post(set_faults).delete(clear_faults))
+        .route("/broken", post(set_broken).delete(clear_broken))
         .route("/expire-credentials", post(expire_credentials))
         .route("/token-ttl", post(set_token_ttl))
         .route("/counters", get(counters))
@@ -75,6 +76,36 @@ async fn set_faults(State(state): State<Arc<AppState>>, body: axum::body::Bytes)
 
 async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
     state.faults.lock().unwrap().set(Vec::new());
+    StatusCode::NO_CONTENT
+}
+
+/// A rule, or a list of them, for broken answers (crate::broken).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BrokenRules {
+    One(crate::broken::Rule),
+    Many(Vec<crate::broken::Rule>),
+}
+
+async fn set_broken(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    use crate::broken::{Kind, Operation};
+    let rules = match serde_json::from_slice::<BrokenRules>(&body) {
+        Ok(BrokenRules::One(rule)) => vec![rule],
+        Ok(BrokenRules::Many(rules)) => rules,
+        Err(e) => return bad_request(format!("a broken-answer rule, or a list of them, is {{\"operation\": \"initiate\"|\"upload-part\"|\"complete\"|\"put-object\"|\"list-parts\"|\"abort\"|\"head-object\"|\"vod\", \"kind\": \"empty\"|\"truncated\"|\"binary\"|\"malformed\"|\"deep\"|\"wrong-document\"|\"bad-crc\"|\"huge-code\"|\"html\"|\"huge\", \"count\"?, \"done\"?}}: {e}")),
+    };
+    if rules
+        .iter()
+        .any(|r| r.operation == Operation::Vod && r.kind == Kind::BadCrc)
+    {
+        return bad_request("VOD's answers carry no CRC-64 header".to_string());
+    }
+    state.broken.lock().unwrap().set(rules);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn clear_broken(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.broken.lock().unwrap().set(Vec::new());
     StatusCode::NO_CONTENT
 }
 

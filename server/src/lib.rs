@@ -6,6 +6,7 @@
 
 mod admin;
 mod backend;
+mod broken;
 mod connection;
 mod cors;
 mod db;
@@ -37,6 +38,10 @@ fn app(state: Arc<AppState>) -> Router {
         .merge(vod::router())
         .nest("/_admin", admin::router())
         .fallback(dispatch)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            broken::middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cors::middleware,

@@ -108,6 +108,7 @@ pub struct AppState {
     pub uploads: Mutex<HashMap<String, Upload>>,
     pub objects: Mutex<BTreeMap<(String, String), Object>>,
     pub faults: Mutex<Faults>,
+    pub broken: Mutex<crate::broken::Broken>,
     pub expose_etag: AtomicBool,
     pub expose_crc64: AtomicBool,
     /// How many of the next stored parts to damage.
@@ -173,6 +174,7 @@ impl AppState {
             uploads: Mutex::new(uploads),
             objects: Mutex::new(objects),
             faults: Mutex::default(),
+            broken: Mutex::default(),
             expose_etag: AtomicBool::new(true),
             expose_crc64: AtomicBool::new(true),
             damage_parts: AtomicU64::new(0),

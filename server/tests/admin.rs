@@ -239,3 +239,71 @@ async fn the_cors_rule_can_stop_exposing_the_crc() {
     assert!(!exposed(&response).contains("x-oss-hash-crc64ecma"));
     assert!(exposed(&response).contains("ETag"));
 }
+
+#[tokio::test]
+async fn a_broken_answer_to_complete_comes_after_the_object_is_made() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    let id = initiate(&h, &c).await;
+    let etag = put_part(&h, &c, &id, 1, b"hello".to_vec()).await;
+    h.admin(
+        reqwest::Method::POST,
+        "broken",
+        Some(json!({"operation": "complete", "kind": "wrong-document"})),
+    )
+    .await;
+    let response = complete(&h, &c, &id, &[(1, &etag)]).await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("<Key>another/key.mp4</Key>"), "{text}");
+    // The call was carried out: the object is there and the upload is gone.
+    assert_eq!(h.objects().await.len(), 1);
+    let again = complete(&h, &c, &id, &[(1, &etag)]).await;
+    assert_eq!(error_of(again).await.1, "NoSuchUpload");
+}
+
+#[tokio::test]
+async fn a_broken_answer_not_done_leaves_nothing_and_is_used_up() {
+    let h = Harness::start().await;
+    let c = h.creds_for("a.mp4").await;
+    h.admin(
+        reqwest::Method::POST,
+        "broken",
+        Some(json!([
+            {"operation": "initiate", "kind": "html", "done": false, "count": 2},
+            {"operation": "upload-part", "kind": "bad-crc"},
+        ])),
+    )
+    .await;
+    for _ in 0..2 {
+        let response = h.oss(&c, "POST", "uploads").send().await;
+        assert_eq!(response.status(), 502);
+        assert!(response.text().await.unwrap().contains("Bad Gateway"));
+    }
+    assert!(h.uploads().await.is_empty());
+    let id = initiate(&h, &c).await;
+    let response = send_part(&h, &c, &id, 1).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-oss-hash-crc64ecma"], "not-a-number");
+    let response = send_part(&h, &c, &id, 1).await;
+    assert_ne!(response.headers()["x-oss-hash-crc64ecma"], "not-a-number");
+}
+
+#[tokio::test]
+async fn broken_answer_rules_are_checked() {
+    let h = Harness::start().await;
+    for bad in [
+        json!({"operation": "nothing", "kind": "empty"}),
+        json!({"operation": "complete", "kind": "garbled"}),
+        json!({"operation": "vod", "kind": "bad-crc"}),
+    ] {
+        let response = h
+            .http
+            .post(h.url("/_admin/broken"))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{bad}");
+    }
+}
