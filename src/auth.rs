@@ -142,22 +142,28 @@ pub fn decode_upload_auth(b64: &str) -> Result<UploadAuth, UploadError> {
     })
 }
 
+/// `http(s)://host`, without a trailing slash, if `endpoint` is one: every URL of an upload is
+/// built on it.
+pub fn checked_endpoint(endpoint: &str) -> Option<String> {
+    let endpoint = crate::text::trim_end(endpoint.trim_ascii(), "/");
+    endpoint
+        .strip_prefix("https://")
+        .or_else(|| endpoint.strip_prefix("http://"))
+        .filter(|host| !host.is_empty() && !crate::text::has_any(host, b"/?# "))
+        .map(|_| endpoint.to_string())
+}
+
 pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
     const WHAT: &str = "UploadAddress";
     const BAD: Code = Code::InvalidUploadAddress;
     let fields = decode_fields(b64, WHAT, BAD)?;
     let endpoint = required(&fields, "Endpoint", WHAT, BAD)?;
-    let endpoint = crate::text::trim_end(endpoint.trim_ascii(), "/").to_string();
-    endpoint
-        .strip_prefix("https://")
-        .or_else(|| endpoint.strip_prefix("http://"))
-        .filter(|host| !host.is_empty() && !crate::text::has_any(host, b"/?# "))
-        .ok_or_else(|| {
-            UploadError::new(
-                BAD,
-                format!("UploadAddress's Endpoint \"{endpoint}\" is not http(s)://host"),
-            )
-        })?;
+    let endpoint = checked_endpoint(&endpoint).ok_or_else(|| {
+        UploadError::new(
+            BAD,
+            format!("UploadAddress's Endpoint \"{endpoint}\" is not http(s)://host"),
+        )
+    })?;
     Ok(UploadAddress {
         endpoint,
         bucket: required(&fields, "Bucket", WHAT, BAD)?,

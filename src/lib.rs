@@ -25,6 +25,8 @@ mod date;
 mod digest;
 pub mod engine;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 // The shipped wasm's allocator; its logic is tested natively.
 #[cfg(any(test, all(target_arch = "wasm32", not(feature = "std"))))]
 mod heap;

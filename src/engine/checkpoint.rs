@@ -77,14 +77,17 @@ impl Checkpoint {
         .finish()
     }
 
+    /// A checkpoint read from storage, which anything may have written: `None` unless every
+    /// field is one an upload can go on with.
     pub fn decode(text: &str) -> Option<Checkpoint> {
         let fields = Fields::parse(text)?;
+        let present = |name: &str| fields.string(name).filter(|v| !v.is_empty());
         Some(Checkpoint {
             video_id: fields.string("videoId"),
-            endpoint: fields.string("endpoint")?,
-            bucket: fields.string("bucket")?,
-            object: fields.string("object")?,
-            upload_id: fields.string("uploadId")?,
+            endpoint: crate::auth::checked_endpoint(&fields.string("endpoint")?)?,
+            bucket: present("bucket")?,
+            object: present("object")?,
+            upload_id: present("uploadId")?,
             part_size: fields.whole_number("partSize")?,
             loaded: fields.whole_number("loaded")?,
             saved_ms: fields.whole_number("saved")?,

@@ -354,6 +354,7 @@ impl<P: Platform> Uploader<P> {
         let resumable = checkpoint_key
             .as_ref()
             .and_then(|key| core.checkpoints.find(&core.platform, key))
+            .filter(|checkpoint| checkpoint.loaded <= size)
             .and_then(|checkpoint| {
                 let earlier = Plan::new(size, checkpoint.part_size).ok()?;
                 Some((checkpoint, earlier))
