@@ -88,11 +88,7 @@ impl UploadError {
     /// An error a server named with `code`. A code that is not a short identifier (letters,
     /// digits, `.`, `_`, `-`) is a broken answer: `InvalidResponse`, quoting its start.
     pub fn server(code: &str, message: impl Into<String>) -> UploadError {
-        let identifier = (1..=MAX_CODE).contains(&code.len())
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if identifier {
+        if is_code(code) {
             return UploadError::new(Code::Server(code.into()), message);
         }
         UploadError::new(
@@ -112,6 +108,14 @@ impl UploadError {
         }
         self
     }
+}
+
+/// Whether a server's `code` is one: a short identifier of letters, digits, `.`, `_`, `-`.
+pub fn is_code(code: &str) -> bool {
+    (1..=MAX_CODE).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// `text` cut to at most `max` bytes on a character boundary, marked with `…` when cut.

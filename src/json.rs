@@ -58,9 +58,9 @@ impl Fields {
     }
 }
 
-/// The largest object read, in bytes. Credentials, checkpoints and VOD's answers are a few
-/// kilobytes.
-pub const MAX_TEXT: usize = 64 * 1024;
+/// The largest object read, in bytes: the bound on XML documents. Credentials, checkpoints and
+/// VOD's answers are a few kilobytes.
+pub const MAX_TEXT: usize = crate::oss::xml::MAX_DOCUMENT;
 
 /// Nesting deeper than this is refused rather than followed.
 const MAX_DEPTH: u32 = 32;

@@ -134,7 +134,10 @@ pub async fn middleware(
     };
     let json = operation == Operation::Vod;
     let (status, mut headers, body) = breaking(kind, json, status, headers, body);
-    headers.remove(header::CONTENT_LENGTH);
+    // A HEAD's Content-Length is the object's, whatever its (absent) body.
+    if operation != Operation::HeadObject {
+        headers.remove(header::CONTENT_LENGTH);
+    }
     (status, headers, Body::from(body)).into_response()
 }
 

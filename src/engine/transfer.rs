@@ -509,8 +509,22 @@ impl<P: Platform> Transfer<'_, P> {
         &self,
         call: &Call<'_>,
         body: Option<Range<u64>>,
-        accept: impl Fn(&Response) -> Result<T, UploadError>,
+        read: impl Fn(&Response) -> Result<T, UploadError>,
     ) -> Result<T, Stop> {
+        let mut value = None;
+        let mut accept = |answer: &Response| read(answer).map(|v| value = Some(v));
+        self.send_until(call, body, &mut accept).await?;
+        Ok(value.expect("an accepted answer was read"))
+    }
+
+    /// [`Transfer::send`] for every kind of answer alike, so that its state machine is in the
+    /// wasm once: `accept` keeps what it reads of an answer it accepts.
+    async fn send_until(
+        &self,
+        call: &Call<'_>,
+        body: Option<Range<u64>>,
+        accept: &mut dyn FnMut(&Response) -> Result<(), UploadError>,
+    ) -> Result<(), Stop> {
         let platform = &self.core.platform;
         let options = &self.core.options;
         let mut retries = 0;
@@ -541,12 +555,12 @@ impl<P: Platform> Transfer<'_, P> {
             let (failure, error) = match raced {
                 Raced::Answer(Ok(answer)) if (200..300).contains(&answer.status) => {
                     match accept(&answer) {
-                        Ok(value) => {
+                        Ok(()) => {
                             if self.job.live.activity.get() == Activity::Retrying {
                                 self.job.live.activity.set(Activity::Sending);
                                 self.notify(Notice::RetryResume);
                             }
-                            return Ok(value);
+                            return Ok(());
                         }
                         Err(broken) => (Failure::Transient, broken),
                     }

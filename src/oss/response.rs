@@ -2,7 +2,7 @@
 //! SDK does about them (docs/protocol.md, "Errors").
 
 use super::xml;
-use crate::error::{quote, Code, UploadError};
+use crate::error::{is_code, quote, Code, UploadError};
 use crate::text::number;
 use alloc::{format, string::String, string::ToString, vec::Vec};
 
@@ -54,6 +54,7 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
     let (oss_code, message) = (text("Code"), text("Message"));
     let status = response.status;
     let failure = match oss_code.as_str() {
+        "" if status < 500 && status != 408 && status != 429 => Failure::Fatal,
         "SecurityTokenExpired" | "InvalidAccessKeyId" => Failure::Expired,
         "InvalidSecurityToken"
             if crate::text::find(&message.to_ascii_lowercase(), "expired").is_some() =>
@@ -65,7 +66,10 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
             None => Failure::Fatal,
         },
         "NoSuchUpload" => Failure::UploadGone,
-        _ if status >= 500 || status == 408 || status == 429 => Failure::Transient,
+        // An error document whose code is no code is a broken answer, retried as one.
+        code if status >= 500 || status == 408 || status == 429 || !is_code(code) => {
+            Failure::Transient
+        }
         _ => Failure::Fatal,
     };
     let error = if oss_code.is_empty() {
@@ -438,7 +442,10 @@ mod tests {
     fn error_codes_that_are_not_codes_are_invalid_responses() {
         let huge = "C".repeat(300_000);
         let (failure, err) = classify(&error(400, &huge, "m", ""));
-        assert_eq!((failure, err.code), (Failure::Fatal, Code::InvalidResponse));
+        assert_eq!(
+            (failure, err.code),
+            (Failure::Transient, Code::InvalidResponse)
+        );
         assert!(err.message.len() <= crate::error::MAX_MESSAGE);
         let (_, err) = classify(&error(400, "AccessDenied", &"m".repeat(5000), ""));
         assert_eq!(err.code, Code::Server("AccessDenied".into()));

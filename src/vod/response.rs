@@ -1,7 +1,7 @@
 //! VOD's answers: what allocated an upload, or an error with VOD's code.
 
 use crate::auth::{decode_upload_address, decode_upload_auth, UploadAddress, UploadAuth};
-use crate::error::{Code, UploadError};
+use crate::error::{is_code, Code, UploadError};
 use crate::json::Fields;
 use alloc::{format, string::String};
 
@@ -64,7 +64,11 @@ pub fn read(status: u16, body: &str) -> Result<Allocated, Refused> {
     };
     Err(Refused {
         error,
-        transient: status >= 500 || status == 429 || code == "Throttling",
+        // An error whose code is no code is a broken answer, retried as one.
+        transient: status >= 500
+            || status == 429
+            || code == "Throttling"
+            || !code.is_empty() && !is_code(&code),
         token_expired: code.starts_with("InvalidSecurityToken")
             || code.ends_with(".Expired") && crate::text::find(&code, "Token").is_some(),
     })
@@ -111,7 +115,9 @@ mod tests {
             assert_eq!(refused.error.code, Code::InvalidResponse);
         }
         let long_code = read(400, &format!(r#"{{"Code":"{}"}}"#, "C".repeat(100_000)));
-        assert_eq!(long_code.err().unwrap().error.code, Code::InvalidResponse);
+        let refused = long_code.err().unwrap();
+        assert_eq!(refused.error.code, Code::InvalidResponse);
+        assert!(refused.transient);
         let refused = read(
             400,
             r#"{"RequestId":"R9","Code":"InvalidParameter","Message":"Title is bad"}"#,

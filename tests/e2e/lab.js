@@ -24,13 +24,22 @@ Object.assign(lab, {
     const record = (kind) => (info, ...rest) => {
       lab.events.push({ kind, at: Date.now(), name: info?.name, state: info?.state, loaded: info?.loaded, rest });
     };
-    const { refresh, ...rest } = options;
-    lab.uploader = new VodUploader({
+    const { refresh, sts, ...rest } = options;
+    // STS mode: the page holds an STS token and the SDK asks vod-local's VOD itself.
+    const stsToken = async () => {
+      const token = await ask('/api/sts-token', { seconds: 3600 }, site);
+      lab.secrets.push(token.AccessKeySecret, token.SecurityToken);
+      return token;
+    };
+    const credentials = sts ? { getSTSToken: stsToken, vodEndpoint: `${site}/vod` } : {
       // A backend that sees a videoId refreshes that video, as the README tells backends to.
       getUploadAuth: (info) => (info.videoId
         ? backend('/api/refresh-upload-auth', { videoId: info.videoId })
         : backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size })),
       refreshUploadAuth: refresh ? (info) => backend('/api/refresh-upload-auth', { videoId: info.videoId }) : undefined,
+    };
+    lab.uploader = new VodUploader({
+      ...credentials,
       onUploadStarted: record('started'),
       onUploadSucceed: record('succeed'),
       onUploadFailed: record('failed'),

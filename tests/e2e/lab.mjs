@@ -152,15 +152,15 @@ export class Lab {
     }
   }
 
-  async assertNoOpenUpload() {
+  // No multipart upload is left open (of `key` only, when given).
+  async assertNoOpenUpload(key) {
+    const open = async () => (await this.admin('GET', 'uploads?state=open')).uploads
+      .filter((u) => key === undefined || u.key === key).map((u) => u.key);
     // An Abort is sent without waiting for it: give it a moment.
-    for (let i = 0; i < 50; i += 1) {
-      const { uploads } = await this.admin('GET', 'uploads?state=open');
-      if (uploads.length === 0) return;
+    for (let i = 0; i < 50 && (await open()).length > 0; i += 1) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const { uploads } = await this.admin('GET', 'uploads?state=open');
-    assert.deepEqual(uploads.map((u) => u.key), [], 'multipart uploads left open');
+    assert.deepEqual(await open(), [], 'multipart uploads left open');
   }
 
   // The page's file arrived byte for byte, no part stored twice; what the server counted.

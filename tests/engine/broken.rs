@@ -204,13 +204,23 @@ fn broken_initiate_list_parts_and_part_answers_are_retried() {
 }
 
 #[test]
-fn an_error_code_that_is_not_a_code_fails_as_invalid_response() {
-    let world = World::new();
+fn an_error_code_that_is_not_a_code_is_a_broken_answer() {
     let doc = format!(
         "<Error><Code>{}</Code><Message>m</Message></Error>",
         "Denied ".repeat(40_000)
     );
-    break_next(&world, "UploadPart", Broken::Instead(403, doc), 1);
+    // Once: retried, and the file arrives.
+    let world = World::new();
+    break_next(&world, "UploadPart", Broken::Instead(403, doc.clone()), 1);
+    let up = uploader(&world);
+    let file = bytes(300 * KIB, 68);
+    add(&up, "coded once.mp4", &file);
+    let events = start_and_run(&world, &up);
+    assert_eq!(succeeded(&events), ["coded once.mp4"]);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    // For good: the file fails as InvalidResponse, quoting the start of the code.
+    let world = World::new();
+    break_next(&world, "UploadPart", Broken::Instead(403, doc), 100);
     let up = uploader(&world);
     add(&up, "coded.mp4", &bytes(300 * KIB, 68));
     let events = start_and_run(&world, &up);
@@ -222,6 +232,7 @@ fn an_error_code_that_is_not_a_code_fails_as_invalid_response() {
     );
     assert_no_open_upload(&world);
     // The same uploader goes on with the next file.
+    world.oss.borrow_mut().broken.clear();
     let file = bytes(300 * KIB, 69);
     add(&up, "next.mp4", &file);
     let events = start_and_run(&world, &up);
