@@ -66,12 +66,18 @@ async fn set_faults(State(state): State<Arc<AppState>>, body: axum::body::Bytes)
                 ));
             }
         }
-        if rule.fraction.is_some_and(|f| !(f > 0.0 && f <= 1.0)) {
-            return bad_request("fraction is in (0, 1]".to_string());
+        if let Some(message) = fraction_error(rule.fraction) {
+            return bad_request(message);
         }
     }
     state.faults.lock().unwrap().set(rules);
     StatusCode::NO_CONTENT.into_response()
+}
+
+fn fraction_error(fraction: Option<f64>) -> Option<String> {
+    fraction
+        .is_some_and(|f| !(f > 0.0 && f <= 1.0))
+        .then(|| "fraction is in (0, 1]".to_string())
 }
 
 async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
@@ -79,26 +85,20 @@ async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// A rule, or a list of them, for broken answers (crate::broken).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum BrokenRules {
-    One(crate::broken::Rule),
-    Many(Vec<crate::broken::Rule>),
-}
-
 async fn set_broken(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
-    use crate::broken::{Kind, Operation};
-    let rules = match serde_json::from_slice::<BrokenRules>(&body) {
-        Ok(BrokenRules::One(rule)) => vec![rule],
-        Ok(BrokenRules::Many(rules)) => rules,
-        Err(e) => return bad_request(format!("a broken-answer rule, or a list of them, is {{\"operation\": \"initiate\"|\"upload-part\"|\"complete\"|\"put-object\"|\"list-parts\"|\"abort\"|\"head-object\"|\"vod\", \"kind\": \"empty\"|\"truncated\"|\"binary\"|\"malformed\"|\"deep\"|\"wrong-document\"|\"bad-crc\"|\"huge-code\"|\"html\"|\"huge\", \"count\"?, \"done\"?}}: {e}")),
+    use crate::broken::{Kind, Operation, Rules};
+    let rules = match serde_json::from_slice::<Rules>(&body) {
+        Ok(rules) => rules.into_vec(),
+        Err(e) => return bad_request(format!("a broken-answer rule, or a list of them, is {{\"operation\": \"initiate\"|\"upload-part\"|\"complete\"|\"put-object\"|\"list-parts\"|\"abort\"|\"head-object\"|\"vod\", \"kind\": \"empty\"|\"truncated\"|\"binary\"|\"malformed\"|\"deep\"|\"wrong-document\"|\"bad-crc\"|\"huge-code\"|\"html\"|\"huge\", \"count\"?, \"fraction\"?, \"done\"?}}: {e}")),
     };
     if rules
         .iter()
-        .any(|r| r.operation == Operation::Vod && r.kind == Kind::BadCrc)
+        .any(|r| r.action.operation == Operation::Vod && r.action.kind == Kind::BadCrc)
     {
         return bad_request("VOD's answers carry no CRC-64 header".to_string());
+    }
+    if let Some(message) = rules.iter().find_map(|r| fraction_error(r.fraction)) {
+        return bad_request(message);
     }
     state.broken.lock().unwrap().set(rules);
     StatusCode::NO_CONTENT.into_response()

@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::faults::Faults;
 use crate::oss::addressing;
 use crate::state::AppState;
 
@@ -58,38 +59,22 @@ pub enum Kind {
     Huge,
 }
 
-/// What `/_admin/broken` takes.
-#[derive(Debug, Deserialize)]
-pub struct Rule {
+/// What a rule of `/_admin/broken` does, picked as fault rules are (a `count`, a `fraction`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub struct Breaking {
     pub operation: Operation,
     pub kind: Kind,
-    /// How many answers, from the next one on (default 1).
-    pub count: Option<u32>,
     /// Whether the call is carried out before its answer is broken (default true).
-    pub done: Option<bool>,
+    #[serde(default = "carried_out")]
+    pub done: bool,
 }
 
-#[derive(Default)]
-pub struct Broken {
-    rules: Vec<Rule>,
+fn carried_out() -> bool {
+    true
 }
 
-impl Broken {
-    pub fn set(&mut self, rules: Vec<Rule>) {
-        self.rules = rules;
-    }
-
-    /// The rule that breaks the next answer to `operation`, used up by one.
-    fn next(&mut self, operation: Operation) -> Option<(Kind, bool)> {
-        let rule = self
-            .rules
-            .iter_mut()
-            .find(|r| r.operation == operation && r.count != Some(0))?;
-        let left = rule.count.unwrap_or(1) - 1;
-        rule.count = Some(left);
-        Some((rule.kind, rule.done.unwrap_or(true)))
-    }
-}
+pub type Broken = Faults<Breaking>;
+pub type Rules = crate::faults::Rules<Breaking>;
 
 /// Which call a request is, if it is one whose answer can be broken.
 fn operation(request: &Request, bucket: &str) -> Option<Operation> {
@@ -119,7 +104,12 @@ pub async fn middleware(
     let Some(operation) = operation(&request, &state.config.bucket) else {
         return next.run(request).await;
     };
-    let Some((kind, done)) = state.broken.lock().unwrap().next(operation) else {
+    let picked = state
+        .broken
+        .lock()
+        .unwrap()
+        .next_of(|b| b.operation == operation);
+    let Some(Breaking { kind, done, .. }) = picked else {
         return next.run(request).await;
     };
     let (status, headers, body) = if done {
@@ -215,23 +205,28 @@ fn breaking(
 mod tests {
     use super::*;
 
-    fn rule(json: &str) -> Rule {
-        serde_json::from_str(json).unwrap()
-    }
-
     #[test]
     fn rules_are_used_up_per_operation() {
         let mut broken = Broken::default();
-        broken.set(vec![
-            rule(r#"{"operation":"complete","kind":"empty","count":2}"#),
-            rule(r#"{"operation":"vod","kind":"deep","done":false}"#),
-        ]);
-        assert_eq!(broken.next(Operation::UploadPart), None);
-        assert_eq!(broken.next(Operation::Complete), Some((Kind::Empty, true)));
-        assert_eq!(broken.next(Operation::Vod), Some((Kind::Deep, false)));
-        assert_eq!(broken.next(Operation::Vod), None);
-        assert_eq!(broken.next(Operation::Complete), Some((Kind::Empty, true)));
-        assert_eq!(broken.next(Operation::Complete), None);
+        let rules = r#"[{"operation":"complete","kind":"empty","count":2},
+            {"operation":"vod","kind":"deep","done":false},
+            {"operation":"put-object","kind":"html","fraction":0.25}]"#;
+        broken.set(serde_json::from_str::<Rules>(rules).unwrap().into_vec());
+        let mut next = |operation| {
+            broken
+                .next_of(|b| b.operation == operation)
+                .map(|b| (b.kind, b.done))
+        };
+        assert_eq!(next(Operation::UploadPart), None);
+        assert_eq!(next(Operation::Complete), Some((Kind::Empty, true)));
+        assert_eq!(next(Operation::Vod), Some((Kind::Deep, false)));
+        assert_eq!(next(Operation::Vod), None);
+        assert_eq!(next(Operation::Complete), Some((Kind::Empty, true)));
+        assert_eq!(next(Operation::Complete), None);
+        let puts: Vec<bool> = (0..8)
+            .map(|_| next(Operation::PutObject).is_some())
+            .collect();
+        assert_eq!(puts, [false, false, false, true, false, false, false, true]);
     }
 
     #[test]

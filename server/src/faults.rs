@@ -19,25 +19,26 @@ pub enum Action {
 
 /// One rule: which action, and for which requests: the next `count`, or a `fraction` of them
 /// (spread evenly, so a test sees the same pattern every run), or both (a fraction, at most
-/// `count` times). Neither means the next one.
+/// `count` times). Neither means the next one. The broken answers (crate::broken) are picked
+/// by the same rules.
 #[derive(Debug, Deserialize)]
-pub struct Rule {
+pub struct Rule<A = Action> {
     #[serde(flatten)]
-    pub action: Action,
+    pub action: A,
     pub count: Option<u64>,
     pub fraction: Option<f64>,
 }
 
-/// What `/_admin/faults` takes: a rule or a list of them.
+/// What `/_admin/faults` (and `/_admin/broken`) takes: a rule or a list of them.
 #[derive(Deserialize)]
 #[serde(untagged)]
-pub enum Rules {
-    One(Rule),
-    Many(Vec<Rule>),
+pub enum Rules<A = Action> {
+    One(Rule<A>),
+    Many(Vec<Rule<A>>),
 }
 
-impl Rules {
-    pub fn into_vec(self) -> Vec<Rule> {
+impl<A> Rules<A> {
+    pub fn into_vec(self) -> Vec<Rule<A>> {
         match self {
             Rules::One(rule) => vec![rule],
             Rules::Many(rules) => rules,
@@ -46,12 +47,12 @@ impl Rules {
 }
 
 /// A rule and how many requests it has seen.
-struct Active {
-    rule: Rule,
+struct Active<A> {
+    rule: Rule<A>,
     seen: u64,
 }
 
-impl Active {
+impl<A> Active<A> {
     /// Whether the rule picks this request; false once it is used up.
     fn picks(&mut self) -> bool {
         let rule = &mut self.rule;
@@ -77,13 +78,18 @@ impl Active {
     }
 }
 
-#[derive(Default)]
-pub struct Faults {
-    rules: Vec<Active>,
+pub struct Faults<A = Action> {
+    rules: Vec<Active<A>>,
 }
 
-impl Faults {
-    pub fn set(&mut self, rules: Vec<Rule>) {
+impl<A> Default for Faults<A> {
+    fn default() -> Self {
+        Faults { rules: Vec::new() }
+    }
+}
+
+impl<A: Copy> Faults<A> {
+    pub fn set(&mut self, rules: Vec<Rule<A>>) {
         self.rules = rules
             .into_iter()
             .map(|rule| Active { rule, seen: 0 })
@@ -92,9 +98,14 @@ impl Faults {
 
     /// Decides the fate of one UploadPart request. Every rule sees every request, so that
     /// each one's fraction holds on its own.
-    pub fn next(&mut self) -> Option<Action> {
+    pub fn next(&mut self) -> Option<A> {
+        self.next_of(|_| true)
+    }
+
+    /// Decides the fate of one request of those the rules whose action `concerns` it are for.
+    pub fn next_of(&mut self, concerns: impl Fn(&A) -> bool) -> Option<A> {
         let mut action = None;
-        for active in &mut self.rules {
+        for active in self.rules.iter_mut().filter(|a| concerns(&a.rule.action)) {
             if active.picks() && action.is_none() {
                 action = Some(active.rule.action);
             }
@@ -108,9 +119,13 @@ impl Faults {
 mod tests {
     use super::*;
 
-    fn rule(json: &str) -> Faults {
+    fn rule(json: &str) -> Faults<Action> {
         let mut faults = Faults::default();
-        faults.set(serde_json::from_str::<Rules>(json).unwrap().into_vec());
+        faults.set(
+            serde_json::from_str::<Rules<Action>>(json)
+                .unwrap()
+                .into_vec(),
+        );
         faults
     }
 
