@@ -94,6 +94,16 @@ impl Checkpoint {
         })
     }
 
+    /// Where the earlier page's upload was going.
+    pub fn destination(&self) -> super::Destination {
+        super::Destination {
+            bucket: self.bucket.clone(),
+            object: self.object.clone(),
+            video_id: self.video_id.clone(),
+            image: None,
+        }
+    }
+
     fn fresh(&self, now_ms: f64, max_age_ms: f64) -> bool {
         now_ms - self.saved_ms as f64 <= max_age_ms
     }

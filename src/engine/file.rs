@@ -7,7 +7,7 @@ use alloc::string::String;
 
 use super::checkpoint::Checkpoint;
 use super::task::Cancel;
-use super::{Credentials, Plan};
+use super::{Credentials, Destination, Plan};
 use crate::error::UploadError;
 use crate::vec_map::VecMap;
 use crate::vod::meta::Meta;
@@ -134,9 +134,9 @@ pub(super) enum Phase {
     /// The credentials expired and no refresh could be had; `None` if the STS token failed
     /// before any came.
     Expired(Option<Session>),
-    Success(Credentials),
-    /// The credentials, if they were had, still name the video and the object.
-    Failure(UploadError, Option<Credentials>),
+    Success(Destination),
+    /// Where it was going, if credentials were had.
+    Failure(UploadError, Option<Destination>),
 }
 
 pub(super) struct Entry<F> {
@@ -172,45 +172,20 @@ impl<F> Entry<F> {
     }
 
     pub fn info(&self) -> FileInfo {
-        let live;
-        let (credentials, loaded, error) = match &self.phase {
-            Phase::Ready => (None, 0, None),
-            Phase::Resumable(checkpoint) => (None, checkpoint.loaded, None),
-            Phase::Uploading(l) => {
-                live = l.session.borrow();
-                let session = live.as_ref();
-                (
-                    session.map(|s| &s.credentials),
-                    session.map_or(0, Session::loaded),
-                    None,
-                )
-            }
-            Phase::Stopped(session) => (
-                session.as_ref().map(|s| &s.credentials),
-                session.as_ref().map_or(0, Session::loaded),
-                None,
-            ),
-            Phase::Expired(session) => (
-                session.as_ref().map(|s| &s.credentials),
-                session.as_ref().map_or(0, Session::loaded),
-                None,
-            ),
-            Phase::Success(credentials) => (Some(credentials), self.size, None),
-            Phase::Failure(error, credentials) => (credentials.as_ref(), 0, Some(error.clone())),
+        let sent = |session: Option<&Session>| {
+            let destination = session.map(|s| s.credentials.destination());
+            (destination, session.map_or(0, Session::loaded), None)
         };
         // Where the file goes: from its credentials, or from an earlier page's checkpoint.
-        let (video_id, bucket, object) = match (&self.phase, credentials) {
-            (_, Some(c)) => (
-                c.video_id.clone(),
-                Some(c.address.bucket.clone()),
-                Some(c.address.file_name.clone()),
-            ),
-            (Phase::Resumable(checkpoint), None) => (
-                checkpoint.video_id.clone(),
-                Some(checkpoint.bucket.clone()),
-                Some(checkpoint.object.clone()),
-            ),
-            _ => (None, None, None),
+        let (destination, loaded, error) = match &self.phase {
+            Phase::Ready => (None, 0, None),
+            Phase::Resumable(checkpoint) => {
+                (Some(checkpoint.destination()), checkpoint.loaded, None)
+            }
+            Phase::Uploading(live) => sent(live.session.borrow().as_ref()),
+            Phase::Stopped(session) | Phase::Expired(session) => sent(session.as_ref()),
+            Phase::Success(destination) => (Some(destination.clone()), self.size, None),
+            Phase::Failure(error, destination) => (destination.clone(), 0, Some(error.clone())),
         };
         let shown = self.shown.get().max(loaded);
         self.shown.set(shown);
@@ -221,11 +196,11 @@ impl<F> Entry<F> {
             state: self.state(),
             loaded: shown,
             percent: shown as f64 * 100.0 / self.size.max(1) as f64,
-            video_id,
-            bucket,
-            object,
+            video_id: destination.as_ref().and_then(|d| d.video_id.clone()),
+            image: destination.as_ref().and_then(|d| d.image.clone()),
+            bucket: destination.as_ref().map(|d| d.bucket.clone()),
+            object: destination.map(|d| d.object),
             error,
-            image: credentials.and_then(|c| c.image.clone()),
             resumed: self.resumed,
         }
     }

@@ -187,6 +187,29 @@ impl Credentials {
     }
 }
 
+impl Credentials {
+    /// Where these credentials upload to, without their secrets.
+    pub fn destination(&self) -> Destination {
+        Destination {
+            bucket: self.address.bucket.clone(),
+            object: self.address.file_name.clone(),
+            video_id: self.video_id.clone(),
+            image: self.image.clone(),
+        }
+    }
+}
+
+/// Where a file goes or went, as the page is shown it: all that is kept of its credentials once
+/// its upload is over, so that no secret outlives the upload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Destination {
+    pub bucket: String,
+    pub object: String,
+    pub video_id: Option<String>,
+    /// For an image: its ImageId and ImageURL.
+    pub image: Option<(String, String)>,
+}
+
 /// STS mode: the SDK asks VOD for each file's upload address with the page's STS token.
 #[derive(Clone, Debug)]
 pub struct Sts {

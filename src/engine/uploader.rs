@@ -155,21 +155,23 @@ impl<P: Platform> Inner<P> {
     /// Records how a file's transfer ended; true if its credentials expired.
     fn finish(&self, index: usize, outcome: Outcome) -> bool {
         let (phase, notice, open) = match outcome {
-            Outcome::Succeeded(credentials) => {
-                (Phase::Success(credentials), Notice::Succeeded, None)
-            }
+            Outcome::Succeeded(credentials) => (
+                Phase::Success(credentials.destination()),
+                Notice::Succeeded,
+                None,
+            ),
             Outcome::Expired(session) => (Phase::Expired(session), Notice::TokenExpired, None),
             Outcome::Failed(error, session) => {
                 // A failed file cannot be resumed: leave no multipart upload behind.
-                let (credentials, open) = match session {
-                    Some(session) => {
-                        let open = session.upload.map(|u| (session.credentials.clone(), u.id));
-                        (Some(session.credentials), open)
-                    }
+                let (destination, open) = match session {
+                    Some(session) => (
+                        Some(session.credentials.destination()),
+                        session.upload.map(|u| (session.credentials, u.id)),
+                    ),
                     None => (None, None),
                 };
                 (
-                    Phase::Failure(error.clone(), credentials),
+                    Phase::Failure(error.clone(), destination),
                     Notice::Failed(error),
                     open,
                 )
