@@ -4,7 +4,7 @@
 //! truncation, byte flips, repetition, deep nesting, huge fields and wrong types. None may
 //! panic, overflow the stack or take the input's secrets into an error.
 //!
-//! `cargo test` feeds 10,000 inputs to each reader; the long run feeds as many as
+//! `cargo test` feeds 5,000 inputs to each reader; the long run feeds as many as
 //! `VOD_FUZZ_CASES` says, with `VOD_FUZZ_SEED` to start elsewhere:
 //! `VOD_FUZZ_CASES=1000000 cargo test --release --lib fuzz -- --nocapture`.
 
@@ -226,7 +226,7 @@ fn setting(name: &str, default: u64) -> u64 {
 
 #[test]
 fn no_input_makes_a_reader_panic() {
-    let cases = setting("VOD_FUZZ_CASES", 10_000);
+    let cases = setting("VOD_FUZZ_CASES", 5_000);
     let seed = setting("VOD_FUZZ_SEED", 0x5EED);
     let samples = samples();
     let readers = readers();

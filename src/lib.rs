@@ -27,9 +27,6 @@ pub mod engine;
 pub mod error;
 #[cfg(test)]
 mod fuzz;
-// The shipped wasm's allocator; its logic is tested natively.
-#[cfg(any(test, all(target_arch = "wasm32", not(feature = "std"))))]
-mod heap;
 mod json;
 pub mod oss;
 mod percent;
@@ -65,6 +62,12 @@ mod tests {
     }
 }
 use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Without `std`, the allocator `std` would have brought: dlmalloc, which merges freed blocks, so
+/// a long session's memory follows what it holds.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// Without `std`, a panic (a bug) traps at once, as `std`'s would after formatting a message
 /// nobody reads: the wasm has no console, and the trap surfaces as a JavaScript error.

@@ -1,14 +1,18 @@
-//! `setTimeout` as a future; dropping it clears the timer, so an answered request leaves no
-//! time-out timer running behind it.
+//! `setTimeout` as a future; dropping it clears the timer and frees its handler, so an answered
+//! request leaves nothing behind: no timer running, and no handler waiting in JavaScript for a
+//! promise that never settles (which a `JsFuture` of the timer's promise would leave, one per
+//! request, for the page's life).
 
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 
-use js_sys::{Function, Promise};
+use js_sys::Function;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::{JsCast, JsValue};
 
 #[wasm_bindgen]
 extern "C" {
@@ -18,21 +22,35 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
+/// What the handler and the future share.
+#[derive(Default)]
+struct Fired {
+    done: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
 pub struct Timeout {
     id: JsValue,
-    fired: JsFuture,
+    fired: Rc<Fired>,
+    /// Kept for as long as the timer may call it; dropped with the timer.
+    _handler: Closure<dyn FnMut()>,
 }
 
 impl Timeout {
     pub fn new(millis: u32) -> Timeout {
         let millis = millis.min(i32::MAX as u32) as i32;
-        let mut id = JsValue::UNDEFINED;
-        let promise = Promise::new(&mut |resolve, _| {
-            id = set_timeout(&resolve, millis);
+        let fired = Rc::new(Fired::default());
+        let shared = fired.clone();
+        let handler = Closure::<dyn FnMut()>::new(move || {
+            shared.done.set(true);
+            if let Some(waker) = shared.waker.take() {
+                waker.wake();
+            }
         });
         Timeout {
-            id,
-            fired: JsFuture::from(promise),
+            id: set_timeout(handler.as_ref().unchecked_ref(), millis),
+            fired,
+            _handler: handler,
         }
     }
 }
@@ -40,8 +58,12 @@ impl Timeout {
 impl Future for Timeout {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.fired).poll(cx).map(|_| ())
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.fired.done.get() {
+            return Poll::Ready(());
+        }
+        *self.fired.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
     }
 }
 

@@ -6,10 +6,11 @@
 const site = new URL(location.href).searchParams.get('site');
 const { default: init, VodUploader } = await import(`${site}/pkg/vod_upload.js`);
 
-await init();
+const wasm = await init();
 
 const { backend: ask } = await import(`${site}/backend.js`);
-const lab = { events: [], secrets: [], uploader: null };
+// The class and the wasm's memory too, for tests that make an uploader of their own.
+const lab = { events: [], secrets: [], uploader: null, VodUploader, memory: wasm.memory };
 
 // The backend's answer, with the credentials' secrets noted down.
 const backend = async (path, body) => {
@@ -20,6 +21,8 @@ const backend = async (path, body) => {
 };
 
 Object.assign(lab, {
+  // The backend, asked without noting the secrets down.
+  ask: (path, body) => ask(path, body, site),
   create(options) {
     const record = (kind) => (info, ...rest) => {
       lab.events.push({ kind, at: Date.now(), name: info?.name, state: info?.state, loaded: info?.loaded, rest });
