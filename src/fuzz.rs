@@ -141,9 +141,10 @@ fn mutate(next: &mut impl FnMut() -> u64, text: &mut Vec<u8>) {
     }
 }
 
-/// The readers, by name; each takes one input and must return, whatever it is.
-#[allow(clippy::type_complexity)]
-fn readers() -> Vec<(&'static str, fn(&str))> {
+/// A reader by name; it takes one input and must return, whatever it is.
+type Reader = (&'static str, fn(&str));
+
+fn readers() -> Vec<Reader> {
     fn answer(body: &str) -> Response {
         Response {
             status: 200,

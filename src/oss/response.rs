@@ -53,8 +53,9 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
     };
     let (oss_code, message) = (text("Code"), text("Message"));
     let status = response.status;
+    // An error document whose code is no code is a broken answer, retried as one.
+    let broken_code = !oss_code.is_empty() && !is_code(&oss_code);
     let failure = match oss_code.as_str() {
-        "" if status < 500 && status != 408 && status != 429 => Failure::Fatal,
         "SecurityTokenExpired" | "InvalidAccessKeyId" => Failure::Expired,
         "InvalidSecurityToken"
             if crate::text::find(&message.to_ascii_lowercase(), "expired").is_some() =>
@@ -66,10 +67,7 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
             None => Failure::Fatal,
         },
         "NoSuchUpload" => Failure::UploadGone,
-        // An error document whose code is no code is a broken answer, retried as one.
-        code if status >= 500 || status == 408 || status == 429 || !is_code(code) => {
-            Failure::Transient
-        }
+        _ if status >= 500 || status == 408 || status == 429 || broken_code => Failure::Transient,
         _ => Failure::Fatal,
     };
     let error = if oss_code.is_empty() {
