@@ -266,8 +266,8 @@ impl<P: Platform> Transfer<'_, P> {
         let server = match completed {
             Ok(crc) => self.server_crc(crc),
             // The answer was lost or broken, and the server may have completed the object.
-            Err(Stop::Unanswered(error) | Stop::Gone(error, true)) => {
-                return self.confirm(error).await
+            Err(stop @ (Stop::Unanswered(_) | Stop::Gone(_, true))) => {
+                return self.confirm(stop).await
             }
             Err(stop) => return Err(stop),
         };
@@ -283,16 +283,20 @@ impl<P: Platform> Transfer<'_, P> {
     }
 
     /// After Complete's answer was lost or broken: the upload succeeded only if the server
-    /// holds the object and it is the file, by size and CRC-64. Otherwise the file fails with
-    /// `error`, what Complete last met.
-    async fn confirm(&self, error: UploadError) -> Result<(), Stop> {
+    /// holds the object and it is the file, by size and CRC-64. Otherwise it stops as Complete
+    /// last did: failed when retries ran out, started over when the upload is gone.
+    async fn confirm(&self, complete: Stop) -> Result<(), Stop> {
+        let otherwise = match complete {
+            Stop::Gone(error, _) => Stop::Gone(error, false),
+            stop => stop,
+        };
         let (size, server) = match self.send(&Call::Head, None, response::head).await {
             Ok(found) => found,
             Err(Stop::Expired) => return Err(Stop::Expired),
-            Err(_) => return Err(Stop::Failed(error)),
+            Err(_) => return Err(otherwise),
         };
         let (Some(server), Some(local)) = (server, self.object_crc().await) else {
-            return Err(Stop::Failed(error));
+            return Err(otherwise);
         };
         if (size, server) != (self.job.size, local) {
             return Err(Stop::Failed(UploadError::new(

@@ -116,6 +116,37 @@ fn a_complete_never_answered_well_and_never_done_fails_and_aborts() {
 }
 
 #[test]
+fn a_complete_unanswered_whose_upload_then_vanished_starts_the_file_over() {
+    let world = World::new();
+    let html = "<html>gateway</html>".to_string();
+    break_next(
+        &world,
+        "CompleteMultipartUpload",
+        Broken::Instead(502, html),
+        1,
+    );
+    // While Complete waits to be sent again, the multipart upload goes.
+    let oss = world.oss.clone();
+    *world.react.borrow_mut() = Some(Box::new(move |_, event| {
+        if matches!(event, Event::Retry(..)) {
+            for upload in oss.borrow_mut().uploads.values_mut() {
+                upload.state = "aborted";
+            }
+        }
+    }));
+    let up = uploader(&world);
+    let file = bytes(300 * KIB, 71);
+    add(&up, "vanished.mp4", &file);
+    let events = start_and_run(&world, &up);
+    assert_eq!(succeeded(&events), ["vanished.mp4"]);
+    assert_eq!(stored(&world), vec![file.to_vec()]);
+    // Complete, Complete again (NoSuchUpload), HeadObject (no object), then the file anew.
+    assert_eq!(sent(&world, "HeadObject"), 1);
+    assert_eq!(sent(&world, "InitiateMultipartUpload"), 2);
+    assert_eq!(sent(&world, "CompleteMultipartUpload"), 3);
+}
+
+#[test]
 fn a_lost_complete_of_an_object_that_is_not_the_file_is_no_success() {
     let world = World::new();
     world.oss.borrow_mut().damage_object = true;
