@@ -118,6 +118,12 @@ pub fn is_code(code: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
+/// Whether a server named an error with something that is not a code: a broken answer, which
+/// is retried as one.
+pub fn is_broken_code(code: &str) -> bool {
+    !code.is_empty() && !is_code(code)
+}
+
 /// `text` cut to at most `max` bytes on a character boundary, marked with `…` when cut.
 fn bounded(mut text: String, max: usize) -> String {
     if text.len() > max {

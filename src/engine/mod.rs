@@ -185,9 +185,7 @@ impl Credentials {
             image,
         })
     }
-}
 
-impl Credentials {
     /// Where these credentials upload to, without their secrets.
     pub fn destination(&self) -> Destination {
         Destination {

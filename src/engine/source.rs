@@ -111,13 +111,6 @@ async fn token<P: Platform>(core: &Core<P>) -> Result<StsToken, Unavailable> {
     }
 }
 
-/// `message` without the token's security token, as it is or percent-encoded.
-fn redact(message: &str, token: &StsToken) -> String {
-    let secret = &token.security_token;
-    let encoded = crate::text::replace(message, &crate::vod::signature::encode(secret), "***");
-    crate::text::replace(&encoded, secret, "***")
-}
-
 /// A fresh `SignatureNonce`.
 fn nonce<P: Platform>(core: &Core<P>) -> String {
     (0..4)
@@ -154,7 +147,9 @@ async fn call<P: Platform>(
             Either::Left(Ok(answer)) => {
                 match response::read(answer.status, &answer.body).map_err(|mut refused| {
                     // VOD quotes the string it signed, security token and all: not for the page.
-                    refused.error.message = redact(&refused.error.message, &token);
+                    let secret = token.security_token.as_str();
+                    let encoded = crate::vod::signature::encode(secret);
+                    refused.error = refused.error.without(&[&encoded, secret]);
                     refused
                 }) {
                     Ok(allocated) => return Ok(allocated),

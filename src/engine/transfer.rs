@@ -507,8 +507,8 @@ impl<P: Platform> Transfer<'_, P> {
         (request, self.generation.get())
     }
 
-    /// Sends one call until the server answers it as `accept` expects, retrying what is worth
-    /// retrying: an answer `accept` finds broken is retried like a 5xx.
+    /// Sends one call until the server answers it as `read` expects, retrying what is worth
+    /// retrying: an answer `read` finds broken is retried like a 5xx.
     async fn send<T>(
         &self,
         call: &Call<'_>,

@@ -2,7 +2,7 @@
 //! SDK does about them (docs/protocol.md, "Errors").
 
 use super::xml;
-use crate::error::{is_code, quote, Code, UploadError};
+use crate::error::{is_broken_code, quote, Code, UploadError};
 use crate::text::number;
 use alloc::{format, string::String, string::ToString, vec::Vec};
 
@@ -53,8 +53,6 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
     };
     let (oss_code, message) = (text("Code"), text("Message"));
     let status = response.status;
-    // An error document whose code is no code is a broken answer, retried as one.
-    let broken_code = !oss_code.is_empty() && !is_code(&oss_code);
     let failure = match oss_code.as_str() {
         "SecurityTokenExpired" | "InvalidAccessKeyId" => Failure::Expired,
         "InvalidSecurityToken"
@@ -67,7 +65,9 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
             None => Failure::Fatal,
         },
         "NoSuchUpload" => Failure::UploadGone,
-        _ if status >= 500 || status == 408 || status == 429 || broken_code => Failure::Transient,
+        _ if status >= 500 || status == 408 || status == 429 || is_broken_code(&oss_code) => {
+            Failure::Transient
+        }
         _ => Failure::Fatal,
     };
     let error = if oss_code.is_empty() {

@@ -1,7 +1,7 @@
 //! VOD's answers: what allocated an upload, or an error with VOD's code.
 
 use crate::auth::{decode_upload_address, decode_upload_auth, UploadAddress, UploadAuth};
-use crate::error::{is_code, Code, UploadError};
+use crate::error::{is_broken_code, Code, UploadError};
 use crate::json::Fields;
 use alloc::{format, string::String};
 
@@ -64,11 +64,7 @@ pub fn read(status: u16, body: &str) -> Result<Allocated, Refused> {
     };
     Err(Refused {
         error,
-        // An error whose code is no code is a broken answer, retried as one.
-        transient: status >= 500
-            || status == 429
-            || code == "Throttling"
-            || !code.is_empty() && !is_code(&code),
+        transient: status >= 500 || status == 429 || code == "Throttling" || is_broken_code(&code),
         token_expired: code.starts_with("InvalidSecurityToken")
             || code.ends_with(".Expired") && crate::text::find(&code, "Token").is_some(),
     })
