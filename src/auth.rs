@@ -9,7 +9,7 @@ use crate::error::{Code, UploadError};
 use crate::json::Fields;
 
 /// Temporary OSS credentials.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct UploadAuth {
     pub access_key_id: String,
     pub access_key_secret: String,

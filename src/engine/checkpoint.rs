@@ -15,8 +15,8 @@ pub const PREFIX: &str = "vod-upload:checkpoint:";
 /// What identifies a file across page loads: what the browser tells of it, and the upload mode
 /// (a checkpoint of one mode is no use to the other).
 pub struct Fingerprint<'a> {
-    /// `upload-auth` or `sts`.
-    pub mode: &'a str,
+    /// STS mode, or upload address and credential.
+    pub sts: bool,
     pub name: &'a str,
     pub size: u64,
     /// `File.lastModified`, ms since the epoch.
@@ -29,7 +29,7 @@ impl Fingerprint<'_> {
     pub fn key(&self) -> String {
         let mut hash = crate::digest::Hash::sha1();
         for field in [
-            self.mode,
+            if self.sts { "sts" } else { "upload-auth" },
             self.name,
             &self.size.to_string(),
             // Whole milliseconds, as the browser gives them; no float formatting in the wasm.
@@ -97,6 +97,7 @@ impl Checkpoint {
     /// Where the earlier page's upload was going.
     pub fn destination(&self) -> super::Destination {
         super::Destination {
+            endpoint: self.endpoint.clone(),
             bucket: self.bucket.clone(),
             object: self.object.clone(),
             video_id: self.video_id.clone(),
@@ -158,7 +159,7 @@ mod tests {
 
     fn fingerprint(name: &str, size: u64, date: f64, kind: &str) -> String {
         Fingerprint {
-            mode: "upload-auth",
+            sts: false,
             name,
             size,
             last_modified: date,
@@ -181,7 +182,7 @@ mod tests {
             assert_ne!(key, other);
         }
         let sts = Fingerprint {
-            mode: "sts",
+            sts: true,
             name: "a.mp4",
             size: 10,
             last_modified: 1.0,

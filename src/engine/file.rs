@@ -3,7 +3,7 @@
 
 use ::core::cell::{Cell, RefCell};
 use alloc::rc::Rc;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 
 use super::checkpoint::Checkpoint;
 use super::task::Cancel;
@@ -51,11 +51,14 @@ pub struct FileInfo {
     pub loaded: u64,
     pub percent: f64,
     pub video_id: Option<String>,
+    pub endpoint: Option<String>,
     pub bucket: Option<String>,
     pub object: Option<String>,
     pub error: Option<UploadError>,
     /// For an image: its ImageId and ImageURL.
     pub image: Option<(String, String)>,
+    /// It goes to VOD as an image (`CreateUploadImage`), not as a video.
+    pub is_image: bool,
     /// The file came back from a checkpoint of an earlier page.
     pub resumed: bool,
 }
@@ -93,6 +96,15 @@ pub(super) struct Session {
 }
 
 impl Session {
+    /// Credentials just come, with no multipart upload open yet.
+    pub fn new(credentials: Credentials, received_ms: f64) -> Session {
+        Session {
+            credentials,
+            received_ms,
+            upload: None,
+        }
+    }
+
     pub fn loaded(&self) -> u64 {
         self.upload.as_ref().map_or(0, |u| u.loaded)
     }
@@ -157,6 +169,21 @@ pub(super) struct Entry<F> {
 }
 
 impl<F> Entry<F> {
+    /// An image's extension, as `CreateUploadImage` takes it, for a file that is an image;
+    /// none for video and audio.
+    pub fn image_extension(&self) -> Option<String> {
+        const IMAGES: [&str; 4] = ["png", "jpg", "jpeg", "gif"];
+        let from_name = crate::text::rsplit_once(&self.name, ".")
+            .map(|(_, ext)| ext.to_ascii_lowercase())
+            .filter(|ext| IMAGES.contains(&ext.as_str()));
+        let from_type = self
+            .content_type
+            .strip_prefix("image/")
+            .filter(|t| IMAGES.contains(t))
+            .map(ToString::to_string);
+        from_name.or(from_type)
+    }
+
     pub fn state(&self) -> FileState {
         match &self.phase {
             Phase::Ready | Phase::Resumable(_) => FileState::Ready,
@@ -198,9 +225,11 @@ impl<F> Entry<F> {
             percent: shown as f64 * 100.0 / self.size.max(1) as f64,
             video_id: destination.as_ref().and_then(|d| d.video_id.clone()),
             image: destination.as_ref().and_then(|d| d.image.clone()),
+            endpoint: destination.as_ref().map(|d| d.endpoint.clone()),
             bucket: destination.as_ref().map(|d| d.bucket.clone()),
             object: destination.map(|d| d.object),
             error,
+            is_image: self.image_extension().is_some(),
             resumed: self.resumed,
         }
     }

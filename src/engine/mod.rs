@@ -56,17 +56,14 @@ pub trait Platform: Sized + 'static {
     /// The page's `getSTSToken()`, in STS mode.
     fn sts_token(&self) -> LocalBoxFuture<'static, Result<StsToken, UploadError>>;
     /// The page's `getUploadAuth(info)`.
-    fn upload_auth(
-        &self,
-        file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<Credentials, UploadError>>;
+    fn upload_auth(&self, file: &FileInfo) -> LocalBoxFuture<'static, Result<Grant, UploadError>>;
     /// Whether the page gave `refreshUploadAuth`.
     fn can_refresh(&self) -> bool;
-    /// The page's `refreshUploadAuth(info)`: new credentials for the same video.
+    /// The page's `refreshUploadAuth(info)`: new credentials, as a rule for the same video.
     fn refresh_upload_auth(
         &self,
         file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<UploadAuth, UploadError>>;
+    ) -> LocalBoxFuture<'static, Result<Grant, UploadError>>;
     /// What the browser says of its network now.
     fn network(&self) -> Network;
     /// Resolves at the next change of the network (online, offline, connection type).
@@ -115,8 +112,12 @@ pub struct Options {
     pub pause_on_cellular: bool,
     /// Keep checkpoints for resuming after a reload, for at most this long; `None`: keep none.
     pub checkpoint_max_age_ms: Option<f64>,
-    /// STS mode, or `None` for upload address and credential from the page.
-    pub sts: Option<Sts>,
+    /// STS mode: every file's credentials come from VOD, asked with the page's STS token.
+    /// Otherwise the page answers for each file, with credentials or an STS token of its own.
+    pub sts: bool,
+    /// VOD's OpenAPI, such as `https://vod.cn-shanghai.aliyuncs.com`, for files that go
+    /// through an STS token.
+    pub vod_endpoint: String,
     /// Check every part's and the whole object's CRC-64 against the server's.
     pub check_crc64: bool,
 }
@@ -134,7 +135,8 @@ impl Default for Options {
             timeout_ms: 60_000,
             pause_on_cellular: false,
             checkpoint_max_age_ms: Some(DEFAULT_CHECKPOINT_MAX_AGE_MS),
-            sts: None,
+            sts: false,
+            vod_endpoint: "https://vod.cn-shanghai.aliyuncs.com".into(),
             check_crc64: true,
         }
     }
@@ -159,7 +161,7 @@ impl Options {
     }
 }
 
-/// What `getUploadAuth` gives for one file.
+/// A file's credentials: where it goes and what signs for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Credentials {
     pub auth: UploadAuth,
@@ -167,6 +169,9 @@ pub struct Credentials {
     pub video_id: Option<String>,
     /// For an image: its ImageId and ImageURL.
     pub image: Option<(String, String)>,
+    /// VOD answered them to an STS token, so the SDK renews them itself (RefreshUploadVideo);
+    /// otherwise the page's backend does.
+    pub from_sts: bool,
 }
 
 impl Credentials {
@@ -183,12 +188,14 @@ impl Credentials {
             address: decode_upload_address(upload_address)?,
             video_id,
             image,
+            from_sts: false,
         })
     }
 
     /// Where these credentials upload to, without their secrets.
     pub fn destination(&self) -> Destination {
         Destination {
+            endpoint: self.address.endpoint.clone(),
             bucket: self.address.bucket.clone(),
             object: self.address.file_name.clone(),
             video_id: self.video_id.clone(),
@@ -201,6 +208,7 @@ impl Credentials {
 /// its upload is over, so that no secret outlives the upload.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Destination {
+    pub endpoint: String,
     pub bucket: String,
     pub object: String,
     pub video_id: Option<String>,
@@ -208,18 +216,17 @@ pub struct Destination {
     pub image: Option<(String, String)>,
 }
 
-/// STS mode: the SDK asks VOD for each file's upload address with the page's STS token.
+/// What the page answers when the SDK asks for a file's credentials (`getUploadAuth`,
+/// `refreshUploadAuth`) or hands it after `onUploadTokenExpired`.
 #[derive(Clone, Debug)]
-pub struct Sts {
-    /// VOD's OpenAPI, such as `https://vod.cn-shanghai.aliyuncs.com`.
-    pub endpoint: String,
-}
-
-/// New credentials from the page after `onUploadTokenExpired`.
-pub enum Renewal {
-    /// Upload address and credential mode: a new UploadAuth for the same video.
-    UploadAuth(UploadAuth),
-    /// STS mode: a new STS token.
+pub enum Grant {
+    /// An upload address and credential, as `CreateUploadVideo` answers them. Given for a file
+    /// already under way, an address of another object moves the file there, from the start.
+    Credentials(Credentials),
+    /// A new UploadAuth for the object the file already goes to, as `RefreshUploadVideo`
+    /// answers it.
+    Auth(UploadAuth),
+    /// An STS token: the SDK asks VOD for the file's credentials itself.
     Sts(StsToken),
 }
 

@@ -4,8 +4,8 @@
 
 use super::core::{Core, Notice};
 use super::task::{race, Either};
-use super::{Credentials, FileInfo, Platform, Sts};
-use crate::auth::{StsToken, UploadAuth};
+use super::{Credentials, FileInfo, Grant, Platform};
+use crate::auth::StsToken;
 use crate::error::{Code, UploadError};
 use crate::vod::meta::Meta;
 use crate::vod::request::{timestamp, Action};
@@ -29,19 +29,26 @@ pub(super) struct Described<'a> {
     pub image: Option<&'a str>,
 }
 
-/// Credentials for a new upload of the file.
+/// Credentials for a new upload of the file: from the page, or from VOD with an STS token
+/// (the page's own, in STS mode, or one the page answered for this file).
 pub(super) async fn allocate<P: Platform>(
     core: &Core<P>,
     info: &FileInfo,
     file: &Described<'_>,
 ) -> Result<Credentials, Unavailable> {
-    let Some(sts) = &core.options.sts else {
-        return core
-            .platform
-            .upload_auth(info)
-            .await
-            .map_err(Unavailable::Failed);
-    };
+    if !core.options.sts {
+        match core.platform.upload_auth(info).await {
+            Ok(Grant::Credentials(credentials)) => return Ok(credentials),
+            Ok(Grant::Sts(token)) => hold(core, token),
+            Ok(Grant::Auth(_)) => {
+                return Err(Unavailable::Failed(UploadError::new(
+                    Code::InvalidUploadAddress,
+                    "getUploadAuth answered an UploadAuth without its UploadAddress",
+                )))
+            }
+            Err(e) => return Err(Unavailable::Failed(e)),
+        }
+    }
     let action = match file.image {
         Some(extension) => Action::CreateUploadImage {
             extension,
@@ -53,45 +60,61 @@ pub(super) async fn allocate<P: Platform>(
             meta: file.meta,
         },
     };
-    let answer = call(core, sts, file.index, &action).await?;
+    let answer = call(core, file.index, &action).await?;
     Ok(Credentials {
         auth: answer.auth,
         address: answer.address,
         video_id: answer.video_id,
         image: answer.image_id.zip(answer.image_url),
+        from_sts: true,
     })
 }
 
-/// Whether the credentials can be renewed for the same object: a video's can, with
-/// `refreshUploadAuth` or in STS mode; an image's cannot.
+/// Keeps an STS token the page handed over, for every VOD call until it nears its expiry.
+pub(super) fn hold<P: Platform>(core: &Core<P>, token: StsToken) {
+    *core.sts_token.borrow_mut() = Some(token);
+}
+
+/// Whether the credentials can be renewed for the same object: a video's can, by VOD when
+/// they came from VOD, else when the page gave `refreshUploadAuth`; an image's VOD cannot.
 pub(super) fn can_renew<P: Platform>(core: &Core<P>, credentials: &Credentials) -> bool {
-    match core.options.sts {
-        Some(_) => credentials.image.is_none() && credentials.video_id.is_some(),
-        None => core.platform.can_refresh(),
+    match credentials.from_sts {
+        true => credentials.image.is_none() && credentials.video_id.is_some(),
+        false => core.platform.can_refresh(),
     }
 }
 
-/// New credentials for the same object.
+/// New credentials for the file that `current` (its credentials, or what a checkpoint knows
+/// of them) sends to: for the same object, unless the page answered another.
 pub(super) async fn renew<P: Platform>(
     core: &Core<P>,
     info: &FileInfo,
-) -> Result<UploadAuth, Unavailable> {
-    let Some(sts) = &core.options.sts else {
-        return core
+    current: &Credentials,
+) -> Result<Credentials, Unavailable> {
+    if !current.from_sts {
+        let grant = core
             .platform
             .refresh_upload_auth(info)
             .await
-            .map_err(Unavailable::Failed);
-    };
-    let video_id = info.video_id.as_deref().unwrap_or_default();
-    let answer = call(
-        core,
-        sts,
-        info.index,
-        &Action::RefreshUploadVideo { video_id },
-    )
-    .await?;
-    Ok(answer.auth)
+            .map_err(Unavailable::Failed)?;
+        match grant {
+            Grant::Credentials(credentials) => return Ok(credentials),
+            Grant::Auth(auth) => {
+                return Ok(Credentials {
+                    auth,
+                    ..current.clone()
+                })
+            }
+            Grant::Sts(token) => hold(core, token),
+        }
+    }
+    let video_id = current.video_id.as_deref().unwrap_or_default();
+    let answer = call(core, info.index, &Action::RefreshUploadVideo { video_id }).await?;
+    Ok(Credentials {
+        auth: answer.auth,
+        from_sts: true,
+        ..current.clone()
+    })
 }
 
 /// The STS token to sign with: the one held, unless it expires within the margin.
@@ -104,7 +127,7 @@ async fn token<P: Platform>(core: &Core<P>) -> Result<StsToken, Unavailable> {
     }
     match core.platform.sts_token().await {
         Ok(token) => {
-            *core.sts_token.borrow_mut() = Some(token.clone());
+            hold(core, token.clone());
             Ok(token)
         }
         Err(_) => Err(Unavailable::NoToken),
@@ -122,7 +145,6 @@ fn nonce<P: Platform>(core: &Core<P>) -> String {
 /// once when VOD says the one held expired.
 async fn call<P: Platform>(
     core: &Core<P>,
-    sts: &Sts,
     index: usize,
     action: &Action<'_>,
 ) -> Result<Allocated, Unavailable> {
@@ -133,7 +155,7 @@ async fn call<P: Platform>(
         let token = token(core).await?;
         let slot = core.slots.acquire(index).await;
         let request = action.build(
-            &sts.endpoint,
+            &options.vod_endpoint,
             &token,
             &timestamp(core.server_now_ms()),
             &nonce(core),

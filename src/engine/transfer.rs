@@ -21,8 +21,8 @@ use super::signal::{Flag, Pass};
 use super::slots::Slots;
 use super::source::{self, Unavailable};
 use super::task::{both, each_limited, race, Either};
-use super::{Credentials, Plan, Platform};
-use crate::auth::UploadAddress;
+use super::{Credentials, Grant, Plan, Platform};
+use crate::auth::{UploadAddress, UploadAuth};
 use crate::crc64::{self, Crc64};
 use crate::error::{Code, UploadError};
 use crate::oss::request::{Call, Request};
@@ -74,6 +74,8 @@ enum Stop {
     /// call: no answer, a time-out, a 5xx, a broken answer.
     Unanswered(UploadError),
     Failed(UploadError),
+    /// The file's credentials now name another object: it goes there, from the start.
+    Moved,
 }
 
 /// How a request ended, next to its time limit and the network.
@@ -164,11 +166,8 @@ impl<P: Platform> Transfer<'_, P> {
             self.network_ready().await;
             match source::allocate(self.core, &self.info(), &self.described()).await {
                 Ok(credentials) => {
-                    *self.job.live.session.borrow_mut() = Some(Session {
-                        credentials,
-                        received_ms: self.core.platform.now_ms(),
-                        upload: None,
-                    });
+                    let now = self.core.platform.now_ms();
+                    *self.job.live.session.borrow_mut() = Some(Session::new(credentials, now));
                 }
                 Err(Unavailable::NoToken) => return Outcome::Expired(None),
                 // The request failed because the network went: wait and ask again.
@@ -192,6 +191,7 @@ impl<P: Platform> Transfer<'_, P> {
                 Err(Stop::Failed(error) | Stop::Unanswered(error)) => {
                     Outcome::Failed(error, Some(self.take_session()))
                 }
+                Err(Stop::Moved) => continue,
                 Err(Stop::Gone(error, _)) => {
                     // Start the file over, once; what was reported stays reported.
                     self.session(|s| s.upload = None);
@@ -292,7 +292,7 @@ impl<P: Platform> Transfer<'_, P> {
         };
         let (size, server) = match self.send(&Call::Head, None, response::head).await {
             Ok(found) => found,
-            Err(Stop::Expired) => return Err(Stop::Expired),
+            Err(stop @ (Stop::Expired | Stop::Moved)) => return Err(stop),
             Err(_) => return Err(otherwise),
         };
         let (Some(server), Some(local)) = (server, self.object_crc().await) else {
@@ -633,10 +633,10 @@ impl<P: Platform> Transfer<'_, P> {
         self.session(|s| source::can_renew(self.core, &s.credentials))
     }
 
-    /// New credentials for the same object (`refreshUploadAuth`, or `RefreshUploadVideo` in
-    /// STS mode), unless a renewal already replaced the `used` generation. When they cannot be
-    /// had, the upload stops as expired; an image in STS mode, whose credentials VOD cannot
-    /// refresh, starts over with new ones.
+    /// New credentials (`refreshUploadAuth`, or `RefreshUploadVideo` for credentials VOD
+    /// gave), unless a renewal already replaced the `used` generation. When they cannot be had,
+    /// the upload stops as expired. An image whose credentials VOD gave, which VOD cannot
+    /// refresh, gets new ones; credentials for another object move the file there.
     async fn renew(&self, used: u32) -> Result<(), Stop> {
         let _turn = self.renewing.acquire(0).await;
         if self.generation.get() != used {
@@ -644,36 +644,35 @@ impl<P: Platform> Transfer<'_, P> {
         }
         self.network_ready().await;
         let now = self.core.platform.now_ms();
-        if !self.renewable() {
-            if self.core.options.sts.is_none() || self.job.image.is_none() {
-                return Err(Stop::Expired);
+        let current = self.session(|s| s.credentials.clone());
+        let fresh = if self.renewable() {
+            source::renew(self.core, &self.info(), &current).await
+        } else if current.from_sts {
+            source::allocate(self.core, &self.info(), &self.described()).await
+        } else {
+            return Err(Stop::Expired);
+        };
+        let fresh = fresh.map_err(|_| Stop::Expired)?;
+        let moved = fresh.address != current.address;
+        if moved {
+            // The old credentials still reach the old upload, ahead of their expiry: it goes.
+            let left = self.session(|s| s.upload.as_ref().map(|u| u.id.clone()));
+            if let Some(upload_id) = left {
+                abort(self.core, &current, &upload_id).await;
             }
-            let fresh = source::allocate(self.core, &self.info(), &self.described())
-                .await
-                .map_err(|_| Stop::Expired)?;
-            self.session(|s| {
-                s.credentials = fresh;
-                s.received_ms = now;
-                s.upload = None;
-            });
-            self.generation.set(used + 1);
-            return Err(Stop::Gone(
-                UploadError::new(
-                    Code::Server("SecurityTokenExpired".into()),
-                    "an image's credentials cannot be refreshed: it is uploaded again",
-                ),
-                false,
-            ));
         }
-        let auth = source::renew(self.core, &self.info())
-            .await
-            .map_err(|_| Stop::Expired)?;
-        self.session(|s| {
-            s.credentials.auth = auth;
-            s.received_ms = now;
-        });
         self.generation.set(used + 1);
-        Ok(())
+        self.session(|s| {
+            s.credentials = fresh;
+            s.received_ms = now;
+            if moved {
+                s.upload = None;
+            }
+        });
+        match moved {
+            true => Err(Stop::Moved),
+            false => Ok(()),
+        }
     }
 
     /// When the current credentials should be renewed (local clock): ahead of their expiry
@@ -768,24 +767,32 @@ impl<P: Platform> Transfer<'_, P> {
         self.network_ready().await;
         let mut info = self.info();
         info.video_id = checkpoint.video_id.clone();
+        info.endpoint = Some(checkpoint.endpoint.clone());
         info.bucket = Some(checkpoint.bucket.clone());
         info.object = Some(checkpoint.object.clone());
-        let platform = &self.core.platform;
-        if self.core.options.sts.is_some() || platform.can_refresh() {
-            let auth = source::renew(self.core, &info).await.ok()?;
-            Some(Credentials {
-                auth,
-                address: UploadAddress {
-                    endpoint: checkpoint.endpoint.clone(),
-                    bucket: checkpoint.bucket.clone(),
-                    file_name: checkpoint.object.clone(),
-                },
-                video_id: checkpoint.video_id.clone(),
-                image: None,
-            })
-        } else {
-            platform.upload_auth(&info).await.ok()
+        let core = self.core;
+        let mut known = Credentials {
+            auth: UploadAuth::default(),
+            address: UploadAddress {
+                endpoint: checkpoint.endpoint.clone(),
+                bucket: checkpoint.bucket.clone(),
+                file_name: checkpoint.object.clone(),
+            },
+            video_id: checkpoint.video_id.clone(),
+            image: None,
+            from_sts: core.options.sts,
+        };
+        if !core.options.sts && !core.platform.can_refresh() {
+            match core.platform.upload_auth(&info).await.ok()? {
+                Grant::Credentials(credentials) => return Some(credentials),
+                Grant::Auth(auth) => return Some(Credentials { auth, ..known }),
+                Grant::Sts(token) => {
+                    source::hold(core, token);
+                    known.from_sts = true;
+                }
+            }
         }
+        source::renew(core, &info, &known).await.ok()
     }
 
     /// Whether the first and the last part the server holds are this file's bytes: their MD5

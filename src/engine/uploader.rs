@@ -5,15 +5,16 @@
 
 use ::core::cell::{Cell, RefCell};
 use alloc::rc::{Rc, Weak};
-use alloc::{boxed::Box, format, string::String, string::ToString, vec::Vec};
+use alloc::{boxed::Box, format, string::String, vec::Vec};
 
 use super::checkpoint::Fingerprint;
 use super::core::{Core, Notice, Queued};
 use super::file::{Activity, Entry, Live, Phase, Session};
 use super::signal::{Flag, Pass};
+use super::source;
 use super::task::{race, Cancel, Either, Set};
 use super::transfer::{self, Job, Outcome};
-use super::{Credentials, Event, FileInfo, Options, Plan, Platform, Renewal};
+use super::{Credentials, Event, FileInfo, Grant, Options, Plan, Platform};
 use crate::error::{Code, UploadError};
 use crate::vod::meta::Meta;
 
@@ -25,20 +26,6 @@ pub struct Described {
     /// `File.lastModified`, ms since the epoch.
     pub last_modified: f64,
     pub meta: Meta,
-}
-
-/// An image's extension, as `CreateUploadImage` takes it, for a file that is an image; none
-/// for video and audio.
-fn image_extension(name: &str, content_type: &str) -> Option<String> {
-    const IMAGES: [&str; 4] = ["png", "jpg", "jpeg", "gif"];
-    let from_name = crate::text::rsplit_once(name, ".")
-        .map(|(_, ext)| ext.to_ascii_lowercase())
-        .filter(|ext| IMAGES.contains(&ext.as_str()));
-    let from_type = content_type
-        .strip_prefix("image/")
-        .filter(|t| IMAGES.contains(t))
-        .map(ToString::to_string);
-    from_name.or(from_type)
 }
 
 /// A handle to the uploader; clones share it.
@@ -145,7 +132,7 @@ impl<P: Platform> Inner<P> {
             name: entry.name.clone(),
             size: entry.size,
             meta: entry.meta.clone(),
-            image: image_extension(&entry.name, &entry.content_type),
+            image: entry.image_extension(),
             turn,
             pass: Pass::default(),
         };
@@ -340,11 +327,7 @@ impl<P: Platform> Uploader<P> {
         let mut plan = Plan::new(size, core.options.part_size)?;
         let checkpoint_key = core.options.checkpoint_max_age_ms.map(|_| {
             Fingerprint {
-                mode: if core.options.sts.is_some() {
-                    "sts"
-                } else {
-                    "upload-auth"
-                },
+                sts: core.options.sts,
                 name: &name,
                 size,
                 last_modified,
@@ -443,8 +426,9 @@ impl<P: Platform> Uploader<P> {
         Ok(())
     }
 
-    /// New credentials after `onUploadTokenExpired`: the upload goes on where it stopped.
-    pub fn resume_with_token(&self, renewal: Renewal) -> Result<(), UploadError> {
+    /// New credentials after `onUploadTokenExpired`: the upload goes on where it stopped, or
+    /// from the start at the object new credentials name.
+    pub fn resume_with_token(&self, grant: Grant) -> Result<(), UploadError> {
         let core = &self.inner.core;
         let now = core.platform.now_ms();
         let mut files = self.inner.files.borrow_mut();
@@ -457,30 +441,55 @@ impl<P: Platform> Uploader<P> {
                 "no upload is waiting for new credentials",
             ));
         };
-        let Phase::Expired(mut session) = ::core::mem::replace(&mut entry.phase, Phase::Ready)
-        else {
+        let Phase::Expired(session) = ::core::mem::replace(&mut entry.phase, Phase::Ready) else {
             unreachable!("found above");
         };
-        match (renewal, &mut session, &core.options.sts) {
-            (Renewal::UploadAuth(auth), Some(session), None) => {
+        let from_sts = session
+            .as_ref()
+            .map_or(core.options.sts, |s| s.credentials.from_sts);
+        let (session, left) = match (grant, session) {
+            (Grant::Sts(token), session) if from_sts || session.is_none() => {
+                source::hold(core, token);
+                (session, None)
+            }
+            (Grant::Auth(auth), Some(mut session)) if !from_sts => {
                 session.credentials.auth = auth;
                 session.received_ms = now;
+                (Some(session), None)
             }
-            (Renewal::Sts(token), _, Some(_)) => *core.sts_token.borrow_mut() = Some(token),
-            _ => {
-                entry.phase = Phase::Expired(session);
-                let wanted = match core.options.sts {
-                    Some(_) => "a new STS token ({ AccessKeyId, AccessKeySecret, SecurityToken, Expiration })",
-                    None => "a refreshed UploadAuth",
+            (Grant::Credentials(credentials), session) => {
+                let mut left = None;
+                let session = match session {
+                    Some(mut s) if s.credentials.address == credentials.address => {
+                        s.credentials = credentials;
+                        s.received_ms = now;
+                        s
+                    }
+                    old => {
+                        left = old.and_then(open_upload);
+                        Session::new(credentials, now)
+                    }
                 };
+                (Some(session), left)
+            }
+            (_, session) => {
+                let wanted = match (&session, from_sts) {
+                    (None, _) => "an STS token, or an UploadAuth with its UploadAddress",
+                    (_, true) => "a new STS token ({ AccessKeyId, AccessKeySecret, SecurityToken, Expiration })",
+                    (_, false) => "a refreshed UploadAuth, or an UploadAuth with its UploadAddress",
+                };
+                entry.phase = Phase::Expired(session);
                 return Err(UploadError::new(
                     Code::InvalidArgument,
-                    format!("resumeUploadWithToken takes {wanted} in this mode"),
+                    format!("resumeUploadWithToken takes {wanted} for this file"),
                 ));
             }
-        }
+        };
         entry.phase = Phase::Stopped(session);
         drop(files);
+        // Moved to another object: the old upload is of no more use (best effort, as its
+        // credentials have most likely expired).
+        self.inner.abort(left, None);
         if !self.is_running() {
             self.inner.launch();
         }

@@ -14,9 +14,11 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
 
-use crate::auth::{decode_upload_auth, StsToken, UploadAuth};
-use crate::engine::{Described, Options, Renewal, Sts, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
+use crate::auth::StsToken;
+use crate::engine::checkpoint::{Checkpoint, Fingerprint};
+use crate::engine::{Described, Options, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
 use crate::error::{Code, UploadError};
+use crate::vod::meta::Meta;
 use platform::{Callbacks, Page, WebPlatform};
 
 type JsResult<T> = Result<T, JsValue>;
@@ -54,8 +56,8 @@ fn sts_token_of(value: &JsValue) -> Result<StsToken, UploadError> {
     )
 }
 
-/// STS mode's VOD endpoint: `vodEndpoint`, else the region's.
-fn sts_options(region: Option<String>, endpoint: Option<String>) -> Result<Sts, UploadError> {
+/// VOD's endpoint, for files that go through an STS token: `vodEndpoint`, else the region's.
+fn vod_endpoint(region: Option<String>, endpoint: Option<String>) -> Result<String, UploadError> {
     let invalid = |message: String| UploadError::new(Code::InvalidArgument, message);
     let region = region.unwrap_or_else(|| "cn-shanghai".into());
     if region.is_empty()
@@ -73,21 +75,7 @@ fn sts_options(region: Option<String>, endpoint: Option<String>) -> Result<Sts, 
             "options.vodEndpoint \"{endpoint}\" is not an http(s) URL"
         )));
     }
-    Ok(Sts { endpoint })
-}
-
-/// An UploadAuth as the page gives it: the string, or an answer object that holds it.
-fn upload_auth_of(value: &JsValue) -> Result<UploadAuth, UploadError> {
-    let upload_auth = value
-        .as_string()
-        .or_else(|| js::string(value, &["UploadAuth", "uploadAuth"]))
-        .ok_or_else(|| {
-            UploadError::new(
-                Code::InvalidUploadAuth,
-                "expected an UploadAuth string or an object with UploadAuth",
-            )
-        })?;
-    decode_upload_auth(&upload_auth)
+    Ok(endpoint)
 }
 
 /// The page's `localStorage`; none in a worker, or where the browser refuses it.
@@ -147,10 +135,7 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
             "give exactly one of options.getUploadAuth (your backend's CreateUploadVideo answer) and options.getSTSToken (an STS token, for STS mode)",
         ));
     }
-    let sts = match sources.get_sts_token {
-        Some(_) => Some(sts_options(region, endpoint)?),
-        None => None,
-    };
+    let vod_endpoint = vod_endpoint(region, endpoint)?;
     let options = Options {
         part_size,
         parallel,
@@ -160,7 +145,8 @@ fn read_options(options: &JsValue) -> Result<(Options, Callbacks, Sources), Uplo
         pause_on_cellular: pause_on_cellular.unwrap_or(defaults.pause_on_cellular),
         checkpoint_max_age_ms,
         check_crc64: check_crc64.unwrap_or(defaults.check_crc64),
-        sts,
+        sts: sources.get_sts_token.is_some(),
+        vod_endpoint,
     };
     Ok((options, callbacks, sources))
 }
@@ -213,21 +199,10 @@ impl VodUploader {
                 "addFile's options must be an object, such as { title: \"My film\" }",
             )));
         };
-        let content_type = Some(file.type_())
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| "application/octet-stream".into());
+        let meta = js::meta(&options).map_err(thrown)?;
         let index = self
             .uploader
-            .add_file(
-                file.clone(),
-                Described {
-                    name: file.name(),
-                    size: file.size() as u64,
-                    content_type,
-                    last_modified: file.last_modified(),
-                    meta: js::meta(&options).map_err(thrown)?,
-                },
-            )
+            .add_file(file.clone(), described(&file, meta))
             .map_err(thrown)?;
         self.platform
             .0
@@ -274,17 +249,69 @@ impl VodUploader {
         #[wasm_bindgen(unchecked_param_type = "string | UploadAuthAnswer | StsToken")]
         token: JsValue,
     ) -> JsResult<()> {
-        let renewal = if self.platform.0.get_sts_token.is_some() {
-            sts_token_of(&token).map(Renewal::Sts)
-        } else {
-            upload_auth_of(&token).map(Renewal::UploadAuth)
-        };
-        let renewal = renewal.map_err(|e| {
+        let grant = platform::grant_of(&token).map_err(|e| {
             thrown(UploadError::new(
                 e.code,
                 format!("resumeUploadWithToken: {}", e.message),
             ))
         })?;
-        self.uploader.resume_with_token(renewal).map_err(thrown)
+        self.uploader.resume_with_token(grant).map_err(thrown)
     }
+}
+
+/// What the engine is told of a `File`.
+fn described(file: &File, meta: Meta) -> Described {
+    let content_type = Some(file.type_())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "application/octet-stream".into());
+    Described {
+        name: file.name(),
+        size: file.size() as u64,
+        content_type,
+        last_modified: file.last_modified(),
+        meta,
+    }
+}
+
+/// What an earlier page left of this file's upload, found as `addFile` would find it (in STS
+/// mode when `sts` is true): `{ videoId, endpoint, bucket, object, loaded, partSize, saved }`,
+/// or `null`. No secret is kept there.
+#[wasm_bindgen(js_name = findCheckpoint, unchecked_return_type = "StoredCheckpoint | null")]
+pub fn find_checkpoint(
+    #[wasm_bindgen(unchecked_param_type = "File")] file: JsValue,
+    sts: Option<bool>,
+) -> JsValue {
+    let (Some(file), Some(storage)) = (file.dyn_ref::<File>(), local_storage()) else {
+        return JsValue::NULL;
+    };
+    let described = described(file, Meta::default());
+    let key = Fingerprint {
+        sts: sts.unwrap_or(false),
+        name: &described.name,
+        size: described.size,
+        last_modified: described.last_modified,
+        content_type: &described.content_type,
+    }
+    .key();
+    let found = storage.get_item(&key).ok().flatten();
+    let Some(checkpoint) = found.as_deref().and_then(Checkpoint::decode) else {
+        return JsValue::NULL;
+    };
+    let object = js_sys::Object::new();
+    let text = |value: &str| JsValue::from_str(value);
+    for (name, value) in [
+        (
+            "videoId",
+            checkpoint.video_id.as_deref().map_or(JsValue::NULL, text),
+        ),
+        ("endpoint", text(&checkpoint.endpoint)),
+        ("bucket", text(&checkpoint.bucket)),
+        ("object", text(&checkpoint.object)),
+        ("loaded", (checkpoint.loaded as f64).into()),
+        ("partSize", (checkpoint.part_size as f64).into()),
+        ("saved", (checkpoint.saved_ms as f64).into()),
+    ] {
+        let _ = js_sys::Reflect::set(&object, &name.into(), &value);
+    }
+    object.into()
 }

@@ -15,8 +15,10 @@ use web_sys::{AbortController, Blob, File, Headers, RequestInit};
 use super::js;
 use super::network;
 use super::timer::Timeout;
-use crate::auth::{StsToken, UploadAuth};
-use crate::engine::{Credentials, Event, FileInfo, LocalBoxFuture, Network, Platform, Uploader};
+use crate::auth::{decode_upload_auth, StsToken};
+use crate::engine::{
+    Credentials, Event, FileInfo, Grant, LocalBoxFuture, Network, Platform, Uploader,
+};
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::{Response, MAX_BODY};
@@ -135,6 +137,7 @@ impl WebPlatform {
         set("loaded", (info.loaded as f64).into());
         set("percent", info.percent.into());
         set("videoId", text(&info.video_id));
+        set("endpoint", text(&info.endpoint));
         set("bucket", text(&info.bucket));
         set("object", text(&info.object));
         let error = info.error.as_ref();
@@ -147,6 +150,7 @@ impl WebPlatform {
             error.map_or(JsValue::NULL, |e| e.message.as_str().into()),
         );
         set("resumed", info.resumed.into());
+        set("isImage", info.is_image.into());
         let image = info.image.as_ref();
         set(
             "imageId",
@@ -216,25 +220,30 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, Transpo
     })
 }
 
-/// Reads `getUploadAuth`'s answer: what `CreateUploadVideo` (or `CreateUploadImage`) returned.
-fn credentials(answer: &JsValue) -> Result<Credentials, UploadError> {
-    let upload_auth = js::string(answer, &["UploadAuth", "uploadAuth"]).ok_or_else(|| {
-        UploadError::new(
+/// Reads what the page answers for a file's credentials (`getUploadAuth`, `refreshUploadAuth`,
+/// `resumeUploadWithToken`): an UploadAuth string; an answer of `CreateUploadVideo`,
+/// `CreateUploadImage` or `RefreshUploadVideo` (with its UploadAddress, or only its
+/// UploadAuth); or an STS token, with which the SDK asks VOD itself.
+pub fn grant_of(answer: &JsValue) -> Result<Grant, UploadError> {
+    let upload_auth = answer
+        .as_string()
+        .or_else(|| js::string(answer, &["UploadAuth", "uploadAuth"]));
+    let Some(upload_auth) = upload_auth else {
+        if js::string(answer, &["AccessKeyId", "accessKeyId"]).is_some() {
+            return super::sts_token_of(answer).map(Grant::Sts);
+        }
+        return Err(UploadError::new(
             Code::InvalidUploadAuth,
-            "getUploadAuth's answer has no UploadAuth string",
-        )
-    })?;
-    let upload_address =
-        js::string(answer, &["UploadAddress", "uploadAddress"]).ok_or_else(|| {
-            UploadError::new(
-                Code::InvalidUploadAddress,
-                "getUploadAuth's answer has no UploadAddress string",
-            )
-        })?;
+            "expected an UploadAuth string, an answer with UploadAuth and UploadAddress, or an STS token",
+        ));
+    };
+    let Some(upload_address) = js::string(answer, &["UploadAddress", "uploadAddress"]) else {
+        return decode_upload_auth(&upload_auth).map(Grant::Auth);
+    };
     let video_id = js::string(answer, &["VideoId", "videoId"]);
     let image = js::string(answer, &["ImageId", "imageId"])
         .zip(js::string(answer, &["ImageURL", "imageURL", "imageUrl"]));
-    Credentials::decode(&upload_auth, &upload_address, video_id, image)
+    Credentials::decode(&upload_auth, &upload_address, video_id, image).map(Grant::Credentials)
 }
 
 impl Platform for WebPlatform {
@@ -271,10 +280,7 @@ impl Platform for WebPlatform {
         wasm_bindgen_futures::spawn_local(task);
     }
 
-    fn upload_auth(
-        &self,
-        file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<Credentials, UploadError>> {
+    fn upload_auth(&self, file: &FileInfo) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
         let answer = self.0.get_upload_auth.as_ref().map(|f| self.ask(f, file));
         Box::pin(async move {
             let answer = match answer {
@@ -287,7 +293,7 @@ impl Platform for WebPlatform {
                     format!("getUploadAuth failed: {}", js::describe(&e)),
                 )
             })?;
-            credentials(&answer)
+            grant_of(&answer)
         })
     }
 
@@ -319,7 +325,7 @@ impl Platform for WebPlatform {
     fn refresh_upload_auth(
         &self,
         file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<UploadAuth, UploadError>> {
+    ) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
         let answer = self
             .0
             .refresh_upload_auth
@@ -337,7 +343,7 @@ impl Platform for WebPlatform {
                         format!("refreshUploadAuth failed: {}", js::describe(&e)),
                     )
                 })
-                .and_then(|answer| super::upload_auth_of(&answer));
+                .and_then(|answer| grant_of(&answer));
             if let Err(e) = &refreshed {
                 web_sys::console::warn_1(
                     &format!("vod-upload: {e}; the upload stops until resumeUploadWithToken")

@@ -219,7 +219,7 @@ fn expiry_while_the_next_file_is_prepared_stops_both_and_resumes_both() {
     use FileState::{Expired, Ready, Stopped};
     assert_eq!(states, [Expired, Stopped, Ready, Ready, Ready]);
     let (auth, _) = world.mint("sv/o0.mp4", 3_000_000.0);
-    up.resume_with_token(Renewal::UploadAuth(decode_auth(&auth)))
+    up.resume_with_token(Grant::Auth(decode_auth(&auth)))
         .unwrap();
     world.run();
     let events = world.take_events();

@@ -3,13 +3,14 @@
 
 mod broken;
 mod files;
+mod grants;
 mod sim;
 mod vod;
 
 use std::rc::Rc;
 
 use sim::{decode_auth, Ending, Fault, Logged, Refresh, SimPlatform, StsAnswer, World};
-use vod_upload::engine::{Described, Event, FileState, Options, Renewal, Uploader};
+use vod_upload::engine::{Described, Event, FileState, Grant, Options, Uploader};
 use vod_upload::error::{Code, UploadError};
 use vod_upload::vod::meta::Meta;
 
@@ -30,6 +31,7 @@ fn options() -> Options {
         retry_count: 3,
         retry_duration_ms: 100,
         timeout_ms: 5_000,
+        vod_endpoint: vod::ENDPOINT.into(),
         ..Options::default()
     }
 }
@@ -200,7 +202,7 @@ fn expiry_with_parts_in_flight_stops_everything_and_resumes_with_only_missing_pa
     };
     assert_eq!(expired.video_id.as_deref(), Some("video-movie.mp4"));
     let (auth, _) = world.mint(&expired.object.clone().unwrap(), 3_000_000.0);
-    up.resume_with_token(Renewal::UploadAuth(decode_auth(&auth)))
+    up.resume_with_token(Grant::Auth(decode_auth(&auth)))
         .unwrap();
     world.run();
     let events = world.take_events();
@@ -537,7 +539,7 @@ fn bad_calls_get_named_errors() {
     );
     assert_eq!(up.delete_file(42).unwrap_err().code, Code::NoSuchFile);
     assert_eq!(
-        up.resume_with_token(Renewal::UploadAuth(decode_auth(&world.mint("k", 1.0).0)))
+        up.resume_with_token(Grant::Auth(decode_auth(&world.mint("k", 1.0).0)))
             .unwrap_err()
             .code,
         Code::NotExpired
@@ -820,7 +822,7 @@ fn a_failing_refresh_falls_back_to_token_expired_and_resume_with_token() {
     let object = up.list_files()[0].object.clone().unwrap();
     world.ttl_ms.set(3_000_000.0);
     let (auth, _) = world.mint(&object, 3_000_000.0);
-    up.resume_with_token(Renewal::UploadAuth(decode_auth(&auth)))
+    up.resume_with_token(Grant::Auth(decode_auth(&auth)))
         .unwrap();
     world.run();
     assert_eq!(succeeded(&world.take_events()), ["fallback.mp4"]);
@@ -985,7 +987,7 @@ fn a_callback_may_call_start_stop_or_delete_file_from_inside_every_callback() {
                 let files = up.list_files();
                 if let Some(expired) = files.iter().find(|f| f.state == FileState::Expired) {
                     let (auth, _) = world.mint(expired.object.as_ref().unwrap(), 3_000_000.0);
-                    up.resume_with_token(Renewal::UploadAuth(decode_auth(&auth)))
+                    up.resume_with_token(Grant::Auth(decode_auth(&auth)))
                         .unwrap();
                 } else if files
                     .iter()
@@ -1214,9 +1216,7 @@ fn sts_uploader(world: &Rc<World>) -> Uploader<SimPlatform> {
     Uploader::new(
         world.platform(),
         Options {
-            sts: Some(vod_upload::engine::Sts {
-                endpoint: vod::ENDPOINT.into(),
-            }),
+            sts: true,
             ..options()
         },
     )
@@ -1360,13 +1360,13 @@ fn a_failing_get_sts_token_waits_for_resume_upload_with_token() {
     let events = start_and_run(&world, &up);
     assert_eq!(count(&events, |e| matches!(e, Event::TokenExpired(_))), 1);
     assert_eq!(up.list_files()[0].state, FileState::Expired);
-    let refused = up.resume_with_token(Renewal::UploadAuth(decode_auth(&world.mint("k", 1e6).0)));
+    let refused = up.resume_with_token(Grant::Auth(decode_auth(&world.mint("k", 1e6).0)));
     assert_eq!(
         refused.unwrap_err().code,
         Code::InvalidArgument,
         "STS mode takes an STS token"
     );
-    up.resume_with_token(Renewal::Sts(world.sts_token(3_600_000.0)))
+    up.resume_with_token(Grant::Sts(world.sts_token(3_600_000.0)))
         .unwrap();
     world.run();
     assert_eq!(succeeded(&world.take_events()), ["later.mp4"]);

@@ -7,7 +7,7 @@
 //! flight.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::ops::Range;
 use std::pin::Pin;
@@ -21,7 +21,9 @@ use futures_util::task::LocalSpawnExt;
 use md5::Digest;
 
 use vod_upload::auth::{StsToken, UploadAuth};
-use vod_upload::engine::{Credentials, Event, FileInfo, Network, Platform, Signal, Uploader};
+use vod_upload::engine::{
+    Credentials, Event, FileInfo, Grant, Network, Platform, Signal, Uploader,
+};
 use vod_upload::error::{Code, TransportError, UploadError};
 use vod_upload::oss::limits::{MAX_CLOCK_SKEW_MS, MIN_PART_SIZE};
 use vod_upload::oss::request::Request;
@@ -164,6 +166,8 @@ pub struct World {
     spawner: LocalSpawner,
     /// What `getUploadAuth` answers next, per file name; otherwise fresh credentials.
     pub auth_answers: Rc<RefCell<HashMap<String, AuthAnswer>>>,
+    /// Files for which `getUploadAuth` answers an STS token, by name.
+    pub sts_files: RefCell<HashSet<String>>,
     /// The state of the jitter's random numbers.
     random: Cell<u64>,
     network: Cell<Network>,
@@ -204,6 +208,10 @@ pub enum StsAnswer {
 pub enum Refresh {
     /// Fresh credentials for the same object.
     Works,
+    /// Credentials of a new video, at another object.
+    Elsewhere,
+    /// An STS token, for the SDK to call RefreshUploadVideo with.
+    Sts,
     /// `refreshUploadAuth` rejects.
     Fails,
 }
@@ -240,6 +248,7 @@ impl World {
             storage: RefCell::default(),
             warnings: RefCell::default(),
             sts: Cell::new(StsAnswer::Works),
+            sts_files: RefCell::default(),
             sts_calls: Cell::new(0),
             sts_ttl_ms: Cell::new(3_600_000.0),
             vod: RefCell::default(),
@@ -773,14 +782,14 @@ impl Platform for SimPlatform {
         self.0.spawner.spawn_local(task).expect("the pool is alive");
     }
 
-    fn upload_auth(
-        &self,
-        file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<Credentials, UploadError>> {
+    fn upload_auth(&self, file: &FileInfo) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
         let world = self.0.clone();
         let name = file.name.clone();
         Box::pin(async move {
             sleep(&world.clock, LATENCY_MS).await;
+            if world.sts_files.borrow().contains(&name) {
+                return Ok(Grant::Sts(world.sts_token(world.sts_ttl_ms.get())));
+            }
             let answer = world.auth_answers.borrow_mut().remove(&name);
             let (auth, address) = match answer {
                 Some(Ok(pair)) => pair,
@@ -788,6 +797,7 @@ impl Platform for SimPlatform {
                 None => world.mint(&format!("sv/{name}"), world.ttl_ms.get()),
             };
             Credentials::decode(&auth, &address, Some(format!("video-{name}")), None)
+                .map(Grant::Credentials)
         })
     }
 
@@ -818,17 +828,25 @@ impl Platform for SimPlatform {
     fn refresh_upload_auth(
         &self,
         file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<UploadAuth, UploadError>> {
+    ) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
         let world = self.0.clone();
         let key = file
             .object
             .clone()
             .expect("a refreshed file has its object");
+        let name = file.name.clone();
         Box::pin(async move {
             sleep(&world.clock, LATENCY_MS).await;
             world.refreshes.set(world.refreshes.get() + 1);
+            let ttl = world.ttl_ms.get();
             match world.refresh.get() {
-                Some(Refresh::Works) => Ok(decode_auth(&world.mint(&key, world.ttl_ms.get()).0)),
+                Some(Refresh::Works) => Ok(Grant::Auth(decode_auth(&world.mint(&key, ttl).0))),
+                Some(Refresh::Elsewhere) => {
+                    let (auth, address) = world.mint(&format!("sv/moved-{name}"), ttl);
+                    let video_id = Some(format!("video-moved-{name}"));
+                    Credentials::decode(&auth, &address, video_id, None).map(Grant::Credentials)
+                }
+                Some(Refresh::Sts) => Ok(Grant::Sts(world.sts_token(world.sts_ttl_ms.get()))),
                 _ => Err(UploadError::new(
                     Code::InvalidArgument,
                     "refreshUploadAuth rejected: backend down",
