@@ -104,6 +104,10 @@ export interface UploadInfo {
   percent: number;
   /** For video and audio. */
   videoId: string | null;
+  /** The OSS endpoint the file goes to, once known. */
+  endpoint: string | null;
+  /** It goes to VOD as an image (CreateUploadImage): `.png`, `.jpg`, `.jpeg`, `.gif`, or such an `image/` type. */
+  isImage: boolean;
   /** For an image. */
   imageId: string | null;
   imageUrl: string | null;
@@ -162,17 +166,23 @@ export interface CommonOptions {
 
 /** The default mode: your backend allocates each upload (CreateUploadVideo / CreateUploadImage). */
 export interface UploadAuthOptions extends CommonOptions {
+  /** VOD's region, for files whose `getUploadAuth` answers an STS token; default "cn-shanghai". */
+  region?: string;
+  /** VOD's OpenAPI endpoint for those files; default `https://vod.<region>.aliyuncs.com`. */
+  vodEndpoint?: string;
   /**
    * Asks your backend for a file's upload address and credential. When `info.videoId` is set (a
    * file resuming an earlier page's upload), your backend should call RefreshUploadVideo for it.
+   * An STS token instead sends this file through VOD, as in STS mode (`region`, `vodEndpoint`).
    */
-  getUploadAuth(info: UploadInfo): UploadAuthAnswer | Promise<UploadAuthAnswer>;
+  getUploadAuth(info: UploadInfo): UploadAuthAnswer | StsToken | Promise<UploadAuthAnswer | StsToken>;
   /**
    * Optional: asks your backend for `RefreshUploadVideo(info.videoId)`; the answer or just its
    * UploadAuth. With it the SDK renews credentials by itself, ahead of their expiry, and
-   * `onUploadTokenExpired` fires only when this fails.
+   * `onUploadTokenExpired` fires only when this fails. An answer with another UploadAddress
+   * (a new video) moves the file there, from the start; its old upload is aborted.
    */
-  refreshUploadAuth?(info: UploadInfo): UploadAuthAnswer | string | Promise<UploadAuthAnswer | string>;
+  refreshUploadAuth?(info: UploadInfo): UploadAuthAnswer | string | StsToken | Promise<UploadAuthAnswer | string | StsToken>;
   getSTSToken?: never;
 }
 
@@ -188,3 +198,16 @@ export interface StsOptions extends CommonOptions {
 }
 
 export type VodUploaderOptions = UploadAuthOptions | StsOptions;
+
+/** What `findCheckpoint` finds: an earlier page's open upload of the file. */
+export interface StoredCheckpoint {
+  videoId: string | null;
+  endpoint: string;
+  bucket: string;
+  object: string;
+  /** Bytes the server had acknowledged. */
+  loaded: number;
+  partSize: number;
+  /** When it was written, ms since the epoch. */
+  saved: number;
+}

@@ -89,6 +89,27 @@ pub fn npm_package() -> Result {
         let _ = std::fs::remove_file(pkg.join(generated));
     }
     let version = env!("CARGO_PKG_VERSION");
+    let compat = std::fs::read_to_string(root().join("src/web/aliyun.js")).map_err(io)?;
+    let types = root().join("src/web/aliyun.d.ts");
+    for (folder, load) in [
+        (
+            "",
+            "import init, { VodUploader, version, findCheckpoint } from \"./vod_upload.js\";\n",
+        ),
+        ("bundler", "import * as sdk from \"./vod_upload.js\";\n"),
+    ] {
+        let sdk = match folder {
+            "" => "() => init().then(() => ({ VodUploader, version, findCheckpoint }))",
+            _ => "() => sdk",
+        };
+        let module = format!(
+            "{load}\n{compat}\n/** aliyun-upload-sdk 1.5.x's API over this SDK; loads the wasm on first use. */\n\
+             const AliyunUpload = aliyunUpload({sdk}, \"{version}\");\n\
+             export default AliyunUpload;\nexport const Vod = AliyunUpload.Vod;\n"
+        );
+        std::fs::write(pkg.join(folder).join("aliyun.js"), module).map_err(io)?;
+        std::fs::copy(&types, pkg.join(folder).join("aliyun.d.ts")).map_err(io)?;
+    }
     let manifest = json!({
         "name": "vod-upload",
         "version": version,
@@ -101,16 +122,23 @@ pub fn npm_package() -> Result {
         "exports": {
             ".": { "types": "./vod_upload.d.ts", "default": "./vod_upload.js" },
             "./bundler": { "types": "./bundler/vod_upload.d.ts", "default": "./bundler/vod_upload.js" },
+            "./aliyun": { "types": "./aliyun.d.ts", "default": "./aliyun.js" },
+            "./bundler/aliyun": { "types": "./bundler/aliyun.d.ts", "default": "./bundler/aliyun.js" },
             "./vod_upload_bg.wasm": "./vod_upload_bg.wasm",
             "./package.json": "./package.json"
         },
         "files": [
             "vod_upload.js", "vod_upload.d.ts", "vod_upload_bg.wasm", "vod_upload_bg.wasm.d.ts",
             "bundler/vod_upload.js", "bundler/vod_upload_bg.js", "bundler/vod_upload.d.ts",
-            "bundler/vod_upload_bg.wasm", "bundler/vod_upload_bg.wasm.d.ts", "README.md"
+            "bundler/vod_upload_bg.wasm", "bundler/vod_upload_bg.wasm.d.ts", "README.md",
+            "aliyun.js", "aliyun.d.ts", "bundler/aliyun.js", "bundler/aliyun.d.ts"
         ],
-        // The web build does nothing until init(); the bundler build instantiates on import.
-        "sideEffects": ["./bundler/vod_upload.js", "./bundler/vod_upload_bg.js"],
+        // The web build does nothing until init(); the bundler build instantiates on import;
+        // the 1.5.x layer starts loading the SDK when it is imported.
+        "sideEffects": [
+            "./bundler/vod_upload.js", "./bundler/vod_upload_bg.js", "./aliyun.js",
+            "./bundler/aliyun.js"
+        ],
         "keywords": ["vod", "oss", "upload", "multipart", "wasm", "aliyun"]
     });
     let text = serde_json::to_string_pretty(&manifest).expect("JSON") + "\n";
@@ -120,7 +148,8 @@ pub fn npm_package() -> Result {
 }
 
 /// One file for a plain `<script src>`: the no-modules build wrapped so that it defines only
-/// the global `VodUpload`, with `vod-upload_bg.wasm` beside it.
+/// the globals `VodUpload` and `AliyunUpload` (aliyun-upload-sdk 1.5.x's API), with
+/// `vod-upload_bg.wasm` beside it.
 pub fn script_tag() -> Result {
     wasm_pack("no-modules", "target/no-modules")?;
     let built = root().join("target/no-modules");
@@ -129,16 +158,19 @@ pub fn script_tag() -> Result {
         &[&built.join("vod_upload.js")],
     )?;
     let glue = std::fs::read_to_string(built.join("vod_upload.js")).map_err(io)?;
+    let compat = std::fs::read_to_string(root().join("src/web/aliyun.js")).map_err(io)?;
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).map_err(io)?;
     let script = format!(
         "/*! vod-upload {version}: browser upload SDK for ApsaraVideo VOD. Loads vod-upload_bg.wasm from beside this file. */\n\
          (function () {{\n\
          {glue}\n\
+         {compat}\n\
          var wasm = new URL('vod-upload_bg.wasm', (document.currentScript && document.currentScript.src) || location.href);\n\
-         var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version }};\n\
+         var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version, findCheckpoint: wasm_bindgen.findCheckpoint }};\n\
          api.ready = wasm_bindgen({{ module_or_path: wasm }}).then(function () {{ return api; }});\n\
          window.VodUpload = api;\n\
+         window.AliyunUpload = aliyunUpload(function () {{ return api.ready; }}, '{version}');\n\
          }})();\n",
         version = env!("CARGO_PKG_VERSION")
     );

@@ -1,0 +1,339 @@
+// A page written against aliyun-upload-sdk 1.5.x's API (www/aliyun.html, which loads only the
+// SDK's script tag and makes `new AliyunUpload.Vod` as it loads) in Chromium. Each scenario checks
+// the bytes vod-local stored and that no multipart upload is left open; every request of every
+// scenario must go to vod-local (which serves the page too), and nowhere else.
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { admin, base, launch, md5, shots, site } from './support.mjs';
+
+let browser;
+let context;
+let page;
+let consoleErrors;
+const hosts = new Set();
+
+before(async () => {
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  assert.deepEqual([...hosts], [new URL(site).host], 'requests went to another host');
+});
+
+beforeEach(async () => {
+  await admin('DELETE', 'faults');
+  await admin('POST', 'token-ttl', { seconds: 3000 });
+  context = await browser.newContext();
+  page = await context.newPage();
+  consoleErrors = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  page.on('request', (r) => hosts.add(new URL(r.url()).host.replace(/^[^.]+\.localhost/, 'localhost')));
+});
+
+afterEach(async () => {
+  await admin('DELETE', 'faults');
+  await admin('POST', 'token-ttl', { seconds: 3000 });
+  await context?.close();
+});
+
+const MIB = 1024 * 1024;
+
+function file(name, size, mimeType = 'video/mp4') {
+  return { name, mimeType, buffer: randomBytes(size) };
+}
+
+async function open(query = '') {
+  await page.goto(`${site}/aliyun.html${query}`);
+}
+
+async function pick(files) {
+  await page.setInputFiles('#files', files);
+}
+
+const events = (kind) => page.evaluate((k) => window.events.filter((e) => !k || e.kind === k), kind);
+
+async function until(kind, count = 1, timeout = 60000) {
+  await page.waitForFunction(([k, n]) => window.events.filter((e) => e.kind === k).length >= n, [kind, count], { timeout });
+}
+
+const states = () => page.evaluate(() => window.uploader.listFiles().map((i) => i.state));
+
+async function stored(buffer) {
+  const { objects } = await admin('GET', 'objects');
+  return objects.filter((o) => o.md5 === md5(buffer) && o.size === buffer.length);
+}
+
+async function assertStored(...buffers) {
+  for (const buffer of buffers) assert.ok((await stored(buffer)).length > 0, 'the server holds the same bytes');
+}
+
+// The multipart uploads of every object the page's files went to, as the server counts them.
+async function uploadsOfPage() {
+  const keys = await page.evaluate(() => window.events.map((e) => e.object)
+    .concat(window.uploader.listFiles().map((i) => i.object)).filter(Boolean));
+  const { uploads } = await admin('GET', 'uploads');
+  return uploads.filter((u) => keys.includes(u.key));
+}
+
+// None of them is left open; no part the server acknowledged was stored twice.
+async function assertClean() {
+  const open = async () => (await uploadsOfPage()).filter((u) => u.state === 'open').map((u) => u.key);
+  for (let i = 0; i < 50 && (await open()).length > 0; i += 1) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(await open(), [], 'multipart uploads left open');
+  const twice = (await uploadsOfPage()).flatMap((u) => u.parts).filter((p) => p.stored > 1);
+  assert.deepEqual(twice, [], 'a part was stored twice');
+}
+
+test('several files upload with credentials fetched in onUploadstarted, in the order added', async () => {
+  await open();
+  const files = [file('one.mp4', 2 * MIB + 5), file('two.mp4', 300 * 1024), file('three.mp4', 3 * MIB)];
+  await pick(files);
+  assert.deepEqual(await states(), ['Ready', 'Ready', 'Ready']);
+  await page.click('#start');
+  await until('onUploadEnd');
+  assert.deepEqual(await states(), ['Success', 'Success', 'Success']);
+  const started = (await events('onUploadstarted')).map((e) => e.name);
+  assert.deepEqual(started, ['one.mp4', 'two.mp4', 'three.mp4']);
+  const infos = await page.evaluate(() => window.uploader.listFiles().map((i) => ({
+    videoId: i.videoId, loaded: i.loaded, bucket: i.bucket, object: i.object, endpoint: i.endpoint, isImage: i.isImage,
+  })));
+  for (const info of infos) {
+    assert.match(info.videoId, /^[0-9a-f]{32}$/);
+    assert.equal(info.loaded, 1);
+    assert.equal(info.isImage, false);
+    assert.ok(info.bucket && info.object && info.endpoint.startsWith('http'), JSON.stringify(info));
+  }
+  await assertStored(...files.map((f) => f.buffer));
+  await assertClean();
+  const progress = await events('onUploadProgress');
+  assert.ok(progress.length >= 3);
+  await page.screenshot({ path: join(shots, 'aliyun-three-files.png'), fullPage: true });
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('startUpload inside addFileSuccess, before the SDK is ready, uploads once it is', async () => {
+  // The wasm arrives late, so the uploader is made and the file added before it is there.
+  await page.route('**/vod-upload_bg.wasm', async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  await page.goto(`${site}/aliyun.html?auto=1`, { waitUntil: 'domcontentloaded' });
+  const a = file('early.mp4', MIB + 77);
+  await pick([a]);
+  const before = await page.evaluate(() => ({
+    ready: window.events.map((e) => e.kind),
+    added: window.uploader.addFile(window.uploader.listFiles()[0].file),
+    nothing: window.uploader.addFile(null),
+    version: window.uploader.getVersion(),
+  }));
+  assert.deepEqual(before.ready, ['addFileSuccess'], 'addFileSuccess fired at once');
+  assert.equal(before.added, false, 'a File already listed');
+  assert.equal(before.nothing, false, 'no file');
+  assert.match(before.version, /^\d+\.\d+\.\d+/);
+  await until('onUploadSucceed');
+  await assertStored(a.buffer);
+  await assertClean();
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('cleanList inside onUploadEnd empties the list; an empty file fails with EmptyFile', async () => {
+  await open('?clean=1');
+  const a = file('clean.mp4', 1500 * 1024);
+  await pick([a, file('empty.mp4', 0)]);
+  const failed = await events('onUploadFailed');
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0].name, 'empty.mp4');
+  assert.match(failed[0].text, /^EmptyFile: /);
+  await page.click('#start');
+  await until('onUploadEnd');
+  assert.deepEqual(await states(), []);
+  await assertStored(a.buffer);
+  await assertClean();
+});
+
+test('stopUpload then startUpload goes on without sending an acknowledged part again', async () => {
+  await open();
+  await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
+  const a = file('stop.mp4', 8 * MIB);
+  await pick([a]);
+  await page.click('#start');
+  await until('onUploadProgress', 2);
+  await page.click('#stop');
+  const canceled = await events('onUploadCanceled');
+  assert.equal(canceled.length, 1);
+  assert.equal(canceled[0].state, 'Stoped');
+  assert.deepEqual(await states(), ['Stoped']);
+  const half = (await page.evaluate(() => window.uploader.listFiles()[0].loaded));
+  assert.ok(half > 0 && half < 1, `${half}`);
+  await admin('DELETE', 'faults');
+  await page.click('#start');
+  await until('onUploadSucceed');
+  assert.equal((await events('onUploadstarted')).length, 1, 'the credentials were kept');
+  await assertStored(a.buffer);
+  await assertClean();
+});
+
+// Credentials that live 8 s: the SDK asks for new ones ahead of their expiry, in
+// onUploadTokenExpired, while the parts are slowed so the upload outlives them.
+async function outlive(query, name) {
+  await admin('POST', 'token-ttl', { seconds: 8 });
+  await admin('POST', 'faults', { action: 'stall', ms: 1500, fraction: 1 });
+  await open(query);
+  const a = file(name, 16 * MIB);
+  await pick([a]);
+  await page.click('#start');
+  await until('onUploadTokenExpired', 1, 30000);
+  await admin('DELETE', 'faults');
+  await until('onUploadEnd', 1, 90000);
+  return a;
+}
+
+test('expiry recovered with resumeUploadWithAuth: the same video, nothing sent twice', async () => {
+  const a = await outlive('', 'expiry.mp4');
+  const [first] = await events('onUploadstarted');
+  const done = (await events('onUploadSucceed'))[0];
+  assert.ok(done, 'succeeded');
+  assert.equal(done.videoId, (await page.evaluate(() => window.uploader.listFiles()[0].videoId)));
+  assert.equal((await uploadsOfPage()).length, 1, 'one multipart upload');
+  assert.equal(first.name, 'expiry.mp4');
+  await assertStored(a.buffer);
+  await assertClean();
+});
+
+test('expiry recovered with setUploadAuthAndAddress and a new video: the old upload is aborted', async () => {
+  const a = await outlive('?expiry=new-video', 'new-video.mp4');
+  const expired = (await events('onUploadTokenExpired'))[0];
+  const done = (await events('onUploadSucceed'))[0];
+  assert.ok(done, 'succeeded');
+  assert.notEqual(done.videoId, expired.videoId, 'it went into the new video');
+  assert.deepEqual((await uploadsOfPage()).map((u) => u.state).sort(), ['aborted', 'completed']);
+  await assertStored(a.buffer);
+  await assertClean();
+});
+
+// Calls VOD's OpenAPI as a server would: signed with an STS token vod-local minted.
+async function vod(action, params) {
+  const token = await (await fetch(`${base}/api/sts-token`, { method: 'POST' })).json();
+  const all = {
+    Action: action, Format: 'JSON', Version: '2017-03-21', AccessKeyId: token.AccessKeyId,
+    SecurityToken: token.SecurityToken, SignatureMethod: 'HMAC-SHA1', SignatureVersion: '1.0',
+    SignatureNonce: randomUUID(), Timestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), ...params,
+  };
+  const encode = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const query = Object.keys(all).sort().map((k) => `${encode(k)}=${encode(all[k])}`).join('&');
+  const signature = createHmac('sha1', `${token.AccessKeySecret}&`).update(`GET&%2F&${encode(query)}`).digest('base64');
+  const response = await fetch(`${base}/vod/?${query}&Signature=${encode(signature)}`);
+  return response.json();
+}
+
+test('STS mode by setSTSToken sends paramData\'s metadata to VOD', async () => {
+  await open();
+  await page.selectOption('#mode', 'sts');
+  await page.fill('#title', 'Compat — été');
+  const a = file('sts.mp4', 2 * MIB);
+  await pick([a]);
+  await page.click('#start');
+  await until('onUploadEnd');
+  const done = (await events('onUploadSucceed'))[0];
+  assert.ok(done, 'succeeded');
+  const info = await vod('GetVideoInfo', { VideoId: done.videoId });
+  assert.equal(info.Video.Title, 'Compat — été', JSON.stringify(info));
+  assert.equal(info.Video.Description, 'from a 1.5.x page');
+  assert.equal(info.Video.CateId, '7');
+  assert.equal(info.Video.Tags, 'compat,page');
+  await assertStored(a.buffer);
+  await assertClean();
+});
+
+test('an image goes up as an image, with its ImageId', async () => {
+  await open();
+  const image = file('cover.png', 200 * 1024, 'image/png');
+  await pick([image]);
+  assert.equal(await page.evaluate(() => window.uploader.listFiles()[0].isImage), true);
+  await page.click('#start');
+  await until('onUploadSucceed');
+  const info = await page.evaluate(() => window.uploader.listFiles()[0]);
+  assert.ok(info.imageId, JSON.stringify(info));
+  assert.equal(info.videoId, '');
+  await assertStored(image.buffer);
+  await assertClean();
+});
+
+test('cancelFile, resumeFile and deleteFile take string indexes', async () => {
+  await open();
+  await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
+  const [a, b, c] = [file('a.mp4', 6 * MIB), file('b.mp4', MIB + 1), file('c.mp4', 700 * 1024)];
+  await pick([a, b, c]);
+  assert.equal(await page.evaluate(() => window.uploader.cancelFile('1')), true);
+  assert.equal(await page.evaluate(() => window.uploader.cancelFile('x')), false);
+  await page.click('#start');
+  await until('onUploadProgress', 1);
+  // a is under way: canceled, its upload aborted.
+  assert.equal(await page.evaluate(() => window.uploader.cancelFile('0')), true);
+  assert.equal((await events('onUploadCanceled')).length, 1);
+  assert.deepEqual((await states()).slice(0, 2), ['Canceled', 'Canceled']);
+  await admin('DELETE', 'faults');
+  await until('onUploadSucceed', 1);
+  assert.equal(await page.evaluate(() => window.uploader.resumeFile('1')), true);
+  assert.equal(await page.evaluate(() => window.uploader.resumeFile('1')), false);
+  assert.equal((await states())[1], 'Ready');
+  await page.evaluate(() => window.uploader.startUpload());
+  await until('onUploadSucceed', 2);
+  assert.equal(await page.evaluate(() => window.uploader.deleteFile('0')), true);
+  assert.deepEqual(await states(), ['Success', 'Success']);
+  assert.deepEqual((await events('onUploadSucceed')).map((e) => e.name).sort(), ['b.mp4', 'c.mp4']);
+  await assertStored(b.buffer, c.buffer);
+  assert.deepEqual(await stored(a.buffer), [], 'the canceled file was not completed');
+  await assertClean();
+});
+
+test('getCheckpoint after a reload tells where the upload is, and it resumes in the same video', async () => {
+  await open();
+  await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
+  const a = file('reload.mp4', 8 * MIB);
+  // A file on disk: the same name, size and date when it is picked again.
+  const folder = mkdtempSync(join(tmpdir(), 'vod-upload-aliyun-'));
+  const path = join(folder, a.name);
+  writeFileSync(path, a.buffer);
+  after(() => rmSync(folder, { recursive: true, force: true }));
+  await pick([path]);
+  await page.click('#start');
+  await until('onUploadProgress', 2);
+  const videoId = await page.evaluate(() => window.uploader.listFiles()[0].videoId);
+  await page.reload();
+  await admin('DELETE', 'faults');
+  await page.waitForFunction(() => window.VodUpload && window.uploader);
+  await page.evaluate(() => window.VodUpload.ready.then(() => true));
+  await pick([path]);
+  const checkpoint = await page.evaluate(() => window.uploader.getCheckpoint(window.uploader.listFiles()[0].file));
+  assert.equal(checkpoint.videoId, videoId);
+  assert.equal(checkpoint.fileName, 'reload.mp4');
+  assert.equal(checkpoint.size, a.buffer.length);
+  assert.ok(checkpoint.loaded > 0 && checkpoint.loaded < 1, JSON.stringify(checkpoint));
+  assert.ok(checkpoint.bucket && checkpoint.object && checkpoint.endpoint);
+  await page.click('#start');
+  await until('onUploadSucceed');
+  const started = await events('onUploadstarted');
+  assert.equal(started[0].videoId, videoId, 'onUploadstarted told the videoId to refresh');
+  assert.equal((await events('onUploadSucceed'))[0].videoId, videoId);
+  assert.equal(await page.evaluate(() => window.uploader.getCheckpoint(window.uploader.listFiles()[0].file)), '');
+  await assertStored(a.buffer);
+  await assertClean();
+});
+
+test('a callback that throws is reported on the console and the upload goes on', async () => {
+  await open('?throw=onUploadProgress');
+  const a = file('throws.mp4', 3 * MIB);
+  await pick([a]);
+  await page.click('#start');
+  await until('onUploadSucceed');
+  assert.ok(consoleErrors.some((e) => e.includes('onUploadProgress threw; the upload goes on')), consoleErrors.join('\n'));
+  await assertStored(a.buffer);
+  await assertClean();
+});
