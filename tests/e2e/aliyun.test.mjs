@@ -14,6 +14,7 @@ let browser;
 let context;
 let page;
 let consoleErrors;
+let secrets;
 const hosts = new Set();
 
 before(async () => {
@@ -34,7 +35,32 @@ beforeEach(async () => {
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
   page.on('request', (r) => hosts.add(new URL(r.url()).host.replace(/^[^.]+\.localhost/, 'localhost')));
+  // Every secret the page's backend handed out, to look for where it must never be.
+  secrets = [];
+  page.on('response', async (r) => {
+    if (!new URL(r.url()).pathname.startsWith('/api/')) return;
+    const answer = await r.json().catch(() => ({}));
+    const auth = answer.UploadAuth ? JSON.parse(Buffer.from(answer.UploadAuth, 'base64').toString()) : answer;
+    secrets.push(auth.AccessKeySecret, auth.SecurityToken);
+  });
 });
+
+// What 1.5.x left behind and this SDK must not: globals, cookies, an unload handler; and no
+// secret in the list, the callbacks' uploadInfo or the browser's storage.
+async function assertNothingLeftBehind() {
+  const seen = await page.evaluate(() => ({
+    oss: typeof window.OSS,
+    cookie: document.cookie,
+    unload: window.onbeforeunload,
+    text: JSON.stringify({ list: window.uploader.listFiles(), events: window.events, storage: { ...localStorage } }),
+  }));
+  assert.equal(seen.oss, 'undefined');
+  assert.equal(seen.cookie, '');
+  assert.equal(seen.unload, null);
+  const known = secrets.filter(Boolean);
+  assert.ok(known.length > 0, 'the backend handed out secrets');
+  for (const secret of known) assert.ok(!seen.text.includes(secret), 'a secret reached the list, a callback or storage');
+}
 
 afterEach(async () => {
   await admin('DELETE', 'faults');
@@ -113,6 +139,7 @@ test('several files upload with credentials fetched in onUploadstarted, in the o
   await assertClean();
   const progress = await events('onUploadProgress');
   assert.ok(progress.length >= 3);
+  await assertNothingLeftBehind();
   await page.screenshot({ path: join(shots, 'aliyun-three-files.png'), fullPage: true });
   assert.deepEqual(consoleErrors, []);
 });
@@ -247,6 +274,7 @@ test('STS mode by setSTSToken sends paramData\'s metadata to VOD', async () => {
   assert.equal(info.Video.Description, 'from a 1.5.x page');
   assert.equal(info.Video.CateId, '7');
   assert.equal(info.Video.Tags, 'compat,page');
+  await assertNothingLeftBehind();
   await assertStored(a.buffer);
   await assertClean();
 });
@@ -323,6 +351,7 @@ test('getCheckpoint after a reload tells where the upload is, and it resumes in 
   assert.equal(started[0].videoId, videoId, 'onUploadstarted told the videoId to refresh');
   assert.equal((await events('onUploadSucceed'))[0].videoId, videoId);
   assert.equal(await page.evaluate(() => window.uploader.getCheckpoint(window.uploader.listFiles()[0].file)), '');
+  await assertNothingLeftBehind();
   await assertStored(a.buffer);
   await assertClean();
 });
