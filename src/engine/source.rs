@@ -98,7 +98,16 @@ pub(super) async fn renew<P: Platform>(
             .await
             .map_err(Unavailable::Failed)?;
         match grant {
-            Grant::Credentials(credentials) => return Ok(credentials),
+            // The same object: what the answer leaves out (its VideoId, an image's id and URL)
+            // is still what it was.
+            Grant::Credentials(fresh) if fresh.address == current.address => {
+                return Ok(Credentials {
+                    video_id: fresh.video_id.or_else(|| current.video_id.clone()),
+                    image: fresh.image.or_else(|| current.image.clone()),
+                    ..fresh
+                })
+            }
+            Grant::Credentials(elsewhere) => return Ok(elsewhere),
             Grant::Auth(auth) => {
                 return Ok(Credentials {
                     auth,

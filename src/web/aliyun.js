@@ -220,7 +220,7 @@ function aliyunUpload(load, version) {
       return;
     }
     this._list.forEach(function (record) {
-      if (!record.canceled) self._hand(record);
+      if (!record.canceled) self._failed(record, self._hand(record));
     });
     if (this._startWanted) this.startUpload();
   };
@@ -403,9 +403,10 @@ function aliyunUpload(load, version) {
       return;
     }
     var self = this;
-    // A failed file starts over, as a new upload.
+    // A file whose upload failed starts over, as a new upload (one the uploader refused, such as
+    // an empty file, stays as it is).
     this._list.forEach(function (record) {
-      if (record.canceled || record.info.state !== "Failure") return;
+      if (record.canceled || record.id === null || record.info.state !== "Failure") return;
       if (record.id !== null) self._uploader.deleteFile(record.id);
       self._failed(record, self._hand(record));
     });

@@ -152,18 +152,22 @@ test('startUpload inside addFileSuccess, before the SDK is ready, uploads once i
   });
   await page.goto(`${site}/aliyun.html?auto=1`, { waitUntil: 'domcontentloaded' });
   const a = file('early.mp4', MIB + 77);
-  await pick([a]);
+  await pick([a, file('empty.mp4', 0)]);
   const before = await page.evaluate(() => ({
     ready: window.events.map((e) => e.kind),
     added: window.uploader.addFile(window.uploader.listFiles()[0].file),
     nothing: window.uploader.addFile(null),
     version: window.uploader.getVersion(),
   }));
-  assert.deepEqual(before.ready, ['addFileSuccess'], 'addFileSuccess fired at once');
+  assert.deepEqual(before.ready, ['addFileSuccess', 'addFileSuccess'], 'addFileSuccess fired at once');
   assert.equal(before.added, false, 'a File already listed');
   assert.equal(before.nothing, false, 'no file');
   assert.match(before.version, /^\d+\.\d+\.\d+/);
   await until('onUploadSucceed');
+  // The empty file, refused once the SDK could look at it.
+  const failed = await events('onUploadFailed');
+  assert.deepEqual(failed.map((e) => [e.name, e.text.split(':')[0]]), [['empty.mp4', 'EmptyFile']]);
+  assert.deepEqual(await states(), ['Success', 'Failure']);
   await assertStored(a.buffer);
   await assertClean();
   assert.deepEqual(consoleErrors, []);
@@ -206,6 +210,23 @@ test('stopUpload then startUpload goes on without sending an acknowledged part a
   await assertClean();
 });
 
+test('a file that failed starts over with startUpload', async () => {
+  await open();
+  await admin('POST', 'faults', { action: 'fail', status: 403, count: 1 });
+  const a = file('fails.mp4', 3 * MIB);
+  await pick([a]);
+  await page.click('#start');
+  await until('onUploadFailed');
+  assert.match((await events('onUploadFailed'))[0].text, /^AccessDenied: /);
+  assert.deepEqual(await states(), ['Failure']);
+  await page.click('#start');
+  await until('onUploadSucceed');
+  assert.deepEqual(await states(), ['Success']);
+  assert.equal((await events('onUploadstarted')).length, 2, 'a new upload, with new credentials');
+  await assertStored(a.buffer);
+  await assertClean();
+});
+
 // Credentials that live 8 s: the SDK asks for new ones ahead of their expiry, in
 // onUploadTokenExpired, while the parts are slowed so the upload outlives them.
 async function outlive(query, name) {
@@ -239,7 +260,14 @@ test('expiry recovered with setUploadAuthAndAddress and a new video: the old upl
   const done = (await events('onUploadSucceed'))[0];
   assert.ok(done, 'succeeded');
   assert.notEqual(done.videoId, expired.videoId, 'it went into the new video');
-  assert.deepEqual((await uploadsOfPage()).map((u) => u.state).sort(), ['aborted', 'completed']);
+  // Each expiry made a new video (the new credentials live 8 s too, so a slow run sees more than
+  // one, and the last may come too late to be used): every upload but the last was aborted, and
+  // the last completed.
+  const expiries = (await events('onUploadTokenExpired')).length;
+  const states = (await uploadsOfPage()).map((u) => u.state).sort();
+  const aborted = states.length - 1;
+  assert.ok(aborted >= 1 && aborted <= expiries, `${expiries} expiries: ${states}`);
+  assert.deepEqual(states, [...Array(aborted).fill('aborted'), 'completed']);
   await assertStored(a.buffer);
   await assertClean();
 });
