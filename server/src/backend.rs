@@ -17,6 +17,8 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use vod_upload::vod::meta::{IMAGE_EXTENSIONS, MAX_TITLE_CHARS};
+
 use crate::state::{
     random_string, AppState, Credential, Video, ALPHANUMERIC, HEX_LOWER, HEX_UPPER,
 };
@@ -27,9 +29,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/refresh-upload-auth", post(refresh_upload_auth))
         .route("/sts-token", post(crate::vod::sts_token))
 }
-
-const MAX_TITLE_CHARS: usize = 128;
-const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif"];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

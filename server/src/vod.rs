@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 use vod_upload::oss::limits::MAX_CLOCK_SKEW_MS;
-use vod_upload::vod::meta::{MAX_TAGS, MAX_TITLE_CHARS};
+use vod_upload::vod::meta::{IMAGE_EXTENSIONS, MAX_TAGS, MAX_TITLE_CHARS};
 use vod_upload::vod::signature;
 
 use crate::backend::{bad, create_image, create_video, refresh_video, request_id, ApiError};
@@ -138,7 +138,7 @@ async fn call(
                 .get("ImageExt")
                 .map(|e| e.to_ascii_lowercase())
                 .unwrap_or_else(|| "png".into());
-            if !["png", "jpg", "jpeg", "gif"].contains(&ext.as_str()) {
+            if !IMAGE_EXTENSIONS.contains(&ext.as_str()) {
                 return Err(error(
                     StatusCode::BAD_REQUEST,
                     "InvalidParameter",

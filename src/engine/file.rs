@@ -10,7 +10,7 @@ use super::task::Cancel;
 use super::{Credentials, Destination, Plan};
 use crate::error::UploadError;
 use crate::vec_map::VecMap;
-use crate::vod::meta::Meta;
+use crate::vod::meta::{Meta, IMAGE_EXTENSIONS};
 
 /// The state's name, as the page sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,14 +172,13 @@ impl<F> Entry<F> {
     /// An image's extension, as `CreateUploadImage` takes it, for a file that is an image;
     /// none for video and audio.
     pub fn image_extension(&self) -> Option<String> {
-        const IMAGES: [&str; 4] = ["png", "jpg", "jpeg", "gif"];
         let from_name = crate::text::rsplit_once(&self.name, ".")
             .map(|(_, ext)| ext.to_ascii_lowercase())
-            .filter(|ext| IMAGES.contains(&ext.as_str()));
+            .filter(|ext| IMAGE_EXTENSIONS.contains(&ext.as_str()));
         let from_type = self
             .content_type
             .strip_prefix("image/")
-            .filter(|t| IMAGES.contains(t))
+            .filter(|t| IMAGE_EXTENSIONS.contains(t))
             .map(ToString::to_string);
         from_name.or(from_type)
     }

@@ -7,6 +7,8 @@ use crate::error::{Code, UploadError};
 use alloc::{format, string::String, string::ToString, vec, vec::Vec};
 
 pub const MAX_TITLE_CHARS: usize = 128;
+/// The extensions `CreateUploadImage` takes (`ImageExt`).
+pub const IMAGE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "gif"];
 pub const MAX_TAGS: usize = 16;
 pub const MAX_USER_DATA_BYTES: usize = 1024;
 
