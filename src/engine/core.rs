@@ -47,9 +47,6 @@ pub(super) struct Core<P: Platform> {
     pub slots: Slots,
 }
 
-/// Backoff never waits longer than this.
-const MAX_BACKOFF_MS: f64 = 30_000.0;
-
 impl<P: Platform> Core<P> {
     pub fn new(platform: P, options: Options) -> Core<P> {
         Core {
@@ -105,13 +102,13 @@ impl<P: Platform> Core<P> {
         crate::date::http_date(ms)
     }
 
-    /// How long to wait before the `retries`-th retry: doubling from `retryDuration`, with
-    /// jitter, which spreads the retries of parallel requests apart. `retries` counts from 1.
+    /// How long to wait before the `retries`-th retry, with this platform's jitter.
     pub fn backoff_ms(&self, retries: u32) -> u32 {
-        let doublings = retries.saturating_sub(1).min(52);
-        let delay = (self.options.retry_duration_ms as f64 * (1u64 << doublings) as f64)
-            .min(MAX_BACKOFF_MS);
-        (delay * (0.5 + 0.5 * self.platform.random())) as u32
+        super::exchange::backoff_ms(
+            self.options.retry_duration_ms,
+            retries,
+            self.platform.random(),
+        )
     }
 
     /// Why uploads must wait now, if they must.

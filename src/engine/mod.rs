@@ -10,6 +10,7 @@
 use alloc::{format, string::String, vec::Vec};
 pub mod checkpoint;
 mod core;
+mod exchange;
 mod file;
 pub mod plan;
 mod signal;

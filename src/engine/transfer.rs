@@ -16,6 +16,7 @@ use alloc::{boxed::Box, format, string::String, string::ToString, vec::Vec};
 
 use super::checkpoint::Checkpoint;
 use super::core::{Core, Notice};
+use super::exchange::{Exchange, Next, Stop, Tried};
 use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
 use super::signal::{Flag, Pass};
 use super::slots::Slots;
@@ -62,20 +63,6 @@ pub(super) enum Outcome {
     /// The credentials expired and could not be renewed; no session if the STS token failed
     /// before any credentials came.
     Expired(Option<Session>),
-}
-
-/// Why an attempt stopped short.
-enum Stop {
-    Expired,
-    /// The server no longer knows the multipart upload; `true` when an earlier try of the same
-    /// call went unanswered, so that the server may have carried it out.
-    Gone(UploadError, bool),
-    /// Retries ran out on failures that leave it unknown whether the server carried out the
-    /// call: no answer, a time-out, a 5xx, a broken answer.
-    Unanswered(UploadError),
-    Failed(UploadError),
-    /// The file's credentials now name another object: it goes there, from the start.
-    Moved,
 }
 
 /// How a request ended, next to its time limit and the network.
@@ -531,9 +518,7 @@ impl<P: Platform> Transfer<'_, P> {
     ) -> Result<(), Stop> {
         let platform = &self.core.platform;
         let options = &self.core.options;
-        let mut retries = 0;
-        // A try ended without a definite answer: the server may have carried the call out.
-        let mut unanswered = false;
+        let mut exchange = Exchange::new(options.retry_count);
         loop {
             self.network_ready().await;
             // The slot is held while the request is out, not while it waits to be retried.
@@ -556,17 +541,11 @@ impl<P: Platform> Transfer<'_, P> {
                 };
                 (raced, generation)
             };
-            let (failure, error) = match raced {
+            let tried = match raced {
                 Raced::Answer(Ok(answer)) if (200..300).contains(&answer.status) => {
                     match accept(&answer) {
-                        Ok(()) => {
-                            if self.job.live.activity.get() == Activity::Retrying {
-                                self.job.live.activity.set(Activity::Sending);
-                                self.notify(Notice::RetryResume);
-                            }
-                            return Ok(());
-                        }
-                        Err(broken) => (Failure::Transient, broken),
+                        Ok(()) => Tried::Accepted,
+                        Err(broken) => Tried::Failed(Failure::Transient, broken),
                     }
                 }
                 Raced::Answer(Ok(answer)) => {
@@ -576,22 +555,15 @@ impl<P: Platform> Transfer<'_, P> {
                         let auth = &s.credentials.auth;
                         error.without(&[&auth.access_key_secret, &auth.security_token])
                     });
-                    (failure, error)
+                    Tried::Failed(failure, error)
                 }
-                // The network went away: wait for it; this is no failure and uses no retry.
-                Raced::NetworkLost => {
-                    unanswered = true;
-                    continue;
-                }
-                Raced::Answer(Err(_)) if self.core.wait_reason().is_some() => {
-                    unanswered = true;
-                    continue;
-                }
-                Raced::Answer(Err(transport)) => (
+                Raced::NetworkLost => Tried::NetworkGone,
+                Raced::Answer(Err(_)) if self.core.wait_reason().is_some() => Tried::NetworkGone,
+                Raced::Answer(Err(transport)) => Tried::Failed(
                     Failure::Transient,
                     UploadError::new(Code::NetworkError, transport.message),
                 ),
-                Raced::TimedOut => (
+                Raced::TimedOut => Tried::Failed(
                     Failure::Transient,
                     UploadError::new(
                         Code::Timeout,
@@ -599,21 +571,28 @@ impl<P: Platform> Transfer<'_, P> {
                     ),
                 ),
             };
-            match failure {
-                Failure::Expired => self.renew(generation).await?,
-                Failure::UploadGone => return Err(Stop::Gone(error, unanswered)),
-                Failure::Skewed { server_ms } if !self.skew_corrected.replace(true) => {
-                    self.core.clock_offset_ms.set(server_ms - platform.now_ms());
+            let mut corrected = self.skew_corrected.get();
+            let next = exchange.step(tried, &mut corrected);
+            self.skew_corrected.set(corrected);
+            match next {
+                Next::Done => {
+                    if self.job.live.activity.get() == Activity::Retrying {
+                        self.job.live.activity.set(Activity::Sending);
+                        self.notify(Notice::RetryResume);
+                    }
+                    return Ok(());
                 }
-                Failure::Transient if retries < options.retry_count => {
-                    unanswered = true;
-                    retries += 1;
+                Next::Send => {}
+                Next::Retry { retries, error } => {
                     self.job.live.activity.set(Activity::Retrying);
                     self.notify(Notice::Retry(error));
                     platform.sleep(self.core.backoff_ms(retries)).await;
                 }
-                Failure::Transient => return Err(Stop::Unanswered(error)),
-                _ => return Err(Stop::Failed(error)),
+                Next::Renew => self.renew(generation).await?,
+                Next::CorrectClock { server_ms } => {
+                    self.core.clock_offset_ms.set(server_ms - platform.now_ms());
+                }
+                Next::Stop(stop) => return Err(stop),
             }
         }
     }
