@@ -108,7 +108,25 @@ impl Session {
     pub fn loaded(&self) -> u64 {
         self.upload.as_ref().map_or(0, |u| u.loaded)
     }
+
+    /// When the credentials should be renewed, on the local clock (the server's minus
+    /// `clock_offset_ms`): ahead of their expiry by twice the request time limit, so that parts
+    /// in flight finish with them, or by half their lifetime when they live shorter than that;
+    /// never sooner than a second after they came.
+    pub fn refresh_due_ms(&self, timeout_ms: u32, clock_offset_ms: f64) -> f64 {
+        let auth = &self.credentials.auth;
+        let expires = match auth.expires_at_ms {
+            Some(server_ms) => server_ms - clock_offset_ms,
+            None => self.received_ms + auth.expiration_secs as f64 * 1000.0,
+        };
+        let lifetime = (expires - self.received_ms).max(0.0);
+        let margin = (2.0 * timeout_ms as f64).min(lifetime / 2.0);
+        (expires - margin).max(self.received_ms + MIN_REFRESH_GAP_MS)
+    }
 }
+
+/// Credentials are never renewed more often than this, however short their life.
+const MIN_REFRESH_GAP_MS: f64 = 1_000.0;
 
 /// Why an upload waits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,5 +249,57 @@ impl<F> Entry<F> {
             is_image: self.image_extension().is_some(),
             resumed: self.resumed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{UploadAddress, UploadAuth};
+
+    /// A session whose credentials came at 1,000,000 ms and live `seconds`, or until the
+    /// server's `expires_at_ms` when given.
+    fn session(seconds: u64, expires_at_ms: Option<f64>) -> Session {
+        let auth = UploadAuth {
+            expiration_secs: seconds,
+            expires_at_ms,
+            ..UploadAuth::default()
+        };
+        let credentials = Credentials {
+            auth,
+            address: UploadAddress {
+                endpoint: "http://o".into(),
+                bucket: "b".into(),
+                file_name: "k".into(),
+            },
+            video_id: None,
+            image: None,
+            from_sts: false,
+        };
+        Session::new(credentials, 1_000_000.0)
+    }
+
+    #[test]
+    fn credentials_are_renewed_twice_the_time_limit_ahead_of_expiry() {
+        // 3000 s, a 60 s time limit: 120 s ahead.
+        let due = session(3000, None).refresh_due_ms(60_000, 0.0);
+        assert_eq!(due, 1_000_000.0 + 3_000_000.0 - 120_000.0);
+    }
+
+    #[test]
+    fn short_lived_credentials_are_renewed_at_half_their_life_and_not_within_a_second() {
+        assert_eq!(session(8, None).refresh_due_ms(60_000, 0.0), 1_004_000.0);
+        assert_eq!(session(1, None).refresh_due_ms(60_000, 0.0), 1_001_000.0);
+        assert_eq!(session(0, None).refresh_due_ms(60_000, 0.0), 1_001_000.0);
+    }
+
+    #[test]
+    fn the_servers_expiry_time_is_read_on_the_corrected_clock() {
+        // The server's clock is 5 s ahead: its 3000 s mark is 2995 s on ours.
+        let s = session(9999, Some(1_000_000.0 + 3_000_000.0));
+        assert_eq!(
+            s.refresh_due_ms(60_000, 5_000.0),
+            1_000_000.0 + 2_995_000.0 - 120_000.0
+        );
     }
 }

@@ -73,9 +73,6 @@ enum Raced<T> {
     NetworkLost,
 }
 
-/// Credentials are never renewed more often than this, however short their life.
-const MIN_REFRESH_GAP_MS: f64 = 1_000.0;
-
 struct Transfer<'a, P: Platform> {
     core: &'a Core<P>,
     job: &'a Job<P>,
@@ -659,17 +656,8 @@ impl<P: Platform> Transfer<'_, P> {
     /// lifetime when they live shorter than that.
     fn refresh_due_ms(&self) -> f64 {
         let offset = self.core.clock_offset_ms.get();
-        let timeout = self.core.options.timeout_ms as f64;
-        self.session(|s| {
-            let auth = &s.credentials.auth;
-            let expires = match auth.expires_at_ms {
-                Some(server_ms) => server_ms - offset,
-                None => s.received_ms + auth.expiration_secs as f64 * 1000.0,
-            };
-            let lifetime = (expires - s.received_ms).max(0.0);
-            let margin = (2.0 * timeout).min(lifetime / 2.0);
-            (expires - margin).max(s.received_ms + MIN_REFRESH_GAP_MS)
-        })
+        let timeout_ms = self.core.options.timeout_ms;
+        self.session(|s| s.refresh_due_ms(timeout_ms, offset))
     }
 
     /// Renews the credentials ahead of expiry, for as long as the transfer runs; parts in

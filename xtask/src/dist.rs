@@ -199,8 +199,8 @@ fn gzip_size(path: &Path) -> Result<(u64, u64)> {
     ))
 }
 
-/// What a page should pay for the script-tag build, gzip -9.
-const SCRIPT_TAG_BUDGET: u64 = 45_000;
+/// What a page should pay for the script-tag build with every feature in, gzip -9: 60 KiB.
+const SCRIPT_TAG_BUDGET: u64 = 61_440;
 
 /// Prints raw and gzip sizes, and the totals a page downloads.
 pub fn report() -> Result {
