@@ -1,4 +1,4 @@
-//! The policy of one OSS call, sans I/O: told how each try ended, it says what to do next
+//! The policy of one call to OSS or VOD, sans I/O: told how each try ended, it says what to do next
 //! (send again, wait and retry, renew the credentials, correct the clock, or stop, and why). It
 //! never sends, waits or reads a clock, so its rules are tested by stepping it; the transfer
 //! performs what it says.
@@ -67,6 +67,9 @@ pub(super) fn backoff_ms(first_ms: u32, retries: u32, random: f64) -> u32 {
 pub(super) struct Exchange {
     retry_count: u32,
     retries: u32,
+    /// How many more times expired credentials may be renewed; `None`: as often as they
+    /// expire (OSS's, whose renewals the transfer bounds).
+    renewals_left: Option<u32>,
     /// A try ended without a definite answer: the server may have carried the call out.
     unanswered: bool,
 }
@@ -77,7 +80,17 @@ impl Exchange {
         Exchange {
             retry_count,
             retries: 0,
+            renewals_left: None,
             unanswered: false,
+        }
+    }
+
+    /// A call whose credentials may be renewed once: VOD's, signed with the page's STS token.
+    /// A token the page renews that VOD still finds expired fails the call.
+    pub fn renewing_once(retry_count: u32) -> Exchange {
+        Exchange {
+            renewals_left: Some(1),
+            ..Exchange::new(retry_count)
         }
     }
 
@@ -93,7 +106,11 @@ impl Exchange {
             Tried::Failed(failure, error) => (failure, error),
         };
         match failure {
-            Failure::Expired => Next::Renew,
+            Failure::Expired if self.renewals_left == Some(0) => Next::Stop(Stop::Failed(error)),
+            Failure::Expired => {
+                self.renewals_left = self.renewals_left.map(|n| n - 1);
+                Next::Renew
+            }
             Failure::UploadGone => Next::Stop(Stop::Gone(error, self.unanswered)),
             Failure::Skewed { server_ms } if !*skew_corrected => {
                 *skew_corrected = true;
@@ -204,6 +221,32 @@ mod tests {
         let said = run(0, [expired(), expired(), transient()].into());
         assert_eq!(said[..2], [Next::Renew, Next::Renew]);
         assert!(matches!(said[2], Next::Stop(Stop::Unanswered(_))));
+    }
+
+    #[test]
+    fn a_call_renewing_once_fails_when_the_renewed_credentials_expire_too() {
+        let expired = || {
+            Tried::Failed(
+                Failure::Expired,
+                error(Code::Server("InvalidSecurityToken.Expired".into())),
+            )
+        };
+        let mut exchange = Exchange::renewing_once(3);
+        let mut corrected = false;
+        assert_eq!(
+            exchange.step(transient(), &mut corrected),
+            Next::Retry {
+                retries: 1,
+                error: error(Code::NetworkError)
+            }
+        );
+        assert_eq!(exchange.step(expired(), &mut corrected), Next::Renew);
+        assert_eq!(
+            exchange.step(expired(), &mut corrected),
+            Next::Stop(Stop::Failed(error(Code::Server(
+                "InvalidSecurityToken.Expired".into()
+            ))))
+        );
     }
 
     #[test]

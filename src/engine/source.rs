@@ -3,10 +3,12 @@
 //! again before it expires and when VOD says it has.
 
 use super::core::{Core, Notice};
+use super::exchange::{Exchange, Next, Stop, Tried};
 use super::task::{race, Either};
 use super::{Credentials, FileInfo, Grant, Platform};
 use crate::auth::StsToken;
 use crate::error::{Code, UploadError};
+use crate::oss::response::Failure;
 use crate::vod::meta::Meta;
 use crate::vod::request::{timestamp, Action};
 use crate::vod::response::{self, Allocated};
@@ -151,15 +153,14 @@ fn nonce<P: Platform>(core: &Core<P>) -> String {
 }
 
 /// Calls VOD until it answers, retrying transient failures and asking for a new STS token
-/// once when VOD says the one held expired.
+/// once when VOD says the one held expired ([`Exchange::renewing_once`]).
 async fn call<P: Platform>(
     core: &Core<P>,
     index: usize,
     action: &Action<'_>,
 ) -> Result<Allocated, Unavailable> {
     let options = &core.options;
-    let mut retries = 0;
-    let mut token_renewed = false;
+    let mut exchange = Exchange::renewing_once(options.retry_count);
     loop {
         let token = token(core).await?;
         let slot = core.slots.acquire(index).await;
@@ -169,42 +170,54 @@ async fn call<P: Platform>(
             &timestamp(core.server_now_ms()),
             &nonce(core),
         );
-        let error = match race(
+        let raced = race(
             core.platform.send(request, None),
             core.platform.sleep(options.timeout_ms),
         )
-        .await
-        {
-            Either::Left(Ok(answer)) => {
-                match response::read(answer.status, &answer.body).map_err(|mut refused| {
+        .await;
+        drop(slot);
+        let tried = match raced {
+            Either::Left(Ok(answer)) => match response::read(answer.status, &answer.body) {
+                Ok(allocated) => return Ok(allocated),
+                Err(refused) => {
                     // VOD quotes the string it signed, security token and all: not for the page.
                     let secret = token.security_token.as_str();
                     let encoded = crate::vod::signature::encode(secret);
-                    refused.error = refused.error.without(&[&encoded, secret]);
-                    refused
-                }) {
-                    Ok(allocated) => return Ok(allocated),
-                    Err(refused) if refused.token_expired && !token_renewed => {
-                        token_renewed = true;
-                        core.sts_token.borrow_mut().take();
-                        continue;
-                    }
-                    Err(refused) if refused.transient => refused.error,
-                    Err(refused) => return Err(Unavailable::Failed(refused.error)),
+                    let error = refused.error.without(&[&encoded, secret]);
+                    let failure = match (refused.token_expired, refused.transient) {
+                        (true, _) => Failure::Expired,
+                        (_, true) => Failure::Transient,
+                        _ => Failure::Fatal,
+                    };
+                    Tried::Failed(failure, error)
                 }
-            }
-            Either::Left(Err(transport)) => UploadError::new(Code::NetworkError, transport.message),
-            Either::Right(_) => UploadError::new(
-                Code::Timeout,
-                format!("VOD gave no answer within {} ms", options.timeout_ms),
+            },
+            Either::Left(Err(transport)) => Tried::Failed(
+                Failure::Transient,
+                UploadError::new(Code::NetworkError, transport.message),
+            ),
+            Either::Right(_) => Tried::Failed(
+                Failure::Transient,
+                UploadError::new(
+                    Code::Timeout,
+                    format!("VOD gave no answer within {} ms", options.timeout_ms),
+                ),
             ),
         };
-        drop(slot);
-        if retries >= options.retry_count {
-            return Err(Unavailable::Failed(error));
+        // VOD's answers carry no clock to correct by.
+        match exchange.step(tried, &mut true) {
+            Next::Renew => {
+                core.sts_token.borrow_mut().take();
+            }
+            Next::Retry { retries, error } => {
+                core.notify(index, Notice::Retry(error));
+                core.platform.sleep(core.backoff_ms(retries)).await;
+            }
+            Next::Stop(Stop::Failed(error) | Stop::Unanswered(error) | Stop::Gone(error, _)) => {
+                return Err(Unavailable::Failed(error))
+            }
+            Next::Stop(Stop::Expired | Stop::Moved) => return Err(Unavailable::NoToken),
+            Next::Done | Next::Send | Next::CorrectClock { .. } => {}
         }
-        retries += 1;
-        core.notify(index, Notice::Retry(error));
-        core.platform.sleep(core.backoff_ms(retries)).await;
     }
 }
