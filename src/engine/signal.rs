@@ -5,6 +5,7 @@ use ::core::cell::{Cell, RefCell};
 use ::core::future::Future;
 use ::core::pin::Pin;
 use ::core::task::{Context, Poll, Waker};
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 
 use crate::vec_map::VecMap;
@@ -95,13 +96,22 @@ impl Flag {
 }
 
 /// Raises its flag when given, or at the latest when dropped, so the next file gets its turn
-/// however this one ends.
+/// however this one ends; then, once, calls what it was made with (the list, to begin the file
+/// after).
 #[derive(Default)]
-pub(super) struct Pass(Flag);
+pub(super) struct Pass(Flag, Cell<Option<Box<dyn FnOnce()>>>);
 
 impl Pass {
+    /// A pass that calls `then` once it is given.
+    pub fn then(then: impl FnOnce() + 'static) -> Pass {
+        Pass(Flag::default(), Cell::new(Some(Box::new(then))))
+    }
+
     pub fn give(&self) {
         self.0.raise();
+        if let Some(then) = self.1.take() {
+            then();
+        }
     }
 
     /// The flag the next file waits on.
@@ -112,6 +122,6 @@ impl Pass {
 
 impl Drop for Pass {
     fn drop(&mut self) {
-        self.0.raise();
+        self.give();
     }
 }

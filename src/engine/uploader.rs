@@ -12,7 +12,7 @@ use super::core::{Core, Notice, Queued};
 use super::file::{Activity, Entry, Live, Phase, Session};
 use super::signal::{Flag, Pass};
 use super::source;
-use super::task::{race, Cancel, Either, Set};
+use super::task::Cancel;
 use super::transfer::{self, Job, Outcome};
 use super::{Credentials, Event, FileInfo, Grant, Options, Plan, Platform};
 use crate::error::{Code, UploadError};
@@ -45,8 +45,26 @@ struct Inner<P: Platform> {
     core: Rc<Core<P>>,
     files: RefCell<Vec<Entry<P::File>>>,
     next_index: Cell<usize>,
-    /// The runner under way, if any.
-    run: RefCell<Option<Cancel>>,
+    /// The run under way, if any.
+    run: RefCell<Option<Run>>,
+    /// Numbers the runs, so that a transfer of a run stopped meanwhile is not counted in the
+    /// next one.
+    runs: Cell<u32>,
+}
+
+/// A run of the list: files begin one after another, each once the file before it has its
+/// turn, and send their parts once the file before has sent its last, so the link does not
+/// idle between files; only one file is prepared ahead.
+struct Run {
+    id: u32,
+    /// Transfers of this run under way.
+    going: usize,
+    /// The turn the next file will wait for: the newest file's pass.
+    turn: Flag,
+    /// When the next file may begin: once the newest file has its own turn.
+    begin_next: Flag,
+    /// A file ended in this run: the end of the list is then worth telling.
+    finished_any: bool,
 }
 
 impl<P: Platform> Inner<P> {
@@ -67,18 +85,103 @@ impl<P: Platform> Inner<P> {
     }
 
     fn launch(self: &Rc<Self>) {
-        let cancel = Cancel::default();
-        *self.run.borrow_mut() = Some(cancel.clone());
-        let task = cancel.wrap(run(self.clone()));
+        let id = self.runs.get() + 1;
+        self.runs.set(id);
+        *self.run.borrow_mut() = Some(Run {
+            id,
+            going: 0,
+            turn: Flag::raised_already(),
+            begin_next: Flag::raised_already(),
+            finished_any: false,
+        });
+        self.advance();
+    }
+
+    /// Begins the next files while the run lets them; ends the run when nothing is left.
+    fn advance(self: &Rc<Self>) {
+        loop {
+            let begun = {
+                let mut run = self.run.borrow_mut();
+                let Some(r) = run.as_mut().filter(|r| r.begin_next.is_raised()) else {
+                    return;
+                };
+                match self.next_job(r.turn.clone()) {
+                    Some((job, cancel)) => {
+                        r.begin_next = ::core::mem::replace(&mut r.turn, job.pass.flag());
+                        r.going += 1;
+                        (job, cancel, r.id)
+                    }
+                    None if r.going == 0 => {
+                        let told = r.finished_any;
+                        run.take();
+                        drop(run);
+                        self.ended_run(told);
+                        return;
+                    }
+                    None => return,
+                }
+            };
+            self.spawn_transfer(begun);
+        }
+    }
+
+    /// Runs a file's transfer as a task of its own, which tells the list how it ended.
+    fn spawn_transfer(self: &Rc<Self>, (job, cancel, run): (Job<P>, Cancel, u32)) {
+        let (core, list) = (self.core.clone(), Rc::downgrade(self));
         self.core.platform.spawn(Box::pin(async move {
-            task.await;
+            let outcome = cancel.wrap(transfer::upload(&core, &job)).await;
+            if let Some(list) = list.upgrade() {
+                list.ended(run, job.index, outcome);
+            }
+            // Dropped last: its pass, if not given yet, lets the next file send and begin.
+            drop(job);
         }));
     }
 
-    /// Drops the runner, if one is running.
+    /// A transfer of run `run` ended: with an outcome, or cancelled (stopped, deleted).
+    fn ended(self: &Rc<Self>, run: u32, index: usize, outcome: Option<Outcome>) {
+        {
+            let mut current = self.run.borrow_mut();
+            let Some(r) = current.as_mut().filter(|r| r.id == run) else {
+                return;
+            };
+            r.going -= 1;
+            r.finished_any |= outcome.is_some();
+        }
+        if let Some(outcome) = outcome {
+            if self.finish(index, outcome) {
+                // Everything stops where it is until the page brings new credentials.
+                self.halt();
+                self.park();
+                return;
+            }
+        }
+        self.advance();
+    }
+
+    /// Every file in the list has finished: tell the page, unless this run had nothing to do
+    /// (so that `onUploadEnd` may call `start()`).
+    fn ended_run(&self, finished_any: bool) {
+        let all_done = {
+            let files = self.files.borrow();
+            !files.is_empty()
+                && files
+                    .iter()
+                    .all(|e| matches!(e.phase, Phase::Success(_) | Phase::Failure(..)))
+        };
+        if all_done && finished_any {
+            self.core.notify_end();
+        }
+    }
+
+    /// Ends the run, if one is under way: every transfer is cancelled.
     fn halt(&self) {
-        if let Some(cancel) = self.run.borrow_mut().take() {
-            cancel.cancel();
+        if self.run.borrow_mut().take().is_some() {
+            for entry in self.files.borrow().iter() {
+                if let Phase::Uploading(live) = &entry.phase {
+                    live.cancel.cancel();
+                }
+            }
         }
     }
 
@@ -120,6 +223,7 @@ impl<P: Platform> Inner<P> {
         }
         let index = entry.index;
         let weak = Rc::downgrade(self);
+        let list = weak.clone();
         let job = Job {
             index,
             file: entry.file.clone(),
@@ -134,7 +238,11 @@ impl<P: Platform> Inner<P> {
             meta: entry.meta.clone(),
             image: entry.image_extension(),
             turn,
-            pass: Pass::default(),
+            pass: Pass::then(move || {
+                if let Some(list) = list.upgrade() {
+                    list.advance();
+                }
+            }),
         };
         Some((job, cancel))
     }
@@ -199,66 +307,6 @@ fn open_upload(session: Session) -> Option<(Credentials, String)> {
     Some((session.credentials, upload_id))
 }
 
-/// Uploads the ready and stopped files in order until none is left, or credentials expire.
-/// A file begins (credentials, Initiate) once the file before it sends its parts, and sends
-/// its own once that one has sent its last, so the link does not idle between files.
-async fn run<P: Platform>(inner: Rc<Inner<P>>) {
-    let mut running = Set::default();
-    // The turn the next file will wait for, and when it may begin: when the newest file
-    // running has its own turn.
-    let mut turn = Flag::raised_already();
-    let mut begin_next = Flag::raised_already();
-    let mut finished_any = false;
-    loop {
-        if begin_next.is_raised() {
-            if let Some((job, cancel)) = inner.next_job(turn.clone()) {
-                begin_next = ::core::mem::replace(&mut turn, job.pass.flag());
-                let core = inner.core.clone();
-                running.push(cancel.wrap(async move {
-                    let outcome = transfer::upload(&core, &job).await;
-                    (job.index, outcome)
-                }));
-                continue;
-            }
-        }
-        let ended = if begin_next.is_raised() {
-            running.next().await
-        } else {
-            match race(running.next(), begin_next.raised()).await {
-                Either::Left(ended) => ended,
-                Either::Right(()) => continue,
-            }
-        };
-        match ended {
-            None => break,
-            // Deleted: the list has forgotten it.
-            Some(None) => {}
-            Some(Some((index, outcome))) => {
-                finished_any = true;
-                if inner.finish(index, outcome) {
-                    // Everything stops where it is until the page brings new credentials.
-                    drop(running);
-                    inner.park();
-                    inner.run.borrow_mut().take();
-                    return;
-                }
-            }
-        }
-    }
-    inner.run.borrow_mut().take();
-    let all_done = {
-        let files = inner.files.borrow();
-        !files.is_empty()
-            && files
-                .iter()
-                .all(|e| matches!(e.phase, Phase::Success(_) | Phase::Failure(..)))
-    };
-    // A start() with nothing left to do says nothing, so onUploadEnd may call start().
-    if all_done && finished_any {
-        inner.core.notify_end();
-    }
-}
-
 impl<P: Platform> Uploader<P> {
     pub fn new(platform: P, options: Options) -> Result<Uploader<P>, UploadError> {
         options.check()?;
@@ -277,6 +325,7 @@ impl<P: Platform> Uploader<P> {
                 files: RefCell::default(),
                 next_index: Cell::new(0),
                 run: RefCell::default(),
+                runs: Cell::new(0),
             }
         });
         Ok(Uploader { inner })
