@@ -315,4 +315,91 @@ mod tests {
         let deep = "{\"a\":".to_string() + &"[".repeat(100) + &"]".repeat(100) + "}";
         assert!(Fields::parse(&deep).is_none());
     }
+
+    /// A random string: ASCII, quotes, backslashes, control characters, and characters beyond
+    /// the BMP.
+    fn random_text(next: &mut impl FnMut() -> u64) -> std::string::String {
+        const PIECES: [&str; 10] = [
+            "a", "Z9", "\"", "\\", "\n", "\u{1}", "é", "视频", "😀", " / ",
+        ];
+        (0..next() % 6)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect()
+    }
+
+    /// A random JSON value, nested at most `depth` more levels.
+    fn random_value(next: &mut impl FnMut() -> u64, depth: u32) -> serde_json::Value {
+        use serde_json::{json, Value as Json};
+        match next() % if depth == 0 { 5 } else { 7 } {
+            0 => Json::String(random_text(next)),
+            1 => json!(next() >> (next() % 64)),
+            2 => json!(-((next() % 1000) as i64) - 1),
+            3 => json!((next() % 1000) as f64 + 0.5),
+            4 => [Json::Null, json!(true), json!(false)][(next() % 3) as usize].clone(),
+            5 => Json::Array(
+                (0..next() % 3)
+                    .map(|_| random_value(next, depth - 1))
+                    .collect(),
+            ),
+            _ => random_object(next, depth - 1),
+        }
+    }
+
+    fn random_object(next: &mut impl FnMut() -> u64, depth: u32) -> serde_json::Value {
+        let fields = (0..next() % 6).map(|_| (random_text(next), random_value(next, depth)));
+        serde_json::Value::Object(fields.collect())
+    }
+
+    /// `text` with every character beyond ASCII written as `\uXXXX` escapes (surrogate pairs
+    /// beyond the BMP), as some servers write JSON.
+    fn ascii_only(text: &str) -> std::string::String {
+        let mut out = std::string::String::new();
+        for c in text.chars() {
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out += &format!("\\u{unit:04x}");
+                }
+            }
+        }
+        out
+    }
+
+    /// serde_json is the oracle: what it writes, `Fields` reads to the same strings and whole
+    /// numbers, and what `Writer` writes, serde_json reads back.
+    #[test]
+    fn agrees_with_serde_json() {
+        let mut next = crate::tests::xorshift(0x5eed_1);
+        for _ in 0..3000 {
+            let object = random_object(&mut next, 3);
+            let compact = serde_json::to_string(&object).unwrap();
+            let pretty = serde_json::to_string_pretty(&object).unwrap();
+            for text in [compact.clone(), pretty, ascii_only(&compact)] {
+                let fields = Fields::parse(&text).unwrap_or_else(|| panic!("refused {text}"));
+                for (name, value) in object.as_object().unwrap() {
+                    let string = value.as_str().map(str::to_string);
+                    assert_eq!(fields.string(name), string, "{name:?} in {text}");
+                    if !value.is_string() {
+                        assert_eq!(
+                            fields.whole_number(name),
+                            value.as_u64(),
+                            "{name:?} in {text}"
+                        );
+                    }
+                }
+            }
+            let (name, value, number) = (random_text(&mut next), random_text(&mut next), next());
+            let written = Writer::default()
+                .string(&name, &value)
+                .number("n", number)
+                .finish();
+            let read: serde_json::Value = serde_json::from_str(&written).unwrap();
+            let mut expected = serde_json::Map::new();
+            expected.insert(name, serde_json::Value::String(value));
+            expected.insert("n".into(), serde_json::json!(number));
+            assert_eq!(read, serde_json::Value::Object(expected), "{written}");
+        }
+    }
 }

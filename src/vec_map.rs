@@ -70,4 +70,25 @@ mod tests {
         assert_eq!(map.iter().next_back(), Some(&(9, 90)));
         assert_eq!(map.into_values().collect::<Vec<_>>(), [10, 33, 70, 90]);
     }
+
+    /// BTreeMap is the oracle: the same operations give the same answers and the same order.
+    #[test]
+    fn agrees_with_btree_map() {
+        let mut next = crate::tests::xorshift(0x5eed_4);
+        let mut map = VecMap::default();
+        let mut oracle = std::collections::BTreeMap::new();
+        for step in 0..20_000u64 {
+            let key = next() % 64;
+            match next() % 4 {
+                0 | 1 => assert_eq!(map.insert(key, step), oracle.insert(key, step)),
+                2 => assert_eq!(map.remove(&key), oracle.remove(&key)),
+                _ => {
+                    assert_eq!(map.get(&key), oracle.get(&key));
+                    assert_eq!(map.contains_key(&key), oracle.contains_key(&key));
+                }
+            }
+        }
+        let pairs: Vec<(u64, u64)> = map.iter().copied().collect();
+        assert_eq!(pairs, oracle.into_iter().collect::<Vec<_>>());
+    }
 }

@@ -288,4 +288,111 @@ mod tests {
         assert_eq!(root.text_of("N"), Some("7"));
         assert_eq!(root.children.len(), 3);
     }
+
+    /// A random element, written out, nested at most `depth` more levels: text with entity,
+    /// character references and characters beyond ASCII, CDATA, comments, attributes, empty
+    /// elements and prefixed names.
+    fn random_element(next: &mut impl FnMut() -> u64, depth: u32) -> std::string::String {
+        const NAMES: [&str; 5] = ["Part", "ETag", "oss:Key", "a", "NextPartNumberMarker"];
+        const TEXTS: [&str; 12] = [
+            "plain",
+            " spaced ",
+            "a&amp;b",
+            "&lt;&gt;",
+            "&quot;&apos;",
+            "&#233;",
+            "&#x1F600;",
+            "é视频",
+            "<![CDATA[<raw & text>]]>",
+            "<!-- a comment -->",
+            "\n  ",
+            "0004B99",
+        ];
+        let name = NAMES[(next() % NAMES.len() as u64) as usize];
+        let attribute = match next() % 3 {
+            0 => " xmlns=\"http://doc.oss-cn-hangzhou.aliyuncs.com\"",
+            1 => " id='1 > 0'",
+            _ => "",
+        };
+        if next() % 6 == 0 {
+            return format!("<{name}{attribute}/>");
+        }
+        let mut inside = std::string::String::new();
+        for _ in 0..next() % 4 {
+            match next() % 3 {
+                0 if depth > 0 => inside += &random_element(next, depth - 1),
+                _ => inside += TEXTS[(next() % TEXTS.len() as u64) as usize],
+            }
+        }
+        format!("<{name}{attribute}>{inside}</{name}>")
+    }
+
+    /// What quick-xml reads of `document`, in this module's tree: local names, each element's
+    /// text (references resolved, CDATA kept, comments skipped) trimmed, and its children.
+    fn quick_xml_tree(document: &str) -> Element {
+        use quick_xml::events::Event;
+        let name = |e: &quick_xml::events::BytesStart| {
+            std::string::String::from_utf8(e.local_name().as_ref().to_vec()).unwrap()
+        };
+        let mut reader = quick_xml::Reader::from_str(document);
+        let mut stack: Vec<Element> = Vec::new();
+        loop {
+            let text = |stack: &mut Vec<Element>, s: &str| stack.last_mut().unwrap().text += s;
+            match reader.read_event().unwrap() {
+                Event::Start(e) => stack.push(Element {
+                    name: name(&e),
+                    ..Element::default()
+                }),
+                Event::Empty(e) => {
+                    let empty = Element {
+                        name: name(&e),
+                        ..Element::default()
+                    };
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(empty),
+                        None => return empty,
+                    }
+                }
+                Event::Text(t) if !stack.is_empty() => text(&mut stack, &t.decode().unwrap()),
+                Event::CData(c) => text(&mut stack, &c.decode().unwrap()),
+                Event::GeneralRef(r) => {
+                    let resolved = match r.resolve_char_ref().unwrap() {
+                        Some(c) => c.to_string(),
+                        None => {
+                            let entity = r.decode().unwrap();
+                            quick_xml::escape::resolve_predefined_entity(&entity)
+                                .unwrap()
+                                .to_string()
+                        }
+                    };
+                    text(&mut stack, &resolved);
+                }
+                Event::End(_) => {
+                    let mut done = stack.pop().unwrap();
+                    done.text = done.text.trim_ascii().to_string();
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(done),
+                        None => return done,
+                    }
+                }
+                Event::Eof => panic!("no root element in {document}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// quick-xml is the oracle: every generated document reads to the same tree.
+    #[test]
+    fn agrees_with_quick_xml() {
+        let mut next = crate::tests::xorshift(0x5eed_2);
+        for _ in 0..3000 {
+            let root = random_element(&mut next, 4);
+            let document = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{root}\n");
+            assert_eq!(
+                parse(&document).unwrap(),
+                quick_xml_tree(&document),
+                "{document}"
+            );
+        }
+    }
 }
