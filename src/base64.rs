@@ -87,7 +87,7 @@ mod tests {
     fn agrees_with_the_base64_crate() {
         use base64::{engine::general_purpose::STANDARD, Engine};
         const ALPHABET: &[u8] = b"ABCZabcz019+/=-_ !";
-        let mut next = crate::tests::xorshift(0x5eed_5);
+        let mut next = crate::tests::xorshift(0x5eed5);
         for _ in 0..5000 {
             let bytes: Vec<u8> = (0..next() % 40).map(|_| next() as u8).collect();
             assert_eq!(encode(&bytes), STANDARD.encode(&bytes));

@@ -371,7 +371,7 @@ mod tests {
     /// numbers, and what `Writer` writes, serde_json reads back.
     #[test]
     fn agrees_with_serde_json() {
-        let mut next = crate::tests::xorshift(0x5eed_1);
+        let mut next = crate::tests::xorshift(0x5eed1);
         for _ in 0..3000 {
             let object = random_object(&mut next, 3);
             let compact = serde_json::to_string(&object).unwrap();

@@ -36,7 +36,7 @@ mod tests {
             .remove(b'_')
             .remove(b'.')
             .remove(b'~');
-        let mut next = crate::tests::xorshift(0x5eed_3);
+        let mut next = crate::tests::xorshift(0x5eed3);
         for _ in 0..2000 {
             let text: std::string::String = (0..next() % 12)
                 .filter_map(|_| match next() % 3 {

@@ -74,7 +74,7 @@ mod tests {
     /// BTreeMap is the oracle: the same operations give the same answers and the same order.
     #[test]
     fn agrees_with_btree_map() {
-        let mut next = crate::tests::xorshift(0x5eed_4);
+        let mut next = crate::tests::xorshift(0x5eed4);
         let mut map = VecMap::default();
         let mut oracle = std::collections::BTreeMap::new();
         for step in 0..20_000u64 {
