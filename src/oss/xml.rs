@@ -314,7 +314,7 @@ mod tests {
             1 => " id='1 > 0'",
             _ => "",
         };
-        if next() % 6 == 0 {
+        if next().is_multiple_of(6) {
             return format!("<{name}{attribute}/>");
         }
         let mut inside = std::string::String::new();
