@@ -8,32 +8,16 @@ use alloc::{boxed::Box, string::String};
 use super::checkpoint::Checkpoints;
 use super::file::Wait;
 use super::slots::Slots;
-use super::{Options, Platform};
+use super::{Event, Options, Platform};
 use crate::auth::StsToken;
-use crate::error::UploadError;
-
-/// An event about a file, before it is turned into what the page sees.
-pub(super) enum Notice {
-    Started,
-    Progress,
-    Succeeded,
-    Failed(UploadError),
-    TokenExpired,
-    Retry(UploadError),
-    RetryResume,
-}
-
-pub(super) enum Queued {
-    About(usize, Notice),
-    End,
-}
 
 pub(super) struct Core<P: Platform> {
     pub platform: P,
     pub options: Options,
     /// Server time minus local time, learnt from `RequestTimeTooSkewed`.
     pub clock_offset_ms: Cell<f64>,
-    queue: RefCell<VecDeque<Queued>>,
+    /// Events for the page, each naming its file by index.
+    queue: RefCell<VecDeque<Event<usize>>>,
     /// Asks the platform to drain the queue; set once the uploader exists.
     pub wake: OnceCell<Box<dyn Fn()>>,
     pub checkpoints: Checkpoints,
@@ -65,7 +49,7 @@ impl<P: Platform> Core<P> {
         }
     }
 
-    fn queue(&self, event: Queued) {
+    pub fn notify(&self, event: Event<usize>) {
         let was_empty = {
             let mut queue = self.queue.borrow_mut();
             queue.push_back(event);
@@ -79,15 +63,7 @@ impl<P: Platform> Core<P> {
         }
     }
 
-    pub fn notify(&self, index: usize, notice: Notice) {
-        self.queue(Queued::About(index, notice));
-    }
-
-    pub fn notify_end(&self) {
-        self.queue(Queued::End);
-    }
-
-    pub fn pop(&self) -> Option<Queued> {
+    pub fn pop(&self) -> Option<Event<usize>> {
         self.queue.borrow_mut().pop_front()
     }
 

@@ -231,16 +231,34 @@ pub enum Grant {
     Sts(StsToken),
 }
 
-/// What the page is told, in the order it happened.
+/// What the page is told, in the order it happened, about the file `F` names: its index while
+/// queued, its info once the page is told.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Event {
-    Started(FileInfo),
-    Progress(FileInfo),
-    Succeeded(FileInfo),
-    Failed(FileInfo, UploadError),
-    TokenExpired(FileInfo),
-    Retry(FileInfo, UploadError),
-    RetryResume(FileInfo),
+pub enum Event<F = FileInfo> {
+    Started(F),
+    Progress(F),
+    Succeeded(F),
+    Failed(F, UploadError),
+    TokenExpired(F),
+    Retry(F, UploadError),
+    RetryResume(F),
     /// Every file in the list has finished.
     End,
+}
+
+impl<F> Event<F> {
+    /// The same event about what `to` makes of its file; none if `to` finds none (a file
+    /// deleted meanwhile).
+    pub fn about<G>(self, to: impl FnOnce(F) -> Option<G>) -> Option<Event<G>> {
+        Some(match self {
+            Event::Started(f) => Event::Started(to(f)?),
+            Event::Progress(f) => Event::Progress(to(f)?),
+            Event::Succeeded(f) => Event::Succeeded(to(f)?),
+            Event::Failed(f, e) => Event::Failed(to(f)?, e),
+            Event::TokenExpired(f) => Event::TokenExpired(to(f)?),
+            Event::Retry(f, e) => Event::Retry(to(f)?, e),
+            Event::RetryResume(f) => Event::RetryResume(to(f)?),
+            Event::End => Event::End,
+        })
+    }
 }

@@ -2,10 +2,10 @@
 //! STS mode VOD's OpenAPI, called with the page's STS token (`getSTSToken`), which is asked for
 //! again before it expires and when VOD says it has.
 
-use super::core::{Core, Notice};
+use super::core::Core;
 use super::exchange::{Exchange, Next, Stop, Tried};
 use super::task::{race, Either};
-use super::{Credentials, FileInfo, Grant, Platform};
+use super::{Credentials, Event, FileInfo, Grant, Platform};
 use crate::auth::StsToken;
 use crate::error::{Code, UploadError};
 use crate::oss::response::Failure;
@@ -210,7 +210,7 @@ async fn call<P: Platform>(
                 core.sts_token.borrow_mut().take();
             }
             Next::Retry { retries, error } => {
-                core.notify(index, Notice::Retry(error));
+                core.notify(Event::Retry(index, error));
                 core.platform.sleep(core.backoff_ms(retries)).await;
             }
             Next::Stop(Stop::Failed(error) | Stop::Unanswered(error) | Stop::Gone(error, _)) => {

@@ -15,14 +15,14 @@ use alloc::rc::Rc;
 use alloc::{boxed::Box, format, string::String, string::ToString, vec::Vec};
 
 use super::checkpoint::Checkpoint;
-use super::core::{Core, Notice};
+use super::core::Core;
 use super::exchange::{Exchange, Next, Stop, Tried};
 use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
 use super::signal::{Flag, Pass};
 use super::slots::Slots;
 use super::source::{self, Unavailable};
 use super::task::{both, each_limited, race, Either};
-use super::{Credentials, Grant, Plan, Platform};
+use super::{Credentials, Event, Grant, Plan, Platform};
 use crate::auth::{UploadAddress, UploadAuth};
 use crate::crc64::{self, Crc64};
 use crate::error::{Code, UploadError};
@@ -132,8 +132,8 @@ impl<P: Platform> Transfer<'_, P> {
             .expect("a transfer has its session")
     }
 
-    fn notify(&self, notice: Notice) {
-        self.core.notify(self.job.index, notice);
+    fn notify(&self, event: impl FnOnce(usize) -> Event<usize>) {
+        self.core.notify(event(self.job.index));
     }
 
     fn info(&self) -> FileInfo {
@@ -338,7 +338,7 @@ impl<P: Platform> Transfer<'_, P> {
             content_type: &self.job.content_type,
         };
         self.send_checked(&call, 1).await?;
-        self.notify(Notice::Progress);
+        self.notify(Event::Progress);
         Ok(())
     }
 
@@ -364,7 +364,7 @@ impl<P: Platform> Transfer<'_, P> {
             }
         });
         self.save_checkpoint();
-        self.notify(Notice::Progress);
+        self.notify(Event::Progress);
         Ok(())
     }
 
@@ -398,7 +398,7 @@ impl<P: Platform> Transfer<'_, P> {
                     }
                     damaged += 1;
                     self.job.live.activity.set(Activity::Retrying);
-                    self.notify(Notice::Retry(error));
+                    self.notify(|i| Event::Retry(i, error));
                 }
                 _ => return Ok((stored, local)),
             }
@@ -461,13 +461,13 @@ impl<P: Platform> Transfer<'_, P> {
         while let Some(wait) = self.core.wait_reason() {
             if !matches!(live.activity.get(), Activity::Waiting(_)) {
                 live.activity.set(Activity::Waiting(wait));
-                self.notify(Notice::Retry(wait_error(wait)));
+                self.notify(|i| Event::Retry(i, wait_error(wait)));
             }
             self.core.platform.network_changed().await;
         }
         if matches!(live.activity.get(), Activity::Waiting(_)) {
             live.activity.set(Activity::Sending);
-            self.notify(Notice::RetryResume);
+            self.notify(Event::RetryResume);
         }
     }
 
@@ -575,14 +575,14 @@ impl<P: Platform> Transfer<'_, P> {
                 Next::Done => {
                     if self.job.live.activity.get() == Activity::Retrying {
                         self.job.live.activity.set(Activity::Sending);
-                        self.notify(Notice::RetryResume);
+                        self.notify(Event::RetryResume);
                     }
                     return Ok(());
                 }
                 Next::Send => {}
                 Next::Retry { retries, error } => {
                     self.job.live.activity.set(Activity::Retrying);
-                    self.notify(Notice::Retry(error));
+                    self.notify(|i| Event::Retry(i, error));
                     platform.sleep(self.core.backoff_ms(retries)).await;
                 }
                 Next::Renew => self.renew(generation).await?,

@@ -8,7 +8,7 @@ use alloc::rc::{Rc, Weak};
 use alloc::{boxed::Box, format, string::String, vec::Vec};
 
 use super::checkpoint::Fingerprint;
-use super::core::{Core, Notice, Queued};
+use super::core::Core;
 use super::file::{Activity, Entry, Live, Phase, Session};
 use super::signal::{Flag, Pass};
 use super::source;
@@ -170,7 +170,7 @@ impl<P: Platform> Inner<P> {
                     .all(|e| matches!(e.phase, Phase::Success(_) | Phase::Failure(..)))
         };
         if all_done && finished_any {
-            self.core.notify_end();
+            self.core.notify(Event::End);
         }
     }
 
@@ -219,7 +219,7 @@ impl<P: Platform> Inner<P> {
         });
         entry.phase = Phase::Uploading(live.clone());
         if first {
-            self.core.notify(entry.index, Notice::Started);
+            self.core.notify(Event::Started(entry.index));
         }
         let index = entry.index;
         let weak = Rc::downgrade(self);
@@ -249,13 +249,15 @@ impl<P: Platform> Inner<P> {
 
     /// Records how a file's transfer ended; true if its credentials expired.
     fn finish(&self, index: usize, outcome: Outcome) -> bool {
-        let (phase, notice, open) = match outcome {
+        let (phase, event, open) = match outcome {
             Outcome::Succeeded(credentials) => (
                 Phase::Success(credentials.destination()),
-                Notice::Succeeded,
+                Event::Succeeded(index),
                 None,
             ),
-            Outcome::Expired(session) => (Phase::Expired(session), Notice::TokenExpired, None),
+            Outcome::Expired(session) => {
+                (Phase::Expired(session), Event::TokenExpired(index), None)
+            }
             Outcome::Failed(error, session) => {
                 // A failed file cannot be resumed: leave no multipart upload behind.
                 let (destination, open) = match session {
@@ -267,7 +269,7 @@ impl<P: Platform> Inner<P> {
                 };
                 (
                     Phase::Failure(error.clone(), destination),
-                    Notice::Failed(error),
+                    Event::Failed(index, error),
                     open,
                 )
             }
@@ -279,7 +281,7 @@ impl<P: Platform> Inner<P> {
                 e.checkpoint_key.clone()
             })
             .flatten();
-        self.core.notify(index, notice);
+        self.core.notify(event);
         // Success or failure, the upload is over: nothing is left to resume.
         if !expired {
             self.abort(open, key);
@@ -335,23 +337,11 @@ impl<P: Platform> Uploader<P> {
     /// nothing of the engine, so the page's callback may call any method of the uploader.
     pub fn poll_event(&self) -> Option<Event> {
         loop {
-            let (index, notice) = match self.inner.core.pop()? {
-                Queued::End => return Some(Event::End),
-                Queued::About(index, notice) => (index, notice),
-            };
             // Events of a file deleted meanwhile are dropped.
-            let Some(info) = self.inner.info(index) else {
-                continue;
-            };
-            return Some(match notice {
-                Notice::Started => Event::Started(info),
-                Notice::Progress => Event::Progress(info),
-                Notice::Succeeded => Event::Succeeded(info),
-                Notice::Failed(error) => Event::Failed(info, error),
-                Notice::TokenExpired => Event::TokenExpired(info),
-                Notice::Retry(error) => Event::Retry(info, error),
-                Notice::RetryResume => Event::RetryResume(info),
-            });
+            let event = self.inner.core.pop()?;
+            if let Some(event) = event.about(|index| self.inner.info(index)) {
+                return Some(event);
+            }
         }
     }
 
