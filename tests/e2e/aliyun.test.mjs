@@ -210,6 +210,31 @@ test('stopUpload then startUpload goes on without sending an acknowledged part a
   await assertClean();
 });
 
+test('stopUpload while the credentials are awaited; the late answer is kept for startUpload', async () => {
+  // The page's backend answers a second late.
+  await page.route('**/api/upload-auth', async (route) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await route.continue();
+  });
+  await open();
+  const a = file('awaited.mp4', 2 * MIB);
+  await pick([a]);
+  await page.click('#start');
+  await until('onUploadstarted');
+  await page.click('#stop');
+  assert.deepEqual(await states(), ['Stoped']);
+  assert.equal((await events('onUploadCanceled')).length, 1);
+  // The answer arrives after the stop: nothing is sent.
+  await page.waitForTimeout(1500);
+  assert.deepEqual(await states(), ['Stoped']);
+  assert.deepEqual(await stored(a.buffer), []);
+  await page.click('#start');
+  await until('onUploadSucceed');
+  assert.equal((await events('onUploadstarted')).length, 1, 'the late answer was used');
+  await assertStored(a.buffer);
+  await assertClean();
+});
+
 test('a file that failed starts over with startUpload', async () => {
   await open();
   await admin('POST', 'faults', { action: 'fail', status: 403, count: 1 });
