@@ -32,28 +32,63 @@ pub use signal::{Changed, Signal};
 pub use task::LocalBoxFuture;
 pub use uploader::{Described, Uploader};
 
-/// What the engine needs from where it runs: in the browser fetch, `Blob.slice`, timers,
-/// `navigator.onLine` and the page's functions; natively a simulation.
-pub trait Platform: Sized + 'static {
+/// The page's files: slices to send as request bodies, bytes to hash.
+pub trait Files {
     /// A file the page handed over.
     type File: Clone + 'static;
     /// A slice of a file, sent as a request body without being copied.
     type Body: 'static;
 
     fn slice(&self, file: &Self::File, bytes: Range<u64>) -> Self::Body;
+    /// Reads bytes of a file piece by piece, handing each piece to `each` in order: to hash a
+    /// part while it is sent, or to check that parts the server holds are this file's. Pieces,
+    /// not the whole part, so hashing gigabytes leaves no garbage behind.
+    fn read<'a>(
+        &'a self,
+        file: &'a Self::File,
+        bytes: Range<u64>,
+        each: &'a mut dyn FnMut(&[u8]),
+    ) -> LocalBoxFuture<'a, Result<(), TransportError>>;
+}
+
+/// HTTP.
+pub trait Http: Files {
     /// Sends a request. Dropping the future aborts the request.
     fn send(
         &self,
         request: Request,
         body: Option<Self::Body>,
     ) -> LocalBoxFuture<'static, Result<Response, TransportError>>;
-    /// Dropping the future clears the timer.
-    fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()>;
+}
+
+/// Time, timers, and chance for jitter.
+pub trait Clock {
     /// Milliseconds since the epoch.
     fn now_ms(&self) -> f64;
+    /// Dropping the future clears the timer.
+    fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()>;
     /// A number in [0, 1), for jitter.
     fn random(&self) -> f64;
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>);
+}
+
+/// The browser's storage, for checkpoints.
+pub trait Storage {
+    /// A value, if one is stored under `key`.
+    fn load(&self, key: &str) -> Option<String>;
+    fn store(&self, key: &str, value: &str);
+    fn forget(&self, key: &str);
+    fn stored_keys(&self) -> Vec<String>;
+}
+
+/// The network as the browser tells it, and its changes.
+pub trait Connectivity {
+    fn network(&self) -> Network;
+    /// Resolves at the next change of the network (online, offline, connection type).
+    fn network_changed(&self) -> LocalBoxFuture<'static, ()>;
+}
+
+/// The page: its functions that answer for credentials, and the console.
+pub trait Page {
     /// The page's `getSTSToken()`, in STS mode.
     fn sts_token(&self) -> LocalBoxFuture<'static, Result<StsToken, UploadError>>;
     /// The page's `getUploadAuth(info)`.
@@ -65,29 +100,18 @@ pub trait Platform: Sized + 'static {
         &self,
         file: &FileInfo,
     ) -> LocalBoxFuture<'static, Result<Grant, UploadError>>;
-    /// What the browser says of its network now.
-    fn network(&self) -> Network;
-    /// Resolves at the next change of the network (online, offline, connection type).
-    fn network_changed(&self) -> LocalBoxFuture<'static, ()>;
+    /// Tells the developer something the page should fix (on the console, in a browser).
+    fn warn(&self, message: &str);
+}
+
+/// Everything the engine needs from where it runs, in small parts: in the browser fetch,
+/// `Blob.slice`, timers, `localStorage`, `navigator.onLine` and the page's functions; natively
+/// a simulation. Besides them, tasks and the delivery of events.
+pub trait Platform: Http + Clock + Storage + Connectivity + Page + Sized + 'static {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>);
     /// Events are queued: drain them soon with `uploader.poll_event()`, from outside the
     /// engine (never from within this call).
     fn wake(&self, uploader: Uploader<Self>);
-    /// Reads bytes of a file piece by piece, handing each piece to `each` in order: to hash a
-    /// part while it is sent, or to check that parts the server holds are this file's. Pieces,
-    /// not the whole part, so hashing gigabytes leaves no garbage behind.
-    fn read<'a>(
-        &'a self,
-        file: &'a Self::File,
-        bytes: Range<u64>,
-        each: &'a mut dyn FnMut(&[u8]),
-    ) -> LocalBoxFuture<'a, Result<(), TransportError>>;
-    /// The browser's storage, for checkpoints: a value, if one is stored under `key`.
-    fn load(&self, key: &str) -> Option<String>;
-    fn store(&self, key: &str, value: &str);
-    fn forget(&self, key: &str);
-    fn stored_keys(&self) -> Vec<String>;
-    /// Tells the developer something the page should fix (on the console, in a browser).
-    fn warn(&self, message: &str);
 }
 
 /// The network as the browser reports it.

@@ -17,7 +17,8 @@ use super::network;
 use super::timer::Timeout;
 use crate::auth::{decode_upload_auth, StsToken};
 use crate::engine::{
-    Credentials, Event, FileInfo, Grant, LocalBoxFuture, Network, Platform, Uploader,
+    Clock, Connectivity, Credentials, Event, FileInfo, Files, Grant, Http, LocalBoxFuture, Network,
+    Platform, Storage, Uploader,
 };
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
@@ -246,7 +247,7 @@ pub fn grant_of(answer: &JsValue) -> Result<Grant, UploadError> {
     Credentials::decode(&upload_auth, &upload_address, video_id, image).map(Grant::Credentials)
 }
 
-impl Platform for WebPlatform {
+impl Files for WebPlatform {
     type File = File;
     type Body = Blob;
 
@@ -256,6 +257,23 @@ impl Platform for WebPlatform {
             .unwrap_or_else(|_| unreachable!("slicing a File within its size"))
     }
 
+    fn read<'a>(
+        &'a self,
+        file: &'a File,
+        bytes: Range<u64>,
+        each: &'a mut dyn FnMut(&[u8]),
+    ) -> LocalBoxFuture<'a, Result<(), TransportError>> {
+        let blob = self.slice(file, bytes);
+        let pieces = &self.0.pieces;
+        Box::pin(async move {
+            read_pieces(&blob, pieces, each)
+                .await
+                .map_err(transport_error)
+        })
+    }
+}
+
+impl Http for WebPlatform {
     fn send(
         &self,
         request: Request,
@@ -263,7 +281,9 @@ impl Platform for WebPlatform {
     ) -> LocalBoxFuture<'static, Result<Response, TransportError>> {
         Box::pin(fetch(request, body))
     }
+}
 
+impl Clock for WebPlatform {
     fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()> {
         Box::pin(Timeout::new(millis))
     }
@@ -275,11 +295,48 @@ impl Platform for WebPlatform {
     fn random(&self) -> f64 {
         js_sys::Math::random()
     }
+}
 
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
-        wasm_bindgen_futures::spawn_local(task);
+impl Storage for WebPlatform {
+    fn load(&self, key: &str) -> Option<String> {
+        self.0.storage.as_ref()?.get_item(key).ok().flatten()
     }
 
+    fn store(&self, key: &str, value: &str) {
+        if let Some(storage) = &self.0.storage {
+            // A full or refused storage only costs the resume after a reload.
+            let _ = storage.set_item(key, value);
+        }
+    }
+
+    fn forget(&self, key: &str) {
+        if let Some(storage) = &self.0.storage {
+            let _ = storage.remove_item(key);
+        }
+    }
+
+    fn stored_keys(&self) -> Vec<String> {
+        let Some(storage) = &self.0.storage else {
+            return Vec::new();
+        };
+        let count = storage.length().unwrap_or(0);
+        (0..count)
+            .filter_map(|i| storage.key(i).ok().flatten())
+            .collect()
+    }
+}
+
+impl Connectivity for WebPlatform {
+    fn network(&self) -> Network {
+        self.0.network.now()
+    }
+
+    fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(self.0.network.changed())
+    }
+}
+
+impl crate::engine::Page for WebPlatform {
     fn upload_auth(&self, file: &FileInfo) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
         let answer = self.0.get_upload_auth.as_ref().map(|f| self.ask(f, file));
         Box::pin(async move {
@@ -354,58 +411,14 @@ impl Platform for WebPlatform {
         })
     }
 
-    fn network(&self) -> Network {
-        self.0.network.now()
-    }
-
-    fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
-        Box::pin(self.0.network.changed())
-    }
-
-    fn read<'a>(
-        &'a self,
-        file: &'a File,
-        bytes: Range<u64>,
-        each: &'a mut dyn FnMut(&[u8]),
-    ) -> LocalBoxFuture<'a, Result<(), TransportError>> {
-        let blob = self.slice(file, bytes);
-        let pieces = &self.0.pieces;
-        Box::pin(async move {
-            read_pieces(&blob, pieces, each)
-                .await
-                .map_err(transport_error)
-        })
-    }
-
-    fn load(&self, key: &str) -> Option<String> {
-        self.0.storage.as_ref()?.get_item(key).ok().flatten()
-    }
-
-    fn store(&self, key: &str, value: &str) {
-        if let Some(storage) = &self.0.storage {
-            // A full or refused storage only costs the resume after a reload.
-            let _ = storage.set_item(key, value);
-        }
-    }
-
-    fn forget(&self, key: &str) {
-        if let Some(storage) = &self.0.storage {
-            let _ = storage.remove_item(key);
-        }
-    }
-
-    fn stored_keys(&self) -> Vec<String> {
-        let Some(storage) = &self.0.storage else {
-            return Vec::new();
-        };
-        let count = storage.length().unwrap_or(0);
-        (0..count)
-            .filter_map(|i| storage.key(i).ok().flatten())
-            .collect()
-    }
-
     fn warn(&self, message: &str) {
         web_sys::console::warn_1(&message.into());
+    }
+}
+
+impl Platform for WebPlatform {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(task);
     }
 
     fn wake(&self, uploader: Uploader<WebPlatform>) {

@@ -22,7 +22,8 @@ use md5::Digest;
 
 use vod_upload::auth::{StsToken, UploadAuth};
 use vod_upload::engine::{
-    Credentials, Event, FileInfo, Grant, Network, Platform, Signal, Uploader,
+    Connectivity, Credentials, Event, FileInfo, Files, Grant, Http, Network, Page, Platform,
+    Signal, Storage, Uploader,
 };
 use vod_upload::error::{Code, TransportError, UploadError};
 use vod_upload::oss::limits::{MAX_CLOCK_SKEW_MS, MIN_PART_SIZE};
@@ -757,7 +758,7 @@ impl Oss {
     }
 }
 
-impl Platform for SimPlatform {
+impl Files for SimPlatform {
     type File = Rc<Vec<u8>>;
     type Body = Vec<u8>;
 
@@ -765,6 +766,21 @@ impl Platform for SimPlatform {
         file[bytes.start as usize..bytes.end as usize].to_vec()
     }
 
+    fn read<'a>(
+        &'a self,
+        file: &'a Rc<Vec<u8>>,
+        bytes: Range<u64>,
+        each: &'a mut dyn FnMut(&[u8]),
+    ) -> LocalBoxFuture<'a, Result<(), TransportError>> {
+        // In pieces of an odd size, as a browser's stream may cut them.
+        file[bytes.start as usize..bytes.end as usize]
+            .chunks(10_007)
+            .for_each(each);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl Http for SimPlatform {
     fn send(
         &self,
         request: Request,
@@ -852,7 +868,9 @@ impl Platform for SimPlatform {
             })
         })
     }
+}
 
+impl vod_upload::engine::Clock for SimPlatform {
     fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()> {
         Box::pin(sleep(&self.0.clock, millis as f64))
     }
@@ -870,11 +888,40 @@ impl Platform for SimPlatform {
         self.0.random.set(x);
         (x % 1000) as f64 / 1000.0
     }
+}
 
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
-        self.0.spawner.spawn_local(task).expect("the pool is alive");
+impl Storage for SimPlatform {
+    fn load(&self, key: &str) -> Option<String> {
+        self.0.storage.borrow().get(key).cloned()
     }
 
+    fn store(&self, key: &str, value: &str) {
+        self.0
+            .storage
+            .borrow_mut()
+            .insert(key.to_string(), value.to_string());
+    }
+
+    fn forget(&self, key: &str) {
+        self.0.storage.borrow_mut().remove(key);
+    }
+
+    fn stored_keys(&self) -> Vec<String> {
+        self.0.storage.borrow().keys().cloned().collect()
+    }
+}
+
+impl Connectivity for SimPlatform {
+    fn network(&self) -> Network {
+        self.0.network.get()
+    }
+
+    fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
+        Box::pin(self.0.network_changes.changed())
+    }
+}
+
+impl Page for SimPlatform {
     fn upload_auth(&self, file: &FileInfo) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
         let world = self.0.clone();
         let name = file.name.clone();
@@ -948,48 +995,14 @@ impl Platform for SimPlatform {
         })
     }
 
-    fn network(&self) -> Network {
-        self.0.network.get()
-    }
-
-    fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
-        Box::pin(self.0.network_changes.changed())
-    }
-
-    fn read<'a>(
-        &'a self,
-        file: &'a Rc<Vec<u8>>,
-        bytes: Range<u64>,
-        each: &'a mut dyn FnMut(&[u8]),
-    ) -> LocalBoxFuture<'a, Result<(), TransportError>> {
-        // In pieces of an odd size, as a browser's stream may cut them.
-        file[bytes.start as usize..bytes.end as usize]
-            .chunks(10_007)
-            .for_each(each);
-        Box::pin(async { Ok(()) })
-    }
-
-    fn load(&self, key: &str) -> Option<String> {
-        self.0.storage.borrow().get(key).cloned()
-    }
-
-    fn store(&self, key: &str, value: &str) {
-        self.0
-            .storage
-            .borrow_mut()
-            .insert(key.to_string(), value.to_string());
-    }
-
-    fn forget(&self, key: &str) {
-        self.0.storage.borrow_mut().remove(key);
-    }
-
-    fn stored_keys(&self) -> Vec<String> {
-        self.0.storage.borrow().keys().cloned().collect()
-    }
-
     fn warn(&self, message: &str) {
         self.0.warnings.borrow_mut().push(message.to_string());
+    }
+}
+
+impl Platform for SimPlatform {
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        self.0.spawner.spawn_local(task).expect("the pool is alive");
     }
 
     fn wake(&self, uploader: Uploader<SimPlatform>) {
