@@ -307,7 +307,6 @@ function aliyunUpload(load, version) {
     var record = this._byId(info.index);
     if (!record) return Promise.reject(new Error("the file was taken out"));
     this._sync(record, info);
-    if (info.videoId) record.info.videoId = info.videoId;
     if (record.granted) {
       var granted = record.granted;
       record.granted = null;
@@ -407,7 +406,7 @@ function aliyunUpload(load, version) {
     // an empty file, stays as it is).
     this._list.forEach(function (record) {
       if (record.canceled || record.id === null || record.info.state !== "Failure") return;
-      if (record.id !== null) self._uploader.deleteFile(record.id);
+      self._uploader.deleteFile(record.id);
       self._failed(record, self._hand(record));
     });
     try {
