@@ -28,6 +28,20 @@ pub struct Described {
     pub meta: Meta,
 }
 
+impl Described {
+    /// Where the checkpoint of this file's upload is kept, in STS mode or the other.
+    pub fn checkpoint_key(&self, sts: bool) -> String {
+        Fingerprint {
+            sts,
+            name: &self.name,
+            size: self.size,
+            last_modified: self.last_modified,
+            content_type: &self.content_type,
+        }
+        .key()
+    }
+}
+
 /// A handle to the uploader; clones share it.
 pub struct Uploader<P: Platform> {
     inner: Rc<Inner<P>>,
@@ -348,11 +362,16 @@ impl<P: Platform> Uploader<P> {
     /// Queues a file; returns its index, which stays its name for good. A file an earlier
     /// page left half uploaded (same name, size, date and type) comes back resumable.
     pub fn add_file(&self, file: P::File, described: Described) -> Result<usize, UploadError> {
+        let core = &self.inner.core;
+        let checkpoint_key = core
+            .options
+            .checkpoint_max_age_ms
+            .map(|_| described.checkpoint_key(core.options.sts));
         let Described {
             name,
             size,
             content_type,
-            last_modified,
+            last_modified: _,
             meta,
         } = described;
         meta.check()?;
@@ -362,18 +381,7 @@ impl<P: Platform> Uploader<P> {
                 format!("\"{name}\" is empty; OSS cannot take an empty video"),
             ));
         }
-        let core = &self.inner.core;
         let mut plan = Plan::new(size, core.options.part_size)?;
-        let checkpoint_key = core.options.checkpoint_max_age_ms.map(|_| {
-            Fingerprint {
-                sts: core.options.sts,
-                name: &name,
-                size,
-                last_modified,
-                content_type: &content_type,
-            }
-            .key()
-        });
         // The server's parts were cut by the earlier page's part size: keep it.
         let resumable = checkpoint_key
             .as_ref()

@@ -264,7 +264,7 @@ function aliyunUpload(load, version) {
 
   // Copies what the uploader says of a file into its uploadInfo.
   Vod.prototype._sync = function (record, info) {
-    if (record.id === null || !info) return;
+    if (record.id === null) return;
     var u = record.info;
     record.state = info.state;
     u.state = STATES[info.state];

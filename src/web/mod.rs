@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
 
 use crate::auth::StsToken;
-use crate::engine::checkpoint::{Checkpoint, Fingerprint};
+use crate::engine::checkpoint::Checkpoint;
 use crate::engine::{Described, Options, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
 use crate::error::{Code, UploadError};
 use crate::vod::meta::Meta;
@@ -284,15 +284,7 @@ pub fn find_checkpoint(
     let (Some(file), Some(storage)) = (file.dyn_ref::<File>(), local_storage()) else {
         return JsValue::NULL;
     };
-    let described = described(file, Meta::default());
-    let key = Fingerprint {
-        sts: sts.unwrap_or(false),
-        name: &described.name,
-        size: described.size,
-        last_modified: described.last_modified,
-        content_type: &described.content_type,
-    }
-    .key();
+    let key = described(file, Meta::default()).checkpoint_key(sts.unwrap_or(false));
     let found = storage.get_item(&key).ok().flatten();
     let Some(checkpoint) = found.as_deref().and_then(Checkpoint::decode) else {
         return JsValue::NULL;
