@@ -1,9 +1,9 @@
-//! A map kept as a sorted vector: what the SDK maps is small (a few files, the futures waiting
-//! for a signal) or arrives in order (parts), and a vector's few lines of code cost the wasm a
+//! A map kept as a sorted vector: what the SDK maps is small (a few files, the requests in
+//! flight) or arrives in order (parts), and a vector's few lines of code cost the wasm a
 //! fraction of a B-tree's, per key and value type.
 
 use alloc::vec::Vec;
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct VecMap<K, V>(Vec<(K, V)>);
 
 impl<K, V> Default for VecMap<K, V> {
@@ -19,6 +19,18 @@ impl<K: Ord, V> VecMap<K, V> {
 
     pub fn get(&self, key: &K) -> Option<&V> {
         self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.find(key).ok().map(|i| &mut self.0[i].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn contains_key(&self, key: &K) -> bool {
@@ -44,10 +56,6 @@ impl<K: Ord, V> VecMap<K, V> {
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &(K, V)> {
         self.0.iter()
     }
-
-    pub fn into_values(self) -> impl Iterator<Item = V> {
-        self.0.into_iter().map(|(_, v)| v)
-    }
 }
 
 #[cfg(test)]
@@ -68,7 +76,8 @@ mod tests {
         let keys: Vec<i32> = map.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, [1, 3, 7, 9]);
         assert_eq!(map.iter().next_back(), Some(&(9, 90)));
-        assert_eq!(map.into_values().collect::<Vec<_>>(), [10, 33, 70, 90]);
+        let values: Vec<i32> = map.iter().map(|(_, v)| *v).collect();
+        assert_eq!(values, [10, 33, 70, 90]);
     }
 
     /// BTreeMap is the oracle: the same operations give the same answers and the same order.

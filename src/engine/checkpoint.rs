@@ -6,7 +6,7 @@
 
 use alloc::{format, string::String, string::ToString};
 
-use super::Platform;
+use super::{Clock, Storage};
 use crate::json::{Fields, Writer};
 
 /// Every checkpoint's key starts with this, so old ones can be found and cleared.
@@ -117,7 +117,7 @@ pub struct Checkpoints {
 
 impl Checkpoints {
     /// The fresh checkpoint under `key`; a stale or unreadable one is removed.
-    pub fn find<P: Platform>(&self, platform: &P, key: &str) -> Option<Checkpoint> {
+    pub fn find<P: Storage + Clock>(&self, platform: &P, key: &str) -> Option<Checkpoint> {
         let max_age = self.max_age_ms?;
         let text = platform.load(key)?;
         match Checkpoint::decode(&text).filter(|c| c.fresh(platform.now_ms(), max_age)) {
@@ -129,20 +129,8 @@ impl Checkpoints {
         }
     }
 
-    pub fn save<P: Platform>(&self, platform: &P, key: &str, checkpoint: &Checkpoint) {
-        if self.max_age_ms.is_some() {
-            platform.store(key, &checkpoint.encode());
-        }
-    }
-
-    pub fn forget<P: Platform>(&self, platform: &P, key: &str) {
-        if self.max_age_ms.is_some() {
-            platform.forget(key);
-        }
-    }
-
     /// Removes every checkpoint older than the maximum age, or unreadable.
-    pub fn clear_stale<P: Platform>(&self, platform: &P) {
+    pub fn clear_stale<P: Storage + Clock>(&self, platform: &P) {
         for key in platform.stored_keys() {
             if key.starts_with(PREFIX) {
                 self.find(platform, &key);

@@ -1,101 +1,871 @@
-//! What the list and every transfer share: the platform, the options, the clock offset learnt
-//! from the server, and the queue of events for the page.
+//! The engine's core, sans I/O, in the shape of quinn-proto: it holds the file list and every
+//! upload's state, is told what happened through `handle_*` methods and the page's calls (each
+//! with the current time), and says what to do through [`Core::poll`] (requests to send or
+//! cancel, file reads to hash, the page's functions to ask, checkpoints to write),
+//! [`Core::poll_timeout`] and [`Core::poll_event`]. It never waits and never calls out, so
+//! tests step it directly; a driver performs its outputs.
 
-use ::core::cell::{Cell, OnceCell, RefCell};
+use ::core::cell::Cell;
+use ::core::ops::Range;
 use alloc::collections::VecDeque;
-use alloc::{boxed::Box, string::String};
+use alloc::{format, string::String, vec::Vec};
 
-use super::checkpoint::Checkpoints;
-use super::file::Wait;
-use super::slots::Slots;
-use super::{Event, Options, Platform};
+use super::checkpoint::Checkpoint;
+use super::file::{Entry, FileData, Phase, Session, Wait};
+use super::source::AskFor;
+use super::transfer::{Begin, Hashed, Outcome, Transfer};
+use super::{Credentials, Described, Event, FileInfo, Grant, Network, Options, Plan};
 use crate::auth::StsToken;
+use crate::error::{Code, TransportError, UploadError};
+use crate::oss::request::{Call, Request};
+use crate::oss::response::Response;
 
-pub(super) struct Core<P: Platform> {
-    pub platform: P,
-    pub options: Options,
-    /// Server time minus local time, learnt from `RequestTimeTooSkewed`.
-    pub clock_offset_ms: Cell<f64>,
-    /// Events for the page, each naming its file by index.
-    queue: RefCell<VecDeque<Event<usize>>>,
-    /// Asks the platform to drain the queue; set once the uploader exists.
-    pub wake: OnceCell<Box<dyn Fn()>>,
-    pub checkpoints: Checkpoints,
-    /// The page's STS token, in STS mode, once asked for.
-    pub sts_token: RefCell<Option<StsToken>>,
-    /// One `getSTSToken` at a time: files prepared side by side share its answer.
-    pub sts_asking: Slots,
-    /// The page was told that the CRC-64 header cannot be read.
-    pub crc_warned: Cell<bool>,
-    /// Bounds the requests in flight across all files.
-    pub slots: Slots,
+/// What to read a part for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Digest {
+    Crc64,
+    Md5,
 }
 
-impl<P: Platform> Core<P> {
-    pub fn new(platform: P, options: Options) -> Core<P> {
-        Core {
-            checkpoints: Checkpoints {
-                max_age_ms: options.checkpoint_max_age_ms,
-            },
-            slots: Slots::new(options.parallel),
-            platform,
-            options,
-            clock_offset_ms: Cell::new(0.0),
-            queue: RefCell::default(),
-            wake: OnceCell::new(),
-            sts_token: RefCell::new(None),
-            sts_asking: Slots::new(1),
-            crc_warned: Cell::new(false),
-        }
+/// What the core asks its driver to do.
+#[derive(Debug)]
+pub enum Output<F> {
+    /// Send a request, with the file's bytes as its body if it has one; answer with
+    /// [`Core::handle_response`].
+    Send {
+        id: u32,
+        request: Request,
+        body: Option<(F, Range<u64>)>,
+    },
+    /// Abort request `id`; no answer is wanted any more.
+    Cancel(u32),
+    /// Read these bytes of the file and hash them; answer with [`Core::handle_read`].
+    Read {
+        id: u32,
+        file: F,
+        bytes: Range<u64>,
+        digest: Digest,
+    },
+    /// Ask the page; answer with [`Core::handle_answer`] (an STS token as `Grant::Sts`).
+    Ask { id: u32, ask: AskFor<FileInfo> },
+    /// Write a checkpoint to storage.
+    Store { key: String, value: String },
+    /// Remove a checkpoint from storage.
+    Forget(String),
+    /// Tell the developer something the page should fix.
+    Warn(&'static str),
+}
+
+/// Outputs as the core queues them, naming files by index.
+pub(super) enum Out {
+    Send {
+        id: u32,
+        request: Request,
+        body: Option<(usize, Range<u64>)>,
+    },
+    Cancel(u32),
+    Read {
+        id: u32,
+        file: usize,
+        bytes: Range<u64>,
+        digest: Digest,
+    },
+    Ask {
+        id: u32,
+        ask: AskFor,
+    },
+    Store(String, String),
+    Forget(String),
+    Warn(&'static str),
+}
+
+/// What every upload shares: the options, the time and the network as last told, the clock
+/// offset learnt from the server, the page's STS token, and the queues of outputs and events.
+pub(super) struct Shared {
+    pub options: Options,
+    pub now: f64,
+    pub clock_offset_ms: f64,
+    pub network: Network,
+    /// The page gave `refreshUploadAuth`.
+    pub can_refresh: bool,
+    /// The STS token held, once the page gave one.
+    pub sts: Option<StsToken>,
+    /// `getSTSToken` asked, by id: one at a time, its answer shared.
+    sts_asking: Option<u32>,
+    crc_warned: bool,
+    next_id: u32,
+    /// xorshift state, for jitter and nonces.
+    rng: u64,
+    pub out: VecDeque<Out>,
+    events: VecDeque<Event<usize>>,
+    /// Multipart uploads to abort that no file owns any more.
+    aborts: VecDeque<(Credentials, String)>,
+    /// Those aborts in flight, by request id.
+    aborting: Vec<u32>,
+}
+
+impl Shared {
+    pub fn next_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.next_id
     }
 
-    pub fn notify(&self, event: Event<usize>) {
-        let was_empty = {
-            let mut queue = self.queue.borrow_mut();
-            queue.push_back(event);
-            queue.len() == 1
-        };
-        // A drain already asked for will find this event too.
-        if was_empty {
-            if let Some(wake) = self.wake.get() {
-                wake();
-            }
-        }
+    /// A number in [0, 1), for jitter.
+    pub fn random(&mut self) -> f64 {
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng = x;
+        (x % 1000) as f64 / 1000.0
     }
 
-    pub fn pop(&self) -> Option<Event<usize>> {
-        self.queue.borrow_mut().pop_front()
-    }
-
-    /// Now on the server's clock, as far as the SDK knows it.
-    pub fn server_now_ms(&self) -> f64 {
-        self.platform.now_ms() + self.clock_offset_ms.get()
-    }
-
-    /// The date a request is signed with (RFC 1123, the clock as corrected).
-    pub fn http_date(&self) -> String {
-        let ms = self.server_now_ms().max(0.0) as u64;
-        crate::date::http_date(ms)
-    }
-
-    /// How long to wait before the `retries`-th retry, with this platform's jitter.
-    pub fn backoff_ms(&self, retries: u32) -> u32 {
-        super::exchange::backoff_ms(
-            self.options.retry_duration_ms,
-            retries,
-            self.platform.random(),
-        )
+    pub fn notify(&mut self, event: Event<usize>) {
+        self.events.push_back(event);
     }
 
     /// Why uploads must wait now, if they must.
     pub fn wait_reason(&self) -> Option<Wait> {
-        let network = self.platform.network();
-        if !network.online {
+        if !self.network.online {
             Some(Wait::Offline)
-        } else if network.cellular && self.options.pause_on_cellular {
+        } else if self.network.cellular && self.options.pause_on_cellular {
             Some(Wait::Cellular)
         } else {
             None
+        }
+    }
+
+    /// Now on the server's clock, as far as the SDK knows it.
+    pub fn server_now_ms(&self) -> f64 {
+        self.now + self.clock_offset_ms
+    }
+
+    /// The date a request is signed with (RFC 1123, the clock as corrected).
+    pub fn http_date(&self) -> String {
+        crate::date::http_date(self.server_now_ms().max(0.0) as u64)
+    }
+
+    /// How long to wait before the `retries`-th retry, with jitter.
+    pub fn backoff_ms(&mut self, retries: u32) -> u32 {
+        let random = self.random();
+        super::exchange::backoff_ms(self.options.retry_duration_ms, retries, random)
+    }
+
+    /// Keeps an STS token the page handed over, for every VOD call until it nears its expiry.
+    pub fn hold(&mut self, token: StsToken) {
+        self.sts = Some(token);
+    }
+
+    /// The STS token to sign with: the one held, unless it expires within the margin; else
+    /// `getSTSToken` is asked (once for every call that waits).
+    pub fn token(&mut self) -> Option<StsToken> {
+        let margin = (2.0 * self.options.timeout_ms as f64).min(60_000.0);
+        let now = self.server_now_ms();
+        if let Some(token) = self.sts.as_ref().filter(|t| t.expires_at_ms - margin > now) {
+            return Some(token.clone());
+        }
+        if self.sts_asking.is_none() {
+            let id = self.next_id();
+            self.sts_asking = Some(id);
+            self.out.push_back(Out::Ask {
+                id,
+                ask: AskFor::StsToken,
+            });
+        }
+        None
+    }
+
+    /// The server's CRC-64 of what it stored; when the browser cannot read it, the page is told
+    /// once which CORS rule to add, and the check is skipped.
+    pub fn server_crc(&mut self, crc: Option<u64>) -> Option<u64> {
+        if crc.is_none() && self.options.check_crc64 && !self.crc_warned {
+            self.crc_warned = true;
+            self.out.push_back(Out::Warn(
+                "vod-upload: the x-oss-hash-crc64ecma header cannot be read, so parts are not checked for damage; add it to the bucket's CORS rule (ExposeHeader: x-oss-hash-crc64ecma)",
+            ));
+        }
+        crc
+    }
+
+    /// Forgets the file's checkpoint.
+    pub fn forget(&mut self, data: &FileData) {
+        if let Some(key) = &data.checkpoint_key {
+            self.out.push_back(Out::Forget(key.clone()));
+        }
+    }
+
+    /// Aborts a multipart upload no file goes on with (best effort, once).
+    pub fn abort(&mut self, credentials: Credentials, upload_id: String) {
+        self.aborts.push_back((credentials, upload_id));
+    }
+}
+
+/// A run of the list: files begin one after another, each once the file before it has its
+/// turn, and send their parts once the file before has sent its last, so the link does not
+/// idle between files; only one file is prepared ahead.
+struct Run {
+    /// The files begun, in the order they began, and whether each has ended (deleted, failed,
+    /// done). An ended file keeps its place, passed, until every file before it has passed:
+    /// a file that began after it waited for its turn, and still does.
+    order: Vec<(usize, bool)>,
+    /// A file ended in this run: the end of the list is then worth telling.
+    finished_any: bool,
+}
+
+impl Run {
+    fn ended(&mut self, index: usize) {
+        for (i, ended) in &mut self.order {
+            *ended |= *i == index;
+        }
+    }
+}
+
+pub struct Core<F> {
+    cx: Shared,
+    files: Vec<Entry<F>>,
+    next_index: usize,
+    run: Option<Run>,
+}
+
+impl<F: Clone> Core<F> {
+    /// `seed` starts the jitter; `can_refresh`: the page gave `refreshUploadAuth`.
+    pub fn new(
+        options: Options,
+        seed: u64,
+        can_refresh: bool,
+        network: Network,
+        now: f64,
+    ) -> Result<Core<F>, UploadError> {
+        options.check()?;
+        Ok(Core {
+            cx: Shared {
+                options,
+                now,
+                clock_offset_ms: 0.0,
+                network,
+                can_refresh,
+                sts: None,
+                sts_asking: None,
+                crc_warned: false,
+                next_id: 0,
+                rng: seed.max(1),
+                out: VecDeque::new(),
+                events: VecDeque::new(),
+                aborts: VecDeque::new(),
+                aborting: Vec::new(),
+            },
+            files: Vec::new(),
+            next_index: 0,
+            run: None,
+        })
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.cx.options
+    }
+
+    /// Queues a file; returns its index, which stays its name for good. `found`: the checkpoint
+    /// an earlier page left under the file's key, which makes it resumable.
+    pub fn add_file(
+        &mut self,
+        file: F,
+        described: Described,
+        found: Option<Checkpoint>,
+    ) -> Result<usize, UploadError> {
+        let checkpoint_key = self
+            .cx
+            .options
+            .checkpoint_max_age_ms
+            .map(|_| described.checkpoint_key(self.cx.options.sts));
+        let Described {
+            name,
+            size,
+            content_type,
+            last_modified: _,
+            meta,
+        } = described;
+        meta.check()?;
+        if size == 0 {
+            return Err(UploadError::new(
+                Code::EmptyFile,
+                format!("\"{name}\" is empty; OSS cannot take an empty video"),
+            ));
+        }
+        let mut plan = Plan::new(size, self.cx.options.part_size)?;
+        // The server's parts were cut by the earlier page's part size: keep it.
+        let resumable = found
+            .filter(|checkpoint| checkpoint.loaded <= size)
+            .and_then(|checkpoint| {
+                let earlier = Plan::new(size, checkpoint.part_size).ok()?;
+                Some((checkpoint, earlier))
+            });
+        let phase = match resumable {
+            Some((checkpoint, earlier)) => {
+                plan = earlier;
+                Phase::Resumable(checkpoint)
+            }
+            None => Phase::Ready,
+        };
+        let index = self.next_index;
+        self.next_index += 1;
+        let image = super::file::image_extension(&name, &content_type);
+        self.files.push(Entry {
+            data: FileData {
+                index,
+                name,
+                size,
+                content_type,
+                plan,
+                checkpoint_key,
+                resumed: matches!(phase, Phase::Resumable(_)),
+                meta,
+                image,
+            },
+            file,
+            phase,
+            shown: Cell::new(0),
+        });
+        Ok(index)
+    }
+
+    pub fn list_files(&self) -> Vec<FileInfo> {
+        self.files.iter().map(Entry::info).collect()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.run.is_some()
+    }
+
+    /// Uploads every ready file and resumes stopped ones from their last completed part.
+    pub fn start(&mut self, now: f64) -> Result<(), UploadError> {
+        self.cx.now = now;
+        if self.is_running() {
+            return Err(UploadError::new(
+                Code::AlreadyStarted,
+                "start() was called while uploading; stop() first",
+            ));
+        }
+        self.launch();
+        Ok(())
+    }
+
+    /// Stops now: requests in flight are aborted, completed parts are kept for `start()`.
+    pub fn stop(&mut self, now: f64) {
+        self.cx.now = now;
+        self.run = None;
+        self.park();
+    }
+
+    /// Takes a file out of the list; an upload under way stops, and a multipart upload that
+    /// is open is aborted on the server.
+    pub fn delete_file(&mut self, index: usize, now: f64) -> Result<(), UploadError> {
+        self.cx.now = now;
+        let Some(position) = self.files.iter().position(|e| e.data.index == index) else {
+            return Err(UploadError::new(
+                Code::NoSuchFile,
+                format!("there is no file with index {index}"),
+            ));
+        };
+        let entry = self.files.remove(position);
+        let session = match entry.phase {
+            // Its transfer alone stops; the other files go on.
+            Phase::Uploading(transfer) => transfer.stop(&mut self.cx),
+            Phase::Stopped(session) | Phase::Expired(session) => session,
+            Phase::Ready | Phase::Resumable(_) | Phase::Success(_) | Phase::Failure(..) => None,
+        };
+        if let Some(run) = &mut self.run {
+            run.ended(index);
+        }
+        self.close(session, &entry.data);
+        self.settle();
+        Ok(())
+    }
+
+    /// New credentials after `onUploadTokenExpired`: the upload goes on where it stopped, or
+    /// from the start at the object new credentials name.
+    pub fn resume_with_token(&mut self, grant: Grant, now: f64) -> Result<(), UploadError> {
+        self.cx.now = now;
+        let Some(entry) = self
+            .files
+            .iter_mut()
+            .find(|e| matches!(e.phase, Phase::Expired(_)))
+        else {
+            return Err(UploadError::new(
+                Code::NotExpired,
+                "no upload is waiting for new credentials",
+            ));
+        };
+        let Phase::Expired(session) = ::core::mem::replace(&mut entry.phase, Phase::Ready) else {
+            unreachable!("found above");
+        };
+        let from_sts = session
+            .as_ref()
+            .map_or(self.cx.options.sts, |s| s.credentials.from_sts);
+        let session = match (grant, session) {
+            (Grant::Sts(token), session) if from_sts || session.is_none() => {
+                self.cx.hold(token);
+                session
+            }
+            (Grant::Auth(auth), Some(mut session)) if !from_sts => {
+                session.credentials.auth = auth;
+                session.received_ms = now;
+                Some(session)
+            }
+            (Grant::Credentials(credentials), session) => Some(match session {
+                Some(mut s) if s.credentials.address == credentials.address => {
+                    s.credentials = credentials;
+                    s.received_ms = now;
+                    s
+                }
+                old => {
+                    // Moved to another object: the old upload is of no more use (best effort,
+                    // as its credentials have most likely expired).
+                    if let Some(old) = old {
+                        if let Some(upload) = old.upload {
+                            self.cx.abort(old.credentials, upload.id);
+                        }
+                    }
+                    Session::new(credentials, now)
+                }
+            }),
+            (_, session) => {
+                let wanted = match (&session, from_sts) {
+                    (None, _) => "an STS token, or an UploadAuth with its UploadAddress",
+                    (_, true) => "a new STS token ({ AccessKeyId, AccessKeySecret, SecurityToken, Expiration })",
+                    (_, false) => "a refreshed UploadAuth, or an UploadAuth with its UploadAddress",
+                };
+                entry.phase = Phase::Expired(session);
+                return Err(UploadError::new(
+                    Code::InvalidArgument,
+                    format!("resumeUploadWithToken takes {wanted} for this file"),
+                ));
+            }
+        };
+        entry.phase = Phase::Stopped(session);
+        if !self.is_running() {
+            self.launch();
+        } else {
+            self.settle();
+        }
+        Ok(())
+    }
+
+    /// Request `id` was answered, or failed on the way.
+    pub fn handle_response(
+        &mut self,
+        id: u32,
+        result: Result<Response, TransportError>,
+        now: f64,
+    ) {
+        self.cx.now = now;
+        if let Some(at) = self.cx.aborting.iter().position(|a| *a == id) {
+            self.cx.aborting.swap_remove(at);
+        } else {
+            self.with_owner(id, |t, cx, data| t.answered(cx, data, id, result));
+        }
+        self.settle();
+    }
+
+    /// Read `id` ended: the digest, or `None` when the file could not be read.
+    pub fn handle_read(&mut self, id: u32, hashed: Option<Hashed>, now: f64) {
+        self.cx.now = now;
+        self.with_owner(id, |t, cx, data| t.hashed(cx, data, id, hashed));
+        self.settle();
+    }
+
+    /// The page answered ask `id`.
+    pub fn handle_answer(&mut self, id: u32, answer: Result<Grant, UploadError>, now: f64) {
+        self.cx.now = now;
+        if self.cx.sts_asking == Some(id) {
+            self.cx.sts_asking = None;
+            let came = match answer {
+                Ok(Grant::Sts(token)) => {
+                    self.cx.hold(token);
+                    true
+                }
+                _ => false,
+            };
+            self.each_transfer(|t, cx, data| t.token_came(cx, data, came));
+        } else {
+            self.with_owner(id, |t, cx, data| t.granted(cx, data, id, answer));
+        }
+        self.settle();
+    }
+
+    /// The network changed, as the browser tells it.
+    pub fn handle_network(&mut self, network: Network, now: f64) {
+        self.cx.now = now;
+        let was = self.cx.wait_reason();
+        self.cx.network = network;
+        if was.is_none() && self.cx.wait_reason().is_some() {
+            self.each_transfer(|t, cx, data| t.network_lost(cx, data));
+        }
+        self.settle();
+    }
+
+    /// The time given by [`Core::poll_timeout`] has come (or any time after it).
+    pub fn handle_timeout(&mut self, now: f64) {
+        self.cx.now = now;
+        self.each_transfer(|t, cx, data| t.timeout(cx, data));
+        self.settle();
+    }
+
+    /// When [`Core::handle_timeout`] is next wanted.
+    pub fn poll_timeout(&self) -> Option<f64> {
+        self.files
+            .iter()
+            .filter_map(|e| match &e.phase {
+                Phase::Uploading(t) => t.deadline(&self.cx),
+                _ => None,
+            })
+            .reduce(f64::min)
+    }
+
+    /// The next thing to do.
+    pub fn poll(&mut self) -> Option<Output<F>> {
+        loop {
+            let out = self.cx.out.pop_front()?;
+            let file = |index: usize| self.files.iter().find(|e| e.data.index == index);
+            return Some(match out {
+                Out::Send { id, request, body } => {
+                    let body = match body {
+                        Some((index, bytes)) => match file(index) {
+                            Some(entry) => Some((entry.file.clone(), bytes)),
+                            None => continue,
+                        },
+                        None => None,
+                    };
+                    Output::Send { id, request, body }
+                }
+                Out::Cancel(id) => Output::Cancel(id),
+                Out::Read {
+                    id,
+                    file: index,
+                    bytes,
+                    digest,
+                } => match file(index) {
+                    Some(entry) => Output::Read {
+                        id,
+                        file: entry.file.clone(),
+                        bytes,
+                        digest,
+                    },
+                    None => continue,
+                },
+                Out::Ask { id, ask } => {
+                    let info = |index| file(index).map(Entry::info);
+                    let ask = match ask {
+                        AskFor::UploadAuth(index) => AskFor::UploadAuth(info(index)?),
+                        AskFor::Refresh(index) => AskFor::Refresh(info(index)?),
+                        AskFor::StsToken => AskFor::StsToken,
+                    };
+                    Output::Ask { id, ask }
+                }
+                Out::Store(key, value) => Output::Store { key, value },
+                Out::Forget(key) => Output::Forget(key),
+                Out::Warn(message) => Output::Warn(message),
+            });
+        }
+    }
+
+    /// Events are waiting for [`Core::poll_event`].
+    pub fn has_events(&self) -> bool {
+        !self.cx.events.is_empty()
+    }
+
+    /// The next event for the page; events of a file deleted meanwhile are dropped.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        loop {
+            let event = self.cx.events.pop_front()?;
+            let files = &self.files;
+            let info = |index: usize| files.iter().find(|e| e.data.index == index).map(Entry::info);
+            if let Some(event) = event.about(info) {
+                return Some(event);
+            }
+        }
+    }
+}
+
+impl<F: Clone> Core<F> {
+    /// Runs `input` on the transfer that owns request, read or ask `id`, and records how it
+    /// ended if it did.
+    fn with_owner(
+        &mut self,
+        id: u32,
+        input: impl FnOnce(&mut Transfer, &mut Shared, &FileData) -> Option<Outcome>,
+    ) {
+        let found = self.files.iter_mut().find_map(|e| match &mut e.phase {
+            Phase::Uploading(t) if t.owns(id) => Some((t, &e.data)),
+            _ => None,
+        });
+        let Some((transfer, data)) = found else {
+            return;
+        };
+        if let Some(outcome) = input(transfer, &mut self.cx, data) {
+            let index = data.index;
+            self.finish(index, outcome);
+        }
+    }
+
+    /// Runs `input` on every transfer, in the order of the list.
+    fn each_transfer(
+        &mut self,
+        mut input: impl FnMut(&mut Transfer, &mut Shared, &FileData) -> Option<Outcome>,
+    ) {
+        let mut ended = Vec::new();
+        for entry in &mut self.files {
+            if let Phase::Uploading(t) = &mut entry.phase {
+                if let Some(outcome) = input(t, &mut self.cx, &entry.data) {
+                    ended.push((entry.data.index, outcome));
+                }
+            }
+        }
+        for (index, outcome) in ended {
+            self.finish(index, outcome);
+        }
+    }
+
+    fn launch(&mut self) {
+        self.run = Some(Run {
+            order: Vec::new(),
+            finished_any: false,
+        });
+        self.settle();
+    }
+
+    /// The files of the run that have their turn: every file begun before them has sent its
+    /// last part.
+    fn turns(&self) -> Vec<usize> {
+        let Some(run) = &self.run else {
+            return Vec::new();
+        };
+        let passed = |(index, ended): &(usize, bool)| {
+            *ended
+                || self.files.iter().any(|e| {
+                    e.data.index == *index && matches!(&e.phase, Phase::Uploading(t) if t.passed)
+                })
+        };
+        let waiting = run.order.iter().position(|i| !passed(i));
+        let upto = waiting.map_or(run.order.len(), |at| at + 1);
+        run.order[..upto].iter().map(|(i, _)| *i).collect()
+    }
+
+    /// Brings everything as far as it goes without news: files begin, stages move on, requests
+    /// go out (those of the files under way before a file that begins meanwhile asks for its
+    /// credentials).
+    fn settle(&mut self) {
+        loop {
+            self.advance();
+            let turns = self.turns();
+            let mut ended = Vec::new();
+            for entry in &mut self.files {
+                let index = entry.data.index;
+                if let Phase::Uploading(t) = &mut entry.phase {
+                    let turn = turns.contains(&index);
+                    if let Some(outcome) = t.poll(&mut self.cx, &entry.data, turn) {
+                        ended.push((index, outcome));
+                    }
+                }
+            }
+            let any_ended = !ended.is_empty();
+            for (index, outcome) in ended {
+                self.finish(index, outcome);
+            }
+            self.dispatch();
+            // Done once nothing ended and no file gave its turn to the next.
+            if !any_ended && self.turns() == turns {
+                break;
+            }
+        }
+    }
+
+    /// Begins the next files while the run lets them; ends the run when nothing is left.
+    fn advance(&mut self) {
+        loop {
+            let turns = self.turns();
+            let Some(run) = &mut self.run else {
+                return;
+            };
+            // The newest file must have its turn before the next one begins.
+            if run.order.last().is_some_and(|(newest, _)| !turns.contains(newest)) {
+                return;
+            }
+            // Ended files no file waits behind any more.
+            while run.order.first().is_some_and(|(_, ended)| *ended) {
+                run.order.remove(0);
+            }
+            let entry = self.files.iter_mut().find(|e| {
+                matches!(
+                    e.phase,
+                    Phase::Ready | Phase::Resumable(_) | Phase::Stopped(_)
+                )
+            });
+            let Some(entry) = entry else {
+                if run.order.is_empty() {
+                    let told = run.finished_any;
+                    self.run = None;
+                    self.ended_run(told);
+                }
+                return;
+            };
+            let (begin, first) = match ::core::mem::replace(&mut entry.phase, Phase::Ready) {
+                Phase::Stopped(session) => (Begin::Stopped(session), false),
+                Phase::Resumable(checkpoint) => (Begin::Resume(checkpoint), true),
+                _ => (Begin::Fresh, true),
+            };
+            let index = entry.data.index;
+            if first {
+                self.cx.notify(Event::Started(index));
+            }
+            entry.phase = Phase::Uploading(alloc::boxed::Box::new(Transfer::begin(
+                begin,
+                &mut self.cx,
+                &entry.data,
+            )));
+            run.order.push((index, false));
+        }
+    }
+
+    /// Every file in the list has finished: tell the page, unless this run had nothing to do
+    /// (so that `onUploadEnd` may call `start()`).
+    fn ended_run(&mut self, finished_any: bool) {
+        let all_done = !self.files.is_empty()
+            && self
+                .files
+                .iter()
+                .all(|e| matches!(e.phase, Phase::Success(_) | Phase::Failure(..)));
+        if all_done && finished_any {
+            self.cx.notify(Event::End);
+        }
+    }
+
+    /// Stops every transfer's file where it is, keeping its session for `start()`.
+    fn park(&mut self) {
+        for entry in &mut self.files {
+            if matches!(entry.phase, Phase::Uploading(_)) {
+                let Phase::Uploading(transfer) =
+                    ::core::mem::replace(&mut entry.phase, Phase::Ready)
+                else {
+                    unreachable!("matched above");
+                };
+                entry.phase = Phase::Stopped(transfer.stop(&mut self.cx));
+            }
+        }
+    }
+
+    /// Records how a file's transfer ended.
+    fn finish(&mut self, index: usize, outcome: Outcome) {
+        if let Some(run) = &mut self.run {
+            run.ended(index);
+            run.finished_any = true;
+        }
+        let Some(entry) = self.files.iter_mut().find(|e| e.data.index == index) else {
+            return;
+        };
+        let (phase, event, open) = match outcome {
+            Outcome::Succeeded(credentials) => (
+                Phase::Success(credentials.destination()),
+                Event::Succeeded(index),
+                None,
+            ),
+            Outcome::Expired(session) => {
+                entry.phase = Phase::Expired(session);
+                self.cx.notify(Event::TokenExpired(index));
+                // Everything stops where it is until the page brings new credentials.
+                self.run = None;
+                self.park();
+                return;
+            }
+            Outcome::Failed(error, session) => (
+                Phase::Failure(
+                    error.clone(),
+                    session.as_ref().map(|s| s.credentials.destination()),
+                ),
+                Event::Failed(index, error),
+                session,
+            ),
+        };
+        entry.phase = phase;
+        self.cx.notify(event);
+        // Success or failure, the upload is over: nothing is left to resume.
+        let data = &entry.data;
+        if let Some(session) = open {
+            if let Some(upload) = session.upload {
+                self.cx.abort(session.credentials, upload.id);
+            }
+        }
+        self.cx.forget(data);
+    }
+
+    /// Aborts the session's open multipart upload, if any, and forgets the file's checkpoint.
+    fn close(&mut self, session: Option<Session>, data: &FileData) {
+        if let Some(session) = session {
+            if let Some(upload) = session.upload {
+                self.cx.abort(session.credentials, upload.id);
+            }
+        }
+        self.cx.forget(data);
+    }
+
+    /// Sends what is queued while slots are free, the aborts first, then each file's in the
+    /// order of the list; while the network may not be used, files that would send wait.
+    fn dispatch(&mut self) {
+        let parallel = self.cx.options.parallel;
+        let mut busy = self.cx.aborting.len()
+            + self
+                .files
+                .iter()
+                .map(|e| match &e.phase {
+                    Phase::Uploading(t) => t.in_flight(),
+                    _ => 0,
+                })
+                .sum::<usize>();
+        let wait = self.cx.wait_reason();
+        while busy < parallel && wait.is_none() {
+            let Some((credentials, upload_id)) = self.cx.aborts.pop_front() else {
+                break;
+            };
+            let request = Call::Abort {
+                upload_id: &upload_id,
+            }
+            .build(&credentials.address, &credentials.auth, &self.cx.http_date());
+            let id = self.cx.next_id();
+            self.cx.aborting.push(id);
+            self.cx.out.push_back(Out::Send {
+                id,
+                request,
+                body: None,
+            });
+            busy += 1;
+        }
+        for entry in &mut self.files {
+            let Phase::Uploading(t) = &mut entry.phase else {
+                continue;
+            };
+            if !t.has_queued() {
+                continue;
+            }
+            if let Some(wait) = wait {
+                t.waiting(&mut self.cx, &entry.data, wait);
+                continue;
+            }
+            t.network_back(&mut self.cx, &entry.data);
+            let queued: Vec<usize> = t.queued().collect();
+            for at in queued {
+                if busy >= parallel {
+                    return;
+                }
+                match t.request(at, &mut self.cx, &entry.data) {
+                    Some((request, body)) => {
+                        let id = self.cx.next_id();
+                        let body = body.map(|bytes| (entry.data.index, bytes));
+                        self.cx.out.push_back(Out::Send { id, request, body });
+                        t.sent(at, id, &self.cx);
+                        busy += 1;
+                    }
+                    None => t.needs_token(at),
+                }
+            }
         }
     }
 }

@@ -9,8 +9,6 @@ use crate::oss::response::Failure;
 /// How one try of a call ended, as the transfer saw it.
 #[derive(Debug)]
 pub(super) enum Tried {
-    /// The server answered as the call wants.
-    Accepted,
     /// It failed as `Failure` says; the error is what the page would be told.
     Failed(Failure, UploadError),
     /// No answer, because the network went away while the request was out (or the request
@@ -30,15 +28,11 @@ pub(super) enum Stop {
     /// call: no answer, a time-out, a 5xx, a broken answer.
     Unanswered(UploadError),
     Failed(UploadError),
-    /// The file's credentials now name another object: it goes there, from the start.
-    Moved,
 }
 
 /// What the transfer does next about the call.
 #[derive(Debug, PartialEq)]
 pub(super) enum Next {
-    /// Done: the answer was accepted.
-    Done,
     /// Send the call again, once the network may be used.
     Send,
     /// Tell the page of the failure, wait the `retries`-th backoff, then send again.
@@ -98,7 +92,6 @@ impl Exchange {
     /// was corrected already: that is done once a file, the next skew being a failure.
     pub fn step(&mut self, tried: Tried, skew_corrected: &mut bool) -> Next {
         let (failure, error) = match tried {
-            Tried::Accepted => return Next::Done,
             Tried::NetworkGone => {
                 self.unanswered = true;
                 return Next::Send;
@@ -193,12 +186,6 @@ mod tests {
         assert_eq!(backoff_ms(2000, 3, 0.5), 6000);
         assert_eq!(backoff_ms(0, 9, 0.7), 0);
         assert_eq!(backoff_ms(u32::MAX, u32::MAX, 0.5), 22500);
-    }
-
-    #[test]
-    fn an_answer_after_retries_is_done() {
-        let said = run(3, [transient(), Tried::Accepted].into());
-        assert_eq!(said[1], Next::Done);
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! A file in the list and its states. Each state owns exactly the data valid in it: an upload
 //! id and acknowledged parts only where a multipart upload is open, an error only in `Failure`.
 
-use ::core::cell::{Cell, RefCell};
-use alloc::rc::Rc;
+use ::core::cell::Cell;
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 
 use super::checkpoint::Checkpoint;
-use super::task::Cancel;
+use super::transfer::Transfer;
 use super::{Credentials, Destination, Plan};
 use crate::error::UploadError;
 use crate::vec_map::VecMap;
@@ -144,21 +144,12 @@ pub(super) enum Activity {
     Waiting(Wait),
 }
 
-/// What a running transfer shares with the list, so that `listFiles()` sees it live and
-/// `stop()` or `deleteFile()` can take its session back.
-pub(super) struct Live {
-    pub session: RefCell<Option<Session>>,
-    pub activity: Cell<Activity>,
-    /// Drops this file's transfer alone, for `deleteFile()`.
-    pub cancel: Cancel,
-}
-
 pub(super) enum Phase {
     /// Never started.
     Ready,
     /// Never started on this page, but an earlier page left its upload open.
     Resumable(Checkpoint),
-    Uploading(Rc<Live>),
+    Uploading(Box<Transfer>),
     /// Stopped by the page; `None` if it stopped before credentials came.
     Stopped(Option<Session>),
     /// The credentials expired and no refresh could be had; `None` if the STS token failed
@@ -169,42 +160,48 @@ pub(super) enum Phase {
     Failure(UploadError, Option<Destination>),
 }
 
-pub(super) struct Entry<F> {
+/// What is known of a file from the moment it is added, and never changes.
+pub(super) struct FileData {
     pub index: usize,
-    pub file: F,
     pub name: String,
     pub size: u64,
     pub content_type: String,
     pub plan: Plan,
-    pub phase: Phase,
-    /// The most ever reported, so progress never goes backwards.
-    pub shown: Cell<u64>,
     /// Where its checkpoint is kept, when checkpoints are on.
     pub checkpoint_key: Option<String>,
     pub resumed: bool,
     /// What the page said of it for VOD.
     pub meta: Meta,
+    /// For an image: its extension, as `CreateUploadImage` takes it.
+    pub image: Option<String>,
+}
+
+pub(super) struct Entry<F> {
+    pub data: FileData,
+    pub file: F,
+    pub phase: Phase,
+    /// The most ever reported, so progress never goes backwards.
+    pub shown: Cell<u64>,
+}
+
+/// An image's extension, as `CreateUploadImage` takes it, for a file that is an image; none for
+/// video and audio.
+pub(super) fn image_extension(name: &str, content_type: &str) -> Option<String> {
+    let from_name = crate::text::rsplit_once(name, ".")
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .filter(|ext| IMAGE_EXTENSIONS.contains(&ext.as_str()));
+    let from_type = content_type
+        .strip_prefix("image/")
+        .filter(|t| IMAGE_EXTENSIONS.contains(t))
+        .map(ToString::to_string);
+    from_name.or(from_type)
 }
 
 impl<F> Entry<F> {
-    /// An image's extension, as `CreateUploadImage` takes it, for a file that is an image;
-    /// none for video and audio.
-    pub fn image_extension(&self) -> Option<String> {
-        let from_name = crate::text::rsplit_once(&self.name, ".")
-            .map(|(_, ext)| ext.to_ascii_lowercase())
-            .filter(|ext| IMAGE_EXTENSIONS.contains(&ext.as_str()));
-        let from_type = self
-            .content_type
-            .strip_prefix("image/")
-            .filter(|t| IMAGE_EXTENSIONS.contains(t))
-            .map(ToString::to_string);
-        from_name.or(from_type)
-    }
-
     pub fn state(&self) -> FileState {
         match &self.phase {
             Phase::Ready | Phase::Resumable(_) => FileState::Ready,
-            Phase::Uploading(live) => match live.activity.get() {
+            Phase::Uploading(transfer) => match transfer.activity {
                 Activity::Waiting(_) => FileState::Waiting,
                 _ => FileState::Uploading,
             },
@@ -220,34 +217,38 @@ impl<F> Entry<F> {
             let destination = session.map(|s| s.credentials.destination());
             (destination, session.map_or(0, Session::loaded), None)
         };
+        let data = &self.data;
         // Where the file goes: from its credentials, or from an earlier page's checkpoint.
         let (destination, loaded, error) = match &self.phase {
             Phase::Ready => (None, 0, None),
             Phase::Resumable(checkpoint) => {
                 (Some(checkpoint.destination()), checkpoint.loaded, None)
             }
-            Phase::Uploading(live) => sent(live.session.borrow().as_ref()),
+            Phase::Uploading(transfer) => match transfer.resuming() {
+                Some(checkpoint) => (Some(checkpoint.destination()), 0, None),
+                None => sent(transfer.session.as_ref()),
+            },
             Phase::Stopped(session) | Phase::Expired(session) => sent(session.as_ref()),
-            Phase::Success(destination) => (Some(destination.clone()), self.size, None),
+            Phase::Success(destination) => (Some(destination.clone()), data.size, None),
             Phase::Failure(error, destination) => (destination.clone(), 0, Some(error.clone())),
         };
         let shown = self.shown.get().max(loaded);
         self.shown.set(shown);
         FileInfo {
-            index: self.index,
-            name: self.name.clone(),
-            size: self.size,
+            index: data.index,
+            name: data.name.clone(),
+            size: data.size,
             state: self.state(),
             loaded: shown,
-            percent: shown as f64 * 100.0 / self.size.max(1) as f64,
+            percent: shown as f64 * 100.0 / data.size.max(1) as f64,
             video_id: destination.as_ref().and_then(|d| d.video_id.clone()),
             image: destination.as_ref().and_then(|d| d.image.clone()),
             endpoint: destination.as_ref().map(|d| d.endpoint.clone()),
             bucket: destination.as_ref().map(|d| d.bucket.clone()),
             object: destination.map(|d| d.object),
             error,
-            is_image: self.image_extension().is_some(),
-            resumed: self.resumed,
+            is_image: data.image.is_some(),
+            resumed: data.resumed,
         }
     }
 }

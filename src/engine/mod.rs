@@ -1,24 +1,25 @@
 //! The upload itself: the file list and its states, parts in parallel, retries, waiting for the
-//! network, credential expiry and refresh, stop and resume, progress. It reaches the world only
-//! through [`Platform`], so native tests (tests/engine/) drive it with a simulated one that
-//! fails, stalls, expires and goes offline on command, on a virtual clock.
+//! network, credential expiry and refresh, stop and resume, progress.
 //!
-//! The engine never calls the page while it holds its state: it queues events, asks the
-//! platform to [`Platform::wake`] it, and the platform drains them with
-//! [`Uploader::poll_event`] from outside, so a callback may call back into the uploader.
+//! [`Core`] is all of it, sans I/O: it is told what happened and says what to do, so native
+//! tests step it directly. [`Uploader`] drives it on a [`Platform`]: in the browser fetch,
+//! `Blob` reads, timers, `localStorage` and the page's functions; natively (tests/engine/) a
+//! simulation on a virtual clock that fails, stalls, expires and goes offline on command.
+//!
+//! The page is never called while the core is borrowed: events are queued, the platform is
+//! asked to [`Platform::wake`] the uploader, and drains them with [`Uploader::poll_event`]
+//! from outside, so a callback may call back into the uploader.
 
-use alloc::{format, string::String, vec::Vec};
+use alloc::{boxed::Box, format, string::String, vec::Vec};
+mod call;
 pub mod checkpoint;
 mod core;
+mod driver;
 mod exchange;
 mod file;
 pub mod plan;
-mod signal;
-mod slots;
 mod source;
-mod task;
 mod transfer;
-mod uploader;
 
 use ::core::ops::Range;
 
@@ -26,49 +27,58 @@ use crate::auth::{decode_upload_address, decode_upload_auth, StsToken, UploadAdd
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::Response;
+pub use self::core::{Core, Digest, Output};
+pub use checkpoint::Fingerprint;
+pub use driver::Uploader;
 pub use file::{FileInfo, FileState};
 pub use plan::Plan;
-pub use signal::{Changed, Signal};
-pub use task::LocalBoxFuture;
-pub use uploader::{Described, Uploader};
+pub use source::AskFor;
+pub use transfer::Hashed;
+
+/// Called back once, later: never from within the call it is handed to.
+pub type Done<T> = Box<dyn FnOnce(T)>;
 
 /// The page's files: slices to send as request bodies, bytes to hash.
 pub trait Files {
     /// A file the page handed over.
     type File: Clone + 'static;
-    /// A slice of a file, sent as a request body without being copied.
-    type Body: 'static;
 
-    fn slice(&self, file: &Self::File, bytes: Range<u64>) -> Self::Body;
-    /// Reads bytes of a file piece by piece, handing each piece to `each` in order: to hash a
-    /// part while it is sent, or to check that parts the server holds are this file's. Pieces,
-    /// not the whole part, so hashing gigabytes leaves no garbage behind.
-    fn read<'a>(
-        &'a self,
-        file: &'a Self::File,
+    /// Reads bytes of a file piece by piece, handing each piece to `each` in order, then calls
+    /// `done`. Pieces, not the whole part, so hashing gigabytes leaves no garbage behind.
+    fn read(
+        &self,
+        file: &Self::File,
         bytes: Range<u64>,
-        each: &'a mut dyn FnMut(&[u8]),
-    ) -> LocalBoxFuture<'a, Result<(), TransportError>>;
+        each: Box<dyn FnMut(&[u8])>,
+        done: Done<Result<(), TransportError>>,
+    );
 }
 
 /// HTTP.
 pub trait Http: Files {
-    /// Sends a request. Dropping the future aborts the request.
+    /// A request under way; dropping it aborts the request.
+    type Sending: 'static;
+
+    /// Sends a request, with a slice of the file as its body if it has one.
     fn send(
         &self,
         request: Request,
-        body: Option<Self::Body>,
-    ) -> LocalBoxFuture<'static, Result<Response, TransportError>>;
+        body: Option<(Self::File, Range<u64>)>,
+        done: Done<Result<Response, TransportError>>,
+    ) -> Self::Sending;
 }
 
-/// Time, timers, and chance for jitter.
+/// Time, timers, and a seed for jitter.
 pub trait Clock {
+    /// A timer set; dropping it clears it.
+    type Timer: 'static;
+
     /// Milliseconds since the epoch.
     fn now_ms(&self) -> f64;
-    /// Dropping the future clears the timer.
-    fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()>;
-    /// A number in [0, 1), for jitter.
-    fn random(&self) -> f64;
+    /// Calls `fire` in `millis` ms.
+    fn set_timer(&self, millis: f64, fire: Done<()>) -> Self::Timer;
+    /// A seed for the jitter of retries.
+    fn seed(&self) -> u64;
 }
 
 /// The browser's storage, for checkpoints.
@@ -83,32 +93,26 @@ pub trait Storage {
 /// The network as the browser tells it, and its changes.
 pub trait Connectivity {
     fn network(&self) -> Network;
-    /// Resolves at the next change of the network (online, offline, connection type).
-    fn network_changed(&self) -> LocalBoxFuture<'static, ()>;
+    /// Calls `changed` at every change of the network (online, offline, connection type).
+    fn watch_network(&self, changed: Box<dyn Fn()>);
 }
 
 /// The page: its functions that answer for credentials, and the console.
 pub trait Page {
     /// The page's `getSTSToken()`, in STS mode.
-    fn sts_token(&self) -> LocalBoxFuture<'static, Result<StsToken, UploadError>>;
+    fn sts_token(&self, done: Done<Result<StsToken, UploadError>>);
     /// The page's `getUploadAuth(info)`.
-    fn upload_auth(&self, file: &FileInfo) -> LocalBoxFuture<'static, Result<Grant, UploadError>>;
+    fn upload_auth(&self, file: &FileInfo, done: Done<Result<Grant, UploadError>>);
     /// Whether the page gave `refreshUploadAuth`.
     fn can_refresh(&self) -> bool;
     /// The page's `refreshUploadAuth(info)`: new credentials, as a rule for the same video.
-    fn refresh_upload_auth(
-        &self,
-        file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<Grant, UploadError>>;
+    fn refresh_upload_auth(&self, file: &FileInfo, done: Done<Result<Grant, UploadError>>);
     /// Tells the developer something the page should fix (on the console, in a browser).
     fn warn(&self, message: &str);
 }
 
-/// Everything the engine needs from where it runs, in small parts: in the browser fetch,
-/// `Blob.slice`, timers, `localStorage`, `navigator.onLine` and the page's functions; natively
-/// a simulation. Besides them, tasks and the delivery of events.
+/// Everything the driver needs from where it runs, in small parts, and the delivery of events.
 pub trait Platform: Http + Clock + Storage + Connectivity + Page + Sized + 'static {
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>);
     /// Events are queued: drain them soon with `uploader.poll_event()`, from outside the
     /// engine (never from within this call).
     fn wake(&self, uploader: Uploader<Self>);
@@ -183,6 +187,30 @@ impl Options {
             ));
         }
         Ok(())
+    }
+}
+
+/// What the browser tells of a file, besides its bytes, and what the page says of it.
+pub struct Described {
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    /// `File.lastModified`, ms since the epoch.
+    pub last_modified: f64,
+    pub meta: crate::vod::meta::Meta,
+}
+
+impl Described {
+    /// Where the checkpoint of this file's upload is kept, in STS mode or the other.
+    pub fn checkpoint_key(&self, sts: bool) -> String {
+        Fingerprint {
+            sts,
+            name: &self.name,
+            size: self.size,
+            last_modified: self.last_modified,
+            content_type: &self.content_type,
+        }
+        .key()
     }
 }
 

@@ -1,18 +1,13 @@
-//! Where a file's credentials come from: the page (`getUploadAuth`, `refreshUploadAuth`), or in
-//! STS mode VOD's OpenAPI, called with the page's STS token (`getSTSToken`), which is asked for
-//! again before it expires and when VOD says it has.
+//! Where a file's credentials come from, as rules: the page (`getUploadAuth`,
+//! `refreshUploadAuth`), or VOD's OpenAPI called with an STS token (the page's `getSTSToken` in
+//! STS mode, or one the page answered for the file). Each rule says what to ask next and what
+//! an answer comes to; the transfer asks.
 
-use super::core::Core;
-use super::exchange::{Exchange, Next, Stop, Tried};
-use super::task::{race, Either};
-use super::{Credentials, Event, FileInfo, Grant, Platform};
-use crate::auth::StsToken;
+use super::call::What;
+use super::core::Shared;
+use super::{Credentials, Grant};
 use crate::error::{Code, UploadError};
-use crate::oss::response::Failure;
-use crate::vod::meta::Meta;
-use crate::vod::request::{timestamp, Action};
-use crate::vod::response::{self, Allocated};
-use alloc::{format, string::String};
+use crate::vod::response::Allocated;
 
 /// Why credentials could not be had.
 pub(super) enum Unavailable {
@@ -21,203 +16,155 @@ pub(super) enum Unavailable {
     Failed(UploadError),
 }
 
-/// What VOD needs to know of a file to allocate its upload.
-pub(super) struct Described<'a> {
-    pub index: usize,
-    pub name: &'a str,
-    pub size: u64,
-    pub meta: &'a Meta,
-    /// For an image: its extension (`png`, `jpg`, `jpeg`, `gif`).
-    pub image: Option<&'a str>,
+/// What credentials are for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Purpose {
+    /// A new upload of the file.
+    Allocate,
+    /// An earlier page's video, to go on with its upload.
+    Resume,
+    /// The current ones are expiring.
+    Renew,
 }
 
-/// Credentials for a new upload of the file: from the page, or from VOD with an STS token
-/// (the page's own, in STS mode, or one the page answered for this file).
-pub(super) async fn allocate<P: Platform>(
-    core: &Core<P>,
-    info: &FileInfo,
-    file: &Described<'_>,
-) -> Result<Credentials, Unavailable> {
-    if !core.options.sts {
-        match core.platform.upload_auth(info).await {
-            Ok(Grant::Credentials(credentials)) => return Ok(credentials),
-            Ok(Grant::Sts(token)) => hold(core, token),
-            Ok(Grant::Auth(_)) => {
-                return Err(Unavailable::Failed(UploadError::new(
-                    Code::InvalidUploadAddress,
-                    "getUploadAuth answered an UploadAuth without its UploadAddress",
-                )))
-            }
-            Err(e) => return Err(Unavailable::Failed(e)),
-        }
-    }
-    let action = match file.image {
-        Some(extension) => Action::CreateUploadImage {
-            extension,
-            meta: file.meta,
-        },
-        None => Action::CreateUploadVideo {
-            file_name: file.name,
-            size: file.size,
-            meta: file.meta,
-        },
-    };
-    let answer = call(core, file.index, &action).await?;
-    Ok(Credentials {
-        auth: answer.auth,
-        address: answer.address,
-        video_id: answer.video_id,
-        image: answer.image_id.zip(answer.image_url),
-        from_sts: true,
-    })
+/// Whom to ask.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AskFor<F = usize> {
+    /// The page's `getUploadAuth(info)`.
+    UploadAuth(F),
+    /// The page's `refreshUploadAuth(info)`.
+    Refresh(F),
+    /// The page's `getSTSToken()`.
+    StsToken,
 }
 
-/// Keeps an STS token the page handed over, for every VOD call until it nears its expiry.
-pub(super) fn hold<P: Platform>(core: &Core<P>, token: StsToken) {
-    *core.sts_token.borrow_mut() = Some(token);
+/// The next step in getting credentials.
+pub(super) enum Step {
+    Ask(AskFor<()>),
+    /// Call VOD with the STS token.
+    Vod(What),
+}
+
+/// Credentials being asked for.
+pub(super) struct Obtain {
+    pub purpose: Purpose,
+    /// What is known of the credentials sought: the current ones when renewing, the
+    /// checkpoint's video when resuming.
+    pub base: Option<Credentials>,
+    /// The page's answer awaited, by id; `None` while VOD is called.
+    pub asked: Option<(u32, AskFor<()>)>,
+    /// VOD is called for a new upload (`CreateUploadVideo`), not a refresh.
+    pub create: bool,
 }
 
 /// Whether the credentials can be renewed for the same object: a video's can, by VOD when
 /// they came from VOD, else when the page gave `refreshUploadAuth`; an image's VOD cannot.
-pub(super) fn can_renew<P: Platform>(core: &Core<P>, credentials: &Credentials) -> bool {
+pub(super) fn can_renew(cx: &Shared, credentials: &Credentials) -> bool {
     match credentials.from_sts {
         true => credentials.image.is_none() && credentials.video_id.is_some(),
-        false => core.platform.can_refresh(),
+        false => cx.can_refresh,
     }
 }
 
-/// New credentials for the file that `current` (its credentials, or what a checkpoint knows
-/// of them) sends to: for the same object, unless the page answered another.
-pub(super) async fn renew<P: Platform>(
-    core: &Core<P>,
-    info: &FileInfo,
-    current: &Credentials,
-) -> Result<Credentials, Unavailable> {
-    if !current.from_sts {
-        let grant = core
-            .platform
-            .refresh_upload_auth(info)
-            .await
-            .map_err(Unavailable::Failed)?;
-        match grant {
-            // The same object: what the answer leaves out (its VideoId, an image's id and URL)
-            // is still what it was.
-            Grant::Credentials(fresh) if fresh.address == current.address => {
-                return Ok(Credentials {
+/// The refresh of `base`'s video by VOD.
+fn refresh(base: Option<&Credentials>) -> Step {
+    let video_id = base.and_then(|b| b.video_id.clone()).unwrap_or_default();
+    Step::Vod(What::Refresh { video_id })
+}
+
+impl Obtain {
+    pub fn new(purpose: Purpose, base: Option<Credentials>) -> Obtain {
+        Obtain {
+            purpose,
+            base,
+            asked: None,
+            create: false,
+        }
+    }
+
+    pub fn asked(&self, id: u32) -> bool {
+        self.asked.is_some_and(|(asked, _)| asked == id)
+    }
+
+    /// The first step. Renewing credentials that cannot be renewed (an image's that VOD gave)
+    /// gets new ones.
+    pub fn first(&self, cx: &Shared) -> Step {
+        let base = self.base.as_ref();
+        let from_sts = base.map_or(cx.options.sts, |b| b.from_sts);
+        match self.purpose {
+            Purpose::Allocate if !cx.options.sts => Step::Ask(AskFor::UploadAuth(())),
+            Purpose::Allocate => Step::Vod(What::Create),
+            Purpose::Resume if !cx.options.sts && !cx.can_refresh => {
+                Step::Ask(AskFor::UploadAuth(()))
+            }
+            Purpose::Renew if base.is_some_and(|b| !can_renew(cx, b)) => Step::Vod(What::Create),
+            Purpose::Resume | Purpose::Renew if from_sts => refresh(base),
+            Purpose::Resume | Purpose::Renew => Step::Ask(AskFor::Refresh(())),
+        }
+    }
+
+    /// What the page's answer comes to: credentials, a failure, or (for an STS token, which
+    /// the caller keeps) a call of VOD.
+    pub fn granted(&self, answer: Result<Grant, UploadError>) -> Result<Credentials, Granted> {
+        let asked = self.asked.map(|(_, a)| a);
+        let base = self.base.as_ref();
+        match (answer.map_err(|e| Granted::Done(Unavailable::Failed(e)))?, asked) {
+            (Grant::Credentials(fresh), Some(AskFor::Refresh(()))) => match base {
+                // The same object: what the answer leaves out (its VideoId, an image's id and
+                // URL) is still what it was.
+                Some(current) if fresh.address == current.address => Ok(Credentials {
                     video_id: fresh.video_id.or_else(|| current.video_id.clone()),
                     image: fresh.image.or_else(|| current.image.clone()),
                     ..fresh
-                })
-            }
-            Grant::Credentials(elsewhere) => return Ok(elsewhere),
-            Grant::Auth(auth) => {
-                return Ok(Credentials {
-                    auth,
-                    ..current.clone()
-                })
-            }
-            Grant::Sts(token) => hold(core, token),
-        }
-    }
-    let video_id = current.video_id.as_deref().unwrap_or_default();
-    let answer = call(core, info.index, &Action::RefreshUploadVideo { video_id }).await?;
-    Ok(Credentials {
-        auth: answer.auth,
-        from_sts: true,
-        ..current.clone()
-    })
-}
-
-/// The STS token to sign with: the one held, unless it expires within the margin.
-async fn token<P: Platform>(core: &Core<P>) -> Result<StsToken, Unavailable> {
-    let margin = (2.0 * core.options.timeout_ms as f64).min(60_000.0);
-    let _turn = core.sts_asking.acquire(0).await;
-    let held = core.sts_token.borrow().clone();
-    if let Some(token) = held.filter(|t| t.expires_at_ms - margin > core.server_now_ms()) {
-        return Ok(token);
-    }
-    match core.platform.sts_token().await {
-        Ok(token) => {
-            hold(core, token.clone());
-            Ok(token)
-        }
-        Err(_) => Err(Unavailable::NoToken),
-    }
-}
-
-/// A fresh `SignatureNonce`.
-fn nonce<P: Platform>(core: &Core<P>) -> String {
-    (0..4)
-        .map(|_| format!("{:08x}", (core.platform.random() * 4_294_967_296.0) as u32))
-        .collect()
-}
-
-/// Calls VOD until it answers, retrying transient failures and asking for a new STS token
-/// once when VOD says the one held expired ([`Exchange::renewing_once`]).
-async fn call<P: Platform>(
-    core: &Core<P>,
-    index: usize,
-    action: &Action<'_>,
-) -> Result<Allocated, Unavailable> {
-    let options = &core.options;
-    let mut exchange = Exchange::renewing_once(options.retry_count);
-    loop {
-        let token = token(core).await?;
-        let slot = core.slots.acquire(index).await;
-        let request = action.build(
-            &options.vod_endpoint,
-            &token,
-            &timestamp(core.server_now_ms()),
-            &nonce(core),
-        );
-        let raced = race(
-            core.platform.send(request, None),
-            core.platform.sleep(options.timeout_ms),
-        )
-        .await;
-        drop(slot);
-        let tried = match raced {
-            Either::Left(Ok(answer)) => match response::read(answer.status, &answer.body) {
-                Ok(allocated) => return Ok(allocated),
-                Err(refused) => {
-                    // VOD quotes the string it signed, security token and all: not for the page.
-                    let secret = token.security_token.as_str();
-                    let encoded = crate::vod::signature::encode(secret);
-                    let error = refused.error.without(&[&encoded, secret]);
-                    let failure = match (refused.token_expired, refused.transient) {
-                        (true, _) => Failure::Expired,
-                        (_, true) => Failure::Transient,
-                        _ => Failure::Fatal,
-                    };
-                    Tried::Failed(failure, error)
-                }
+                }),
+                _ => Ok(fresh),
             },
-            Either::Left(Err(transport)) => Tried::Failed(
-                Failure::Transient,
-                UploadError::new(Code::NetworkError, transport.message),
-            ),
-            Either::Right(_) => Tried::Failed(
-                Failure::Transient,
-                UploadError::new(
-                    Code::Timeout,
-                    format!("VOD gave no answer within {} ms", options.timeout_ms),
-                ),
-            ),
-        };
-        // VOD's answers carry no clock to correct by.
-        match exchange.step(tried, &mut true) {
-            Next::Renew => {
-                core.sts_token.borrow_mut().take();
+            (Grant::Credentials(fresh), _) => Ok(fresh),
+            (Grant::Auth(_), _) if self.purpose == Purpose::Allocate => {
+                Err(Granted::Done(Unavailable::Failed(UploadError::new(
+                    Code::InvalidUploadAddress,
+                    "getUploadAuth answered an UploadAuth without its UploadAddress",
+                ))))
             }
-            Next::Retry { retries, error } => {
-                core.notify(Event::Retry(index, error));
-                core.platform.sleep(core.backoff_ms(retries)).await;
+            (Grant::Auth(auth), _) => match base {
+                Some(base) => Ok(Credentials {
+                    auth,
+                    ..base.clone()
+                }),
+                None => unreachable!("only a new upload is asked for without a base"),
+            },
+            (Grant::Sts(token), _) => {
+                let step = match self.purpose {
+                    Purpose::Allocate => Step::Vod(What::Create),
+                    _ => refresh(base),
+                };
+                Err(Granted::Token(token, step))
             }
-            Next::Stop(Stop::Failed(error) | Stop::Unanswered(error) | Stop::Gone(error, _)) => {
-                return Err(Unavailable::Failed(error))
-            }
-            Next::Stop(Stop::Expired | Stop::Moved) => return Err(Unavailable::NoToken),
-            Next::Done | Next::Send | Next::CorrectClock { .. } => {}
         }
     }
+
+    /// What VOD's answer comes to.
+    pub fn allocated(&self, answer: Allocated) -> Credentials {
+        match (&self.base, self.create) {
+            (Some(base), false) => Credentials {
+                auth: answer.auth,
+                from_sts: true,
+                ..base.clone()
+            },
+            _ => Credentials {
+                auth: answer.auth,
+                address: answer.address,
+                video_id: answer.video_id,
+                image: answer.image_id.zip(answer.image_url),
+                from_sts: true,
+            },
+        }
+    }
+}
+
+/// A page's answer that is not credentials yet.
+pub(super) enum Granted {
+    Done(Unavailable),
+    /// An STS token, to keep and call VOD with.
+    Token(crate::auth::StsToken, Step),
 }

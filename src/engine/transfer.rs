@@ -1,59 +1,26 @@
-//! Uploading one file: credentials from the page, then a file of one part in a single
-//! PutObject, a larger one with Initiate (or ListParts to learn what the server already has),
-//! the parts `parallel` at a time, Complete. Every call goes through
-//! [`Transfer::send`]: dating and signing, time-out, waiting out a lost network, retries with
-//! backoff, clock-skew correction, and renewing expired credentials. Alongside the calls,
-//! [`Transfer::keep_fresh`] renews the credentials ahead of their expiry.
+//! One file's upload as a state machine, sans I/O. It owns the file's session (credentials and
+//! open multipart upload), its requests and reads, and moves from stage to stage as answers,
+//! hashes, the page's credentials and timers come in (methods taking `&mut Shared`, which
+//! queues what is to be done). When it ends it hands back an [`Outcome`].
 //!
-//! A transfer owns its file's upload and hands the result back as an [`Outcome`]. It is
-//! cancelled by dropping it: every request in flight is dropped with it, which aborts it.
+//! The stages: credentials (first ones, or an earlier page's video's), ListParts (and, for an
+//! earlier page's upload, the MD5 of its first and last part), Initiate, the parts `parallel`
+//! at a time (one PutObject for a file of one part), Complete, and the object's CRC-64; HeadObject
+//! when Complete's answer was lost. Beside them, credentials are renewed ahead of expiry.
 
-use ::core::cell::Cell;
-use ::core::ops::Range;
-use ::core::pin::pin;
-use alloc::rc::Rc;
-use alloc::{boxed::Box, format, string::String, string::ToString, vec::Vec};
+use alloc::{format, string::String, vec::Vec};
 
+use super::call::{Answer, Call, State, What};
 use super::checkpoint::Checkpoint;
-use super::core::Core;
-use super::exchange::{Exchange, Next, Stop, Tried};
-use super::file::{Activity, FileInfo, Live, OpenUpload, Session, Wait};
-use super::signal::{Flag, Pass};
-use super::slots::Slots;
-use super::source::{self, Unavailable};
-use super::task::{both, each_limited, race, Either};
-use super::{Credentials, Event, Grant, Plan, Platform};
-use crate::auth::{UploadAddress, UploadAuth};
-use crate::crc64::{self, Crc64};
-use crate::error::{Code, UploadError};
-use crate::oss::request::{Call, Request};
-use crate::oss::response::{self, classify, Failure, Response, Stored};
-use crate::vod::meta::Meta;
-
-/// What a transfer needs to know of its file.
-pub(super) struct Job<P: Platform> {
-    pub index: usize,
-    pub file: P::File,
-    pub plan: Plan,
-    pub content_type: String,
-    pub live: Rc<Live>,
-    /// The file as the page sees it now, for `getUploadAuth` and `refreshUploadAuth`.
-    pub info: Box<dyn Fn() -> Option<FileInfo>>,
-    /// An earlier page's upload of this file, to go on with.
-    pub resume: Option<Checkpoint>,
-    /// Where the file's checkpoint is kept, when checkpoints are on.
-    pub checkpoint_key: Option<String>,
-    pub name: String,
-    pub size: u64,
-    pub meta: Meta,
-    /// For an image: its extension.
-    pub image: Option<String>,
-    /// Raised when the file before has sent its last part: until then this file only prepares.
-    pub turn: Flag,
-    /// This file's last part is under way: the next file's turn. Raised at the latest when the
-    /// job is dropped.
-    pub pass: Pass,
-}
+use super::core::{Digest, Out, Shared};
+use super::exchange::{Next, Stop, Tried};
+use super::file::{Activity, FileData, OpenUpload, Session, Wait};
+use super::source::{AskFor, Granted, Obtain, Purpose, Step, Unavailable};
+use super::{Credentials, Event, Grant};
+use crate::crc64;
+use crate::error::{Code, TransportError, UploadError};
+use crate::oss::response::{classify, Failure, ListedPart, Response};
+use crate::vec_map::VecMap;
 
 pub(super) enum Outcome {
     Succeeded(Credentials),
@@ -65,42 +32,78 @@ pub(super) enum Outcome {
     Expired(Option<Session>),
 }
 
-/// How a request ended, next to its time limit and the network.
-enum Raced<T> {
-    Answer(T),
-    TimedOut,
-    /// The network went away while the request was out.
-    NetworkLost,
+/// Where the upload stands; each stage owns what is valid in it.
+enum Stage {
+    /// Credentials for an earlier page's video are asked for.
+    Resume(Checkpoint),
+    /// Credentials are asked for.
+    Allocate,
+    /// The parts the server holds are listed, page by page; `verify`: they are an earlier
+    /// page's, to be checked against the file.
+    List {
+        listed: Vec<ListedPart>,
+        verify: bool,
+    },
+    /// An earlier page's first and last parts, to be read (MD5) and compared with their ETags.
+    Verify { ends: Vec<(u32, String)> },
+    Initiate,
+    /// Parts are sent: once the file has its turn, `parallel` at a time. A file of one part with
+    /// no upload open is one PutObject.
+    Parts {
+        next: u32,
+        sending: VecMap<u32, Sending>,
+    },
+    Complete,
+    /// Complete's answer was lost: HeadObject tells whether the server holds the file; if not,
+    /// the upload stops as `otherwise` says.
+    Confirm { otherwise: Stop },
+    /// The object's CRC-64 is combined from its parts' (reading from the file those not hashed
+    /// yet, one at a time) and compared with the server's.
+    Object {
+        server: u64,
+        /// After HeadObject: the object's size, and how the upload stops if it is not the file.
+        confirming: Option<(u64, Stop)>,
+        next: u32,
+        whole: u64,
+    },
 }
 
-struct Transfer<'a, P: Platform> {
-    core: &'a Core<P>,
-    job: &'a Job<P>,
-    skew_corrected: Cell<bool>,
+/// A part on its way: its request is among the calls.
+#[derive(Default)]
+struct Sending {
+    /// Its bytes' CRC-64, once read (`Some(None)`: not checked).
+    crc: Option<Option<u64>>,
+    /// What the server stored, once answered.
+    stored: Option<crate::oss::response::Stored>,
+    /// Times it arrived damaged and was sent again.
+    damaged: u32,
+}
+
+pub(super) struct Transfer {
+    stage: Stage,
+    pub session: Option<Session>,
+    calls: Vec<Call>,
+    /// Reads under way: read id → part number.
+    reads: VecMap<u32, u32>,
+    /// Credentials being asked for: first ones, an earlier page's video's, or renewed ones.
+    obtain: Option<Obtain>,
+    pub activity: Activity,
     /// Counts renewals, so that requests that met expired credentials renew them once.
-    generation: Cell<u32>,
-    /// One renewal at a time.
-    renewing: Slots,
+    generation: u32,
+    skew_corrected: bool,
+    /// Started over once already because the server lost the upload.
+    restarted: bool,
+    /// The last part is under way (or the file ended): the next file has its turn.
+    pub passed: bool,
 }
 
-pub(super) async fn upload<P: Platform>(core: &Core<P>, job: &Job<P>) -> Outcome {
-    Transfer {
-        core,
-        job,
-        skew_corrected: Cell::new(false),
-        generation: Cell::new(0),
-        renewing: Slots::new(1),
-    }
-    .run()
-    .await
-}
-
-/// Best effort: aborts a multipart upload that can no longer be resumed.
-pub(super) async fn abort<P: Platform>(core: &Core<P>, credentials: &Credentials, upload_id: &str) {
-    let _slot = core.slots.acquire(0).await;
-    let request =
-        Call::Abort { upload_id }.build(&credentials.address, &credentials.auth, &core.http_date());
-    let _ = core.platform.send(request, None).await;
+/// How a file comes to upload.
+pub(super) enum Begin {
+    Fresh,
+    /// Stopped earlier on this page, with its session if it had one.
+    Stopped(Option<Session>),
+    /// An earlier page's upload, to go on with.
+    Resume(Checkpoint),
 }
 
 fn wait_error(wait: Wait) -> UploadError {
@@ -116,715 +119,1119 @@ fn wait_error(wait: Wait) -> UploadError {
     }
 }
 
-impl<P: Platform> Transfer<'_, P> {
-    /// The file's session; it exists from the moment credentials came until the end.
-    fn session<R>(&self, use_it: impl FnOnce(&mut Session) -> R) -> R {
-        let mut session = self.job.live.session.borrow_mut();
-        use_it(session.as_mut().expect("a transfer has its session"))
-    }
+/// What an input came to: `Some` when the upload ended.
+type Flow = Option<Outcome>;
 
-    fn take_session(&self) -> Session {
-        self.job
-            .live
-            .session
-            .borrow_mut()
-            .take()
-            .expect("a transfer has its session")
-    }
-
-    fn notify(&self, event: impl FnOnce(usize) -> Event<usize>) {
-        self.core.notify(event(self.job.index));
-    }
-
-    fn info(&self) -> FileInfo {
-        (self.job.info)().expect("a file under way is in the list")
-    }
-
-    async fn run(&self) -> Outcome {
-        // A verified resume has just listed the server's parts: the first attempt need not.
-        let mut listed = match &self.job.resume {
-            Some(checkpoint) => self.resume(checkpoint).await,
-            None => false,
+impl Transfer {
+    pub fn begin(begin: Begin, cx: &mut Shared, data: &FileData) -> Transfer {
+        let mut transfer = Transfer {
+            stage: Stage::Allocate,
+            session: None,
+            calls: Vec::new(),
+            reads: VecMap::default(),
+            obtain: None,
+            activity: Activity::Sending,
+            generation: 0,
+            skew_corrected: false,
+            restarted: false,
+            passed: false,
         };
-        while self.job.live.session.borrow().is_none() {
-            self.network_ready().await;
-            match source::allocate(self.core, &self.info(), &self.described()).await {
-                Ok(credentials) => {
-                    let now = self.core.platform.now_ms();
-                    *self.job.live.session.borrow_mut() = Some(Session::new(credentials, now));
-                }
-                Err(Unavailable::NoToken) => return Outcome::Expired(None),
-                // The request failed because the network went: wait and ask again.
-                Err(_) if self.core.wait_reason().is_some() => {}
-                Err(Unavailable::Failed(error)) => return Outcome::Failed(error, None),
+        match begin {
+            Begin::Fresh | Begin::Stopped(None) => {}
+            Begin::Stopped(Some(session)) => {
+                transfer.session = Some(session);
+                transfer.start_upload(cx, data, false);
+            }
+            Begin::Resume(checkpoint) => transfer.stage = Stage::Resume(checkpoint),
+        }
+        transfer
+    }
+
+    /// Where an earlier page's upload went, while its credentials are asked for.
+    pub fn resuming(&self) -> Option<&Checkpoint> {
+        match &self.stage {
+            Stage::Resume(checkpoint) if self.session.is_none() => Some(checkpoint),
+            _ => None,
+        }
+    }
+
+    fn session(&mut self) -> &mut Session {
+        self.session
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("only stages with a session get here"))
+    }
+
+    fn upload(&mut self) -> &mut OpenUpload {
+        self.session()
+            .upload
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("only stages with an open upload get here"))
+    }
+
+    fn call(&mut self, what: What, cx: &Shared) {
+        self.calls.push(Call::new(what, cx.options.retry_count));
+    }
+
+    /// Drops every request and read, aborting those in flight.
+    fn drop_calls(&mut self, cx: &mut Shared) {
+        for call in self.calls.drain(..) {
+            if let Some(id) = call.in_flight() {
+                cx.out.push_back(Out::Cancel(id));
             }
         }
-        let mut restarted = false;
-        loop {
-            let result = {
-                let work = pin!(self.attempt(::core::mem::take(&mut listed)));
-                let fresh = pin!(self.keep_fresh());
-                match race(work, fresh).await {
-                    Either::Left(result) => result,
-                    Either::Right(stop) => Err(stop),
+        self.reads = VecMap::default();
+    }
+
+    /// Stopped or deleted: hands back its session, every request in flight aborted.
+    pub fn stop(mut self, cx: &mut Shared) -> Option<Session> {
+        self.drop_calls(cx);
+        self.session
+    }
+
+    /// With a session: the upload proper, from where the session is. `listed`: the open
+    /// upload's parts are what the server holds.
+    fn start_upload(&mut self, cx: &mut Shared, data: &FileData, listed: bool) {
+        let open = self.session().upload.is_some();
+        self.stage = match (open, listed) {
+            (true, false) => {
+                self.call(What::ListParts { marker: 0 }, cx);
+                Stage::List {
+                    listed: Vec::new(),
+                    verify: false,
                 }
+            }
+            (false, _) if data.plan.count > 1 => {
+                self.call(What::Initiate, cx);
+                Stage::Initiate
+            }
+            _ => Stage::Parts {
+                next: 1,
+                sending: VecMap::default(),
+            },
+        };
+    }
+
+    /// Works the stage on as far as it can go without an answer: asks for credentials, sends
+    /// parts once the file has its `turn`, renews credentials that are due.
+    pub fn poll(&mut self, cx: &mut Shared, data: &FileData, turn: bool) -> Option<Outcome> {
+        let wait = cx.wait_reason();
+        if self.obtain.is_none() {
+            let purpose = match &self.stage {
+                Stage::Allocate => Some(Purpose::Allocate),
+                Stage::Resume(_) if self.session.is_none() => Some(Purpose::Resume),
+                _ if self.renewal_wanted(cx) => Some(Purpose::Renew),
+                _ => None,
             };
-            return match result {
-                Ok(()) => Outcome::Succeeded(self.take_session().credentials),
-                Err(Stop::Expired) => Outcome::Expired(Some(self.take_session())),
-                Err(Stop::Failed(error) | Stop::Unanswered(error)) => {
-                    Outcome::Failed(error, Some(self.take_session()))
-                }
-                Err(Stop::Moved) => continue,
-                Err(Stop::Gone(error, _)) => {
-                    // Start the file over, once; what was reported stays reported.
-                    self.session(|s| s.upload = None);
-                    if restarted {
-                        Outcome::Failed(error, Some(self.take_session()))
-                    } else {
-                        restarted = true;
-                        continue;
+            if let Some(purpose) = purpose {
+                match wait {
+                    Some(wait) => self.waiting(cx, data, wait),
+                    None => {
+                        self.network_back(cx, data);
+                        if let Err(stop) = self.obtain(cx, data, purpose) {
+                            return self.stopped(cx, data, stop);
+                        }
                     }
                 }
-            };
+            }
+        }
+        if turn {
+            self.send_parts(cx, data);
+        }
+        None
+    }
+
+    /// Renewal is wanted: a request met expired credentials, or they are due.
+    fn renewal_wanted(&self, cx: &Shared) -> bool {
+        let Some(session) = &self.session else {
+            return false;
+        };
+        self.calls.iter().any(|c| c.state == State::Renewing)
+            || (self.keeps_fresh(cx) && cx.now >= self.refresh_due(cx, session))
+    }
+
+    /// Renews ahead of expiry: credentials that can be renewed, once an upload is under way.
+    fn keeps_fresh(&self, cx: &Shared) -> bool {
+        !matches!(self.stage, Stage::Resume(_) | Stage::Allocate)
+            && self
+                .session
+                .as_ref()
+                .is_some_and(|s| super::source::can_renew(cx, &s.credentials))
+    }
+
+    fn refresh_due(&self, cx: &Shared, session: &Session) -> f64 {
+        session.refresh_due_ms(cx.options.timeout_ms, cx.clock_offset_ms)
+    }
+
+    /// The file waits for the network; the page hears of it once.
+    pub fn waiting(&mut self, cx: &mut Shared, data: &FileData, wait: Wait) {
+        if !matches!(self.activity, Activity::Waiting(_)) {
+            self.activity = Activity::Waiting(wait);
+            cx.notify(Event::Retry(data.index, wait_error(wait)));
         }
     }
 
-    /// One try at the whole upload; `listed`: the session's parts are what the server holds.
-    async fn attempt(&self, listed: bool) -> Result<(), Stop> {
-        let existing = self.session(|s| s.upload.as_ref().map(|u| u.id.clone()));
-        if existing.is_none() && self.job.plan.count == 1 {
-            return self.put().await;
+    /// The network may be used again: the page hears of it if the file was waiting.
+    pub fn network_back(&mut self, cx: &mut Shared, data: &FileData) {
+        if matches!(self.activity, Activity::Waiting(_)) {
+            self.activity = Activity::Sending;
+            cx.notify(Event::RetryResume(data.index));
         }
-        let upload_id = match existing {
-            Some(id) => {
-                if !listed {
-                    self.sync_parts(&id).await?;
+    }
+
+    /// Starts the next parts while this file's share of slots allows.
+    fn send_parts(&mut self, cx: &mut Shared, data: &FileData) {
+        let Stage::Parts { next, sending } = &mut self.stage else {
+            return;
+        };
+        let plan = data.plan;
+        let put = self.session.as_ref().is_some_and(|s| s.upload.is_none());
+        let done = |n: &u32| {
+            self.session
+                .as_ref()
+                .and_then(|s| s.upload.as_ref())
+                .is_some_and(|u| u.parts.contains_key(n))
+        };
+        let mut started = Vec::new();
+        while sending.len() < cx.options.parallel {
+            while *next <= plan.count && done(next) {
+                *next += 1;
+            }
+            if *next > plan.count {
+                break;
+            }
+            sending.insert(*next, Sending::default());
+            started.push(*next);
+            *next += 1;
+        }
+        while *next <= plan.count && done(next) {
+            *next += 1;
+        }
+        let finished = *next > plan.count && sending.is_empty();
+        self.passed |= *next > plan.count;
+        for number in started {
+            let what = if put { What::Put } else { What::Part(number) };
+            self.call(what, cx);
+            self.hash(cx, data, number);
+        }
+        if finished {
+            self.complete(cx);
+        }
+    }
+
+    /// Reads a part's CRC-64 from the file, when checks are on.
+    fn hash(&mut self, cx: &mut Shared, data: &FileData, number: u32) {
+        if !cx.options.check_crc64 {
+            if let Stage::Parts { sending, .. } = &mut self.stage {
+                if let Some(part) = sending.get_mut(&number) {
+                    part.crc = Some(None);
                 }
-                id
             }
-            None => {
-                let call = Call::Initiate {
-                    content_type: &self.job.content_type,
-                };
-                let id = self.send(&call, None, response::upload_id).await?;
-                self.session(|s| s.upload = Some(OpenUpload::new(id.clone())));
-                self.save_checkpoint();
-                id
-            }
-        };
-        self.job.turn.raised().await;
-        let plan = self.job.plan;
-        let todo: Vec<u32> = self.session(|s| {
-            let done = &s.upload.as_ref().expect("opened above").parts;
-            (1..=plan.count).filter(|n| !done.contains_key(n)).collect()
-        });
-        let last = todo.last().copied();
-        if last.is_none() {
-            self.job.pass.give();
+            return;
         }
-        // The first error drops every part in flight.
-        each_limited(todo, self.core.options.parallel, |number| {
-            if Some(number) == last {
-                self.job.pass.give();
-            }
-            self.part(&upload_id, number)
-        })
-        .await?;
-        let (listed, bucket, key) = self.session(|s| {
-            let done = &s.upload.as_ref().expect("opened above").parts;
-            let listed: Vec<(u32, String)> =
-                done.iter().map(|(n, etag)| (*n, etag.clone())).collect();
-            let address = &s.credentials.address;
-            (listed, address.bucket.clone(), address.file_name.clone())
-        });
-        let call = Call::Complete {
-            upload_id: &upload_id,
-            parts: &listed,
-        };
-        let completed = self
-            .send(&call, None, |answer| {
-                response::completed(answer, &bucket, &key)
-            })
-            .await;
-        let server = match completed {
-            Ok(crc) => self.server_crc(crc),
-            // The answer was lost or broken, and the server may have completed the object.
-            Err(stop @ (Stop::Unanswered(_) | Stop::Gone(_, true))) => {
-                return self.confirm(stop).await
-            }
-            Err(stop) => return Err(stop),
-        };
-        if let (Some(server), true) = (server, self.core.options.check_crc64) {
-            if let Some(local) = self.object_crc().await.filter(|local| *local != server) {
-                return Err(Stop::Failed(UploadError::new(
-                    Code::Crc64Mismatch,
-                    format!("the object on the server is not the file: its CRC-64 is {server}, the file's {local}"),
-                )));
-            }
-        }
-        Ok(())
+        self.read(cx, data, number, Digest::Crc64);
     }
 
-    /// After Complete's answer was lost or broken: the upload succeeded only if the server
-    /// holds the object and it is the file, by size and CRC-64. Otherwise it stops as Complete
-    /// last did: failed when retries ran out, started over when the upload is gone.
-    async fn confirm(&self, complete: Stop) -> Result<(), Stop> {
-        let otherwise = match complete {
-            Stop::Gone(error, _) => Stop::Gone(error, false),
-            stop => stop,
-        };
-        let (size, server) = match self.send(&Call::Head, None, response::head).await {
-            Ok(found) => found,
-            Err(stop @ (Stop::Expired | Stop::Moved)) => return Err(stop),
-            Err(_) => return Err(otherwise),
-        };
-        let (Some(server), Some(local)) = (server, self.object_crc().await) else {
-            return Err(otherwise);
-        };
-        if (size, server) != (self.job.size, local) {
-            return Err(Stop::Failed(UploadError::new(
-                Code::Crc64Mismatch,
-                format!(
-                    "Complete's answer was lost, and the object on the server is not the file: {size} bytes with CRC-64 {server}, the file's {} with {local}",
-                    self.job.size
-                ),
-            )));
+    fn read(&mut self, cx: &mut Shared, data: &FileData, number: u32, digest: Digest) {
+        let id = cx.next_id();
+        self.reads.insert(id, number);
+        cx.out.push_back(Out::Read {
+            id,
+            file: data.index,
+            bytes: data.plan.part(number),
+            digest,
+        });
+    }
+
+    /// Every part is acknowledged: Complete.
+    fn complete(&mut self, cx: &mut Shared) {
+        self.call(What::Complete, cx);
+        self.stage = Stage::Complete;
+    }
+
+    /// The requests ready to go out, in order.
+    pub fn queued(&self) -> impl Iterator<Item = usize> + '_ {
+        self.calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state == State::Queued)
+            .map(|(i, _)| i)
+    }
+
+    pub fn has_queued(&self) -> bool {
+        self.queued().next().is_some()
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.calls.iter().filter(|c| c.in_flight().is_some()).count()
+    }
+
+    /// Builds the request of call `at`: signed with the file's credentials (OSS) or the STS
+    /// token (VOD; `None` when the call must wait for a token). The body is the part's bytes.
+    pub fn request(
+        &mut self,
+        at: usize,
+        cx: &mut Shared,
+        data: &FileData,
+    ) -> Option<(crate::oss::request::Request, Option<core::ops::Range<u64>>)> {
+        let what = self.calls[at].what.clone();
+        if self.calls[at].is_vod() {
+            let came = ::core::mem::take(&mut self.calls[at].token_came);
+            let token = match (came, &cx.sts) {
+                (true, Some(token)) => token.clone(),
+                _ => cx.token()?,
+            };
+            let server_ms = cx.server_now_ms();
+            let nonce = super::call::nonce(|| cx.random());
+            let on = super::call::Vod {
+                endpoint: &cx.options.vod_endpoint,
+                name: &data.name,
+                size: data.size,
+                meta: &data.meta,
+                image: data.image.as_deref(),
+            };
+            return Some((what.vod_request(&on, &token, server_ms, &nonce), None));
         }
-        Ok(())
+        let session = self.session.as_ref()?;
+        let parts: Vec<(u32, String)> = match what {
+            What::Complete => session.upload.as_ref().map_or(Vec::new(), |u| {
+                u.parts.iter().map(|(n, e)| (*n, e.clone())).collect()
+            }),
+            _ => Vec::new(),
+        };
+        let on = super::call::Oss {
+            credentials: &session.credentials,
+            content_type: &data.content_type,
+            upload_id: session.upload.as_ref().map(|u| u.id.as_str()),
+            parts: &parts,
+        };
+        let request = what.oss_request(&on, &cx.http_date())?;
+        let body = match what {
+            What::Put | What::Part(_) => match what {
+                What::Part(n) => Some(data.plan.part(n)),
+                _ => Some(0..data.size),
+            },
+            _ => None,
+        };
+        Some((request, body))
+    }
+
+    /// Call `at` went out as request `id`.
+    pub fn sent(&mut self, at: usize, id: u32, cx: &Shared) {
+        self.calls[at].state = State::InFlight {
+            id,
+            deadline: cx.now + cx.options.timeout_ms as f64,
+            generation: self.generation,
+        };
+    }
+
+    /// A VOD call must wait for the page's STS token.
+    pub fn needs_token(&mut self, at: usize) {
+        self.calls[at].state = State::NeedsToken;
+    }
+
+    /// The page's STS token came (`true`) or could not be had.
+    pub fn token_came(&mut self, cx: &mut Shared, data: &FileData, came: bool) -> Option<Outcome> {
+        let mut waited = false;
+        for call in &mut self.calls {
+            if call.state == State::NeedsToken {
+                call.state = State::Queued;
+                call.token_came = came;
+                waited = true;
+            }
+        }
+        if came || !waited {
+            return None;
+        }
+        self.calls.retain(|c| !c.is_vod());
+        self.obtained(cx, data, Err(Unavailable::NoToken))
+    }
+
+    /// Whether request `id` is this file's.
+    pub fn owns(&self, id: u32) -> bool {
+        self.calls.iter().any(|c| c.in_flight() == Some(id))
+            || self.reads.contains_key(&id)
+            || self.obtain.as_ref().is_some_and(|o| o.asked(id))
+    }
+
+    /// Request `id` was answered, or failed on the way.
+    pub fn answered(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        id: u32,
+        result: Result<Response, TransportError>,
+    ) -> Option<Outcome> {
+        let at = self.calls.iter().position(|c| c.in_flight() == Some(id))?;
+        let tried = match result {
+            Ok(answer) => self.judge(at, cx, answer),
+            Err(_) if cx.wait_reason().is_some() => Err(Tried::NetworkGone),
+            Err(transport) => Err(Tried::Failed(
+                Failure::Transient,
+                UploadError::new(Code::NetworkError, transport.message),
+            )),
+        };
+        match tried {
+            Ok(answer) => {
+                let call = self.calls.remove(at);
+                if self.activity == Activity::Retrying && !call.is_vod() {
+                    self.activity = Activity::Sending;
+                    cx.notify(Event::RetryResume(data.index));
+                }
+                self.accepted(cx, data, call.what, answer)
+            }
+            Err(tried) => self.tried(cx, data, at, tried),
+        }
+    }
+
+    /// Reads an answer as call `at` expects it; a failure as what it is.
+    fn judge(&self, at: usize, cx: &Shared, answer: Response) -> Result<Answer, Tried> {
+        let call = &self.calls[at];
+        if call.is_vod() {
+            return crate::vod::response::read(answer.status, &answer.body)
+                .map(Answer::Allocated)
+                .map_err(|refused| {
+                    // VOD quotes the string it signed, security token and all: not for the page.
+                    let token = cx.sts.as_ref().map_or("", |t| t.security_token.as_str());
+                    let encoded = crate::vod::signature::encode(token);
+                    let secrets: &[&str] = match token {
+                        "" => &[],
+                        _ => &[&encoded, token],
+                    };
+                    let error = refused.error.without(secrets);
+                    let failure = match (refused.token_expired, refused.transient) {
+                        (true, _) => Failure::Expired,
+                        (_, true) => Failure::Transient,
+                        _ => Failure::Fatal,
+                    };
+                    Tried::Failed(failure, error)
+                });
+        }
+        let session = self.session.as_ref();
+        let secrets = |error: UploadError| match session {
+            // Should the server quote the credentials, the page is not shown them.
+            Some(s) => {
+                let auth = &s.credentials.auth;
+                error.without(&[&auth.access_key_secret, &auth.security_token])
+            }
+            None => error,
+        };
+        if !(200..300).contains(&answer.status) {
+            let (failure, error) = classify(&answer);
+            return Err(Tried::Failed(failure, secrets(error)));
+        }
+        let at_destination = session.map(|s| s.credentials.destination());
+        let destination = at_destination.as_ref().unwrap_or_else(|| {
+            unreachable!("OSS calls are made with a session");
+        });
+        call.what
+            .read(&answer, destination)
+            .map_err(|broken| Tried::Failed(Failure::Transient, broken))
+    }
+
+    /// A try of call `at` ended as `tried`: its exchange says what next.
+    fn tried(&mut self, cx: &mut Shared, data: &FileData, at: usize, tried: Tried) -> Option<Outcome> {
+        let generation = match self.calls[at].state {
+            State::InFlight { generation, .. } => generation,
+            _ => self.generation,
+        };
+        let vod = self.calls[at].is_vod();
+        // VOD's answers carry no clock to correct by.
+        let mut corrected = self.skew_corrected || vod;
+        let next = self.calls[at].exchange.step(tried, &mut corrected);
+        if !vod {
+            self.skew_corrected = corrected;
+        }
+        let state = match next {
+            Next::Send => State::Queued,
+            Next::Retry { retries, error } => {
+                if !vod {
+                    self.activity = Activity::Retrying;
+                }
+                cx.notify(Event::Retry(data.index, error));
+                State::Backoff {
+                    until: cx.now + cx.backoff_ms(retries) as f64,
+                }
+            }
+            Next::Renew if vod => {
+                cx.sts = None;
+                State::Queued
+            }
+            Next::Renew if generation != self.generation => State::Queued,
+            Next::Renew => {
+                let session = self.session.as_ref()?;
+                let credentials = &session.credentials;
+                if !super::source::can_renew(cx, credentials) && !credentials.from_sts {
+                    return self.stopped(cx, data, Stop::Expired);
+                }
+                State::Renewing
+            }
+            Next::CorrectClock { server_ms } => {
+                cx.clock_offset_ms = server_ms - cx.now;
+                State::Queued
+            }
+            Next::Stop(stop) => {
+                let call = self.calls.remove(at);
+                return self.call_stopped(cx, data, call.what, stop);
+            }
+        };
+        self.calls[at].state = state;
+        None
+    }
+
+    /// Call `what` stopped short.
+    fn call_stopped(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        what: What,
+        stop: Stop,
+    ) -> Option<Outcome> {
+        match (what, &self.stage, stop) {
+            (What::Create | What::Refresh { .. }, _, stop) => {
+                let unavailable = match stop {
+                    Stop::Failed(e) | Stop::Unanswered(e) | Stop::Gone(e, _) => {
+                        Unavailable::Failed(e)
+                    }
+                    Stop::Expired => Unavailable::NoToken,
+                };
+                self.obtained(cx, data, Err(unavailable))
+            }
+            // The answer was lost or broken, and the server may have completed the object.
+            (What::Complete, _, stop @ (Stop::Unanswered(_) | Stop::Gone(_, true))) => {
+                let otherwise = match stop {
+                    Stop::Gone(error, _) => Stop::Gone(error, false),
+                    stop => stop,
+                };
+                self.call(What::Head, cx);
+                self.stage = Stage::Confirm { otherwise };
+                None
+            }
+            (What::Head, Stage::Confirm { .. }, stop @ Stop::Expired) => {
+                self.stopped(cx, data, stop)
+            }
+            (What::Head, Stage::Confirm { .. }, _) => {
+                let Stage::Confirm { otherwise } =
+                    core::mem::replace(&mut self.stage, Stage::Complete)
+                else {
+                    unreachable!("matched above")
+                };
+                self.stopped(cx, data, otherwise)
+            }
+            (What::ListParts { .. }, Stage::List { verify: true, .. }, stop) => {
+                // An earlier page's upload that cannot be listed: forget it.
+                cx.forget(data);
+                self.drop_calls(cx);
+                match stop {
+                    Stop::Gone(..) => {
+                        self.session().upload = None;
+                        self.start_upload(cx, data, false);
+                    }
+                    _ => {
+                        self.session = None;
+                        self.stage = Stage::Allocate;
+                    }
+                }
+                None
+            }
+            (_, _, stop) => self.stopped(cx, data, stop),
+        }
+    }
+
+    /// The upload as a whole stops short: started over where that helps, else it ends.
+    fn stopped(&mut self, cx: &mut Shared, data: &FileData, stop: Stop) -> Option<Outcome> {
+        match stop {
+            Stop::Expired => {
+                self.drop_calls(cx);
+                Some(Outcome::Expired(self.session.take()))
+            }
+            Stop::Failed(error) | Stop::Unanswered(error) => {
+                self.drop_calls(cx);
+                Some(Outcome::Failed(error, self.session.take()))
+            }
+            Stop::Gone(error, _) => {
+                // Start the file over, once; what was reported stays reported.
+                self.session().upload = None;
+                if self.restarted {
+                    self.drop_calls(cx);
+                    return Some(Outcome::Failed(error, self.session.take()));
+                }
+                self.restarted = true;
+                self.restart(cx, data);
+                None
+            }
+        }
+    }
+
+    /// Starts the upload over from its session, dropping what is under way.
+    fn restart(&mut self, cx: &mut Shared, data: &FileData) {
+        self.drop_calls(cx);
+        self.start_upload(cx, data, false);
+    }
+
+    /// Call `what` was answered as it wants: the stage goes on.
+    fn accepted(&mut self, cx: &mut Shared, data: &FileData, what: What, answer: Answer) -> Flow {
+        match (what, answer) {
+            (_, Answer::Allocated(allocated)) => {
+                let credentials = self.obtain.as_ref()?.allocated(allocated);
+                self.obtained(cx, data, Ok(credentials))
+            }
+            (What::Initiate, Answer::UploadId(id)) => {
+                self.session().upload = Some(OpenUpload::new(id));
+                self.save_checkpoint(cx, data);
+                self.stage = Stage::Parts {
+                    next: 1,
+                    sending: VecMap::default(),
+                };
+                None
+            }
+            (What::ListParts { marker }, Answer::Listed(parts, next)) => {
+                let Stage::List { listed, verify } = &mut self.stage else {
+                    return None;
+                };
+                listed.extend(parts);
+                if let Some(next) = next.filter(|next| *next > marker) {
+                    self.call(What::ListParts { marker: next }, cx);
+                    return None;
+                }
+                let (listed, verify) = (core::mem::take(listed), *verify);
+                self.take_listed(data, listed);
+                if verify {
+                    self.verify(cx, data)
+                } else {
+                    self.start_upload(cx, data, true);
+                    None
+                }
+            }
+            (what @ (What::Put | What::Part(_)), Answer::Stored(stored)) => {
+                let number = match what {
+                    What::Part(n) => n,
+                    _ => 1,
+                };
+                let part = self.sending(number)?;
+                part.stored = Some(stored);
+                self.part_done(cx, data, number)
+            }
+            (What::Complete, Answer::Completed(crc)) => match cx.server_crc(crc) {
+                Some(server) if cx.options.check_crc64 => {
+                    self.stage = Stage::Object {
+                        server,
+                        confirming: None,
+                        next: 1,
+                        whole: crc64::checksum(&[]),
+                    };
+                    self.combine(cx, data, None)
+                }
+                _ => self.succeeded(cx),
+            },
+            (What::Head, Answer::Head(size, server)) => {
+                let Stage::Confirm { otherwise } =
+                    core::mem::replace(&mut self.stage, Stage::Complete)
+                else {
+                    return None;
+                };
+                let Some(server) = server else {
+                    return self.stopped(cx, data, otherwise);
+                };
+                self.stage = Stage::Object {
+                    server,
+                    confirming: Some((size, otherwise)),
+                    next: 1,
+                    whole: crc64::checksum(&[]),
+                };
+                self.combine(cx, data, None)
+            }
+            _ => None,
+        }
+    }
+
+    fn succeeded(&mut self, cx: &mut Shared) -> Flow {
+        self.drop_calls(cx);
+        Some(Outcome::Succeeded(self.session.take()?.credentials))
+    }
+
+    fn sending(&mut self, number: u32) -> Option<&mut Sending> {
+        match &mut self.stage {
+            Stage::Parts { sending, .. } => sending.get_mut(&number),
+            _ => None,
+        }
+    }
+
+    /// A part's answer or hash came: once both are in, the part is checked and recorded, or
+    /// sent again if it arrived damaged.
+    fn part_done(&mut self, cx: &mut Shared, data: &FileData, number: u32) -> Flow {
+        let retry_count = cx.options.retry_count;
+        let part = self.sending(number)?;
+        let (Some(local), true) = (part.crc, part.stored.is_some()) else {
+            return None;
+        };
+        let stored = part.stored.take()?;
+        let server = cx.server_crc(stored.crc64);
+        if let (Some(local), Some(server)) = (local, server.filter(|s| Some(*s) != local)) {
+            let error = UploadError::new(
+                Code::Crc64Mismatch,
+                format!("part {number} of {} arrived damaged: its CRC-64 is {local}, the server's {server}", data.plan.count),
+            );
+            let part = self.sending(number)?;
+            if part.damaged >= retry_count {
+                return self.stopped(cx, data, Stop::Failed(error));
+            }
+            part.damaged += 1;
+            self.activity = Activity::Retrying;
+            cx.notify(Event::Retry(data.index, error));
+            let what = match self.session.as_ref()?.upload {
+                Some(_) => What::Part(number),
+                None => What::Put,
+            };
+            self.call(what, cx);
+            return None;
+        }
+        if let Stage::Parts { sending, .. } = &mut self.stage {
+            sending.remove(&number);
+        }
+        let Some(upload) = self.session.as_mut()?.upload.as_mut() else {
+            // A file of one part, in one request: nothing to resume, so no checkpoint.
+            cx.notify(Event::Progress(data.index));
+            return self.succeeded(cx);
+        };
+        let Some(etag) = stored.etag else {
+            return self.stopped(
+                cx,
+                data,
+                Stop::Failed(UploadError::new(
+                    Code::CorsEtagNotExposed,
+                    "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
+                )),
+            );
+        };
+        if let Some(crc) = local {
+            upload.crcs.insert(number, crc);
+        }
+        if upload.parts.insert(number, etag).is_none() {
+            upload.loaded += data.plan.len(number);
+        }
+        self.save_checkpoint(cx, data);
+        cx.notify(Event::Progress(data.index));
+        None
     }
 
     /// Takes the server's list of parts as the truth about what is done, so a resumed upload
-    /// sends only what the server does not have.
-    async fn sync_parts(&self, upload_id: &str) -> Result<(), Stop> {
-        let mut listed = Vec::new();
-        let mut marker = 0;
-        loop {
-            let call = Call::ListParts { upload_id, marker };
-            let (parts, next) = self.send(&call, None, response::list_parts).await?;
-            listed.extend(parts);
-            match next {
-                Some(next) if next > marker => marker = next,
-                _ => break,
-            }
-        }
-        let plan = self.job.plan;
-        self.session(|s| {
-            // The CRCs checked on this page still hold for the parts the server lists as sent.
-            let previous = s.upload.take().filter(|u| u.id == upload_id);
-            let mut upload = OpenUpload::new(upload_id.to_string());
-            for part in listed {
-                if (1..=plan.count).contains(&part.number) && part.size == plan.len(part.number) {
-                    let known = previous
-                        .as_ref()
-                        .filter(|p| p.parts.get(&part.number) == Some(&part.etag));
-                    if let Some(crc) = known.and_then(|p| p.crcs.get(&part.number)) {
+    /// sends only what the server does not have. The CRCs checked on this page still hold for
+    /// the parts the server lists as sent.
+    fn take_listed(&mut self, data: &FileData, listed: Vec<ListedPart>) {
+        let plan = data.plan;
+        let session = self.session();
+        let Some(previous) = session.upload.take() else {
+            return;
+        };
+        let mut upload = OpenUpload::new(previous.id.clone());
+        for part in listed {
+            if (1..=plan.count).contains(&part.number) && part.size == plan.len(part.number) {
+                if previous.parts.get(&part.number) == Some(&part.etag) {
+                    if let Some(crc) = previous.crcs.get(&part.number) {
                         upload.crcs.insert(part.number, *crc);
                     }
-                    upload.loaded += part.size;
-                    upload.parts.insert(part.number, part.etag);
                 }
-            }
-            s.upload = Some(upload);
-        });
-        Ok(())
-    }
-
-    /// A file of one part, in one request; nothing to resume, so no checkpoint.
-    async fn put(&self) -> Result<(), Stop> {
-        self.job.turn.raised().await;
-        self.job.pass.give();
-        let call = Call::Put {
-            content_type: &self.job.content_type,
-        };
-        self.send_checked(&call, 1).await?;
-        self.notify(Event::Progress);
-        Ok(())
-    }
-
-    async fn part(&self, upload_id: &str, number: u32) -> Result<(), Stop> {
-        let call = Call::UploadPart {
-            upload_id,
-            part_number: number,
-        };
-        let (stored, local) = self.send_checked(&call, number).await?;
-        let Some(etag) = stored.etag else {
-            return Err(Stop::Failed(UploadError::new(
-                Code::CorsEtagNotExposed,
-                "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
-            )));
-        };
-        self.session(|s| {
-            let upload = s.upload.as_mut().expect("parts go to an open upload");
-            if let Some(crc) = local {
-                upload.crcs.insert(number, crc);
-            }
-            if upload.parts.insert(number, etag).is_none() {
-                upload.loaded += self.job.plan.len(number);
-            }
-        });
-        self.save_checkpoint();
-        self.notify(Event::Progress);
-        Ok(())
-    }
-
-    /// Sends `call` with part `number`'s bytes and checks what the server stored against the
-    /// file: bytes damaged on the way are sent again. Returns what the server stored and the
-    /// bytes' CRC-64.
-    async fn send_checked(
-        &self,
-        call: &Call<'_>,
-        number: u32,
-    ) -> Result<(Stored, Option<u64>), Stop> {
-        let bytes = self.job.plan.part(number);
-        let mut damaged = 0;
-        loop {
-            // The part is hashed while it is on the wire; its body is still the file's slice.
-            let accept = |answer: &Response| response::stored(answer, call.name());
-            let (stored, local) = both(
-                self.send(call, Some(bytes.clone()), accept),
-                self.hash(number),
-            )
-            .await;
-            let stored = stored?;
-            match (local, self.server_crc(stored.crc64)) {
-                (Some(local), Some(server)) if local != server => {
-                    let error = UploadError::new(
-                        Code::Crc64Mismatch,
-                        format!("part {number} of {} arrived damaged: its CRC-64 is {local}, the server's {server}", self.job.plan.count),
-                    );
-                    if damaged >= self.core.options.retry_count {
-                        return Err(Stop::Failed(error));
-                    }
-                    damaged += 1;
-                    self.job.live.activity.set(Activity::Retrying);
-                    self.notify(|i| Event::Retry(i, error));
-                }
-                _ => return Ok((stored, local)),
+                upload.loaded += part.size;
+                upload.parts.insert(part.number, part.etag);
             }
         }
+        session.upload = Some(upload);
     }
 
-    /// The CRC-64 of a part's bytes, read from the file, when checks are on; a file that cannot
-    /// be read leaves the part unchecked.
-    async fn hash(&self, number: u32) -> Option<u64> {
-        if !self.core.options.check_crc64 {
+    /// Checks that the first and the last part the server holds are this file's bytes: their
+    /// MD5 must be their ETags.
+    fn verify(&mut self, cx: &mut Shared, data: &FileData) -> Flow {
+        let parts = &self.upload().parts;
+        let mut ends: Vec<(u32, String)> = parts
+            .iter()
+            .take(1)
+            .chain(parts.iter().next_back())
+            .map(|(n, etag)| (*n, etag.clone()))
+            .collect();
+        ends.dedup();
+        self.stage = Stage::Verify { ends };
+        self.verify_next(cx, data)
+    }
+
+    fn verify_next(&mut self, cx: &mut Shared, data: &FileData) -> Flow {
+        let Stage::Verify { ends } = &self.stage else {
             return None;
-        }
-        self.read_crc(number).await
-    }
-
-    /// The CRC-64 of a part's bytes, read from the file; `None` if it cannot be read.
-    async fn read_crc(&self, number: u32) -> Option<u64> {
-        let mut crc = Crc64::default();
-        self.core
-            .platform
-            .read(&self.job.file, self.job.plan.part(number), &mut |piece| {
-                crc.update(piece)
-            })
-            .await
-            .ok()?;
-        Some(crc.finish())
-    }
-
-    /// The server's CRC-64 of what it stored; when the browser cannot read it, the page is told
-    /// once which CORS rule to add, and the check is skipped.
-    fn server_crc(&self, crc: Option<u64>) -> Option<u64> {
-        if crc.is_none() && self.core.options.check_crc64 && !self.core.crc_warned.replace(true) {
-            self.core.platform.warn(
-                "vod-upload: the x-oss-hash-crc64ecma header cannot be read, so parts are not checked for damage; add it to the bucket's CORS rule (ExposeHeader: x-oss-hash-crc64ecma)",
-            );
-        }
-        crc
-    }
-
-    /// The whole object's CRC-64, combined from its parts' (those the server held before this
-    /// page are hashed from the file first, one at a time).
-    async fn object_crc(&self) -> Option<u64> {
-        let plan = self.job.plan;
-        let mut whole = crc64::checksum(&[]);
-        for number in 1..=plan.count {
-            let known = self.session(|s| s.upload.as_ref()?.crcs.get(&number).copied());
-            let crc = match known {
-                Some(crc) => crc,
-                None => self.read_crc(number).await?,
-            };
-            whole = crc64::combine(whole, crc, plan.len(number));
-        }
-        Some(whole)
-    }
-
-    /// Returns once the network may be used, waiting as long as it takes. The file shows as
-    /// waiting meanwhile; the page hears of the change once each way.
-    async fn network_ready(&self) {
-        let live = &self.job.live;
-        while let Some(wait) = self.core.wait_reason() {
-            if !matches!(live.activity.get(), Activity::Waiting(_)) {
-                live.activity.set(Activity::Waiting(wait));
-                self.notify(|i| Event::Retry(i, wait_error(wait)));
-            }
-            self.core.platform.network_changed().await;
-        }
-        if matches!(live.activity.get(), Activity::Waiting(_)) {
-            live.activity.set(Activity::Sending);
-            self.notify(Event::RetryResume);
-        }
-    }
-
-    /// Resolves when the network may no longer be used.
-    async fn network_lost(&self) {
-        while self.core.wait_reason().is_none() {
-            self.core.platform.network_changed().await;
-        }
-    }
-
-    /// A request for `call`, signed with the file's current credentials, and their generation.
-    fn sign(&self, call: &Call<'_>) -> (Request, u32) {
-        let request = self.session(|s| {
-            let credentials = &s.credentials;
-            call.build(
-                &credentials.address,
-                &credentials.auth,
-                &self.core.http_date(),
-            )
-        });
-        (request, self.generation.get())
-    }
-
-    /// Sends one call until the server answers it as `read` expects, retrying what is worth
-    /// retrying: an answer `read` finds broken is retried like a 5xx.
-    async fn send<T>(
-        &self,
-        call: &Call<'_>,
-        body: Option<Range<u64>>,
-        read: impl Fn(&Response) -> Result<T, UploadError>,
-    ) -> Result<T, Stop> {
-        let mut value = None;
-        let mut accept = |answer: &Response| read(answer).map(|v| value = Some(v));
-        self.send_until(call, body, &mut accept).await?;
-        Ok(value.expect("an accepted answer was read"))
-    }
-
-    /// [`Transfer::send`] for every kind of answer alike, so that its state machine is in the
-    /// wasm once: `accept` keeps what it reads of an answer it accepts.
-    async fn send_until(
-        &self,
-        call: &Call<'_>,
-        body: Option<Range<u64>>,
-        accept: &mut dyn FnMut(&Response) -> Result<(), UploadError>,
-    ) -> Result<(), Stop> {
-        let platform = &self.core.platform;
-        let options = &self.core.options;
-        let mut exchange = Exchange::new(options.retry_count);
-        loop {
-            self.network_ready().await;
-            // The slot is held while the request is out, not while it waits to be retried.
-            let (raced, generation) = {
-                let _slot = self.core.slots.acquire(self.job.index).await;
-                let (request, generation) = self.sign(call);
-                let body = body
-                    .clone()
-                    .map(|bytes| platform.slice(&self.job.file, bytes));
-                let lost = pin!(self.network_lost());
-                let raced = match race(
-                    platform.send(request, body),
-                    race(platform.sleep(options.timeout_ms), lost),
-                )
-                .await
-                {
-                    Either::Left(answer) => Raced::Answer(answer),
-                    Either::Right(Either::Left(_)) => Raced::TimedOut,
-                    Either::Right(Either::Right(_)) => Raced::NetworkLost,
-                };
-                (raced, generation)
-            };
-            let tried = match raced {
-                Raced::Answer(Ok(answer)) if (200..300).contains(&answer.status) => {
-                    match accept(&answer) {
-                        Ok(()) => Tried::Accepted,
-                        Err(broken) => Tried::Failed(Failure::Transient, broken),
-                    }
-                }
-                Raced::Answer(Ok(answer)) => {
-                    let (failure, error) = classify(&answer);
-                    // Should the server quote the credentials, the page is not shown them.
-                    let error = self.session(|s| {
-                        let auth = &s.credentials.auth;
-                        error.without(&[&auth.access_key_secret, &auth.security_token])
-                    });
-                    Tried::Failed(failure, error)
-                }
-                Raced::NetworkLost => Tried::NetworkGone,
-                Raced::Answer(Err(_)) if self.core.wait_reason().is_some() => Tried::NetworkGone,
-                Raced::Answer(Err(transport)) => Tried::Failed(
-                    Failure::Transient,
-                    UploadError::new(Code::NetworkError, transport.message),
-                ),
-                Raced::TimedOut => Tried::Failed(
-                    Failure::Transient,
-                    UploadError::new(
-                        Code::Timeout,
-                        format!("no answer within {} ms", options.timeout_ms),
-                    ),
-                ),
-            };
-            let mut corrected = self.skew_corrected.get();
-            let next = exchange.step(tried, &mut corrected);
-            self.skew_corrected.set(corrected);
-            match next {
-                Next::Done => {
-                    if self.job.live.activity.get() == Activity::Retrying {
-                        self.job.live.activity.set(Activity::Sending);
-                        self.notify(Event::RetryResume);
-                    }
-                    return Ok(());
-                }
-                Next::Send => {}
-                Next::Retry { retries, error } => {
-                    self.job.live.activity.set(Activity::Retrying);
-                    self.notify(|i| Event::Retry(i, error));
-                    platform.sleep(self.core.backoff_ms(retries)).await;
-                }
-                Next::Renew => self.renew(generation).await?,
-                Next::CorrectClock { server_ms } => {
-                    self.core.clock_offset_ms.set(server_ms - platform.now_ms());
-                }
-                Next::Stop(stop) => return Err(stop),
-            }
-        }
-    }
-
-    /// What VOD needs to know of the file.
-    fn described(&self) -> source::Described<'_> {
-        source::Described {
-            index: self.job.index,
-            name: &self.job.name,
-            size: self.job.size,
-            meta: &self.job.meta,
-            image: self.job.image.as_deref(),
-        }
-    }
-
-    fn renewable(&self) -> bool {
-        self.session(|s| source::can_renew(self.core, &s.credentials))
-    }
-
-    /// New credentials (`refreshUploadAuth`, or `RefreshUploadVideo` for credentials VOD
-    /// gave), unless a renewal already replaced the `used` generation. When they cannot be had,
-    /// the upload stops as expired. An image whose credentials VOD gave, which VOD cannot
-    /// refresh, gets new ones; credentials for another object move the file there.
-    async fn renew(&self, used: u32) -> Result<(), Stop> {
-        let _turn = self.renewing.acquire(0).await;
-        if self.generation.get() != used {
-            return Ok(());
-        }
-        self.network_ready().await;
-        let now = self.core.platform.now_ms();
-        let current = self.session(|s| s.credentials.clone());
-        let fresh = if self.renewable() {
-            source::renew(self.core, &self.info(), &current).await
-        } else if current.from_sts {
-            source::allocate(self.core, &self.info(), &self.described()).await
-        } else {
-            return Err(Stop::Expired);
         };
-        let fresh = fresh.map_err(|_| Stop::Expired)?;
-        let moved = fresh.address != current.address;
-        if moved {
-            // The old credentials still reach the old upload, ahead of their expiry: it goes.
-            let left = self.session(|s| s.upload.as_ref().map(|u| u.id.clone()));
-            if let Some(upload_id) = left {
-                abort(self.core, &current, &upload_id).await;
+        match ends.last() {
+            Some((number, _)) => {
+                let number = *number;
+                self.read(cx, data, number, Digest::Md5);
             }
+            None => self.start_upload(cx, data, true),
         }
-        self.generation.set(used + 1);
-        self.session(|s| {
-            s.credentials = fresh;
-            s.received_ms = now;
-            if moved {
-                s.upload = None;
+        None
+    }
+
+    /// An earlier page's part read as `md5`: the upload goes on only if it is this file.
+    fn verified(&mut self, cx: &mut Shared, data: &FileData, md5: Option<String>) -> Flow {
+        let Stage::Verify { ends } = &mut self.stage else {
+            return None;
+        };
+        let (_, etag) = ends.pop()?;
+        let etag = crate::text::trim_end(crate::text::trim_start(&etag, "\""), "\"");
+        if md5.is_some_and(|md5| etag.eq_ignore_ascii_case(&md5)) {
+            return self.verify_next(cx, data);
+        }
+        // Another file with the same name, size and date: a new video for this one.
+        let session = self.session.take()?;
+        if let Some(upload) = session.upload {
+            cx.abort(session.credentials, upload.id);
+        }
+        cx.forget(data);
+        self.stage = Stage::Allocate;
+        None
+    }
+
+    /// Combines the object's CRC-64 from its parts', reading the next unknown one from the
+    /// file; `read`: the CRC of part `next` just read (`Some(None)`: it could not be).
+    fn combine(&mut self, cx: &mut Shared, data: &FileData, read: Option<Option<u64>>) -> Flow {
+        let plan = data.plan;
+        let crcs = self.session.as_ref()?.upload.as_ref()?.crcs.clone();
+        let Stage::Object { next, whole, .. } = &mut self.stage else {
+            return None;
+        };
+        let mut read = read;
+        let local = loop {
+            if *next > plan.count {
+                break Some(*whole);
             }
+            let crc = match (crcs.get(next), read.take()) {
+                (Some(crc), _) => *crc,
+                (None, Some(Some(crc))) => crc,
+                (None, Some(None)) => break None,
+                (None, None) => {
+                    let number = *next;
+                    self.read(cx, data, number, Digest::Crc64);
+                    return None;
+                }
+            };
+            *whole = crc64::combine(*whole, crc, plan.len(*next));
+            *next += 1;
+        };
+        let Stage::Object {
+            server, confirming, ..
+        } = core::mem::replace(&mut self.stage, Stage::Complete)
+        else {
+            return None;
+        };
+        match (confirming, local) {
+            (None, Some(local)) if local != server => self.stopped(
+                cx,
+                data,
+                Stop::Failed(UploadError::new(
+                    Code::Crc64Mismatch,
+                    format!("the object on the server is not the file: its CRC-64 is {server}, the file's {local}"),
+                )),
+            ),
+            (None, _) => self.succeeded(cx),
+            (Some((_, otherwise)), None) => self.stopped(cx, data, otherwise),
+            (Some((size, _)), Some(local)) if (size, server) != (data.size, local) => self.stopped(
+                cx,
+                data,
+                Stop::Failed(UploadError::new(
+                    Code::Crc64Mismatch,
+                    format!(
+                        "Complete's answer was lost, and the object on the server is not the file: {size} bytes with CRC-64 {server}, the file's {} with {local}",
+                        data.size
+                    ),
+                )),
+            ),
+            (Some(_), Some(_)) => self.succeeded(cx),
+        }
+    }
+
+    /// Read `id` ended: a part's CRC-64 or MD5, or `None` when the file could not be read.
+    pub fn hashed(&mut self, cx: &mut Shared, data: &FileData, id: u32, hashed: Option<Hashed>) -> Flow {
+        let number = self.reads.remove(&id)?;
+        match (&self.stage, hashed) {
+            (Stage::Verify { .. }, hashed) => {
+                let md5 = match hashed {
+                    Some(Hashed::Md5(md5)) => Some(md5),
+                    _ => None,
+                };
+                self.verified(cx, data, md5)
+            }
+            (Stage::Object { .. }, hashed) => {
+                let crc = match hashed {
+                    Some(Hashed::Crc64(crc)) => Some(crc),
+                    _ => None,
+                };
+                self.combine(cx, data, Some(crc))
+            }
+            (Stage::Parts { .. }, hashed) => {
+                let crc = match hashed {
+                    Some(Hashed::Crc64(crc)) => Some(crc),
+                    _ => None,
+                };
+                // A file that cannot be read leaves the part unchecked.
+                self.sending(number)?.crc = Some(crc);
+                self.part_done(cx, data, number)
+            }
+            _ => None,
+        }
+    }
+
+    /// Writes down where the upload is, at most once per acknowledged part.
+    fn save_checkpoint(&mut self, cx: &mut Shared, data: &FileData) {
+        let Some(key) = &data.checkpoint_key else {
+            return;
+        };
+        let Some(session) = &self.session else {
+            return;
+        };
+        let Some(upload) = &session.upload else {
+            return;
+        };
+        let address = &session.credentials.address;
+        let checkpoint = Checkpoint {
+            video_id: session.credentials.video_id.clone(),
+            endpoint: address.endpoint.clone(),
+            bucket: address.bucket.clone(),
+            object: address.file_name.clone(),
+            upload_id: upload.id.clone(),
+            part_size: data.plan.part_size,
+            loaded: upload.loaded,
+            saved_ms: cx.now as u64,
+        };
+        cx.out.push_back(Out::Store(key.clone(), checkpoint.encode()));
+    }
+
+    /// The time has come: requests that ran out of time fail, backoffs end.
+    pub fn timeout(&mut self, cx: &mut Shared, data: &FileData) -> Flow {
+        let mut at = 0;
+        while at < self.calls.len() {
+            match self.calls[at].state {
+                State::Backoff { until } if until <= cx.now => {
+                    self.calls[at].state = State::Queued;
+                }
+                State::InFlight { id, deadline, .. } if deadline <= cx.now => {
+                    cx.out.push_back(Out::Cancel(id));
+                    let message = match self.calls[at].is_vod() {
+                        true => format!("VOD gave no answer within {} ms", cx.options.timeout_ms),
+                        false => format!("no answer within {} ms", cx.options.timeout_ms),
+                    };
+                    let error = UploadError::new(Code::Timeout, message);
+                    let before = self.calls.len();
+                    if let Some(outcome) = self.tried(cx, data, at, Tried::Failed(Failure::Transient, error)) {
+                        return Some(outcome);
+                    }
+                    if self.calls.len() < before {
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        None
+    }
+
+    /// The network went: requests in flight are given up, to go out again once it is back.
+    pub fn network_lost(&mut self, cx: &mut Shared, data: &FileData) -> Flow {
+        let mut at = 0;
+        while at < self.calls.len() {
+            if let Some(id) = self.calls[at].in_flight() {
+                cx.out.push_back(Out::Cancel(id));
+                let before = self.calls.len();
+                if let Some(outcome) = self.tried(cx, data, at, Tried::NetworkGone) {
+                    return Some(outcome);
+                }
+                if self.calls.len() < before {
+                    continue;
+                }
+            }
+            at += 1;
+        }
+        None
+    }
+
+    /// When this upload next needs the time: a request's deadline, a backoff's end, renewal.
+    pub fn deadline(&self, cx: &Shared) -> Option<f64> {
+        let calls = self.calls.iter().filter_map(|c| match c.state {
+            State::InFlight { deadline, .. } => Some(deadline),
+            State::Backoff { until } => Some(until),
+            _ => None,
         });
-        match moved {
-            true => Err(Stop::Moved),
-            false => Ok(()),
+        let refresh = match (&self.session, &self.obtain) {
+            (Some(session), None) if self.keeps_fresh(cx) => Some(self.refresh_due(cx, session)),
+            _ => None,
+        };
+        calls.chain(refresh).reduce(f64::min)
+    }
+}
+
+/// Getting credentials.
+impl Transfer {
+    fn obtain(&mut self, cx: &mut Shared, data: &FileData, purpose: Purpose) -> Result<(), Stop> {
+        let base = match purpose {
+            Purpose::Allocate => None,
+            Purpose::Resume => {
+                let Stage::Resume(checkpoint) = &self.stage else {
+                    return Ok(());
+                };
+                Some(Credentials {
+                    auth: Default::default(),
+                    address: crate::auth::UploadAddress {
+                        endpoint: checkpoint.endpoint.clone(),
+                        bucket: checkpoint.bucket.clone(),
+                        file_name: checkpoint.object.clone(),
+                    },
+                    video_id: checkpoint.video_id.clone(),
+                    image: None,
+                    from_sts: cx.options.sts,
+                })
+            }
+            Purpose::Renew => {
+                let credentials = &self.session().credentials;
+                if !super::source::can_renew(cx, credentials) && !credentials.from_sts {
+                    return Err(Stop::Expired);
+                }
+                Some(credentials.clone())
+            }
+        };
+        let obtain = Obtain::new(purpose, base);
+        let step = obtain.first(cx);
+        self.obtain = Some(obtain);
+        self.obtain_step(cx, data, step);
+        Ok(())
+    }
+
+    fn obtain_step(&mut self, cx: &mut Shared, data: &FileData, step: Step) {
+        let Some(obtain) = &mut self.obtain else {
+            return;
+        };
+        match step {
+            Step::Ask(ask) => {
+                let id = cx.next_id();
+                obtain.asked = Some((id, ask));
+                let ask = match ask {
+                    AskFor::UploadAuth(()) => AskFor::UploadAuth(data.index),
+                    AskFor::Refresh(()) => AskFor::Refresh(data.index),
+                    AskFor::StsToken => AskFor::StsToken,
+                };
+                cx.out.push_back(Out::Ask { id, ask });
+            }
+            Step::Vod(what) => {
+                obtain.asked = None;
+                obtain.create = what == What::Create;
+                self.call(what, cx);
+            }
         }
     }
 
-    /// When the current credentials should be renewed (local clock): ahead of their expiry
-    /// by twice the request time limit, so parts in flight finish with them, or by half their
-    /// lifetime when they live shorter than that.
-    fn refresh_due_ms(&self) -> f64 {
-        let offset = self.core.clock_offset_ms.get();
-        let timeout_ms = self.core.options.timeout_ms;
-        self.session(|s| s.refresh_due_ms(timeout_ms, offset))
+    /// The page answered ask `id`.
+    pub fn granted(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        id: u32,
+        answer: Result<Grant, UploadError>,
+    ) -> Flow {
+        let obtain = self.obtain.as_ref().filter(|o| o.asked(id))?;
+        match obtain.granted(answer) {
+            Ok(credentials) => self.obtained(cx, data, Ok(credentials)),
+            Err(Granted::Done(unavailable)) => self.obtained(cx, data, Err(unavailable)),
+            Err(Granted::Token(token, step)) => {
+                cx.hold(token);
+                self.obtain_step(cx, data, step);
+                None
+            }
+        }
     }
 
-    /// Renews the credentials ahead of expiry, for as long as the transfer runs; parts in
-    /// flight go on meanwhile. Ends only when a renewal fails.
-    async fn keep_fresh(&self) -> Stop {
-        if !self.renewable() {
-            return ::core::future::pending().await;
-        }
-        loop {
-            let generation = self.generation.get();
-            let wait = self.refresh_due_ms() - self.core.platform.now_ms();
-            if wait > 0.0 {
-                self.core
-                    .platform
-                    .sleep(wait.min(u32::MAX as f64) as u32)
-                    .await;
+    /// Credentials came, or could not be had.
+    fn obtained(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        result: Result<Credentials, Unavailable>,
+    ) -> Flow {
+        let obtain = self.obtain.take()?;
+        match (obtain.purpose, result) {
+            (Purpose::Allocate, Ok(credentials)) => {
+                self.session = Some(Session::new(credentials, cx.now));
+                self.start_upload(cx, data, false);
+                None
             }
-            if let Err(stop) = self.renew(generation).await {
-                return stop;
+            (Purpose::Allocate, Err(Unavailable::NoToken)) => {
+                self.drop_calls(cx);
+                Some(Outcome::Expired(None))
             }
+            // The request failed because the network went: wait and ask again.
+            (Purpose::Allocate, Err(_)) if cx.wait_reason().is_some() => None,
+            (Purpose::Allocate, Err(Unavailable::Failed(error))) => {
+                self.drop_calls(cx);
+                Some(Outcome::Failed(error, None))
+            }
+            (Purpose::Resume, Ok(credentials)) => {
+                let Stage::Resume(checkpoint) =
+                    core::mem::replace(&mut self.stage, Stage::Allocate)
+                else {
+                    return None;
+                };
+                let address = &credentials.address;
+                let same_video = address.endpoint == checkpoint.endpoint
+                    && address.bucket == checkpoint.bucket
+                    && address.file_name == checkpoint.object;
+                let upload = same_video.then(|| OpenUpload::new(checkpoint.upload_id));
+                self.session = Some(Session {
+                    credentials,
+                    received_ms: cx.now,
+                    upload,
+                });
+                if same_video {
+                    self.call(What::ListParts { marker: 0 }, cx);
+                    self.stage = Stage::List {
+                        listed: Vec::new(),
+                        verify: true,
+                    };
+                } else {
+                    // The backend made a new video: upload into it from the start.
+                    cx.forget(data);
+                    self.start_upload(cx, data, false);
+                }
+                None
+            }
+            (Purpose::Resume, Err(_)) => {
+                cx.forget(data);
+                self.stage = Stage::Allocate;
+                None
+            }
+            (Purpose::Renew, Ok(fresh)) => {
+                let session = self.session.as_mut()?;
+                let moved = fresh.address != session.credentials.address;
+                let old = core::mem::replace(&mut session.credentials, fresh);
+                session.received_ms = cx.now;
+                self.generation += 1;
+                for call in &mut self.calls {
+                    if call.state == State::Renewing {
+                        call.state = State::Queued;
+                    }
+                }
+                if moved {
+                    // The old credentials still reach the old upload, ahead of their expiry:
+                    // it goes, and the file goes to its new object from the start.
+                    if let Some(upload) = session.upload.take() {
+                        cx.abort(old, upload.id);
+                    }
+                    self.restart(cx, data);
+                }
+                None
+            }
+            (Purpose::Renew, Err(_)) => self.stopped(cx, data, Stop::Expired),
         }
     }
 }
 
-/// Going on with an upload an earlier page began.
-impl<P: Platform> Transfer<'_, P> {
-    /// Finds the earlier upload again: credentials for the same video, then what the server
-    /// holds, checked against the file. Whatever cannot be trusted is dropped, and the file
-    /// uploads from the start: in the same video when only the multipart upload is gone, as a
-    /// new video otherwise. True when the earlier upload goes on, its parts just listed.
-    async fn resume(&self, checkpoint: &Checkpoint) -> bool {
-        let Some(credentials) = self.credentials_for(checkpoint).await else {
-            self.forget_checkpoint();
-            return false;
-        };
-        let same_video = credentials.address.endpoint == checkpoint.endpoint
-            && credentials.address.bucket == checkpoint.bucket
-            && credentials.address.file_name == checkpoint.object;
-        let upload = same_video.then(|| OpenUpload::new(checkpoint.upload_id.clone()));
-        *self.job.live.session.borrow_mut() = Some(Session {
-            credentials,
-            received_ms: self.core.platform.now_ms(),
-            upload,
-        });
-        if !same_video {
-            // The backend made a new video: upload into it from the start.
-            self.forget_checkpoint();
-            return false;
-        }
-        match self.sync_parts(&checkpoint.upload_id).await {
-            Ok(()) if self.holds_this_file().await => return true,
-            Ok(()) => {
-                // Another file with the same name, size and date: a new video for this one.
-                let session = self.take_session();
-                abort(self.core, &session.credentials, &checkpoint.upload_id).await;
-                self.forget_checkpoint();
-            }
-            Err(Stop::Gone(..)) => {
-                self.forget_checkpoint();
-                self.session(|s| s.upload = None);
-            }
-            Err(_) => {
-                self.forget_checkpoint();
-                *self.job.live.session.borrow_mut() = None;
-            }
-        }
-        false
-    }
-
-    /// Credentials for the checkpoint's video: renewed (`refreshUploadAuth`, or
-    /// `RefreshUploadVideo` in STS mode) when they can be, else `getUploadAuth` with the video's
-    /// id in `info.videoId`.
-    async fn credentials_for(&self, checkpoint: &Checkpoint) -> Option<Credentials> {
-        self.network_ready().await;
-        let mut info = self.info();
-        info.video_id = checkpoint.video_id.clone();
-        info.endpoint = Some(checkpoint.endpoint.clone());
-        info.bucket = Some(checkpoint.bucket.clone());
-        info.object = Some(checkpoint.object.clone());
-        let core = self.core;
-        let mut known = Credentials {
-            auth: UploadAuth::default(),
-            address: UploadAddress {
-                endpoint: checkpoint.endpoint.clone(),
-                bucket: checkpoint.bucket.clone(),
-                file_name: checkpoint.object.clone(),
-            },
-            video_id: checkpoint.video_id.clone(),
-            image: None,
-            from_sts: core.options.sts,
-        };
-        if !core.options.sts && !core.platform.can_refresh() {
-            match core.platform.upload_auth(&info).await.ok()? {
-                Grant::Credentials(credentials) => return Some(credentials),
-                Grant::Auth(auth) => return Some(Credentials { auth, ..known }),
-                Grant::Sts(token) => {
-                    source::hold(core, token);
-                    known.from_sts = true;
-                }
-            }
-        }
-        source::renew(core, &info, &known).await.ok()
-    }
-
-    /// Whether the first and the last part the server holds are this file's bytes: their MD5
-    /// must be their ETags.
-    async fn holds_this_file(&self) -> bool {
-        let ends: Vec<(u32, String)> = self.session(|s| {
-            let parts = &s.upload.as_ref().expect("listed above").parts;
-            parts
-                .iter()
-                .take(1)
-                .chain(parts.iter().next_back())
-                .map(|(n, etag)| (*n, etag.clone()))
-                .collect()
-        });
-        for (number, etag) in ends {
-            let bytes = self.job.plan.part(number);
-            let mut md5 = crate::digest::Hash::md5();
-            let mut add = |piece: &[u8]| md5.update(piece);
-            if self
-                .core
-                .platform
-                .read(&self.job.file, bytes, &mut add)
-                .await
-                .is_err()
-            {
-                return false;
-            }
-            let md5 = crate::digest::hex(&md5.finish());
-            let etag = crate::text::trim_end(crate::text::trim_start(&etag, "\""), "\"");
-            if !etag.eq_ignore_ascii_case(&md5) {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Writes down where the upload is, at most once per acknowledged part.
-    fn save_checkpoint(&self) {
-        let Some(key) = &self.job.checkpoint_key else {
-            return;
-        };
-        let checkpoint = self.session(|s| {
-            let upload = s.upload.as_ref()?;
-            let address = &s.credentials.address;
-            Some(Checkpoint {
-                video_id: s.credentials.video_id.clone(),
-                endpoint: address.endpoint.clone(),
-                bucket: address.bucket.clone(),
-                object: address.file_name.clone(),
-                upload_id: upload.id.clone(),
-                part_size: self.job.plan.part_size,
-                loaded: upload.loaded,
-                saved_ms: self.core.platform.now_ms() as u64,
-            })
-        });
-        if let Some(checkpoint) = checkpoint {
-            self.core
-                .checkpoints
-                .save(&self.core.platform, key, &checkpoint);
-        }
-    }
-
-    fn forget_checkpoint(&self) {
-        if let Some(key) = &self.job.checkpoint_key {
-            self.core.checkpoints.forget(&self.core.platform, key);
-        }
-    }
+/// A digest the platform read from the file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Hashed {
+    Crc64(u64),
+    /// Lowercase hex.
+    Md5(String),
 }

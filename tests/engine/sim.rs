@@ -8,22 +8,16 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::future::Future;
 use std::ops::Range;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use futures_executor::{LocalPool, LocalSpawner};
-use futures_util::future::LocalBoxFuture;
-use futures_util::task::LocalSpawnExt;
 use md5::Digest;
 
 use vod_upload::auth::{StsToken, UploadAuth};
 use vod_upload::engine::{
-    Connectivity, Credentials, Event, FileInfo, Files, Grant, Http, Network, Page, Platform,
-    Signal, Storage, Uploader,
+    Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Http, Network, Page,
+    Platform, Storage, Uploader,
 };
 use vod_upload::error::{Code, TransportError, UploadError};
 use vod_upload::oss::limits::{MAX_CLOCK_SKEW_MS, MIN_PART_SIZE};
@@ -35,35 +29,44 @@ const START_MS: f64 = 1_700_000_000_000.0;
 /// Every request takes this long on the simulated network.
 pub const LATENCY_MS: f64 = 10.0;
 
+/// Virtual time, and what is to happen when: tasks run in the order of their time, and of
+/// their scheduling at the same time.
 #[derive(Default)]
 pub struct Clock {
     now: Cell<f64>,
-    timers: RefCell<Vec<(f64, Waker)>>,
+    seq: Cell<u64>,
+    #[allow(clippy::type_complexity)]
+    tasks: RefCell<BTreeMap<(u64, u64), (f64, Box<dyn FnOnce()>)>>,
 }
 
-pub struct Sleep {
-    clock: Rc<Clock>,
-    until: f64,
-}
-
-impl Future for Sleep {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.clock.now.get() >= self.until {
-            return Poll::Ready(());
-        }
-        self.clock
-            .timers
+impl Clock {
+    /// Runs `task` in `millis` ms, unless `cancelled` is set by then.
+    pub fn schedule(&self, millis: f64, task: impl FnOnce() + 'static) {
+        let at = self.now.get() + millis.max(0.0);
+        let seq = self.seq.get() + 1;
+        self.seq.set(seq);
+        // Times are whole or fractional ms: keyed by their bits, which order as the numbers do
+        // for the non-negative times of the simulation.
+        self.tasks
             .borrow_mut()
-            .push((self.until, cx.waker().clone()));
-        Poll::Pending
+            .insert((at.to_bits(), seq), (at, Box::new(task)));
+    }
+
+    fn next_at(&self) -> Option<f64> {
+        self.tasks.borrow().values().next().map(|(at, _)| *at)
+    }
+
+    fn pop(&self) -> Option<(f64, Box<dyn FnOnce()>)> {
+        self.tasks.borrow_mut().pop_first().map(|(_, task)| task)
     }
 }
 
-pub fn sleep(clock: &Rc<Clock>, millis: f64) -> Sleep {
-    Sleep {
-        clock: clock.clone(),
-        until: clock.now.get() + millis,
+/// A timer's or request's handle: dropping it cancels what is scheduled.
+pub struct Cancelled(Rc<Cell<bool>>);
+
+impl Drop for Cancelled {
+    fn drop(&mut self) {
+        self.0.set(true);
     }
 }
 
@@ -162,9 +165,6 @@ pub struct World {
     pub clock: Rc<Clock>,
     pub oss: Rc<RefCell<Oss>>,
     pub events: Rc<RefCell<Vec<Event>>>,
-    pool: RefCell<LocalPool>,
-    /// Spawns onto `pool`, also from within a task it runs.
-    spawner: LocalSpawner,
     /// What `getUploadAuth` answers next, per file name; otherwise fresh credentials.
     pub auth_answers: Rc<RefCell<HashMap<String, AuthAnswer>>>,
     /// Files for which `getUploadAuth` answers an STS token, by name.
@@ -172,7 +172,9 @@ pub struct World {
     /// The state of the jitter's random numbers.
     random: Cell<u64>,
     network: Cell<Network>,
-    network_changes: Rc<Signal>,
+    /// The uploaders' network watchers.
+    #[allow(clippy::type_complexity)]
+    network_watchers: RefCell<Vec<Rc<dyn Fn()>>>,
     /// How the page's `refreshUploadAuth` answers; `None`: the page gave none.
     pub refresh: Cell<Option<Refresh>>,
     /// Calls of `refreshUploadAuth` so far.
@@ -227,21 +229,17 @@ impl World {
     pub fn new() -> Rc<World> {
         let clock = Rc::new(Clock::default());
         clock.now.set(START_MS);
-        let pool = LocalPool::new();
-        let spawner = pool.spawner();
         Rc::new(World {
             clock,
             oss: Rc::default(),
             events: Rc::default(),
-            pool: RefCell::new(pool),
-            spawner,
             auth_answers: Rc::default(),
             random: Cell::new(12345),
             network: Cell::new(Network {
                 online: true,
                 cellular: false,
             }),
-            network_changes: Rc::default(),
+            network_watchers: RefCell::default(),
             refresh: Cell::new(None),
             refreshes: Cell::new(0),
             ttl_ms: Cell::new(3_000_000.0),
@@ -259,7 +257,10 @@ impl World {
     /// Changes the network, as the browser's online, offline and connection events tell it.
     pub fn set_network(&self, online: bool, cellular: bool) {
         self.network.set(Network { online, cellular });
-        self.network_changes.notify();
+        for watcher in self.network_watchers.borrow().iter() {
+            let watcher = watcher.clone();
+            self.clock.schedule(0.0, move || watcher());
+        }
     }
 
     pub fn platform(self: &Rc<Self>) -> SimPlatform {
@@ -270,31 +271,14 @@ impl World {
         self.clock.now.get()
     }
 
-    /// Runs until nothing is left to do, moving the clock from timer to timer; `limit_ms`
+    /// Runs until nothing is left to do, moving the clock from task to task; `limit_ms`
     /// bounds how far the clock may go.
     pub fn run_for(&self, limit_ms: f64) {
         let end = self.now() + limit_ms;
-        loop {
-            self.pool.borrow_mut().run_until_stalled();
-            let next = self
-                .clock
-                .timers
-                .borrow()
-                .iter()
-                .map(|(t, _)| *t)
-                .fold(f64::INFINITY, f64::min);
-            if next > end {
-                return;
-            }
-            self.clock.now.set(next.max(self.now()));
-            let due: Vec<Waker> = {
-                let mut timers = self.clock.timers.borrow_mut();
-                let now = self.now();
-                let (due, later) = timers.drain(..).partition(|(t, _)| *t <= now);
-                *timers = later;
-                due.into_iter().map(|(_, w)| w).collect()
-            };
-            due.into_iter().for_each(Waker::wake);
+        while self.clock.next_at().is_some_and(|at| at <= end) {
+            let (at, task) = self.clock.pop().expect("a task is due");
+            self.clock.now.set(at.max(self.now()));
+            task();
         }
     }
 
@@ -308,7 +292,6 @@ impl World {
         let end = self.now() + ms;
         self.run_for(ms);
         self.clock.now.set(end);
-        self.pool.borrow_mut().run_until_stalled();
     }
 
     /// Moves the clock on with nothing running: the page closed for that long.
@@ -386,17 +369,18 @@ impl World {
     }
 }
 
-/// Marks a logged request aborted if its future is dropped before it ends.
-struct InFlight {
+/// A request on the simulated network: dropped before it ends, it is aborted and logged so.
+pub struct InFlight {
     oss: Rc<RefCell<Oss>>,
     entry: usize,
-    now: Rc<Clock>,
+    clock: Rc<Clock>,
+    _cancelled: Cancelled,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         let mut oss = self.oss.borrow_mut();
-        let now = self.now.now.get();
+        let now = self.clock.now.get();
         let logged = &mut oss.log[self.entry];
         if logged.ending.is_none() {
             logged.ending = Some(Ending::Aborted);
@@ -758,35 +742,46 @@ impl Oss {
     }
 }
 
+impl SimPlatform {
+    /// Answers `done` after the page's usual delay.
+    fn later<T: 'static>(&self, done: Done<T>, answer: impl FnOnce(&World) -> T + 'static) {
+        let world = self.0.clone();
+        self.0.clock.schedule(LATENCY_MS, move || done(answer(&world)));
+    }
+}
+
 impl Files for SimPlatform {
     type File = Rc<Vec<u8>>;
-    type Body = Vec<u8>;
 
-    fn slice(&self, file: &Rc<Vec<u8>>, bytes: Range<u64>) -> Vec<u8> {
-        file[bytes.start as usize..bytes.end as usize].to_vec()
-    }
-
-    fn read<'a>(
-        &'a self,
-        file: &'a Rc<Vec<u8>>,
+    fn read(
+        &self,
+        file: &Rc<Vec<u8>>,
         bytes: Range<u64>,
-        each: &'a mut dyn FnMut(&[u8]),
-    ) -> LocalBoxFuture<'a, Result<(), TransportError>> {
-        // In pieces of an odd size, as a browser's stream may cut them.
-        file[bytes.start as usize..bytes.end as usize]
-            .chunks(10_007)
-            .for_each(each);
-        Box::pin(async { Ok(()) })
+        mut each: Box<dyn FnMut(&[u8])>,
+        done: Done<Result<(), TransportError>>,
+    ) {
+        let file = file.clone();
+        self.0.clock.schedule(0.0, move || {
+            // In pieces of an odd size, as a browser's stream may cut them.
+            file[bytes.start as usize..bytes.end as usize]
+                .chunks(10_007)
+                .for_each(&mut each);
+            done(Ok(()))
+        });
     }
 }
 
 impl Http for SimPlatform {
+    type Sending = InFlight;
+
     fn send(
         &self,
         request: Request,
-        body: Option<Vec<u8>>,
-    ) -> LocalBoxFuture<'static, Result<Response, TransportError>> {
+        body: Option<(Rc<Vec<u8>>, Range<u64>)>,
+        done: Done<Result<Response, TransportError>>,
+    ) -> InFlight {
         let world = self.0.clone();
+        let body = body.map(|(file, bytes)| file[bytes.start as usize..bytes.end as usize].to_vec());
         let (path, query) = request.url.split_once('?').unwrap_or((&request.url, ""));
         let key = path.splitn(4, '/').nth(3).unwrap_or_default().to_string();
         let query = query.to_string();
@@ -813,80 +808,93 @@ impl Http for SimPlatform {
             });
             oss.log.len() - 1
         };
-        Box::pin(async move {
-            let in_flight = InFlight {
-                oss: world.oss.clone(),
-                entry,
-                now: world.clock.clone(),
-            };
-            let fault = if request.method == "PUT" {
-                world.oss.borrow_mut().faults.pop_front()
-            } else {
-                None
-            };
-            let latency = match fault {
-                Some(Fault::Stall(ms)) => ms,
-                _ => LATENCY_MS,
-            };
-            let online = world.network.get().online;
-            // Offline, a browser fails a request at once; one in flight when the network
-            // goes fails too.
-            sleep(&world.clock, if online { latency } else { 1.0 }).await;
-            let broken = world.oss.borrow_mut().next_broken(call);
-            let answer = match fault {
-                _ if !world.network.get().online => None,
-                _ if matches!(broken, Some(Broken::Instead(..))) => Some(Response::default()),
-                _ if request.url.starts_with(super::vod::ENDPOINT) => {
-                    Some(super::vod::handle(&world, &request))
+        let fault = if request.method == "PUT" {
+            world.oss.borrow_mut().faults.pop_front()
+        } else {
+            None
+        };
+        let latency = match fault {
+            Some(Fault::Stall(ms)) => ms,
+            _ => LATENCY_MS,
+        };
+        let online = world.network.get().online;
+        let cancelled = Rc::new(Cell::new(false));
+        let in_flight = InFlight {
+            oss: world.oss.clone(),
+            entry,
+            clock: world.clock.clone(),
+            _cancelled: Cancelled(cancelled.clone()),
+        };
+        // Offline, a browser fails a request at once; one in flight when the network goes
+        // fails too.
+        self.0
+            .clock
+            .schedule(if online { latency } else { 1.0 }, move || {
+                if cancelled.get() {
+                    return;
                 }
-                Some(Fault::Network) => None,
-                Some(Fault::Status(status, code)) => Some(oss_error(status, code, "")),
-                Some(Fault::Damage) => {
-                    let damaged = body.map(|mut b| {
-                        b[0] ^= 0xFF;
-                        b
-                    });
-                    world
-                        .oss
-                        .borrow_mut()
-                        .handle(&request, damaged, world.now())
+                let broken = world.oss.borrow_mut().next_broken(call);
+                let answer = match fault {
+                    _ if !world.network.get().online => None,
+                    _ if matches!(broken, Some(Broken::Instead(..))) => Some(Response::default()),
+                    _ if request.url.starts_with(super::vod::ENDPOINT) => {
+                        Some(super::vod::handle(&world, &request))
+                    }
+                    Some(Fault::Network) => None,
+                    Some(Fault::Status(status, code)) => Some(oss_error(status, code, "")),
+                    Some(Fault::Damage) => {
+                        let damaged = body.map(|mut b| {
+                            b[0] ^= 0xFF;
+                            b
+                        });
+                        world
+                            .oss
+                            .borrow_mut()
+                            .handle(&request, damaged, world.now())
+                    }
+                    _ => world.oss.borrow_mut().handle(&request, body, world.now()),
+                };
+                let answer = match (broken, answer) {
+                    (Some(broken), Some(answer)) => broken.apply(answer),
+                    (_, answer) => answer,
+                };
+                let ending = answer
+                    .as_ref()
+                    .map_or(Ending::NetworkError, |a| Ending::Answered(a.status));
+                {
+                    let logged = &mut world.oss.borrow_mut().log[entry];
+                    logged.ending = Some(ending);
+                    logged.ended_at = Some(world.now());
                 }
-                _ => world.oss.borrow_mut().handle(&request, body, world.now()),
-            };
-            let answer = match (broken, answer) {
-                (Some(broken), Some(answer)) => broken.apply(answer),
-                (_, answer) => answer,
-            };
-            let ending = answer
-                .as_ref()
-                .map_or(Ending::NetworkError, |a| Ending::Answered(a.status));
-            let logged = &mut world.oss.borrow_mut().log[in_flight.entry];
-            logged.ending = Some(ending);
-            logged.ended_at = Some(world.now());
-            answer.ok_or_else(|| TransportError {
-                message: "simulated network failure".into(),
-            })
-        })
+                done(answer.ok_or_else(|| TransportError {
+                    message: "simulated network failure".into(),
+                }))
+            });
+        in_flight
     }
 }
 
 impl vod_upload::engine::Clock for SimPlatform {
-    fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()> {
-        Box::pin(sleep(&self.0.clock, millis as f64))
-    }
+    type Timer = Cancelled;
 
     fn now_ms(&self) -> f64 {
         self.0.now()
     }
 
-    fn random(&self) -> f64 {
-        // xorshift: deterministic jitter.
-        let mut x = self.0.random.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0.random.set(x);
-        (x % 1000) as f64 / 1000.0
+    fn set_timer(&self, millis: f64, fire: Done<()>) -> Cancelled {
+        let cancelled = Rc::new(Cell::new(false));
+        let handle = Cancelled(cancelled.clone());
+        self.0.clock.schedule(millis, move || {
+            if !cancelled.get() {
+                fire(())
+            }
+        });
+        handle
+    }
+
+    fn seed(&self) -> u64 {
+        // Deterministic jitter.
+        self.0.random.get()
     }
 }
 
@@ -916,17 +924,15 @@ impl Connectivity for SimPlatform {
         self.0.network.get()
     }
 
-    fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
-        Box::pin(self.0.network_changes.changed())
+    fn watch_network(&self, changed: Box<dyn Fn()>) {
+        self.0.network_watchers.borrow_mut().push(Rc::from(changed));
     }
 }
 
 impl Page for SimPlatform {
-    fn upload_auth(&self, file: &FileInfo) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
-        let world = self.0.clone();
+    fn upload_auth(&self, file: &FileInfo, done: Done<Result<Grant, UploadError>>) {
         let name = file.name.clone();
-        Box::pin(async move {
-            sleep(&world.clock, LATENCY_MS).await;
+        self.later(done, move |world| {
             if world.sts_files.borrow().contains(&name) {
                 return Ok(Grant::Sts(world.sts_token(world.sts_ttl_ms.get())));
             }
@@ -938,13 +944,11 @@ impl Page for SimPlatform {
             };
             Credentials::decode(&auth, &address, Some(format!("video-{name}")), None)
                 .map(Grant::Credentials)
-        })
+        });
     }
 
-    fn sts_token(&self) -> LocalBoxFuture<'static, Result<StsToken, UploadError>> {
-        let world = self.0.clone();
-        Box::pin(async move {
-            sleep(&world.clock, LATENCY_MS).await;
+    fn sts_token(&self, done: Done<Result<StsToken, UploadError>>) {
+        self.later(done, |world| {
             world.sts_calls.set(world.sts_calls.get() + 1);
             let mut token = world.sts_token(world.sts_ttl_ms.get());
             match world.sts.get() {
@@ -958,25 +962,20 @@ impl Page for SimPlatform {
                     "getSTSToken rejected: STS down",
                 )),
             }
-        })
+        });
     }
 
     fn can_refresh(&self) -> bool {
         self.0.refresh.get().is_some()
     }
 
-    fn refresh_upload_auth(
-        &self,
-        file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
-        let world = self.0.clone();
+    fn refresh_upload_auth(&self, file: &FileInfo, done: Done<Result<Grant, UploadError>>) {
         let key = file
             .object
             .clone()
             .expect("a refreshed file has its object");
         let name = file.name.clone();
-        Box::pin(async move {
-            sleep(&world.clock, LATENCY_MS).await;
+        self.later(done, move |world| {
             world.refreshes.set(world.refreshes.get() + 1);
             let ttl = world.ttl_ms.get();
             match world.refresh.get() {
@@ -992,7 +991,7 @@ impl Page for SimPlatform {
                     "refreshUploadAuth rejected: backend down",
                 )),
             }
-        })
+        });
     }
 
     fn warn(&self, message: &str) {
@@ -1001,20 +1000,16 @@ impl Page for SimPlatform {
 }
 
 impl Platform for SimPlatform {
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
-        self.0.spawner.spawn_local(task).expect("the pool is alive");
-    }
-
     fn wake(&self, uploader: Uploader<SimPlatform>) {
         let world = self.0.clone();
-        self.spawn(Box::pin(async move {
+        self.0.clock.schedule(0.0, move || {
             while let Some(event) = uploader.poll_event() {
                 world.events.borrow_mut().push(event.clone());
                 if let Some(react) = world.react.borrow().as_ref() {
                     react(&uploader, &event);
                 }
             }
-        }));
+        });
     }
 }
 

@@ -1,0 +1,281 @@
+//! The driver: performs what the [`Core`] asks on a [`Platform`] and feeds the results back.
+//! It holds the requests in flight (dropping one aborts it), the one timer the core wants, and
+//! hashes what the platform reads; it decides nothing.
+
+use ::core::cell::{Cell, RefCell};
+use alloc::boxed::Box;
+use alloc::rc::{Rc, Weak};
+use alloc::vec::Vec;
+
+use super::checkpoint::Checkpoints;
+use super::core::{Core, Digest, Output};
+use super::{AskFor, Described, Event, FileInfo, Grant, Hashed, Options, Platform};
+use crate::crc64::Crc64;
+use crate::error::UploadError;
+use crate::vec_map::VecMap;
+
+/// A handle to the uploader; clones share it.
+pub struct Uploader<P: Platform> {
+    inner: Rc<Driver<P>>,
+}
+
+impl<P: Platform> Clone for Uploader<P> {
+    fn clone(&self) -> Self {
+        Uploader {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Driver<P: Platform> {
+    platform: P,
+    core: RefCell<Core<P::File>>,
+    checkpoints: Checkpoints,
+    requests: RefCell<VecMap<u32, P::Sending>>,
+    /// The timer set, and when it fires.
+    timer: RefCell<Option<(f64, P::Timer)>>,
+    /// The platform was asked to drain the events and has not yet found the queue empty.
+    woken: Cell<bool>,
+}
+
+/// A digest being computed over the pieces of a read.
+enum Hasher {
+    Crc64(Crc64),
+    Md5(crate::digest::Hash),
+}
+
+impl Hasher {
+    fn new(digest: Digest) -> Hasher {
+        match digest {
+            Digest::Crc64 => Hasher::Crc64(Crc64::default()),
+            Digest::Md5 => Hasher::Md5(crate::digest::Hash::md5()),
+        }
+    }
+
+    fn update(&mut self, piece: &[u8]) {
+        match self {
+            Hasher::Crc64(crc) => crc.update(piece),
+            Hasher::Md5(md5) => md5.update(piece),
+        }
+    }
+
+    fn finish(self) -> Hashed {
+        match self {
+            Hasher::Crc64(crc) => Hashed::Crc64(crc.finish()),
+            Hasher::Md5(md5) => Hashed::Md5(crate::digest::hex(&md5.finish())),
+        }
+    }
+}
+
+impl<P: Platform> Driver<P> {
+    fn now(&self) -> f64 {
+        self.platform.now_ms()
+    }
+
+    /// A callback that feeds its result to the core, if the uploader still exists.
+    fn back<T: 'static>(
+        self: &Rc<Self>,
+        feed: impl FnOnce(&mut Core<P::File>, T, f64) + 'static,
+    ) -> Box<dyn FnOnce(T)> {
+        let weak: Weak<Self> = Rc::downgrade(self);
+        Box::new(move |value| {
+            if let Some(driver) = weak.upgrade() {
+                let now = driver.now();
+                feed(&mut driver.core.borrow_mut(), value, now);
+                driver.pump();
+            }
+        })
+    }
+
+    /// Performs everything the core asks, then sets its timer and has its events delivered.
+    fn pump(self: &Rc<Self>) {
+        loop {
+            let output = self.core.borrow_mut().poll();
+            let Some(output) = output else {
+                break;
+            };
+            self.perform(output);
+        }
+        self.set_timer();
+        if self.core.borrow().has_events() && !self.woken.replace(true) {
+            self.platform.wake(Uploader {
+                inner: self.clone(),
+            });
+        }
+    }
+
+    fn perform(self: &Rc<Self>, output: Output<P::File>) {
+        let platform = &self.platform;
+        match output {
+            Output::Send { id, request, body } => {
+                let answered = self.back(move |core, result, now| {
+                    core.handle_response(id, result, now)
+                });
+                let weak = Rc::downgrade(self);
+                let done = Box::new(move |result| {
+                    if let Some(driver) = weak.upgrade() {
+                        driver.requests.borrow_mut().remove(&id);
+                    }
+                    answered(result)
+                });
+                let sending = platform.send(request, body, done);
+                self.requests.borrow_mut().insert(id, sending);
+            }
+            Output::Cancel(id) => {
+                self.requests.borrow_mut().remove(&id);
+            }
+            Output::Read {
+                id,
+                file,
+                bytes,
+                digest,
+            } => {
+                let hasher = Rc::new(RefCell::new(Some(Hasher::new(digest))));
+                let each = {
+                    let hasher = hasher.clone();
+                    Box::new(move |piece: &[u8]| {
+                        if let Some(h) = hasher.borrow_mut().as_mut() {
+                            h.update(piece);
+                        }
+                    })
+                };
+                let done = self.back(move |core, result: Result<(), _>, now| {
+                    let hashed = result.ok().and(hasher.take()).map(Hasher::finish);
+                    core.handle_read(id, hashed, now)
+                });
+                platform.read(&file, bytes, each, done);
+            }
+            Output::Ask { id, ask } => {
+                let answer = move |core: &mut Core<P::File>, answer, now| {
+                    core.handle_answer(id, answer, now)
+                };
+                match ask {
+                    AskFor::UploadAuth(info) => platform.upload_auth(&info, self.back(answer)),
+                    AskFor::Refresh(info) => {
+                        platform.refresh_upload_auth(&info, self.back(answer))
+                    }
+                    AskFor::StsToken => {
+                        let answer = self.back(answer);
+                        platform.sts_token(Box::new(move |token| answer(token.map(Grant::Sts))))
+                    }
+                }
+            }
+            Output::Store { key, value } => platform.store(&key, &value),
+            Output::Forget(key) => platform.forget(&key),
+            Output::Warn(message) => platform.warn(message),
+        }
+    }
+
+    /// Keeps one timer, for when the core next wants the time.
+    fn set_timer(self: &Rc<Self>) {
+        let due = self.core.borrow().poll_timeout();
+        let mut timer = self.timer.borrow_mut();
+        if timer.as_ref().map(|(at, _)| *at) == due {
+            return;
+        }
+        *timer = due.map(|at| {
+            let fire = self.back(move |core, (), now| core.handle_timeout(now));
+            let weak = Rc::downgrade(self);
+            let fire: Box<dyn FnOnce(())> = Box::new(move |()| {
+                if let Some(driver) = weak.upgrade() {
+                    driver.timer.borrow_mut().take();
+                }
+                fire(())
+            });
+            let handle = self.platform.set_timer((at - self.now()).max(0.0), fire);
+            (at, handle)
+        });
+    }
+}
+
+impl<P: Platform> Uploader<P> {
+    pub fn new(platform: P, options: Options) -> Result<Uploader<P>, UploadError> {
+        let core = Core::new(
+            options,
+            platform.seed(),
+            platform.can_refresh(),
+            platform.network(),
+            platform.now_ms(),
+        )?;
+        let checkpoints = Checkpoints {
+            max_age_ms: core.options().checkpoint_max_age_ms,
+        };
+        checkpoints.clear_stale(&platform);
+        let inner = Rc::new(Driver {
+            platform,
+            core: RefCell::new(core),
+            checkpoints,
+            requests: RefCell::default(),
+            timer: RefCell::new(None),
+            woken: Cell::new(false),
+        });
+        let weak = Rc::downgrade(&inner);
+        inner.platform.watch_network(Box::new(move || {
+            if let Some(driver) = weak.upgrade() {
+                let (network, now) = (driver.platform.network(), driver.now());
+                driver.core.borrow_mut().handle_network(network, now);
+                driver.pump();
+            }
+        }));
+        Ok(Uploader { inner })
+    }
+
+    /// Runs a change of the page's on the core, then performs what it asks.
+    fn input<R>(&self, change: impl FnOnce(&mut Core<P::File>, f64) -> R) -> R {
+        let now = self.inner.now();
+        let result = change(&mut self.inner.core.borrow_mut(), now);
+        self.inner.pump();
+        result
+    }
+
+    /// The next event for the page, if any. The platform calls this after `wake`, holding
+    /// nothing of the engine, so the page's callback may call any method of the uploader.
+    pub fn poll_event(&self) -> Option<Event> {
+        let event = self.inner.core.borrow_mut().poll_event();
+        if event.is_none() {
+            self.inner.woken.set(false);
+        }
+        event
+    }
+
+    /// Queues a file; returns its index, which stays its name for good. A file an earlier
+    /// page left half uploaded (same name, size, date and type) comes back resumable.
+    pub fn add_file(&self, file: P::File, described: Described) -> Result<usize, UploadError> {
+        let sts = self.inner.core.borrow().options().sts;
+        let found = self
+            .inner
+            .checkpoints
+            .find(&self.inner.platform, &described.checkpoint_key(sts));
+        self.inner.core.borrow_mut().add_file(file, described, found)
+    }
+
+    pub fn list_files(&self) -> Vec<FileInfo> {
+        self.inner.core.borrow().list_files()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.inner.core.borrow().is_running()
+    }
+
+    /// Uploads every ready file and resumes stopped ones from their last completed part.
+    pub fn start(&self) -> Result<(), UploadError> {
+        self.input(|core, now| core.start(now))
+    }
+
+    /// Stops now: requests in flight are aborted, completed parts are kept for `start()`.
+    pub fn stop(&self) {
+        self.input(|core, now| core.stop(now))
+    }
+
+    /// Takes a file out of the list; an upload under way stops, and a multipart upload that
+    /// is open is aborted on the server.
+    pub fn delete_file(&self, index: usize) -> Result<(), UploadError> {
+        self.input(|core, now| core.delete_file(index, now))
+    }
+
+    /// New credentials after `onUploadTokenExpired`: the upload goes on where it stopped, or
+    /// from the start at the object new credentials name.
+    pub fn resume_with_token(&self, grant: Grant) -> Result<(), UploadError> {
+        self.input(|core, now| core.resume_with_token(grant, now))
+    }
+}
