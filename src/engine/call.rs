@@ -195,7 +195,7 @@ pub(super) enum Answer {
     Completed(Option<u64>),
     /// The object's size and CRC-64.
     Head(u64, Option<u64>),
-    Allocated(Allocated),
+    Allocated(alloc::boxed::Box<Allocated>),
 }
 
 /// A `SignatureNonce` of 128 random bits.

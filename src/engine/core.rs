@@ -13,7 +13,7 @@ use alloc::{format, string::String, vec::Vec};
 use super::checkpoint::Checkpoint;
 use super::file::{Entry, FileData, Phase, Session, Wait};
 use super::source::AskFor;
-use super::transfer::{Begin, Hashed, Outcome, Transfer};
+use super::transfer::{Hashed, Outcome, Transfer};
 use super::{Credentials, Described, Event, FileInfo, Grant, Network, Options, Plan};
 use crate::auth::StsToken;
 use crate::error::{Code, TransportError, UploadError};
@@ -451,12 +451,7 @@ impl<F: Clone> Core<F> {
     }
 
     /// Request `id` was answered, or failed on the way.
-    pub fn handle_response(
-        &mut self,
-        id: u32,
-        result: Result<Response, TransportError>,
-        now: f64,
-    ) {
+    pub fn handle_response(&mut self, id: u32, result: Result<Response, TransportError>, now: f64) {
         self.cx.now = now;
         if let Some(at) = self.cx.aborting.iter().position(|a| *a == id) {
             self.cx.aborting.swap_remove(at);
@@ -578,7 +573,12 @@ impl<F: Clone> Core<F> {
         loop {
             let event = self.cx.events.pop_front()?;
             let files = &self.files;
-            let info = |index: usize| files.iter().find(|e| e.data.index == index).map(Entry::info);
+            let info = |index: usize| {
+                files
+                    .iter()
+                    .find(|e| e.data.index == index)
+                    .map(Entry::info)
+            };
             if let Some(event) = event.about(info) {
                 return Some(event);
             }
@@ -687,7 +687,11 @@ impl<F: Clone> Core<F> {
                 return;
             };
             // The newest file must have its turn before the next one begins.
-            if run.order.last().is_some_and(|(newest, _)| !turns.contains(newest)) {
+            if run
+                .order
+                .last()
+                .is_some_and(|(newest, _)| !turns.contains(newest))
+            {
                 return;
             }
             // Ended files no file waits behind any more.
@@ -708,17 +712,13 @@ impl<F: Clone> Core<F> {
                 }
                 return;
             };
-            let (begin, first) = match ::core::mem::replace(&mut entry.phase, Phase::Ready) {
-                Phase::Stopped(session) => (Begin::Stopped(session), false),
-                Phase::Resumable(checkpoint) => (Begin::Resume(checkpoint), true),
-                _ => (Begin::Fresh, true),
-            };
+            let begun = ::core::mem::replace(&mut entry.phase, Phase::Ready);
             let index = entry.data.index;
-            if first {
+            if !matches!(begun, Phase::Stopped(_)) {
                 self.cx.notify(Event::Started(index));
             }
             entry.phase = Phase::Uploading(alloc::boxed::Box::new(Transfer::begin(
-                begin,
+                begun,
                 &mut self.cx,
                 &entry.data,
             )));
@@ -828,7 +828,11 @@ impl<F: Clone> Core<F> {
             let request = Call::Abort {
                 upload_id: &upload_id,
             }
-            .build(&credentials.address, &credentials.auth, &self.cx.http_date());
+            .build(
+                &credentials.address,
+                &credentials.auth,
+                &self.cx.http_date(),
+            );
             let id = self.cx.next_id();
             self.cx.aborting.push(id);
             self.cx.out.push_back(Out::Send {

@@ -108,9 +108,8 @@ impl<P: Platform> Driver<P> {
         let platform = &self.platform;
         match output {
             Output::Send { id, request, body } => {
-                let answered = self.back(move |core, result, now| {
-                    core.handle_response(id, result, now)
-                });
+                let answered =
+                    self.back(move |core, result, now| core.handle_response(id, result, now));
                 let weak = Rc::downgrade(self);
                 let done = Box::new(move |result| {
                     if let Some(driver) = weak.upgrade() {
@@ -151,9 +150,7 @@ impl<P: Platform> Driver<P> {
                 };
                 match ask {
                     AskFor::UploadAuth(info) => platform.upload_auth(&info, self.back(answer)),
-                    AskFor::Refresh(info) => {
-                        platform.refresh_upload_auth(&info, self.back(answer))
-                    }
+                    AskFor::Refresh(info) => platform.refresh_upload_auth(&info, self.back(answer)),
                     AskFor::StsToken => {
                         let answer = self.back(answer);
                         platform.sts_token(Box::new(move |token| answer(token.map(Grant::Sts))))
@@ -246,7 +243,10 @@ impl<P: Platform> Uploader<P> {
             .inner
             .checkpoints
             .find(&self.inner.platform, &described.checkpoint_key(sts));
-        self.inner.core.borrow_mut().add_file(file, described, found)
+        self.inner
+            .core
+            .borrow_mut()
+            .add_file(file, described, found)
     }
 
     pub fn list_files(&self) -> Vec<FileInfo> {

@@ -23,11 +23,11 @@ mod transfer;
 
 use ::core::ops::Range;
 
+pub use self::core::{Core, Digest, Output};
 use crate::auth::{decode_upload_address, decode_upload_auth, StsToken, UploadAddress, UploadAuth};
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::Response;
-pub use self::core::{Core, Digest, Output};
 pub use checkpoint::Fingerprint;
 pub use driver::Uploader;
 pub use file::{FileInfo, FileState};
@@ -37,6 +37,9 @@ pub use transfer::Hashed;
 
 /// Called back once, later: never from within the call it is handed to.
 pub type Done<T> = Box<dyn FnOnce(T)>;
+
+/// Takes the pieces of a read, in order.
+pub type Pieces = Box<dyn FnMut(&[u8])>;
 
 /// The page's files: slices to send as request bodies, bytes to hash.
 pub trait Files {
@@ -49,7 +52,7 @@ pub trait Files {
         &self,
         file: &Self::File,
         bytes: Range<u64>,
-        each: Box<dyn FnMut(&[u8])>,
+        each: Pieces,
         done: Done<Result<(), TransportError>>,
     );
 }

@@ -108,7 +108,10 @@ impl Obtain {
     pub fn granted(&self, answer: Result<Grant, UploadError>) -> Result<Credentials, Granted> {
         let asked = self.asked.map(|(_, a)| a);
         let base = self.base.as_ref();
-        match (answer.map_err(|e| Granted::Done(Unavailable::Failed(e)))?, asked) {
+        match (
+            answer.map_err(|e| Granted::Done(Unavailable::Failed(e)))?,
+            asked,
+        ) {
             (Grant::Credentials(fresh), Some(AskFor::Refresh(()))) => match base {
                 // The same object: what the answer leaves out (its VideoId, an image's id and
                 // URL) is still what it was.

@@ -14,7 +14,7 @@ use super::call::{Answer, Call, State, What};
 use super::checkpoint::Checkpoint;
 use super::core::{Digest, Out, Shared};
 use super::exchange::{Next, Stop, Tried};
-use super::file::{Activity, FileData, OpenUpload, Session, Wait};
+use super::file::{Activity, FileData, OpenUpload, Phase, Session, Wait};
 use super::source::{AskFor, Granted, Obtain, Purpose, Step, Unavailable};
 use super::{Credentials, Event, Grant};
 use crate::crc64;
@@ -45,7 +45,9 @@ enum Stage {
         verify: bool,
     },
     /// An earlier page's first and last parts, to be read (MD5) and compared with their ETags.
-    Verify { ends: Vec<(u32, String)> },
+    Verify {
+        ends: Vec<(u32, String)>,
+    },
     Initiate,
     /// Parts are sent: once the file has its turn, `parallel` at a time. A file of one part with
     /// no upload open is one PutObject.
@@ -56,7 +58,9 @@ enum Stage {
     Complete,
     /// Complete's answer was lost: HeadObject tells whether the server holds the file; if not,
     /// the upload stops as `otherwise` says.
-    Confirm { otherwise: Stop },
+    Confirm {
+        otherwise: Stop,
+    },
     /// The object's CRC-64 is combined from its parts' (reading from the file those not hashed
     /// yet, one at a time) and compared with the server's.
     Object {
@@ -97,15 +101,6 @@ pub(super) struct Transfer {
     pub passed: bool,
 }
 
-/// How a file comes to upload.
-pub(super) enum Begin {
-    Fresh,
-    /// Stopped earlier on this page, with its session if it had one.
-    Stopped(Option<Session>),
-    /// An earlier page's upload, to go on with.
-    Resume(Checkpoint),
-}
-
 fn wait_error(wait: Wait) -> UploadError {
     match wait {
         Wait::Offline => UploadError::new(
@@ -123,7 +118,9 @@ fn wait_error(wait: Wait) -> UploadError {
 type Flow = Option<Outcome>;
 
 impl Transfer {
-    pub fn begin(begin: Begin, cx: &mut Shared, data: &FileData) -> Transfer {
+    /// The upload of a file that was `phase` (ready, resumable from an earlier page, or
+    /// stopped on this one).
+    pub fn begin(phase: Phase, cx: &mut Shared, data: &FileData) -> Transfer {
         let mut transfer = Transfer {
             stage: Stage::Allocate,
             session: None,
@@ -136,13 +133,13 @@ impl Transfer {
             restarted: false,
             passed: false,
         };
-        match begin {
-            Begin::Fresh | Begin::Stopped(None) => {}
-            Begin::Stopped(Some(session)) => {
+        match phase {
+            Phase::Stopped(Some(session)) => {
                 transfer.session = Some(session);
                 transfer.start_upload(cx, data, false);
             }
-            Begin::Resume(checkpoint) => transfer.stage = Stage::Resume(checkpoint),
+            Phase::Resumable(checkpoint) => transfer.stage = Stage::Resume(checkpoint),
+            _ => {}
         }
         transfer
     }
@@ -362,7 +359,10 @@ impl Transfer {
     }
 
     pub fn in_flight(&self) -> usize {
-        self.calls.iter().filter(|c| c.in_flight().is_some()).count()
+        self.calls
+            .iter()
+            .filter(|c| c.in_flight().is_some())
+            .count()
     }
 
     /// Builds the request of call `at`: signed with the file's credentials (OSS) or the STS
@@ -488,7 +488,7 @@ impl Transfer {
         let call = &self.calls[at];
         if call.is_vod() {
             return crate::vod::response::read(answer.status, &answer.body)
-                .map(Answer::Allocated)
+                .map(|a| Answer::Allocated(alloc::boxed::Box::new(a)))
                 .map_err(|refused| {
                     // VOD quotes the string it signed, security token and all: not for the page.
                     let token = cx.sts.as_ref().map_or("", |t| t.security_token.as_str());
@@ -529,7 +529,13 @@ impl Transfer {
     }
 
     /// A try of call `at` ended as `tried`: its exchange says what next.
-    fn tried(&mut self, cx: &mut Shared, data: &FileData, at: usize, tried: Tried) -> Option<Outcome> {
+    fn tried(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        at: usize,
+        tried: Tried,
+    ) -> Option<Outcome> {
         let generation = match self.calls[at].state {
             State::InFlight { generation, .. } => generation,
             _ => self.generation,
@@ -672,7 +678,7 @@ impl Transfer {
     fn accepted(&mut self, cx: &mut Shared, data: &FileData, what: What, answer: Answer) -> Flow {
         match (what, answer) {
             (_, Answer::Allocated(allocated)) => {
-                let credentials = self.obtain.as_ref()?.allocated(allocated);
+                let credentials = self.obtain.as_ref()?.allocated(*allocated);
                 self.obtained(cx, data, Ok(credentials))
             }
             (What::Initiate, Answer::UploadId(id)) => {
@@ -946,7 +952,13 @@ impl Transfer {
     }
 
     /// Read `id` ended: a part's CRC-64 or MD5, or `None` when the file could not be read.
-    pub fn hashed(&mut self, cx: &mut Shared, data: &FileData, id: u32, hashed: Option<Hashed>) -> Flow {
+    pub fn hashed(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        id: u32,
+        hashed: Option<Hashed>,
+    ) -> Flow {
         let number = self.reads.remove(&id)?;
         match (&self.stage, hashed) {
             (Stage::Verify { .. }, hashed) => {
@@ -998,7 +1010,8 @@ impl Transfer {
             loaded: upload.loaded,
             saved_ms: cx.now as u64,
         };
-        cx.out.push_back(Out::Store(key.clone(), checkpoint.encode()));
+        cx.out
+            .push_back(Out::Store(key.clone(), checkpoint.encode()));
     }
 
     /// The time has come: requests that ran out of time fail, backoffs end.
@@ -1017,7 +1030,9 @@ impl Transfer {
                     };
                     let error = UploadError::new(Code::Timeout, message);
                     let before = self.calls.len();
-                    if let Some(outcome) = self.tried(cx, data, at, Tried::Failed(Failure::Transient, error)) {
+                    if let Some(outcome) =
+                        self.tried(cx, data, at, Tried::Failed(Failure::Transient, error))
+                    {
                         return Some(outcome);
                     }
                     if self.calls.len() < before {

@@ -3,18 +3,22 @@
 //! with its `change` event. Works in a window and in a worker alike.
 
 use alloc::rc::Rc;
-use alloc::{vec, vec::Vec};
+use alloc::{boxed::Box, vec, vec::Vec};
+use core::cell::RefCell;
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
 use super::js;
-use crate::engine::{Changed, Network, Signal};
+use crate::engine::Network;
+
+/// Who is told of a change.
+type Watchers = Rc<RefCell<Vec<Box<dyn Fn()>>>>;
 
 /// Listens to the network events for as long as it lives.
 pub struct Watch {
-    changes: Rc<Signal>,
+    watchers: Watchers,
     listener: Closure<dyn FnMut()>,
     targets: Vec<(EventTarget, &'static str)>,
 }
@@ -25,9 +29,9 @@ fn navigator() -> JsValue {
 
 impl Watch {
     pub fn new() -> Watch {
-        let changes = Rc::new(Signal::default());
-        let signal = changes.clone();
-        let listener = Closure::<dyn FnMut()>::new(move || signal.notify());
+        let watchers: Watchers = Rc::default();
+        let told = watchers.clone();
+        let listener = Closure::<dyn FnMut()>::new(move || told.borrow().iter().for_each(|w| w()));
         let mut targets: Vec<(EventTarget, &'static str)> = vec![
             (js_sys::global().unchecked_into(), "online"),
             (js_sys::global().unchecked_into(), "offline"),
@@ -41,7 +45,7 @@ impl Watch {
                 target.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
         }
         Watch {
-            changes,
+            watchers,
             listener,
             targets,
         }
@@ -56,9 +60,9 @@ impl Watch {
         }
     }
 
-    /// Resolves at the next network event.
-    pub fn changed(&self) -> Changed {
-        self.changes.changed()
+    /// Calls `changed` at every network event.
+    pub fn watch(&self, changed: Box<dyn Fn()>) {
+        self.watchers.borrow_mut().push(changed);
     }
 }
 

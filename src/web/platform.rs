@@ -14,10 +14,10 @@ use web_sys::{AbortController, Blob, File, Headers, RequestInit};
 
 use super::js;
 use super::network;
-use super::timer::Timeout;
+use super::timer::Timer;
 use crate::auth::{decode_upload_auth, StsToken};
 use crate::engine::{
-    Clock, Connectivity, Credentials, Event, FileInfo, Files, Grant, Http, LocalBoxFuture, Network,
+    Clock, Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Http, Network, Pieces,
     Platform, Storage, Uploader,
 };
 use crate::error::{Code, TransportError, UploadError};
@@ -170,7 +170,8 @@ impl WebPlatform {
 }
 
 /// Aborts the fetch if its future is dropped before the answer is read.
-struct AbortOnDrop(Option<AbortController>);
+/// A request under way: dropping it aborts the request.
+pub struct AbortOnDrop(Option<AbortController>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -180,22 +181,24 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, TransportError> {
+async fn fetch(
+    request: Request,
+    body: Option<Blob>,
+    signal: Option<web_sys::AbortSignal>,
+) -> Result<Response, TransportError> {
     let headers = Headers::new().map_err(transport_error)?;
     for (name, value) in &request.headers {
         headers.append(name, value).map_err(transport_error)?;
     }
-    let controller = AbortController::new().map_err(transport_error)?;
     let init = RequestInit::new();
     init.set_method(request.method);
     init.set_headers(&headers);
-    init.set_signal(Some(&controller.signal()));
+    init.set_signal(signal.as_ref());
     match (body, &request.body) {
         (Some(blob), _) => init.set_body(&blob),
         (None, Some(xml)) => init.set_body(&JsValue::from_str(xml)),
         (None, None) => {}
     }
-    let mut guard = AbortOnDrop(Some(controller));
     let answer: web_sys::Response = JsFuture::from(global_fetch(&request.url, &init))
         .await
         .map_err(transport_error)?
@@ -205,7 +208,6 @@ async fn fetch(request: Request, body: Option<Blob>) -> Result<Response, Transpo
         .await
         .map_err(transport_error)?
         .unchecked_into();
-    guard.0 = None;
     // Only the start of an overlong answer comes into the wasm (counted in UTF-16 units): no
     // answer the SDK reads is that long, so the cut one reads as broken.
     let text = match text.length() as usize {
@@ -247,53 +249,64 @@ pub fn grant_of(answer: &JsValue) -> Result<Grant, UploadError> {
     Credentials::decode(&upload_auth, &upload_address, video_id, image).map(Grant::Credentials)
 }
 
-impl Files for WebPlatform {
-    type File = File;
-    type Body = Blob;
-
-    fn slice(&self, file: &File, bytes: Range<u64>) -> Blob {
+impl WebPlatform {
+    fn slice(file: &File, bytes: Range<u64>) -> Blob {
         file.slice_with_f64_and_f64(bytes.start as f64, bytes.end as f64)
-            // Not `expect`: that would pull JavaScript's value printer into the download.
             .unwrap_or_else(|_| unreachable!("slicing a File within its size"))
     }
+}
 
-    fn read<'a>(
-        &'a self,
-        file: &'a File,
+impl Files for WebPlatform {
+    type File = File;
+
+    fn read(
+        &self,
+        file: &File,
         bytes: Range<u64>,
-        each: &'a mut dyn FnMut(&[u8]),
-    ) -> LocalBoxFuture<'a, Result<(), TransportError>> {
-        let blob = self.slice(file, bytes);
-        let pieces = &self.0.pieces;
-        Box::pin(async move {
-            read_pieces(&blob, pieces, each)
-                .await
-                .map_err(transport_error)
-        })
+        mut each: Pieces,
+        done: Done<Result<(), TransportError>>,
+    ) {
+        let blob = Self::slice(file, bytes);
+        let page = self.0.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let read = read_pieces(&blob, &page.pieces, &mut *each).await;
+            done(read.map_err(transport_error))
+        });
     }
 }
 
 impl Http for WebPlatform {
+    type Sending = AbortOnDrop;
+
     fn send(
         &self,
         request: Request,
-        body: Option<Blob>,
-    ) -> LocalBoxFuture<'static, Result<Response, TransportError>> {
-        Box::pin(fetch(request, body))
+        body: Option<(File, Range<u64>)>,
+        done: Done<Result<Response, TransportError>>,
+    ) -> AbortOnDrop {
+        let body = body.map(|(file, bytes)| Self::slice(&file, bytes));
+        let controller = AbortController::new().ok();
+        let signal = controller.as_ref().map(AbortController::signal);
+        wasm_bindgen_futures::spawn_local(async move {
+            done(fetch(request, body, signal).await);
+        });
+        AbortOnDrop(controller)
     }
 }
 
 impl Clock for WebPlatform {
-    fn sleep(&self, millis: u32) -> LocalBoxFuture<'static, ()> {
-        Box::pin(Timeout::new(millis))
-    }
+    type Timer = Timer;
 
     fn now_ms(&self) -> f64 {
         js_sys::Date::now()
     }
 
-    fn random(&self) -> f64 {
-        js_sys::Math::random()
+    fn set_timer(&self, millis: f64, fire: Done<()>) -> Timer {
+        Timer::new(millis, fire)
+    }
+
+    fn seed(&self) -> u64 {
+        (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
     }
 }
 
@@ -331,84 +344,59 @@ impl Connectivity for WebPlatform {
         self.0.network.now()
     }
 
-    fn network_changed(&self) -> LocalBoxFuture<'static, ()> {
-        Box::pin(self.0.network.changed())
+    fn watch_network(&self, changed: Box<dyn Fn()>) {
+        self.0.network.watch(changed);
     }
 }
 
 impl crate::engine::Page for WebPlatform {
-    fn upload_auth(&self, file: &FileInfo) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
-        let answer = self.0.get_upload_auth.as_ref().map(|f| self.ask(f, file));
-        Box::pin(async move {
-            let answer = match answer {
-                Some(answer) => answer.await,
-                None => Err(JsValue::from_str("no getUploadAuth was given")),
-            };
-            let answer = answer.map_err(|e| {
-                UploadError::new(
-                    Code::GetUploadAuthFailed,
-                    format!("getUploadAuth failed: {}", js::describe(&e)),
-                )
-            })?;
-            grant_of(&answer)
-        })
+    fn upload_auth(&self, file: &FileInfo, done: Done<Result<Grant, UploadError>>) {
+        let function = self.0.get_upload_auth.as_ref();
+        self.ask(function, "getUploadAuth", file, done);
     }
 
-    fn sts_token(&self) -> LocalBoxFuture<'static, Result<StsToken, UploadError>> {
+    fn sts_token(&self, done: Done<Result<StsToken, UploadError>>) {
         let called = self
             .0
             .get_sts_token
             .as_ref()
             .map(|f| f.call0(&JsValue::NULL));
-        Box::pin(async move {
-            let failed = |e: JsValue| {
-                UploadError::new(
-                    Code::GetStsTokenFailed,
-                    format!("getSTSToken failed: {}", js::describe(&e)),
-                )
+        let failed = |e: JsValue| {
+            UploadError::new(
+                Code::GetStsTokenFailed,
+                format!("getSTSToken failed: {}", js::describe(&e)),
+            )
+        };
+        let called = called.unwrap_or_else(|| Err("no getSTSToken was given".into()));
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = match called {
+                Ok(promise) => JsFuture::from(Promise::resolve(&promise)).await,
+                Err(e) => Err(e),
             };
-            let called = called.ok_or_else(|| failed("no getSTSToken was given".into()))?;
-            let answer = JsFuture::from(Promise::resolve(&called.map_err(failed)?))
-                .await
-                .map_err(failed)?;
-            super::sts_token_of(&answer)
-        })
+            done(answer.map_err(failed).and_then(|a| super::sts_token_of(&a)))
+        });
     }
 
     fn can_refresh(&self) -> bool {
         self.0.refresh_upload_auth.is_some()
     }
 
-    fn refresh_upload_auth(
-        &self,
-        file: &FileInfo,
-    ) -> LocalBoxFuture<'static, Result<Grant, UploadError>> {
-        let answer = self
-            .0
-            .refresh_upload_auth
-            .as_ref()
-            .map(|f| self.ask(f, file));
-        Box::pin(async move {
-            let answer = match answer {
-                Some(answer) => answer.await,
-                None => Err(JsValue::from_str("no refreshUploadAuth was given")),
-            };
-            let refreshed = answer
-                .map_err(|e| {
-                    UploadError::new(
-                        Code::GetUploadAuthFailed,
-                        format!("refreshUploadAuth failed: {}", js::describe(&e)),
-                    )
-                })
-                .and_then(|answer| grant_of(&answer));
-            if let Err(e) = &refreshed {
-                web_sys::console::warn_1(
-                    &format!("vod-upload: {e}; the upload stops until resumeUploadWithToken")
-                        .into(),
-                );
-            }
-            refreshed
-        })
+    fn refresh_upload_auth(&self, file: &FileInfo, done: Done<Result<Grant, UploadError>>) {
+        let function = self.0.refresh_upload_auth.as_ref();
+        self.ask(
+            function,
+            "refreshUploadAuth",
+            file,
+            Box::new(|refreshed| {
+                if let Err(e) = &refreshed {
+                    web_sys::console::warn_1(
+                        &format!("vod-upload: {e}; the upload stops until resumeUploadWithToken")
+                            .into(),
+                    );
+                }
+                done(refreshed)
+            }),
+        );
     }
 
     fn warn(&self, message: &str) {
@@ -417,10 +405,6 @@ impl crate::engine::Page for WebPlatform {
 }
 
 impl Platform for WebPlatform {
-    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
-        wasm_bindgen_futures::spawn_local(task);
-    }
-
     fn wake(&self, uploader: Uploader<WebPlatform>) {
         let platform = self.clone();
         // A task of its own: the page's callbacks run after the engine has let go.
@@ -433,16 +417,33 @@ impl Platform for WebPlatform {
 }
 
 impl WebPlatform {
-    /// Calls one of the page's functions with a file's info; what it returns or resolves to.
+    /// Calls one of the page's functions (`name`) with a file's info; `done` gets what it
+    /// returns or resolves to, as a grant.
     fn ask(
         &self,
-        function: &Function,
+        function: Option<&Function>,
+        name: &'static str,
         file: &FileInfo,
-    ) -> impl core::future::Future<Output = Result<JsValue, JsValue>> + 'static {
-        let called = function.call1(&JsValue::NULL, &self.info(file));
-        async move { JsFuture::from(Promise::resolve(&called?)).await }
+        done: Done<Result<Grant, UploadError>>,
+    ) {
+        let called = match function {
+            Some(f) => f.call1(&JsValue::NULL, &self.info(file)),
+            None => Err(JsValue::from_str(&format!("no {name} was given"))),
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = match called {
+                Ok(promise) => JsFuture::from(Promise::resolve(&promise)).await,
+                Err(e) => Err(e),
+            };
+            let answer = answer.map_err(|e| {
+                UploadError::new(
+                    Code::GetUploadAuthFailed,
+                    format!("{name} failed: {}", js::describe(&e)),
+                )
+            });
+            done(answer.and_then(|answer| grant_of(&answer)))
+        });
     }
-
     /// Tells the page, through its callback.
     fn deliver(&self, event: Event) {
         let c = &self.0.callbacks;

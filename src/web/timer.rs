@@ -1,18 +1,12 @@
-//! `setTimeout` as a future; dropping it clears the timer and frees its handler, so an answered
-//! request leaves nothing behind: no timer running, and no handler waiting in JavaScript for a
-//! promise that never settles (which a `JsFuture` of the timer's promise would leave, one per
-//! request, for the page's life).
-
-use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
-use core::future::Future;
-use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+//! `setTimeout` as a value: dropping it clears the timer and frees its handler, so nothing is
+//! left behind in JavaScript once the engine no longer wants the time.
 
 use js_sys::Function;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+
+use crate::engine::Done;
 
 #[wasm_bindgen]
 extern "C" {
@@ -22,52 +16,29 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
-/// What the handler and the future share.
-#[derive(Default)]
-struct Fired {
-    done: Cell<bool>,
-    waker: RefCell<Option<Waker>>,
-}
-
-pub struct Timeout {
+pub struct Timer {
     id: JsValue,
-    fired: Rc<Fired>,
     /// Kept for as long as the timer may call it; dropped with the timer.
     _handler: Closure<dyn FnMut()>,
 }
 
-impl Timeout {
-    pub fn new(millis: u32) -> Timeout {
-        let millis = millis.min(i32::MAX as u32) as i32;
-        let fired = Rc::new(Fired::default());
-        let shared = fired.clone();
+impl Timer {
+    pub fn new(millis: f64, fire: Done<()>) -> Timer {
+        let millis = millis.clamp(0.0, i32::MAX as f64) as i32;
+        let mut fire = Some(fire);
         let handler = Closure::<dyn FnMut()>::new(move || {
-            shared.done.set(true);
-            if let Some(waker) = shared.waker.take() {
-                waker.wake();
+            if let Some(fire) = fire.take() {
+                fire(())
             }
         });
-        Timeout {
+        Timer {
             id: set_timeout(handler.as_ref().unchecked_ref(), millis),
-            fired,
             _handler: handler,
         }
     }
 }
 
-impl Future for Timeout {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.fired.done.get() {
-            return Poll::Ready(());
-        }
-        *self.fired.waker.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-impl Drop for Timeout {
+impl Drop for Timer {
     fn drop(&mut self) {
         clear_timeout(&self.id);
     }

@@ -16,7 +16,7 @@ use md5::Digest;
 
 use vod_upload::auth::{StsToken, UploadAuth};
 use vod_upload::engine::{
-    Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Http, Network, Page,
+    Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Http, Network, Page, Pieces,
     Platform, Storage, Uploader,
 };
 use vod_upload::error::{Code, TransportError, UploadError};
@@ -746,7 +746,9 @@ impl SimPlatform {
     /// Answers `done` after the page's usual delay.
     fn later<T: 'static>(&self, done: Done<T>, answer: impl FnOnce(&World) -> T + 'static) {
         let world = self.0.clone();
-        self.0.clock.schedule(LATENCY_MS, move || done(answer(&world)));
+        self.0
+            .clock
+            .schedule(LATENCY_MS, move || done(answer(&world)));
     }
 }
 
@@ -757,7 +759,7 @@ impl Files for SimPlatform {
         &self,
         file: &Rc<Vec<u8>>,
         bytes: Range<u64>,
-        mut each: Box<dyn FnMut(&[u8])>,
+        mut each: Pieces,
         done: Done<Result<(), TransportError>>,
     ) {
         let file = file.clone();
@@ -781,7 +783,8 @@ impl Http for SimPlatform {
         done: Done<Result<Response, TransportError>>,
     ) -> InFlight {
         let world = self.0.clone();
-        let body = body.map(|(file, bytes)| file[bytes.start as usize..bytes.end as usize].to_vec());
+        let body =
+            body.map(|(file, bytes)| file[bytes.start as usize..bytes.end as usize].to_vec());
         let (path, query) = request.url.split_once('?').unwrap_or((&request.url, ""));
         let key = path.splitn(4, '/').nth(3).unwrap_or_default().to_string();
         let query = query.to_string();

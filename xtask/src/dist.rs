@@ -12,17 +12,17 @@ use crate::wasm_names;
 use crate::{root, Result};
 
 /// wasm-opt's flags for the shipped wasm: the features every browser the SDK supports has, and
-/// two promises that are true of Rust's wasm: it relies on no implicit trap (it checks division
-/// and bounds itself, and converts floats without trapping), and its stack grows down from
-/// 1 MiB with data and heap above, so the low kilobyte, whose addresses wasm-opt may then fold
-/// into loads and stores, is reached only by a stack about to overflow (together -0.5 KB gzip).
+/// one promise that is true of Rust's wasm: its stack grows down from 1 MiB with data and heap
+/// above, so the low kilobyte, whose addresses wasm-opt may then fold into loads and stores, is
+/// reached only by a stack about to overflow. (`--ignore-implicit-traps` is not among them: it
+/// lets wasm-opt move a load above the check that guards it, and a load the check would have
+/// skipped then traps; it did, in a page's `start()`.)
 /// The sections that say which tools and features built the wasm are of no use to a page. The
 /// size pipeline runs twice: the second finds what the first's inlining and folding laid open
 /// (-0.2 KB gzip; a third pass finds next to nothing).
-const WASM_OPT: [&str; 12] = [
+const WASM_OPT: [&str; 11] = [
     "-Oz",
     "-Oz",
-    "--ignore-implicit-traps",
     "--low-memory-unused",
     "--strip-producers",
     "--strip-target-features",
