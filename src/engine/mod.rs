@@ -19,6 +19,8 @@ mod exchange;
 mod file;
 pub mod plan;
 mod source;
+#[cfg(test)]
+mod stepping;
 mod transfer;
 
 use ::core::ops::Range;

@@ -1,0 +1,641 @@
+//! The core's policy, stepped by hand: every test feeds inputs with the time it chooses and
+//! asserts exactly what comes out (requests, cancels, reads, asks, storage, events, the timer).
+//! No executor, no platform, no simulated server: answers are written here.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::checkpoint::Checkpoint;
+use super::core::{Core, Output};
+use super::{AskFor, Credentials, Described, Event, FileState, Grant, Hashed, Network, Options};
+use crate::auth::{UploadAddress, UploadAuth};
+use crate::crc64;
+use crate::error::Code;
+use crate::oss::response::Response;
+use crate::oss::xml::{document, leaf};
+
+const T0: f64 = 1_700_000_000_000.0;
+const KIB: u64 = 1024;
+const ONLINE: Network = Network {
+    online: true,
+    cellular: false,
+};
+
+fn options() -> Options {
+    Options {
+        part_size: 100 * KIB,
+        parallel: 3,
+        retry_count: 2,
+        retry_duration_ms: 1000,
+        timeout_ms: 5000,
+        ..Options::default()
+    }
+}
+
+/// A core whose files are named by a number; `refresh`: the page gave `refreshUploadAuth`.
+fn core(options: Options, refresh: bool) -> Core<u8> {
+    Core::new(options, 12345, refresh, ONLINE, T0).unwrap()
+}
+
+fn described(name: &str, size: u64) -> Described {
+    Described {
+        name: name.into(),
+        size,
+        content_type: "video/mp4".into(),
+        last_modified: 1.0,
+        meta: Default::default(),
+    }
+}
+
+/// Credentials for `object` that live `seconds`.
+fn credentials(object: &str, seconds: u64) -> Credentials {
+    Credentials {
+        auth: UploadAuth {
+            access_key_id: "id".into(),
+            access_key_secret: "secret".into(),
+            security_token: "token".into(),
+            expiration_secs: seconds,
+            ..UploadAuth::default()
+        },
+        address: UploadAddress {
+            endpoint: "https://oss.example".into(),
+            bucket: "b".into(),
+            file_name: object.into(),
+        },
+        video_id: Some("v1".into()),
+        image: None,
+        from_sts: false,
+    }
+}
+
+/// Everything the core says now, its events apart.
+fn drain(core: &mut Core<u8>) -> Vec<Output<u8>> {
+    core::iter::from_fn(|| core.poll()).collect()
+}
+
+fn events(core: &mut Core<u8>) -> Vec<Event> {
+    core::iter::from_fn(|| core.poll_event()).collect()
+}
+
+/// A short name for each output: `Send PUT ?partNumber=2`, `Read 1 Crc64`, `Ask UploadAuth`...
+fn said(outputs: &[Output<u8>]) -> Vec<String> {
+    outputs
+        .iter()
+        .map(|o| match o {
+            Output::Send { request, .. } => {
+                let query = request.url.split_once('?').map_or("", |(_, q)| q);
+                let query = query.split('&').next().unwrap_or_default();
+                format!("Send {} {}", request.method, query)
+            }
+            Output::Cancel(_) => "Cancel".into(),
+            Output::Read { file, digest, .. } => format!("Read {file} {digest:?}"),
+            Output::Ask { ask, .. } => match ask {
+                AskFor::UploadAuth(_) => "Ask UploadAuth".into(),
+                AskFor::Refresh(_) => "Ask Refresh".into(),
+                AskFor::StsToken => "Ask StsToken".into(),
+            },
+            Output::Store { .. } => "Store".into(),
+            Output::Forget(_) => "Forget".into(),
+            Output::Warn(_) => "Warn".into(),
+        })
+        .collect()
+}
+
+fn ids(outputs: &[Output<u8>], what: &str) -> Vec<u32> {
+    let names = said(outputs);
+    outputs
+        .iter()
+        .zip(names)
+        .filter(|(_, name)| name.starts_with(what))
+        .map(|(o, _)| match o {
+            Output::Send { id, .. } | Output::Read { id, .. } | Output::Ask { id, .. } => *id,
+            Output::Cancel(id) => *id,
+            _ => 0,
+        })
+        .collect()
+}
+
+fn ok(body: String) -> Response {
+    Response {
+        status: 200,
+        body,
+        ..Response::default()
+    }
+}
+
+/// What OSS answers an UploadPart or a PutObject of bytes with CRC-64 `crc`.
+fn stored(crc: u64) -> Response {
+    Response {
+        status: 200,
+        etag: Some("\"e\"".into()),
+        crc64: Some(crc.to_string()),
+        ..Response::default()
+    }
+}
+
+fn oss_error(status: u16, code: &str, extra: &str) -> Response {
+    Response {
+        status,
+        body: document("Error", &format!("{}{extra}", leaf("Code", code))),
+        ..Response::default()
+    }
+}
+
+/// A one-part file, started: returns the core at the moment its PutObject and the read of its
+/// CRC are out, with their ids.
+fn putting(options: Options) -> (Core<u8>, u32, u32) {
+    let mut core = core(options, false);
+    core.add_file(7, described("a.mp4", 1000), None).unwrap();
+    core.start(T0).unwrap();
+    let out = drain(&mut core);
+    assert_eq!(said(&out), ["Ask UploadAuth"]);
+    let grant = Grant::Credentials(credentials("sv/a.mp4", 3600));
+    core.handle_answer(ids(&out, "Ask")[0], Ok(grant), T0 + 10.0);
+    let out = drain(&mut core);
+    assert_eq!(said(&out), ["Read 7 Crc64", "Send PUT "]);
+    (core, ids(&out, "Send")[0], ids(&out, "Read")[0])
+}
+
+#[test]
+fn a_transient_failure_is_retried_after_the_backoff_and_the_page_hears_of_both() {
+    let (mut core, put, read) = putting(options());
+    core.handle_read(read, Some(Hashed::Crc64(42)), T0 + 11.0);
+    core.handle_response(put, Ok(oss_error(503, "ServiceUnavailable", "")), T0 + 20.0);
+    assert_eq!(
+        drain(&mut core).len(),
+        0,
+        "nothing goes out during the backoff"
+    );
+    let events = events(&mut core);
+    assert!(
+        matches!(&events[..], [Event::Started(_), Event::Retry(_, e)] if e.code.as_str() == "ServiceUnavailable")
+    );
+    // The first backoff is 1000 ms with a jitter of half to all of it.
+    let due = core.poll_timeout().unwrap();
+    assert!((T0 + 520.0..=T0 + 1020.0).contains(&due), "{}", due - T0);
+    core.handle_timeout(due);
+    let out = drain(&mut core);
+    assert_eq!(said(&out), ["Send PUT "], "the CRC already read is kept");
+    core.handle_response(ids(&out, "Send")[0], Ok(stored(42)), due + 10.0);
+    let names: Vec<&str> = events_names(&mut core);
+    assert_eq!(names, ["RetryResume", "Progress", "Succeeded", "End"]);
+}
+
+fn events_names(core: &mut Core<u8>) -> Vec<&'static str> {
+    events(core)
+        .iter()
+        .map(|e| match e {
+            Event::Started(_) => "Started",
+            Event::Progress(_) => "Progress",
+            Event::Succeeded(_) => "Succeeded",
+            Event::Failed(..) => "Failed",
+            Event::TokenExpired(_) => "TokenExpired",
+            Event::Retry(..) => "Retry",
+            Event::RetryResume(_) => "RetryResume",
+            Event::End => "End",
+        })
+        .collect()
+}
+
+#[test]
+fn retries_used_up_fail_the_file() {
+    let (mut core, mut put, read) = putting(options());
+    core.handle_read(read, Some(Hashed::Crc64(42)), T0 + 11.0);
+    let mut now = T0 + 20.0;
+    for _ in 0..2 {
+        core.handle_response(put, Ok(oss_error(500, "InternalError", "")), now);
+        now = core.poll_timeout().unwrap();
+        core.handle_timeout(now);
+        put = ids(&drain(&mut core), "Send")[0];
+    }
+    core.handle_response(put, Ok(oss_error(500, "InternalError", "")), now + 10.0);
+    assert_eq!(
+        said(&drain(&mut core)),
+        ["Forget"],
+        "nothing is left to resume"
+    );
+    let names = events_names(&mut core);
+    assert_eq!(names, ["Started", "Retry", "Retry", "Failed", "End"]);
+    assert_eq!(core.list_files()[0].state, FileState::Failure);
+    assert_eq!(core.poll_timeout(), None, "no timer is left");
+}
+
+#[test]
+fn a_request_without_an_answer_times_out_and_is_cancelled() {
+    let (mut core, put, _) = putting(options());
+    assert_eq!(core.poll_timeout(), Some(T0 + 10.0 + 5000.0));
+    core.handle_timeout(T0 + 5010.0);
+    let out = drain(&mut core);
+    assert_eq!(said(&out), ["Cancel"]);
+    assert_eq!(ids(&out, "Cancel"), [put]);
+    let events = events(&mut core);
+    assert!(matches!(&events[1], Event::Retry(_, e) if e.code == Code::Timeout));
+}
+
+#[test]
+fn credentials_are_renewed_ahead_of_expiry_while_parts_go_on() {
+    let mut core = core(options(), true);
+    core.add_file(1, described("a.mp4", 250 * KIB), None)
+        .unwrap();
+    core.start(T0).unwrap();
+    let ask = ids(&drain(&mut core), "Ask")[0];
+    // They live 100 s; the time limit is 5 s: renewed 10 s ahead.
+    let grant = Grant::Credentials(credentials("sv/a.mp4", 100));
+    core.handle_answer(ask, Ok(grant), T0);
+    let initiate = ids(&drain(&mut core), "Send")[0];
+    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
+    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
+    let out = drain(&mut core);
+    assert_eq!(
+        said(&out),
+        [
+            "Store",
+            "Read 1 Crc64",
+            "Read 1 Crc64",
+            "Read 1 Crc64",
+            "Send PUT partNumber=1",
+            "Send PUT partNumber=2",
+            "Send PUT partNumber=3",
+        ]
+    );
+    // The parts' time limits come first, then the renewal.
+    for id in ids(&out, "Send") {
+        core.handle_response(
+            id,
+            Err(crate::error::TransportError {
+                message: "x".into(),
+            }),
+            T0 + 20.0,
+        );
+    }
+    let backoffs = core.poll_timeout().unwrap();
+    assert!(backoffs < T0 + 90_000.0);
+    core.handle_timeout(T0 + 90_000.0);
+    let out = drain(&mut core);
+    assert_eq!(said(&out)[0], "Ask Refresh", "{:?}", said(&out));
+    assert!(
+        said(&out)[1..]
+            .iter()
+            .all(|s| s.starts_with("Send PUT partNumber")),
+        "parts go on meanwhile"
+    );
+}
+
+#[test]
+fn a_skewed_clock_is_corrected_once_and_a_second_skew_fails() {
+    let (mut core, put, read) = putting(options());
+    core.handle_read(read, Some(Hashed::Crc64(42)), T0 + 11.0);
+    let server = "<ServerTime>2023-11-14T23:13:20.000Z</ServerTime>";
+    core.handle_response(
+        put,
+        Ok(oss_error(403, "RequestTimeTooSkewed", server)),
+        T0 + 20.0,
+    );
+    let out = drain(&mut core);
+    let Output::Send { request, .. } = &out[0] else {
+        panic!("{:?}", said(&out));
+    };
+    let date = request
+        .headers
+        .iter()
+        .find(|(n, _)| *n == "x-oss-date")
+        .unwrap();
+    // 2023-11-14T22:13:20Z is T0; the server said an hour later.
+    assert_eq!(date.1, "Tue, 14 Nov 2023 23:13:20 GMT");
+    let again = ids(&out, "Send")[0];
+    core.handle_response(
+        again,
+        Ok(oss_error(403, "RequestTimeTooSkewed", server)),
+        T0 + 30.0,
+    );
+    assert_eq!(events_names(&mut core), ["Started", "Failed", "End"]);
+}
+
+#[test]
+fn offline_a_request_in_flight_is_cancelled_and_sent_again_when_the_network_is_back() {
+    let (mut core, put, _) = putting(options());
+    core.handle_network(
+        Network {
+            online: false,
+            cellular: false,
+        },
+        T0 + 15.0,
+    );
+    let out = drain(&mut core);
+    assert_eq!(ids(&out, "Cancel"), [put]);
+    assert_eq!(said(&out), ["Cancel"], "nothing else goes out offline");
+    assert_eq!(core.list_files()[0].state, FileState::Waiting);
+    let events = events(&mut core);
+    assert!(matches!(&events[1], Event::Retry(_, e) if e.code == Code::NetworkOffline));
+    core.handle_network(ONLINE, T0 + 600_000.0);
+    assert_eq!(
+        said(&drain(&mut core)),
+        ["Send PUT "],
+        "no retry used, no backoff"
+    );
+    assert_eq!(events_names(&mut core), ["RetryResume"]);
+}
+
+#[test]
+fn on_a_cellular_connection_with_pause_on_cellular_the_upload_waits() {
+    let mut core = core(
+        Options {
+            pause_on_cellular: true,
+            ..options()
+        },
+        false,
+    );
+    core.handle_network(
+        Network {
+            online: true,
+            cellular: true,
+        },
+        T0,
+    );
+    core.add_file(1, described("a.mp4", 10), None).unwrap();
+    core.start(T0).unwrap();
+    assert_eq!(
+        said(&drain(&mut core)),
+        Vec::<String>::new(),
+        "not even the page is asked"
+    );
+    let events = events(&mut core);
+    assert!(matches!(&events[1], Event::Retry(_, e) if e.code == Code::CellularNetwork));
+    core.handle_network(ONLINE, T0 + 1.0);
+    assert_eq!(said(&drain(&mut core)), ["Ask UploadAuth"]);
+}
+
+#[test]
+fn a_part_damaged_on_the_way_is_sent_again_and_fails_after_retry_count_times() {
+    let (mut core, mut put, read) = putting(options());
+    core.handle_read(read, Some(Hashed::Crc64(42)), T0 + 11.0);
+    for n in 1..=2 {
+        core.handle_response(put, Ok(stored(41)), T0 + 20.0 * n as f64);
+        let out = drain(&mut core);
+        assert_eq!(
+            said(&out),
+            ["Send PUT "],
+            "sent again, the CRC not read again"
+        );
+        put = ids(&out, "Send")[0];
+    }
+    core.handle_response(put, Ok(stored(41)), T0 + 100.0);
+    let events = events(&mut core);
+    let codes: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Retry(_, e) | Event::Failed(_, e) => Some(e.code.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, ["Crc64Mismatch", "Crc64Mismatch", "Crc64Mismatch"]);
+}
+
+/// A two-part file an earlier page left with part 1 on the server.
+fn resumable() -> (Core<u8>, Checkpoint) {
+    let checkpoint = Checkpoint {
+        video_id: Some("v1".into()),
+        endpoint: "https://oss.example".into(),
+        bucket: "b".into(),
+        object: "sv/a.mp4".into(),
+        upload_id: "u1".into(),
+        part_size: 100 * KIB,
+        loaded: 100 * KIB,
+        saved_ms: T0 as u64,
+    };
+    let mut core = core(options(), false);
+    let found = Some(checkpoint.clone());
+    core.add_file(1, described("a.mp4", 150 * KIB), found)
+        .unwrap();
+    (core, checkpoint)
+}
+
+fn listed(etag: &str) -> Response {
+    let part = format!(
+        "{}{}{}",
+        leaf("PartNumber", 1),
+        leaf("ETag", etag),
+        leaf("Size", 100 * KIB)
+    );
+    ok(document(
+        "ListPartsResult",
+        &format!(
+            "{}{}",
+            leaf("IsTruncated", "false"),
+            leaf("Part", "").replace("</Part>", &format!("{part}</Part>"))
+        ),
+    ))
+}
+
+/// Resumes and lists part 1 with `etag`; returns the core with the MD5 read of part 1 out.
+fn verifying(etag: &str) -> (Core<u8>, u32) {
+    let (mut core, _) = resumable();
+    core.start(T0).unwrap();
+    let out = drain(&mut core);
+    assert_eq!(said(&out), ["Ask UploadAuth"]);
+    let Output::Ask {
+        ask: AskFor::UploadAuth(info),
+        ..
+    } = &out[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        info.video_id.as_deref(),
+        Some("v1"),
+        "the page is asked for the same video"
+    );
+    let grant = Grant::Credentials(credentials("sv/a.mp4", 3600));
+    core.handle_answer(ids(&out, "Ask")[0], Ok(grant), T0);
+    let list = drain(&mut core);
+    assert_eq!(said(&list), ["Send GET part-number-marker=0"]);
+    core.handle_response(ids(&list, "Send")[0], Ok(listed(etag)), T0 + 10.0);
+    let out = drain(&mut core);
+    assert_eq!(said(&out), ["Read 1 Md5"]);
+    (core, ids(&out, "Read")[0])
+}
+
+#[test]
+fn a_resumed_upload_goes_on_only_if_the_server_holds_this_files_bytes() {
+    let (mut core, read) = verifying("\"ABCDEF\"");
+    core.handle_read(read, Some(Hashed::Md5("abcdef".into())), T0 + 11.0);
+    let out = drain(&mut core);
+    assert_eq!(
+        said(&out),
+        ["Read 1 Crc64", "Send PUT partNumber=2"],
+        "part 1 is not sent again"
+    );
+
+    let (mut core, read) = verifying("\"ABCDEF\"");
+    core.handle_read(read, Some(Hashed::Md5("000000".into())), T0 + 11.0);
+    let out = drain(&mut core);
+    // Another file's upload: aborted, forgotten, and a new video asked for.
+    assert_eq!(
+        said(&out),
+        ["Forget", "Ask UploadAuth", "Send DELETE uploadId=u1"]
+    );
+}
+
+#[test]
+fn files_take_slots_in_the_order_of_the_list() {
+    let mut core = core(
+        Options {
+            parallel: 1,
+            ..options()
+        },
+        false,
+    );
+    for (n, name) in [(1, "a.mp4"), (2, "b.mp4")] {
+        core.add_file(n, described(name, 10), None).unwrap();
+    }
+    core.start(T0).unwrap();
+    let asks = drain(&mut core);
+    assert_eq!(
+        said(&asks),
+        ["Ask UploadAuth", "Ask UploadAuth"],
+        "b is prepared ahead"
+    );
+    // b's credentials come first, but a has its turn.
+    let [a, b] = ids(&asks, "Ask")[..] else {
+        unreachable!()
+    };
+    core.handle_answer(
+        b,
+        Ok(Grant::Credentials(credentials("sv/b.mp4", 3600))),
+        T0 + 1.0,
+    );
+    assert_eq!(said(&drain(&mut core)), Vec::<String>::new());
+    core.handle_answer(
+        a,
+        Ok(Grant::Credentials(credentials("sv/a.mp4", 3600))),
+        T0 + 2.0,
+    );
+    let out = drain(&mut core);
+    assert_eq!(said(&out), ["Read 1 Crc64", "Send PUT ", "Read 2 Crc64"]);
+    let Output::Send { request, .. } = &out[1] else {
+        unreachable!()
+    };
+    assert!(request.url.ends_with("/sv/a.mp4"), "{}", request.url);
+}
+
+#[test]
+fn stop_while_the_page_is_asked_ignores_its_late_answer() {
+    let mut core = core(options(), false);
+    core.add_file(1, described("a.mp4", 10), None).unwrap();
+    core.start(T0).unwrap();
+    let ask = ids(&drain(&mut core), "Ask")[0];
+    core.stop(T0 + 1.0);
+    assert_eq!(said(&drain(&mut core)), Vec::<String>::new());
+    core.handle_answer(
+        ask,
+        Ok(Grant::Credentials(credentials("sv/a.mp4", 60))),
+        T0 + 2.0,
+    );
+    assert_eq!(said(&drain(&mut core)), Vec::<String>::new());
+    assert_eq!(core.list_files()[0].state, FileState::Stopped);
+}
+
+#[test]
+fn stop_with_requests_in_flight_cancels_them_and_start_lists_the_parts() {
+    let mut core = core(options(), false);
+    core.add_file(1, described("a.mp4", 250 * KIB), None)
+        .unwrap();
+    core.start(T0).unwrap();
+    let ask = ids(&drain(&mut core), "Ask")[0];
+    core.handle_answer(
+        ask,
+        Ok(Grant::Credentials(credentials("sv/a.mp4", 3600))),
+        T0,
+    );
+    let initiate = ids(&drain(&mut core), "Send")[0];
+    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
+    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
+    let parts = ids(&drain(&mut core), "Send");
+    core.stop(T0 + 11.0);
+    let out = drain(&mut core);
+    assert_eq!(ids(&out, "Cancel"), parts);
+    assert_eq!(core.poll_timeout(), None, "no timer is left");
+    core.start(T0 + 20.0).unwrap();
+    assert_eq!(said(&drain(&mut core)), ["Send GET part-number-marker=0"]);
+}
+
+#[test]
+fn delete_mid_upload_cancels_aborts_and_forgets() {
+    let mut core = core(options(), false);
+    core.add_file(1, described("a.mp4", 250 * KIB), None)
+        .unwrap();
+    core.start(T0).unwrap();
+    let ask = ids(&drain(&mut core), "Ask")[0];
+    core.handle_answer(
+        ask,
+        Ok(Grant::Credentials(credentials("sv/a.mp4", 3600))),
+        T0,
+    );
+    let initiate = ids(&drain(&mut core), "Send")[0];
+    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
+    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
+    let parts = ids(&drain(&mut core), "Send");
+    core.delete_file(0, T0 + 11.0).unwrap();
+    let out = drain(&mut core);
+    assert_eq!(ids(&out, "Cancel"), parts);
+    assert_eq!(
+        said(&out),
+        [
+            "Cancel",
+            "Cancel",
+            "Cancel",
+            "Forget",
+            "Send DELETE uploadId=u1"
+        ]
+    );
+    assert!(core.list_files().is_empty());
+    assert_eq!(
+        events_names(&mut core),
+        Vec::<&str>::new(),
+        "a deleted file's events are dropped"
+    );
+}
+
+#[test]
+fn the_objects_crc_is_combined_from_the_parts_and_checked_after_complete() {
+    let mut core = core(options(), false);
+    let bytes: Vec<u8> = (0..150 * KIB).map(|i| i as u8).collect();
+    core.add_file(1, described("a.mp4", bytes.len() as u64), None)
+        .unwrap();
+    core.start(T0).unwrap();
+    let ask = ids(&drain(&mut core), "Ask")[0];
+    core.handle_answer(
+        ask,
+        Ok(Grant::Credentials(credentials("sv/a.mp4", 3600))),
+        T0,
+    );
+    let initiate = ids(&drain(&mut core), "Send")[0];
+    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
+    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
+    let out = drain(&mut core);
+    let crc = |r: core::ops::Range<usize>| crc64::checksum(&bytes[r]);
+    let crcs = [crc(0..100 * 1024), crc(100 * 1024..bytes.len())];
+    for (i, (send, read)) in ids(&out, "Send")
+        .into_iter()
+        .zip(ids(&out, "Read"))
+        .enumerate()
+    {
+        core.handle_read(read, Some(Hashed::Crc64(crcs[i])), T0 + 11.0);
+        core.handle_response(send, Ok(stored(crcs[i])), T0 + 20.0);
+    }
+    let complete = drain(&mut core);
+    assert_eq!(said(&complete), ["Store", "Store", "Send POST uploadId=u1"]);
+    let result = format!("{}{}", leaf("Bucket", "b"), leaf("Key", "sv/a.mp4"));
+    let mut answer = ok(document("CompleteMultipartUploadResult", &result));
+    answer.crc64 = Some((crc64::checksum(&bytes) ^ 1).to_string());
+    core.handle_response(ids(&complete, "Send")[0], Ok(answer), T0 + 30.0);
+    assert_eq!(
+        said(&drain(&mut core)),
+        ["Forget", "Send DELETE uploadId=u1"]
+    );
+    let events = events(&mut core);
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, Event::Failed(_, e) if e.code == Code::Crc64Mismatch)));
+}
