@@ -353,6 +353,8 @@ impl<F: Clone> Core<F> {
     pub fn stop(&mut self, now: f64) {
         self.cx.now = now;
         self.run = None;
+        // A `getSTSToken` still pending is asked again after `start()`: the page may never answer.
+        self.cx.sts_asking = None;
         self.park();
     }
 

@@ -639,3 +639,52 @@ fn the_objects_crc_is_combined_from_the_parts_and_checked_after_complete() {
         .iter()
         .any(|e| matches!(e, Event::Failed(_, e) if e.code == Code::Crc64Mismatch)));
 }
+
+#[test]
+fn credentials_due_while_offline_wait_for_the_network_without_a_timer() {
+    let mut core = core(options(), true);
+    core.add_file(1, described("a.mp4", 250 * KIB), None)
+        .unwrap();
+    core.start(T0).unwrap();
+    let ask = ids(&drain(&mut core), "Ask")[0];
+    core.handle_answer(
+        ask,
+        Ok(Grant::Credentials(credentials("sv/a.mp4", 100))),
+        T0,
+    );
+    drain(&mut core);
+    let offline = Network {
+        online: false,
+        cellular: false,
+    };
+    core.handle_network(offline, T0 + 5.0);
+    drain(&mut core);
+    // Renewal falls due at T0 + 90 s; offline, the network's change wakes the core, not a
+    // timer that would fire at once, again and again.
+    assert_eq!(core.poll_timeout(), None);
+    core.handle_timeout(T0 + 90_000.0);
+    assert_eq!(said(&drain(&mut core)), Vec::<String>::new());
+    assert_eq!(core.poll_timeout(), None);
+    core.handle_network(ONLINE, T0 + 95_000.0);
+    assert_eq!(
+        said(&drain(&mut core)),
+        ["Ask Refresh", "Send POST uploads"]
+    );
+}
+
+#[test]
+fn a_get_sts_token_pending_at_stop_is_asked_again_after_start() {
+    let mut core = core(
+        Options {
+            sts: true,
+            ..options()
+        },
+        false,
+    );
+    core.add_file(1, described("a.mp4", 10), None).unwrap();
+    core.start(T0).unwrap();
+    assert_eq!(said(&drain(&mut core)), ["Ask StsToken"]);
+    core.stop(T0 + 1.0);
+    core.start(T0 + 2.0).unwrap();
+    assert_eq!(said(&drain(&mut core)), ["Ask StsToken"]);
+}

@@ -1072,8 +1072,11 @@ impl Transfer {
             State::Backoff { until } => Some(until),
             _ => None,
         });
-        let refresh = match (&self.session, &self.obtain) {
-            (Some(session), None) if self.keeps_fresh(cx) => Some(self.refresh_due(cx, session)),
+        // A renewal due while the network may not be used waits for the network's change.
+        let refresh = match (&self.session, &self.obtain, cx.wait_reason()) {
+            (Some(session), None, None) if self.keeps_fresh(cx) => {
+                Some(self.refresh_due(cx, session))
+            }
             _ => None,
         };
         calls.chain(refresh).reduce(f64::min)
