@@ -157,6 +157,22 @@ fn putting(options: Options) -> (Core<u8>, u32, u32) {
     (core, ids(&out, "Send")[0], ids(&out, "Read")[0])
 }
 
+/// A file of `size` bytes started with credentials living `seconds`, its Initiate answered:
+/// returns the core with what it said then (a checkpoint, the first parts and their reads).
+fn sending_parts(refresh: bool, size: u64, seconds: u64) -> (Core<u8>, Vec<Output<u8>>) {
+    let mut core = core(options(), refresh);
+    core.add_file(1, described("a.mp4", size), None).unwrap();
+    core.start(T0).unwrap();
+    let ask = ids(&drain(&mut core), "Ask")[0];
+    let grant = Grant::Credentials(credentials("sv/a.mp4", seconds));
+    core.handle_answer(ask, Ok(grant), T0);
+    let initiate = ids(&drain(&mut core), "Send")[0];
+    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
+    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
+    let out = drain(&mut core);
+    (core, out)
+}
+
 #[test]
 fn a_transient_failure_is_retried_after_the_backoff_and_the_page_hears_of_both() {
     let (mut core, put, read) = putting(options());
@@ -235,18 +251,8 @@ fn a_request_without_an_answer_times_out_and_is_cancelled() {
 
 #[test]
 fn credentials_are_renewed_ahead_of_expiry_while_parts_go_on() {
-    let mut core = core(options(), true);
-    core.add_file(1, described("a.mp4", 250 * KIB), None)
-        .unwrap();
-    core.start(T0).unwrap();
-    let ask = ids(&drain(&mut core), "Ask")[0];
     // They live 100 s; the time limit is 5 s: renewed 10 s ahead.
-    let grant = Grant::Credentials(credentials("sv/a.mp4", 100));
-    core.handle_answer(ask, Ok(grant), T0);
-    let initiate = ids(&drain(&mut core), "Send")[0];
-    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
-    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
-    let out = drain(&mut core);
+    let (mut core, out) = sending_parts(true, 250 * KIB, 100);
     assert_eq!(
         said(&out),
         [
@@ -538,20 +544,8 @@ fn stop_while_the_page_is_asked_ignores_its_late_answer() {
 
 #[test]
 fn stop_with_requests_in_flight_cancels_them_and_start_lists_the_parts() {
-    let mut core = core(options(), false);
-    core.add_file(1, described("a.mp4", 250 * KIB), None)
-        .unwrap();
-    core.start(T0).unwrap();
-    let ask = ids(&drain(&mut core), "Ask")[0];
-    core.handle_answer(
-        ask,
-        Ok(Grant::Credentials(credentials("sv/a.mp4", 3600))),
-        T0,
-    );
-    let initiate = ids(&drain(&mut core), "Send")[0];
-    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
-    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
-    let parts = ids(&drain(&mut core), "Send");
+    let (mut core, out) = sending_parts(false, 250 * KIB, 3600);
+    let parts = ids(&out, "Send");
     core.stop(T0 + 11.0);
     let out = drain(&mut core);
     assert_eq!(ids(&out, "Cancel"), parts);
@@ -562,20 +556,8 @@ fn stop_with_requests_in_flight_cancels_them_and_start_lists_the_parts() {
 
 #[test]
 fn delete_mid_upload_cancels_aborts_and_forgets() {
-    let mut core = core(options(), false);
-    core.add_file(1, described("a.mp4", 250 * KIB), None)
-        .unwrap();
-    core.start(T0).unwrap();
-    let ask = ids(&drain(&mut core), "Ask")[0];
-    core.handle_answer(
-        ask,
-        Ok(Grant::Credentials(credentials("sv/a.mp4", 3600))),
-        T0,
-    );
-    let initiate = ids(&drain(&mut core), "Send")[0];
-    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
-    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
-    let parts = ids(&drain(&mut core), "Send");
+    let (mut core, out) = sending_parts(false, 250 * KIB, 3600);
+    let parts = ids(&out, "Send");
     core.delete_file(0, T0 + 11.0).unwrap();
     let out = drain(&mut core);
     assert_eq!(ids(&out, "Cancel"), parts);
@@ -599,21 +581,8 @@ fn delete_mid_upload_cancels_aborts_and_forgets() {
 
 #[test]
 fn the_objects_crc_is_combined_from_the_parts_and_checked_after_complete() {
-    let mut core = core(options(), false);
     let bytes: Vec<u8> = (0..150 * KIB).map(|i| i as u8).collect();
-    core.add_file(1, described("a.mp4", bytes.len() as u64), None)
-        .unwrap();
-    core.start(T0).unwrap();
-    let ask = ids(&drain(&mut core), "Ask")[0];
-    core.handle_answer(
-        ask,
-        Ok(Grant::Credentials(credentials("sv/a.mp4", 3600))),
-        T0,
-    );
-    let initiate = ids(&drain(&mut core), "Send")[0];
-    let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
-    core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
-    let out = drain(&mut core);
+    let (mut core, out) = sending_parts(false, bytes.len() as u64, 3600);
     let crc = |r: core::ops::Range<usize>| crc64::checksum(&bytes[r]);
     let crcs = [crc(0..100 * 1024), crc(100 * 1024..bytes.len())];
     for (i, (send, read)) in ids(&out, "Send")
@@ -642,17 +611,7 @@ fn the_objects_crc_is_combined_from_the_parts_and_checked_after_complete() {
 
 #[test]
 fn credentials_due_while_offline_wait_for_the_network_without_a_timer() {
-    let mut core = core(options(), true);
-    core.add_file(1, described("a.mp4", 250 * KIB), None)
-        .unwrap();
-    core.start(T0).unwrap();
-    let ask = ids(&drain(&mut core), "Ask")[0];
-    core.handle_answer(
-        ask,
-        Ok(Grant::Credentials(credentials("sv/a.mp4", 100))),
-        T0,
-    );
-    drain(&mut core);
+    let (mut core, _) = sending_parts(true, 250 * KIB, 100);
     let offline = Network {
         online: false,
         cellular: false,
@@ -666,10 +625,14 @@ fn credentials_due_while_offline_wait_for_the_network_without_a_timer() {
     assert_eq!(said(&drain(&mut core)), Vec::<String>::new());
     assert_eq!(core.poll_timeout(), None);
     core.handle_network(ONLINE, T0 + 95_000.0);
-    assert_eq!(
-        said(&drain(&mut core)),
-        ["Ask Refresh", "Send POST uploads"]
-    );
+    // The parts given up go again, beside the renewal.
+    let back = [
+        "Ask Refresh",
+        "Send PUT partNumber=1",
+        "Send PUT partNumber=2",
+        "Send PUT partNumber=3",
+    ];
+    assert_eq!(said(&drain(&mut core)), back);
 }
 
 #[test]
