@@ -842,6 +842,9 @@ async fn upload_damaged_once(content: &[u8], name: &str) -> String {
     assert_eq!(retry.get(1).as_string().as_deref(), Some("Crc64Mismatch"));
     let key = key_of(&recorder, "succeed", 0);
     assert_eq!(text(&object(&key).await, "md5"), md5_hex(content));
+    // Found through the worker: the page hashed nothing, and nothing runs after the end.
+    assert_eq!(up.hashed_on_page(), 0);
+    assert!(!up.something_running());
     key
 }
 
@@ -850,6 +853,37 @@ async fn a_part_damaged_on_the_way_is_sent_again_and_the_object_is_intact() {
     let key = upload_damaged_once(&bytes(500 * KIB, 30), "damaged once.mp4").await;
     // Five parts; the damaged one was received and stored twice.
     assert_eq!(part_counts(&key).await, (6.0, 6.0));
+}
+
+/// Starts a 2 MiB upload whose parts stall, and waits until a part is under way.
+async fn stalled_upload(name: &str) -> (Recorder, VodUploader) {
+    reset().await;
+    admin(
+        "POST",
+        "faults",
+        json(r#"{"action": "stall", "ms": 400, "fraction": 1}"#),
+    )
+    .await;
+    let recorder = Recorder::new(base());
+    let up = uploader(&recorder, "{}");
+    up.add_file(file(&bytes(2048 * KIB, 34), name), JsValue::UNDEFINED)
+        .unwrap();
+    up.start().unwrap();
+    wait(recorder.until("progress", 1, 60_000)).await;
+    assert_eq!(up.hashed_on_page(), 0, "parts are hashed in the worker");
+    assert!(up.something_running());
+    (recorder, up)
+}
+
+#[wasm_bindgen_test]
+async fn after_stop_or_delete_file_no_worker_and_no_timer_is_left_running() {
+    let (_, up) = stalled_upload("stopped.mp4").await;
+    up.stop();
+    assert!(!up.something_running(), "after stop()");
+    let (_, up) = stalled_upload("deleted.mp4").await;
+    up.delete_file(0).unwrap();
+    assert!(!up.something_running(), "after deleteFile()");
+    reset().await;
 }
 
 #[wasm_bindgen_test]

@@ -8,9 +8,8 @@ use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
 
 use super::checkpoint::Checkpoints;
-use super::core::{Core, Digest, Output};
+use super::core::{Core, Output};
 use super::{AskFor, Described, Event, FileInfo, Grant, Hashed, Options, Platform};
-use crate::crc64::Crc64;
 use crate::error::UploadError;
 use crate::vec_map::VecMap;
 
@@ -36,35 +35,6 @@ struct Driver<P: Platform> {
     timer: RefCell<Option<(f64, P::Timer)>>,
     /// The platform was asked to drain the events and has not yet found the queue empty.
     woken: Cell<bool>,
-}
-
-/// A digest being computed over the pieces of a read.
-enum Hasher {
-    Crc64(Crc64),
-    Md5(crate::digest::Hash),
-}
-
-impl Hasher {
-    fn new(digest: Digest) -> Hasher {
-        match digest {
-            Digest::Crc64 => Hasher::Crc64(Crc64::default()),
-            Digest::Md5 => Hasher::Md5(crate::digest::Hash::md5()),
-        }
-    }
-
-    fn update(&mut self, piece: &[u8]) {
-        match self {
-            Hasher::Crc64(crc) => crc.update(piece),
-            Hasher::Md5(md5) => md5.update(piece),
-        }
-    }
-
-    fn finish(self) -> Hashed {
-        match self {
-            Hasher::Crc64(crc) => Hashed::Crc64(crc.finish()),
-            Hasher::Md5(md5) => Hashed::Md5(crate::digest::hex(&md5.finish())),
-        }
-    }
 }
 
 impl<P: Platform> Driver<P> {
@@ -97,6 +67,9 @@ impl<P: Platform> Driver<P> {
             self.perform(output);
         }
         self.set_timer();
+        if !self.core.borrow().is_running() {
+            self.platform.rest();
+        }
         if self.core.borrow().has_events() && !self.woken.replace(true) {
             self.platform.wake(Uploader {
                 inner: self.clone(),
@@ -129,20 +102,10 @@ impl<P: Platform> Driver<P> {
                 bytes,
                 digest,
             } => {
-                let hasher = Rc::new(RefCell::new(Some(Hasher::new(digest))));
-                let each = {
-                    let hasher = hasher.clone();
-                    Box::new(move |piece: &[u8]| {
-                        if let Some(h) = hasher.borrow_mut().as_mut() {
-                            h.update(piece);
-                        }
-                    })
-                };
-                let done = self.back(move |core, result: Result<(), _>, now| {
-                    let hashed = result.ok().and(hasher.take()).map(Hasher::finish);
-                    core.handle_read(id, hashed, now)
+                let done = self.back(move |core, result: Result<Hashed, _>, now| {
+                    core.handle_read(id, result.ok(), now)
                 });
-                platform.read(&file, bytes, each, done);
+                platform.hash(&file, bytes, digest, done);
             }
             Output::Ask { id, ask } => {
                 let answer = move |core: &mut Core<P::File>, answer, now| {
@@ -255,6 +218,12 @@ impl<P: Platform> Uploader<P> {
 
     pub fn is_running(&self) -> bool {
         self.inner.core.borrow().is_running()
+    }
+
+    /// A timer is set, for the tests that check nothing is left running.
+    #[cfg(feature = "probes")]
+    pub fn timer_set(&self) -> bool {
+        self.inner.timer.borrow().is_some()
     }
 
     /// Uploads every ready file and resumes stopped ones from their last completed part.

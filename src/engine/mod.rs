@@ -17,6 +17,7 @@ mod core;
 mod driver;
 mod exchange;
 mod file;
+mod hasher;
 pub mod plan;
 mod source;
 #[cfg(test)]
@@ -33,6 +34,7 @@ use crate::oss::response::Response;
 pub use checkpoint::Fingerprint;
 pub use driver::Uploader;
 pub use file::{FileInfo, FileState};
+pub use hasher::Hasher;
 pub use plan::Plan;
 pub use source::AskFor;
 pub use transfer::Hashed;
@@ -40,23 +42,24 @@ pub use transfer::Hashed;
 /// Called back once, later: never from within the call it is handed to.
 pub type Done<T> = Box<dyn FnOnce(T)>;
 
-/// Takes the pieces of a read, in order.
-pub type Pieces = Box<dyn FnMut(&[u8])>;
-
-/// The page's files: slices to send as request bodies, bytes to hash.
+/// The page's files: slices to send as request bodies, parts to hash.
 pub trait Files {
     /// A file the page handed over.
     type File: Clone + 'static;
 
-    /// Reads bytes of a file piece by piece, handing each piece to `each` in order, then calls
-    /// `done`. Pieces, not the whole part, so hashing gigabytes leaves no garbage behind.
-    fn read(
+    /// Reads bytes of a file and hashes them (with a [`Hasher`], piece by piece, so hashing
+    /// gigabytes leaves no garbage behind), wherever the platform likes: on the page's thread
+    /// or off it.
+    fn hash(
         &self,
         file: &Self::File,
         bytes: Range<u64>,
-        each: Pieces,
-        done: Done<Result<(), TransportError>>,
+        digest: Digest,
+        done: Done<Result<Hashed, TransportError>>,
     );
+
+    /// No part is to be hashed until the uploader starts again: free what hashing holds.
+    fn rest(&self);
 }
 
 /// HTTP.

@@ -6,6 +6,7 @@ mod js;
 mod network;
 mod platform;
 mod timer;
+mod worker;
 
 use alloc::rc::Rc;
 use core::cell::RefCell;
@@ -161,7 +162,7 @@ impl VodUploader {
         #[wasm_bindgen(unchecked_param_type = "VodUploaderOptions")] options: JsValue,
     ) -> JsResult<VodUploader> {
         let (engine_options, callbacks, sources) = read_options(&options).map_err(thrown)?;
-        let platform = WebPlatform(Rc::new(Page {
+        let platform = WebPlatform(Rc::new_cyclic(|page| Page {
             callbacks,
             get_upload_auth: sources.get_upload_auth,
             refresh_upload_auth: sources.refresh_upload_auth,
@@ -170,6 +171,7 @@ impl VodUploader {
             storage: local_storage(),
             files: RefCell::default(),
             pieces: RefCell::default(),
+            hashing: worker::Hashing::new(page.clone()),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
         Ok(VodUploader { uploader, platform })
@@ -256,6 +258,23 @@ impl VodUploader {
             ))
         })?;
         self.uploader.resume_with_token(grant).map_err(thrown)
+    }
+}
+
+/// What the browser tests ask of the SDK.
+#[cfg(feature = "probes")]
+#[wasm_bindgen]
+impl VodUploader {
+    /// Parts hashed on the page's thread so far.
+    #[wasm_bindgen(js_name = hashedOnPage)]
+    pub fn hashed_on_page(&self) -> u32 {
+        self.platform.0.hashing.on_page.get()
+    }
+
+    /// Whether a hashing worker or a timer is running now.
+    #[wasm_bindgen(js_name = somethingRunning)]
+    pub fn something_running(&self) -> bool {
+        worker::running(&self.platform.0) || self.uploader.timer_set()
     }
 }
 

@@ -17,8 +17,8 @@ use super::network;
 use super::timer::Timer;
 use crate::auth::{decode_upload_auth, StsToken};
 use crate::engine::{
-    Clock, Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Http, Network, Pieces,
-    Platform, Storage, Uploader,
+    Clock, Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Http, Network, Platform,
+    Storage, Uploader,
 };
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
@@ -58,6 +58,7 @@ pub struct Page {
     /// Buffers that reads of parts fill and hand back: one per part being read at once, however
     /// many parts a file has.
     pub pieces: RefCell<Vec<js_sys::ArrayBuffer>>,
+    pub hashing: super::worker::Hashing,
 }
 
 #[derive(Clone)]
@@ -256,22 +257,39 @@ impl WebPlatform {
     }
 }
 
+/// Hashes a part on the page's thread: where a worker is refused, or its answer lost.
+pub fn hash_on_page(page: &Rc<Page>, job: super::worker::Job) {
+    page.hashing.on_page.set(page.hashing.on_page.get() + 1);
+    let blob = WebPlatform::slice(&job.file, job.bytes);
+    let page = page.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut hasher = crate::engine::Hasher::new(job.digest);
+        let read = read_pieces(&blob, &page.pieces, &mut |piece| hasher.update(piece)).await;
+        (job.done)(read.map(|()| hasher.finish()).map_err(transport_error))
+    });
+}
+
 impl Files for WebPlatform {
     type File = File;
 
-    fn read(
+    fn hash(
         &self,
         file: &File,
         bytes: Range<u64>,
-        mut each: Pieces,
-        done: Done<Result<(), TransportError>>,
+        digest: crate::engine::Digest,
+        done: Done<Result<crate::engine::Hashed, TransportError>>,
     ) {
-        let blob = Self::slice(file, bytes);
-        let page = self.0.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let read = read_pieces(&blob, &page.pieces, &mut *each).await;
-            done(read.map_err(transport_error))
-        });
+        let job = super::worker::Job {
+            file: file.clone(),
+            bytes,
+            digest,
+            done,
+        };
+        super::worker::hash(&self.0, job);
+    }
+
+    fn rest(&self) {
+        super::worker::rest(&self.0);
     }
 }
 

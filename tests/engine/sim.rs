@@ -16,8 +16,8 @@ use md5::Digest;
 
 use vod_upload::auth::{StsToken, UploadAuth};
 use vod_upload::engine::{
-    Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Http, Network, Page, Pieces,
-    Platform, Storage, Uploader,
+    Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Hashed, Hasher, Http, Network,
+    Page, Platform, Storage, Uploader,
 };
 use vod_upload::error::{Code, TransportError, UploadError};
 use vod_upload::oss::limits::{MAX_CLOCK_SKEW_MS, MIN_PART_SIZE};
@@ -755,22 +755,25 @@ impl SimPlatform {
 impl Files for SimPlatform {
     type File = Rc<Vec<u8>>;
 
-    fn read(
+    fn hash(
         &self,
         file: &Rc<Vec<u8>>,
         bytes: Range<u64>,
-        mut each: Pieces,
-        done: Done<Result<(), TransportError>>,
+        digest: vod_upload::engine::Digest,
+        done: Done<Result<Hashed, TransportError>>,
     ) {
         let file = file.clone();
         self.0.clock.schedule(0.0, move || {
+            let mut hasher = Hasher::new(digest);
             // In pieces of an odd size, as a browser's stream may cut them.
             file[bytes.start as usize..bytes.end as usize]
                 .chunks(10_007)
-                .for_each(&mut each);
-            done(Ok(()))
+                .for_each(|piece| hasher.update(piece));
+            done(Ok(hasher.finish()))
         });
     }
+
+    fn rest(&self) {}
 }
 
 impl Http for SimPlatform {

@@ -46,6 +46,9 @@ fn wasm_pack(target: &str, out_dir: &str) -> Result {
         out_dir,
         "--",
         "--no-default-features",
+        "--features",
+        // wasm-bindgen gives the module to a Worker in these targets only.
+        if target == "bundler" { "" } else { "worker" },
     ]))?;
     let wasm = root().join(out_dir).join("vod_upload_bg.wasm");
     let emptied = closure_slots::empty(&wasm)?;

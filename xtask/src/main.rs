@@ -210,7 +210,7 @@ fn wasm_test(server: &server::Running, browser: Browser, cargo_args: &[&str]) ->
     run(Cmd::new("wasm-pack")
         .args(["test", "--headless"])
         .args(driver)
-        .arg("--")
+        .args(["--", "--features", "worker,probes"])
         .args(cargo_args)
         .env("VOD_LOCAL_URL", &server.url))
 }

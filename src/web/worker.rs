@@ -1,0 +1,355 @@
+//! Parts hashed off the page's thread, in a dedicated Worker that runs this same wasm module:
+//! the page posts it the module it already compiled (nothing is downloaded or compiled twice),
+//! each `File` once, then which bytes to hash; the worker reads them itself and answers with the
+//! digest. The worker's script is written into a `Blob`, so there is no file to host.
+//!
+//! Where the browser or a Content-Security-Policy refuses the worker (or the wasm in it), parts
+//! are hashed on the page instead, after one note on the console. The worker is let go when the
+//! uploader rests (stopped, or the list ended), so none is left running.
+
+use alloc::boxed::Box;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::ops::Range;
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Blob, BlobPropertyBag, File, MessageEvent, Url, Worker};
+
+use super::platform::{hash_on_page, Page};
+use crate::engine::{Digest, Done, Hashed, Hasher};
+use crate::error::TransportError;
+
+/// The worker side: a part being hashed, fed through a buffer in this module's memory.
+pub struct WorkerJob {
+    hasher: Option<Hasher>,
+    buffer: Vec<u8>,
+}
+
+/// A new job: MD5 if `md5` is 1, else CRC-64.
+#[no_mangle]
+pub extern "C" fn vod_hash_new(md5: u32) -> *mut WorkerJob {
+    let digest = if md5 == 1 { Digest::Md5 } else { Digest::Crc64 };
+    Box::into_raw(Box::new(WorkerJob {
+        hasher: Some(Hasher::new(digest)),
+        buffer: Vec::new(),
+    }))
+}
+
+/// Where the worker writes the next `len` bytes.
+///
+/// # Safety
+/// `job` is a pointer `vod_hash_new` returned and `vod_hash_free` has not taken yet.
+#[no_mangle]
+pub unsafe extern "C" fn vod_hash_buffer(job: *mut WorkerJob, len: usize) -> *mut u8 {
+    let job = unsafe { &mut *job };
+    job.buffer.resize(len, 0);
+    job.buffer.as_mut_ptr()
+}
+
+/// Hashes the `len` bytes just written.
+///
+/// # Safety
+/// As for [`vod_hash_buffer`].
+#[no_mangle]
+pub unsafe extern "C" fn vod_hash_update(job: *mut WorkerJob, len: usize) {
+    let job = unsafe { &mut *job };
+    let len = len.min(job.buffer.len());
+    if let Some(hasher) = &mut job.hasher {
+        hasher.update(&job.buffer[..len]);
+    }
+}
+
+/// The digest, at the returned address: 8 bytes (CRC-64, little-endian) or 16 (MD5).
+///
+/// # Safety
+/// As for [`vod_hash_buffer`].
+#[no_mangle]
+pub unsafe extern "C" fn vod_hash_finish(job: *mut WorkerJob) -> *const u8 {
+    let job = unsafe { &mut *job };
+    job.buffer = match job.hasher.take().map(Hasher::finish) {
+        Some(Hashed::Crc64(crc)) => crc.to_le_bytes().to_vec(),
+        Some(Hashed::Md5(hex)) => (0..16)
+            .map(|i| crate::text::number(hex.get(2 * i..2 * i + 2).unwrap_or("0"), 16))
+            .map(|b| b.unwrap_or(0) as u8)
+            .collect(),
+        None => alloc::vec![0; 16],
+    };
+    job.buffer.as_ptr()
+}
+
+/// # Safety
+/// As for [`vod_hash_buffer`]; the job is gone after.
+#[no_mangle]
+pub unsafe extern "C" fn vod_hash_free(job: *mut WorkerJob) {
+    drop(unsafe { Box::from_raw(job) });
+}
+
+const SCRIPT: &str = include_str!("hasher.js");
+
+/// A part to hash, kept until the worker answers, so that it can be hashed on the page instead.
+pub struct Job {
+    pub file: File,
+    pub bytes: Range<u64>,
+    pub digest: Digest,
+    pub done: Done<Result<Hashed, TransportError>>,
+}
+
+/// The worker and what it has been given.
+struct Running {
+    worker: Worker,
+    url: String,
+    /// The worker has the module instantiated: jobs may go.
+    ready: bool,
+    /// Jobs given to the worker, or waiting for it to be ready, with their ids.
+    jobs: Vec<(u32, Job)>,
+    /// Files the worker was given, by key (their position).
+    files: Vec<File>,
+    next_id: u32,
+}
+
+enum State {
+    /// No worker: none was needed yet, or the uploader rested.
+    Idle,
+    Running(Box<Running>),
+    /// Workers are refused here: parts are hashed on the page.
+    Refused,
+}
+
+/// Hashing for one uploader: in its worker, or on the page.
+pub struct Hashing {
+    state: RefCell<State>,
+    /// Parts hashed on the page's thread, for the tests.
+    pub on_page: Cell<u32>,
+    /// The worker's message and error handlers; they live as long as the uploader, so that no
+    /// handler is dropped while it runs.
+    listener: Closure<dyn FnMut(MessageEvent)>,
+    error: Closure<dyn FnMut()>,
+}
+
+impl Hashing {
+    /// `page`: the uploader's page, which owns this.
+    pub fn new(page: Weak<Page>) -> Hashing {
+        let weak = page.clone();
+        let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(page) = weak.upgrade() {
+                answered(&page, &event.data());
+            }
+        });
+        let error = Closure::<dyn FnMut()>::new(move || {
+            if let Some(page) = page.upgrade() {
+                refused(&page, "its script was refused");
+            }
+        });
+        Hashing {
+            state: RefCell::new(State::Idle),
+            on_page: Cell::new(0),
+            listener,
+            error,
+        }
+    }
+}
+
+/// Hashes a part in the worker, starting it if need be; on the page where workers are refused.
+pub fn hash(page: &Rc<Page>, job: Job) {
+    let hashing = &page.hashing;
+    let mut state = hashing.state.borrow_mut();
+    if matches!(*state, State::Idle) {
+        *state = match start(hashing) {
+            Ok(running) => State::Running(Box::new(running)),
+            Err(reason) => {
+                if let Some(reason) = reason {
+                    note(&reason);
+                }
+                State::Refused
+            }
+        };
+    }
+    match &mut *state {
+        State::Running(running) => {
+            let id = running.next_id;
+            running.next_id += 1;
+            running.jobs.push((id, job));
+            if running.ready {
+                running.send(id);
+            }
+        }
+        _ => {
+            drop(state);
+            hash_on_page(page, job);
+        }
+    }
+}
+
+/// A worker is running, for the tests that check nothing is left running.
+#[cfg(feature = "probes")]
+pub fn running(page: &Page) -> bool {
+    matches!(*page.hashing.state.borrow(), State::Running(_))
+}
+
+/// No part is to be hashed for now: the worker goes.
+pub fn rest(page: &Page) {
+    let mut state = page.hashing.state.borrow_mut();
+    if let State::Running(running) = &*state {
+        running.stop();
+        *state = State::Idle;
+    }
+}
+
+fn note(reason: &str) {
+    web_sys::console::warn_1(
+        &alloc::format!("vod-upload: parts are hashed on the page's thread: the browser refused a Worker ({reason}); a Content-Security-Policy must allow worker-src blob: and 'wasm-unsafe-eval'").into(),
+    );
+}
+
+/// The page's compiled module, where wasm-bindgen can give it.
+#[cfg(feature = "worker")]
+fn module() -> Option<JsValue> {
+    Some(wasm_bindgen::module())
+}
+
+#[cfg(not(feature = "worker"))]
+fn module() -> Option<JsValue> {
+    None
+}
+
+/// A worker given the module; why not, if the browser refused one (`None`: this build has no
+/// module to give, which needs no note).
+fn start(hashing: &Hashing) -> Result<Running, Option<String>> {
+    let module = module().ok_or(None)?;
+    let refused = |e: JsValue| Some(super::js::describe(&e));
+    let url = script_url().ok_or_else(|| Some("no blob: URL".into()))?;
+    let worker = Worker::new(&url).map_err(refused)?;
+    worker.set_onmessage(Some(hashing.listener.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(hashing.error.as_ref().unchecked_ref()));
+    let message = Object::new();
+    set(&message, "module", &module);
+    if let Err(e) = worker.post_message(&message) {
+        worker.terminate();
+        let _ = Url::revoke_object_url(&url);
+        return Err(refused(e));
+    }
+    Ok(Running {
+        worker,
+        url,
+        ready: false,
+        jobs: Vec::new(),
+        files: Vec::new(),
+        next_id: 0,
+    })
+}
+
+impl Running {
+    /// Posts job `id`, with its file if the worker does not have it yet.
+    fn send(&mut self, id: u32) {
+        let Some((_, job)) = self.jobs.iter().find(|(i, _)| *i == id) else {
+            return;
+        };
+        let message = Object::new();
+        let file: &JsValue = job.file.as_ref();
+        let key = match self
+            .files
+            .iter()
+            .position(|f| AsRef::<JsValue>::as_ref(f) == file)
+        {
+            Some(key) => key,
+            None => {
+                set(&message, "file", file);
+                self.files.push(job.file.clone());
+                self.files.len() - 1
+            }
+        };
+        set(&message, "id", &id.into());
+        set(&message, "key", &(key as u32).into());
+        set(&message, "start", &(job.bytes.start as f64).into());
+        set(&message, "end", &(job.bytes.end as f64).into());
+        set(&message, "md5", &(job.digest == Digest::Md5).into());
+        let _ = self.worker.post_message(&message);
+    }
+
+    fn stop(&self) {
+        self.worker.terminate();
+        let _ = Url::revoke_object_url(&self.url);
+    }
+}
+
+/// The worker said something: it is ready, it failed, or a part's digest.
+fn answered(page: &Rc<Page>, data: &JsValue) {
+    let get = |name: &str| super::js::get(data, name);
+    let mut state = page.hashing.state.borrow_mut();
+    let State::Running(running) = &mut *state else {
+        return;
+    };
+    if get("ready").is_truthy() {
+        running.ready = true;
+        let ids: Vec<u32> = running.jobs.iter().map(|(id, _)| *id).collect();
+        ids.into_iter().for_each(|id| running.send(id));
+        return;
+    }
+    if let Some(reason) = get("failed").as_string() {
+        drop(state);
+        return refused(page, &reason);
+    }
+    let Some(id) = get("id").as_f64() else {
+        return;
+    };
+    let Some(at) = running.jobs.iter().position(|(i, _)| *i == id as u32) else {
+        return;
+    };
+    let (_, job) = running.jobs.swap_remove(at);
+    drop(state);
+    let result = match get("digest").dyn_into::<Uint8Array>() {
+        Ok(bytes) => Ok(digest_of(&bytes, job.digest)),
+        Err(_) => Err(TransportError {
+            message: get("error").as_string().unwrap_or_default(),
+        }),
+    };
+    (job.done)(result);
+}
+
+/// The worker cannot hash here: it goes, and its parts are hashed on the page, now and after.
+fn refused(page: &Rc<Page>, reason: &str) {
+    let jobs = {
+        let mut state = page.hashing.state.borrow_mut();
+        let State::Running(running) = core::mem::replace(&mut *state, State::Refused) else {
+            return;
+        };
+        running.stop();
+        running.jobs
+    };
+    note(reason);
+    for (_, job) in jobs {
+        hash_on_page(page, job);
+    }
+}
+
+fn set(object: &Object, name: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &name.into(), value);
+}
+
+/// The worker's script as a `blob:` URL.
+fn script_url() -> Option<String> {
+    let parts = Array::of1(&JsValue::from_str(SCRIPT));
+    let options = BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// Bytes the worker answered, as a digest.
+fn digest_of(bytes: &Uint8Array, digest: Digest) -> Hashed {
+    let bytes = bytes.to_vec();
+    match digest {
+        Digest::Crc64 => {
+            let mut word = [0u8; 8];
+            for (to, from) in word.iter_mut().zip(&bytes) {
+                *to = *from;
+            }
+            Hashed::Crc64(u64::from_le_bytes(word))
+        }
+        Digest::Md5 => Hashed::Md5(crate::digest::hex(&bytes)),
+    }
+}
