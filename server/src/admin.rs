@@ -27,6 +27,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/token-ttl", post(set_token_ttl))
         .route("/counters", get(counters))
         .route("/cors", post(set_cors))
+        .route("/csp", post(set_csp).delete(clear_csp))
         .route("/damage-parts", post(damage_parts).delete(undamage_parts))
         .route("/objects", get(objects))
         .route("/uploads", get(uploads))
@@ -160,6 +161,23 @@ async fn set_cors(State(state): State<Arc<AppState>>, Json(cors): Json<Cors>) ->
 }
 
 #[derive(Deserialize)]
+struct Csp {
+    policy: String,
+}
+
+/// The static files (the pages, the SDK) are served with this Content-Security-Policy, as a
+/// strict site would serve them.
+async fn set_csp(State(state): State<Arc<AppState>>, Json(csp): Json<Csp>) -> StatusCode {
+    *state.csp.lock().unwrap() = Some(csp.policy);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_csp(State(state): State<Arc<AppState>>) -> StatusCode {
+    *state.csp.lock().unwrap() = None;
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
 struct Damage {
     count: u64,
 }
@@ -262,6 +280,53 @@ mod tests {
             .await
             .unwrap()
             .status()
+    }
+
+    /// The router's answer to `request`, as a loopback client would get it.
+    async fn answer(app: axum::Router, mut request: Request<Body>) -> axum::response::Response {
+        request
+            .extensions_mut()
+            .insert(ConnectInfo("127.0.0.1:5000".parse::<SocketAddr>().unwrap()));
+        app.oneshot(request).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_content_security_policy_set_by_the_controls_comes_with_the_static_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let www = tempfile::tempdir().unwrap();
+        std::fs::write(www.path().join("page.html"), "<!doctype html>").unwrap();
+        let config = crate::Config {
+            www: www.path().into(),
+            ..crate::default_config(dir.path().into())
+        };
+        let state = AppState::new(config, "127.0.0.1:1".parse().unwrap());
+        let app = crate::app(Arc::new(state.unwrap()));
+        let policy = |app| async {
+            let page = answer(app, Request::get("/page.html").body(Body::empty()).unwrap());
+            let page = page.await;
+            assert_eq!(page.status(), StatusCode::OK);
+            let csp = page.headers().get("content-security-policy");
+            csp.map(|v| v.to_str().unwrap().to_string())
+        };
+        assert_eq!(policy(app.clone()).await, None);
+        let set = Request::post("/_admin/csp")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"policy": "worker-src 'none'"}"#))
+            .unwrap();
+        assert_eq!(
+            answer(app.clone(), set).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            policy(app.clone()).await.as_deref(),
+            Some("worker-src 'none'")
+        );
+        let clear = Request::delete("/_admin/csp").body(Body::empty()).unwrap();
+        assert_eq!(
+            answer(app.clone(), clear).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(policy(app).await, None);
     }
 
     #[tokio::test]

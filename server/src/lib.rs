@@ -66,9 +66,16 @@ async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Respo
         None => (state.config.www.clone(), request),
     };
     let served = ServeDir::new(dir).oneshot(request).await;
-    served
+    let mut response = served
         .expect("ServeDir is infallible")
-        .map(axum::body::Body::new)
+        .map(axum::body::Body::new);
+    let csp = state.csp.lock().unwrap().clone();
+    if let Some(value) = csp.and_then(|p| axum::http::HeaderValue::from_str(&p).ok()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 fn with_path(mut request: Request, path: &str) -> Request {

@@ -111,6 +111,8 @@ pub struct AppState {
     pub broken: Mutex<crate::broken::Broken>,
     pub expose_etag: AtomicBool,
     pub expose_crc64: AtomicBool,
+    /// A Content-Security-Policy header sent with the static files, set by the test controls.
+    pub csp: Mutex<Option<String>>,
     /// How many of the next stored parts to damage.
     pub damage_parts: AtomicU64,
     /// Lifetime of new credentials; `--token-ttl`, changed by the test controls.
@@ -177,6 +179,7 @@ impl AppState {
             broken: Mutex::default(),
             expose_etag: AtomicBool::new(true),
             expose_crc64: AtomicBool::new(true),
+            csp: Mutex::new(None),
             damage_parts: AtomicU64::new(0),
             token_ttl_secs: AtomicU64::new(token_ttl_secs),
             refreshes: AtomicU64::new(0),

@@ -23,6 +23,7 @@ after(async () => {
 
 beforeEach(async () => {
   await admin('DELETE', 'faults');
+  await admin('DELETE', 'csp');
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   dialogs = [];
   page.on('dialog', async (dialog) => {
@@ -145,6 +146,26 @@ test('a file name made of HTML shows as text', async () => {
   await page.screenshot({ path: join(shots, 'demo-html-file-name.png'), fullPage: true });
 });
 
+// Console messages of the page, kept as they come.
+function consoleOf(page) {
+  const messages = [];
+  page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
+  return messages;
+}
+
+// vod-local serves the pages and the SDK with this Content-Security-Policy header, until the
+// next test (a header, not a Playwright route: a page fulfilled by Playwright counts as public,
+// and Chromium would then refuse its requests to the loopback address).
+async function withPolicy(policy) {
+  await admin('POST', 'csp', { policy });
+}
+
+// What a page that allows nothing but its own scripts and WebAssembly needs: no inline script,
+// no 'unsafe-eval'; requests may go to its own origin and the buckets' (virtual-hosted, as
+// *.aliyuncs.com would be).
+const STRICT = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${site.replace('//', '//*.')}`;
+const PAGE_HASHING = "parts are hashed on the page's thread";
+
 async function uploadThrough(path, shot) {
   await page.goto(`${site}${path}`);
   await page.getByText('Pick a file.').waitFor();
@@ -159,7 +180,22 @@ async function uploadThrough(path, shot) {
 test('the script-tag build uploads from a page with one plain <script src>', async () => {
   await uploadThrough('/script-tag.html', 'script-tag.png');
   const scripts = await page.locator('script[src]').evaluateAll((s) => s.map((e) => [e.getAttribute('src'), e.type]));
-  assert.deepEqual(scripts, [['/dist/vod-upload.js', '']]);
+  // The SDK is one script; the page's own code is the second.
+  assert.deepEqual(scripts, [['/dist/vod-upload.js', ''], ['/script-tag.js', '']]);
+});
+
+test('under a strict Content-Security-Policy the script-tag page uploads, hashing in a Worker', async () => {
+  const messages = consoleOf(page);
+  await withPolicy(`${STRICT}; worker-src blob:`);
+  await uploadThrough('/script-tag.html', 'script-tag-strict-csp.png');
+  assert.deepEqual(messages.filter((m) => m.includes(PAGE_HASHING) || m.startsWith('error')), []);
+});
+
+test('where the policy forbids workers, parts are hashed on the page after one console note', async () => {
+  const messages = consoleOf(page);
+  await withPolicy(`${STRICT}; worker-src 'none'`);
+  await uploadThrough('/script-tag.html', 'script-tag-no-worker.png');
+  assert.equal(messages.filter((m) => m.includes(PAGE_HASHING)).length, 1, messages.join('\n'));
 });
 
 test('the page Vite built from examples/vite with the web build uploads', async () => {
