@@ -4,7 +4,7 @@
 
 use ::core::cell::{Cell, RefCell};
 use alloc::boxed::Box;
-use alloc::rc::{Rc, Weak};
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use super::checkpoint::Checkpoints;
@@ -42,18 +42,17 @@ impl<P: Platform> Driver<P> {
         self.platform.now_ms()
     }
 
-    /// A callback that feeds its result to the core, if the uploader still exists.
+    /// A callback that feeds its result to the core. It holds the uploader: work under way
+    /// goes on when the page keeps no reference to its uploader, as it may.
     fn back<T: 'static>(
         self: &Rc<Self>,
         feed: impl FnOnce(&mut Core<P::File>, T, f64) + 'static,
     ) -> Box<dyn FnOnce(T)> {
-        let weak: Weak<Self> = Rc::downgrade(self);
+        let driver = self.clone();
         Box::new(move |value| {
-            if let Some(driver) = weak.upgrade() {
-                let now = driver.now();
-                feed(&mut driver.core.borrow_mut(), value, now);
-                driver.pump();
-            }
+            let now = driver.now();
+            feed(&mut driver.core.borrow_mut(), value, now);
+            driver.pump();
         })
     }
 
@@ -83,11 +82,9 @@ impl<P: Platform> Driver<P> {
             Output::Send { id, request, body } => {
                 let answered =
                     self.back(move |core, result, now| core.handle_response(id, result, now));
-                let weak = Rc::downgrade(self);
+                let driver = self.clone();
                 let done = Box::new(move |result| {
-                    if let Some(driver) = weak.upgrade() {
-                        driver.requests.borrow_mut().remove(&id);
-                    }
+                    driver.requests.borrow_mut().remove(&id);
                     answered(result)
                 });
                 let sending = platform.send(request, body, done);
@@ -135,11 +132,9 @@ impl<P: Platform> Driver<P> {
         }
         *timer = due.map(|at| {
             let fire = self.back(move |core, (), now| core.handle_timeout(now));
-            let weak = Rc::downgrade(self);
+            let driver = self.clone();
             let fire: Box<dyn FnOnce(())> = Box::new(move |()| {
-                if let Some(driver) = weak.upgrade() {
-                    driver.timer.borrow_mut().take();
-                }
+                driver.timer.borrow_mut().take();
                 fire(())
             });
             let handle = self.platform.set_timer((at - self.now()).max(0.0), fire);

@@ -5,6 +5,8 @@
 // that throws, should that ever change.
 let wasm;
 const files = new Map();
+const PIECE = 256 * 1024;
+const pool = [];
 onmessage = async ({ data }) => {
   if (data.module) {
     try {
@@ -23,10 +25,22 @@ onmessage = async ({ data }) => {
   const { id, key, file, start, end, md5 } = data;
   if (file) files.set(key, file);
   const hasher = wasm.vod_hash_new(md5 ? 1 : 0);
+  // Read in pieces into buffers taken from a pool and given back: one per part being read, so
+  // hashing gigabytes leaves no garbage behind.
+  let buffer = pool.pop() || new ArrayBuffer(PIECE);
   try {
-    const reader = files.get(key).slice(start, end).stream().getReader();
+    const stream = files.get(key).slice(start, end).stream();
+    let reader;
+    let byob = true;
+    try {
+      reader = stream.getReader({ mode: 'byob' });
+    } catch {
+      byob = false;
+      reader = stream.getReader();
+    }
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await (byob ? reader.read(new Uint8Array(buffer, 0, PIECE)) : reader.read());
+      if (byob && value) buffer = value.buffer;
       if (done) break;
       const at = wasm.vod_hash_buffer(hasher, value.length);
       new Uint8Array(wasm.memory.buffer, at, value.length).set(value);
@@ -38,5 +52,6 @@ onmessage = async ({ data }) => {
     postMessage({ id, error: String(e) });
   } finally {
     wasm.vod_hash_free(hasher);
+    if (buffer.byteLength === PIECE) pool.push(buffer);
   }
 };

@@ -195,14 +195,24 @@ async function compare(browser, page, title, set, bytes) {
   console.log(`\n${title}: median of ${ROUNDS}, peaks over each run`);
   console.log(`  ${'uploader'.padEnd(9)} ${pad('ms', 7)} ${pad('MB/s', 7)} ${pad('×limit', 7)} ${pad('JS heap MB', 11)} ${pad('buffers MB', 11)} ${pad('renderer MB', 12)} ${pad('main thread ms', 15)}`);
   const medians = {};
+  const busy = {};
   for (const uploader of uploaders) {
     const r = runs[uploader];
     const ms = median(r.map((x) => x.ms));
     medians[uploader] = ms;
+    busy[uploader] = median(r.map((x) => x.busy));
     console.log(`  ${uploader.padEnd(9)} ${pad(ms.toFixed(0), 7)} ${pad((bytes / 1e3 / ms).toFixed(1), 7)} ${pad((ms / limit).toFixed(3), 7)} ${pad(mb(median(r.map((x) => x.js))), 11)} ${pad(mb(median(r.map((x) => x.buffers))), 11)} ${pad(mb(median(r.map((x) => x.rss))), 12)} ${pad(median(r.map((x) => x.busy)).toFixed(0), 15)}`);
   }
   console.log(`  SDK/limit = ${(medians.sdk / limit).toFixed(3)}, ali-oss/SDK = ${(medians['ali-oss'] / medians.sdk).toFixed(2)} (times; above 1 the SDK is faster)`);
-  return medians;
+  return { time: medians.sdk / limit, busy: busy.sdk / busy['ali-oss'] };
+}
+
+// The goals, each with what was measured, as the last lines.
+function verdicts(goals) {
+  console.log('\n=== goals (CRC-64 on)');
+  for (const [what, value, goal, met] of goals) {
+    console.log(`  ${what.padEnd(58)} ${pad(value, 7)}  goal ${goal.padEnd(7)} ${met ? 'met' : 'NOT met'}`);
+  }
 }
 
 async function main() {
@@ -211,6 +221,7 @@ async function main() {
   const profile = mkdtempSync(join(tmpdir(), 'vod-bench-'));
   const browser = launchChromium(profile);
   const pageUrl = `http://localhost:${http.address().port}/?server=${encodeURIComponent(server)}`;
+  const goals = [];
   try {
     for (const [name, proxy] of [['loopback', null], [`WAN ${WAN.rttMs} ms round trip, ${WAN.mbit} Mbit/s each way`, link.url]]) {
       const page = await openPage(browser, pageUrl, proxy);
@@ -220,7 +231,13 @@ async function main() {
       await page.evaluate(`bench.makeFiles('large', 1, ${64 * MIB})`);
       const carried = link.carried().up;
       const started = performance.now();
-      await compare(browser, page, 'one 64 MiB file', 'large', 64 * MIB);
+      const large = await compare(browser, page, 'one 64 MiB file', 'large', 64 * MIB);
+      if (proxy) {
+        goals.push(['64 MiB over the WAN: time, × plain fetch', large.time.toFixed(3), '≤ 1.03', large.time <= 1.03]);
+      } else {
+        goals.push(['64 MiB on loopback: time, × plain fetch', large.time.toFixed(3), '≤ 1.05', large.time <= 1.05]);
+        goals.push(['64 MiB on loopback: renderer main thread, × ali-oss', large.busy.toFixed(3), '≤ 0.25', large.busy <= 0.25]);
+      }
       if (proxy) {
         // Everything of the 64 MiB runs went through the link: it must not carry more than it may.
         const seconds = (performance.now() - started) / 1000;
@@ -238,6 +255,7 @@ async function main() {
         const run = await measure(browser, page, 'sdk', 'huge');
         const wasmGrowth = (await page.evaluate('bench.wasmMemory()')) - memoryBefore;
         const bound = PARALLEL * PART + 8 * MIB;
+        goals.push(['2 GiB from disk: renderer memory growth, MB', mb(run.rss), `≤ ${mb(bound)}`, run.rss <= bound]);
         console.log(`\n2 GiB through the SDK: ${run.ms.toFixed(0)} ms (${(2048 * MIB / 1e3 / run.ms).toFixed(0)} MB/s); renderer memory grew ${mb(run.rss)} MB at its peak (bound: parallel × partSize + 8 MiB = ${mb(bound)} MB: ${run.rss <= bound ? 'held' : 'NOT held'}; private memory ${mb(run.anon)} MB, shared ${mb(run.shmem)} MB, peaks apart); of which JS heap ${mb(run.js)} MB, buffers ${mb(run.buffers)} MB (the wasm memory among them grew ${mb(wasmGrowth)} MB)`);
         // The same file through plain fetch: what the browser itself holds for such an upload.
         const plain = await measure(browser, page, 'fetch', 'huge');
@@ -246,6 +264,7 @@ async function main() {
       }
       await page.close();
     }
+    verdicts(goals);
   } finally {
     await browser.close();
     await link.close();

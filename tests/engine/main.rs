@@ -1548,3 +1548,24 @@ fn check_crc64_false_checks_nothing() {
         "the damage went unseen"
     );
 }
+
+#[test]
+fn an_uploader_the_page_lets_go_of_after_start_finishes_its_uploads() {
+    let world = World::new();
+    let up = uploader(&world);
+    let files = [bytes(700 * KIB, 1), bytes(30 * KIB, 2)];
+    add(&up, "kept.mp4", &files[0]);
+    add(&up, "small.mp4", &files[1]);
+    up.start().unwrap();
+    // The page keeps no reference to its uploader, as a page may.
+    drop(up);
+    world.run();
+    let mut done = succeeded(&world.take_events());
+    done.sort();
+    assert_eq!(done, ["kept.mp4", "small.mp4"]);
+    let mut stored = stored(&world);
+    stored.sort();
+    let mut expected: Vec<Vec<u8>> = files.iter().map(|f| f.to_vec()).collect();
+    expected.sort();
+    assert_eq!(stored, expected);
+}
