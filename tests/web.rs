@@ -877,12 +877,16 @@ async fn stalled_upload(name: &str) -> (Recorder, VodUploader) {
 
 #[wasm_bindgen_test]
 async fn after_stop_or_delete_file_no_worker_and_no_timer_is_left_running() {
-    let (_, up) = stalled_upload("stopped.mp4").await;
+    let (recorder, up) = stalled_upload("stopped.mp4").await;
     up.stop();
     assert!(!up.something_running(), "after stop()");
-    let (_, up) = stalled_upload("deleted.mp4").await;
+    // No upload is left open for the tests after this one.
+    up.delete_file(0).unwrap();
+    assert_aborted_soon(&key_of(&recorder, "progress", 0)).await;
+    let (recorder, up) = stalled_upload("deleted.mp4").await;
     up.delete_file(0).unwrap();
     assert!(!up.something_running(), "after deleteFile()");
+    assert_aborted_soon(&key_of(&recorder, "progress", 0)).await;
     reset().await;
 }
 
