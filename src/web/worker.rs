@@ -70,12 +70,9 @@ pub unsafe extern "C" fn vod_hash_update(job: *mut WorkerJob, len: usize) {
 #[no_mangle]
 pub unsafe extern "C" fn vod_hash_finish(job: *mut WorkerJob) -> *const u8 {
     let job = unsafe { &mut *job };
-    job.buffer = match job.hasher.take().map(Hasher::finish) {
-        Some(Hashed::Crc64(crc)) => crc.to_le_bytes().to_vec(),
-        Some(Hashed::Md5(hex)) => (0..16)
-            .map(|i| crate::text::number(hex.get(2 * i..2 * i + 2).unwrap_or("0"), 16))
-            .map(|b| b.unwrap_or(0) as u8)
-            .collect(),
+    job.buffer = match job.hasher.take() {
+        Some(Hasher::Crc64(crc)) => crc.finish().to_le_bytes().to_vec(),
+        Some(Hasher::Md5(md5)) => md5.finish().to_vec(),
         None => alloc::vec![0; 16],
     };
     job.buffer.as_ptr()
