@@ -194,6 +194,22 @@ impl Shared {
         }
     }
 
+    /// Aborts the session's open multipart upload, if it has one: no file goes on with it.
+    pub fn abandon(&mut self, session: Session) {
+        if let Some(upload) = session.upload {
+            self.abort(session.credentials, upload.id);
+        }
+    }
+
+    /// A file's upload is over for good: its open multipart upload, if any, is aborted, and its
+    /// checkpoint forgotten.
+    pub fn close(&mut self, session: Option<Session>, data: &FileData) {
+        if let Some(session) = session {
+            self.abandon(session);
+        }
+        self.forget(data);
+    }
+
     /// Aborts a multipart upload no file goes on with (best effort, once).
     pub fn abort(&mut self, credentials: Credentials, upload_id: String) {
         self.aborts.push_back((credentials, upload_id));
@@ -378,7 +394,7 @@ impl<F: Clone> Core<F> {
         if let Some(run) = &mut self.run {
             run.ended(index);
         }
-        self.close(session, &entry.data);
+        self.cx.close(session, &entry.data);
         self.settle();
         Ok(())
     }
@@ -423,9 +439,7 @@ impl<F: Clone> Core<F> {
                     // Moved to another object: the old upload is of no more use (best effort,
                     // as its credentials have most likely expired).
                     if let Some(old) = old {
-                        if let Some(upload) = old.upload {
-                            self.cx.abort(old.credentials, upload.id);
-                        }
+                        self.cx.abandon(old);
                     }
                     Session::new(credentials, now)
                 }
@@ -552,8 +566,15 @@ impl<F: Clone> Core<F> {
                 Out::Ask { id, ask } => {
                     let info = |index| file(index).map(Entry::info);
                     let ask = match ask {
-                        AskFor::UploadAuth(index) => AskFor::UploadAuth(info(index)?),
-                        AskFor::Refresh(index) => AskFor::Refresh(info(index)?),
+                        // A file deleted meanwhile is not asked for.
+                        AskFor::UploadAuth(index) => match info(index) {
+                            Some(info) => AskFor::UploadAuth(info),
+                            None => continue,
+                        },
+                        AskFor::Refresh(index) => match info(index) {
+                            Some(info) => AskFor::Refresh(info),
+                            None => continue,
+                        },
                         AskFor::StsToken => AskFor::StsToken,
                     };
                     Output::Ask { id, ask }
@@ -790,23 +811,7 @@ impl<F: Clone> Core<F> {
         entry.phase = phase;
         self.cx.notify(event);
         // Success or failure, the upload is over: nothing is left to resume.
-        let data = &entry.data;
-        if let Some(session) = open {
-            if let Some(upload) = session.upload {
-                self.cx.abort(session.credentials, upload.id);
-            }
-        }
-        self.cx.forget(data);
-    }
-
-    /// Aborts the session's open multipart upload, if any, and forgets the file's checkpoint.
-    fn close(&mut self, session: Option<Session>, data: &FileData) {
-        if let Some(session) = session {
-            if let Some(upload) = session.upload {
-                self.cx.abort(session.credentials, upload.id);
-            }
-        }
-        self.cx.forget(data);
+        self.cx.close(open, &entry.data);
     }
 
     /// Sends what is queued while slots are free, the aborts first, then each file's in the

@@ -318,10 +318,8 @@ impl Transfer {
     /// Reads a part's CRC-64 from the file, when checks are on.
     fn hash(&mut self, cx: &mut Shared, data: &FileData, number: u32) {
         if !cx.options.check_crc64 {
-            if let Stage::Parts { sending, .. } = &mut self.stage {
-                if let Some(part) = sending.get_mut(&number) {
-                    part.crc = Some(None);
-                }
+            if let Some(part) = self.sending(number) {
+                part.crc = Some(None);
             }
             return;
         }
@@ -406,10 +404,8 @@ impl Transfer {
         };
         let request = what.oss_request(&on, &cx.http_date())?;
         let body = match what {
-            What::Put | What::Part(_) => match what {
-                What::Part(n) => Some(data.plan.part(n)),
-                _ => Some(0..data.size),
-            },
+            What::Part(n) => Some(data.plan.part(n)),
+            What::Put => Some(0..data.size),
             _ => None,
         };
         Some((request, body))
@@ -884,11 +880,7 @@ impl Transfer {
             return self.verify_next(cx, data);
         }
         // Another file with the same name, size and date: a new video for this one.
-        let session = self.session.take()?;
-        if let Some(upload) = session.upload {
-            cx.abort(session.credentials, upload.id);
-        }
-        cx.forget(data);
+        cx.close(self.session.take(), data);
         self.stage = Stage::Allocate;
         None
     }

@@ -40,7 +40,7 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// Runs `task` in `millis` ms, unless `cancelled` is set by then.
+    /// Runs `task` in `millis` ms.
     pub fn schedule(&self, millis: f64, task: impl FnOnce() + 'static) {
         let at = self.now.get() + millis.max(0.0);
         let seq = self.seq.get() + 1;
