@@ -825,13 +825,19 @@ async fn part_counts(key: &str) -> (f64, f64) {
     counts
 }
 
-/// Uploads `content` while vod-local damages the next body it stores: the file must arrive
-/// intact after one `Crc64Mismatch` retry. Returns the object's key.
-async fn upload_damaged_once(content: &[u8], name: &str) -> String {
+/// Uploads `content` while vod-local damages the next body it stores, with the worker failing
+/// its first `worker_fails` parts: the file must arrive intact after one `Crc64Mismatch` retry.
+/// Returns the object's key and the uploader.
+async fn upload_damaged_once(
+    content: &[u8],
+    name: &str,
+    worker_fails: u32,
+) -> (String, VodUploader) {
     reset().await;
     admin("POST", "damage-parts", json(r#"{"count": 1}"#)).await;
     let recorder = Recorder::new(base());
     let up = uploader(&recorder, "{}");
+    up.fail_worker_jobs(worker_fails);
     up.add_file(file(content, name), JsValue::UNDEFINED)
         .unwrap();
     up.start().unwrap();
@@ -842,17 +848,26 @@ async fn upload_damaged_once(content: &[u8], name: &str) -> String {
     assert_eq!(retry.get(1).as_string().as_deref(), Some("Crc64Mismatch"));
     let key = key_of(&recorder, "succeed", 0);
     assert_eq!(text(&object(&key).await, "md5"), md5_hex(content));
-    // Found through the worker: the page hashed nothing, and nothing runs after the end.
-    assert_eq!(up.hashed_on_page(), 0);
-    assert!(!up.something_running());
-    key
+    assert!(!up.something_running(), "nothing runs after the end");
+    (key, up)
 }
 
 #[wasm_bindgen_test]
 async fn a_part_damaged_on_the_way_is_sent_again_and_the_object_is_intact() {
-    let key = upload_damaged_once(&bytes(500 * KIB, 30), "damaged once.mp4").await;
+    let (key, up) = upload_damaged_once(&bytes(500 * KIB, 30), "damaged once.mp4", 0).await;
     // Five parts; the damaged one was received and stored twice.
     assert_eq!(part_counts(&key).await, (6.0, 6.0));
+    // Found through the worker: the page hashed nothing.
+    assert_eq!(up.hashed_on_page(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_part_the_worker_fails_to_hash_is_hashed_on_the_page_and_still_checked() {
+    // The worker fails every part it is given: the page hashes each of the five parts once, the
+    // damaged one's among them, and finds the damage.
+    let (key, up) = upload_damaged_once(&bytes(500 * KIB, 31), "worker failed.mp4", 100).await;
+    assert_eq!(part_counts(&key).await, (6.0, 6.0));
+    assert_eq!(up.hashed_on_page(), 5);
 }
 
 /// Starts a 2 MiB upload whose parts stall, and waits until a part is under way.
@@ -893,7 +908,7 @@ async fn after_stop_or_delete_file_no_worker_and_no_timer_is_left_running() {
 #[wasm_bindgen_test]
 async fn a_small_file_damaged_on_the_way_is_put_again_and_intact() {
     let uploads_before = upload_count().await;
-    upload_damaged_once(&bytes(60 * KIB, 33), "small damaged.mp4").await;
+    upload_damaged_once(&bytes(60 * KIB, 33), "small damaged.mp4", 0).await;
     assert_eq!(
         upload_count().await,
         uploads_before,

@@ -1,8 +1,8 @@
 // vod-upload's hashing worker. The page posts the SDK's compiled WebAssembly.Module once, then
-// jobs: { id, key, file (the first time a key is used), start, end, md5 }. The worker reads the
-// slice of the file itself and answers { id, digest } (8 bytes for a CRC-64, 16 for an MD5), or
-// { id, error }. The module's imports are never called by the hashing exports; each is a stub
-// that throws, should that ever change.
+// jobs: { id, key, file (the first time a key is used), start, end, md5, fail (tests only) }. The
+// worker reads the slice of the file itself and answers { id, digest } (8 bytes for a CRC-64, 16
+// for an MD5), or { id, error }, and the page then hashes that part itself. The module's imports
+// are never called by the hashing exports; each is a stub that throws, should that ever change.
 let wasm;
 const files = new Map();
 const PIECE = 256 * 1024;
@@ -29,6 +29,7 @@ onmessage = async ({ data }) => {
   // hashing gigabytes leaves no garbage behind.
   let buffer = pool.pop() || new ArrayBuffer(PIECE);
   try {
+    if (data.fail) throw new Error('told to fail');
     const stream = files.get(key).slice(start, end).stream();
     let reader;
     let byob = true;

@@ -271,6 +271,12 @@ impl VodUploader {
         self.platform.0.hashing.on_page.get()
     }
 
+    /// Makes the worker fail the next `count` parts it is given, as if it could not read them.
+    #[wasm_bindgen(js_name = failWorkerJobs)]
+    pub fn fail_worker_jobs(&self, count: u32) {
+        self.platform.0.hashing.fail.set(count);
+    }
+
     /// Whether a hashing worker or a timer is running now.
     #[wasm_bindgen(js_name = somethingRunning)]
     pub fn something_running(&self) -> bool {

@@ -121,6 +121,9 @@ pub struct Hashing {
     state: RefCell<State>,
     /// Parts hashed on the page's thread, for the tests.
     pub on_page: Cell<u32>,
+    /// Jobs the worker is to fail on purpose, for the tests of the fallback.
+    #[cfg(feature = "probes")]
+    pub fail: Cell<u32>,
     /// The worker's message and error handlers; they live as long as the uploader, so that no
     /// handler is dropped while it runs.
     listener: Closure<dyn FnMut(MessageEvent)>,
@@ -144,6 +147,8 @@ impl Hashing {
         Hashing {
             state: RefCell::new(State::Idle),
             on_page: Cell::new(0),
+            #[cfg(feature = "probes")]
+            fail: Cell::new(0),
             listener,
             error,
         }
@@ -171,7 +176,7 @@ pub fn hash(page: &Rc<Page>, job: Job) {
             running.next_id += 1;
             running.jobs.push((id, job));
             if running.ready {
-                running.send(id);
+                running.send(id, hashing);
             }
         }
         _ => {
@@ -241,7 +246,8 @@ fn start(hashing: &Hashing) -> Result<Running, Option<String>> {
 
 impl Running {
     /// Posts job `id`, with its file if the worker does not have it yet.
-    fn send(&mut self, id: u32) {
+    #[cfg_attr(not(feature = "probes"), allow(unused_variables))]
+    fn send(&mut self, id: u32, hashing: &Hashing) {
         let Some((_, job)) = self.jobs.iter().find(|(i, _)| *i == id) else {
             return;
         };
@@ -264,6 +270,11 @@ impl Running {
         set(&message, "start", &(job.bytes.start as f64).into());
         set(&message, "end", &(job.bytes.end as f64).into());
         set(&message, "md5", &(job.digest == Digest::Md5).into());
+        #[cfg(feature = "probes")]
+        if hashing.fail.get() > 0 {
+            hashing.fail.set(hashing.fail.get() - 1);
+            set(&message, "fail", &true.into());
+        }
         let _ = self.worker.post_message(&message);
     }
 
@@ -283,7 +294,8 @@ fn answered(page: &Rc<Page>, data: &JsValue) {
     if get("ready").is_truthy() {
         running.ready = true;
         let ids: Vec<u32> = running.jobs.iter().map(|(id, _)| *id).collect();
-        ids.into_iter().for_each(|id| running.send(id));
+        ids.into_iter()
+            .for_each(|id| running.send(id, &page.hashing));
         return;
     }
     if let Some(reason) = get("failed").as_string() {
@@ -298,13 +310,11 @@ fn answered(page: &Rc<Page>, data: &JsValue) {
     };
     let (_, job) = running.jobs.swap_remove(at);
     drop(state);
-    let result = match get("digest").dyn_into::<Uint8Array>() {
-        Ok(bytes) => Ok(digest_of(&bytes, job.digest)),
-        Err(_) => Err(TransportError {
-            message: get("error").as_string().unwrap_or_default(),
-        }),
-    };
-    (job.done)(result);
+    match get("digest").dyn_into::<Uint8Array>() {
+        Ok(bytes) => (job.done)(Ok(digest_of(&bytes, job.digest))),
+        // The worker could not read the part; the page may still: a part is never left unchecked.
+        Err(_) => hash_on_page(page, job),
+    }
 }
 
 /// The worker cannot hash here: it goes, and its parts are hashed on the page, now and after.
