@@ -248,21 +248,31 @@ async function main() {
       await page.evaluate(`bench.makeFiles('small', 100, 300000)`);
       await compare(browser, page, '100 files of 300 KB', 'small', 100 * 300000);
       await page.evaluate("bench.forget('small')");
-      if (!proxy) {
-        await pick(page, huge(profile));
-        await page.evaluate("bench.takePicked('huge')");
-        const memoryBefore = await page.evaluate('bench.wasmMemory()');
-        const run = await measure(browser, page, 'sdk', 'huge');
-        const wasmGrowth = (await page.evaluate('bench.wasmMemory()')) - memoryBefore;
-        const bound = PARALLEL * PART + 8 * MIB;
-        goals.push(['2 GiB from disk: renderer memory growth, MB', mb(run.rss), `≤ ${mb(bound)}`, run.rss <= bound]);
-        console.log(`\n2 GiB through the SDK: ${run.ms.toFixed(0)} ms (${(2048 * MIB / 1e3 / run.ms).toFixed(0)} MB/s); renderer memory grew ${mb(run.rss)} MB at its peak (bound: parallel × partSize + 8 MiB = ${mb(bound)} MB: ${run.rss <= bound ? 'held' : 'NOT held'}; private memory ${mb(run.anon)} MB, shared ${mb(run.shmem)} MB, peaks apart); of which JS heap ${mb(run.js)} MB, buffers ${mb(run.buffers)} MB (the wasm memory among them grew ${mb(wasmGrowth)} MB)`);
-        // The same file through plain fetch: what the browser itself holds for such an upload.
-        const plain = await measure(browser, page, 'fetch', 'huge');
-        console.log(`  plain fetch of the same file: ${plain.ms.toFixed(0)} ms; renderer memory grew ${mb(plain.rss)} MB (private ${mb(plain.anon)} MB, shared ${mb(plain.shmem)} MB), JS heap ${mb(plain.js)} MB, buffers ${mb(plain.buffers)} MB`);
-        await page.evaluate("bench.forget('huge')");
-      }
       await page.close();
+      if (!proxy) {
+        // Each uploader in a page of its own, plain fetch first: what a renderer holds at its
+        // peak depends on what ran in it before and on when it collects its garbage.
+        const path = huge(profile);
+        const runs = {};
+        for (const uploader of ['fetch', 'sdk']) {
+          const fresh = await openPage(browser, pageUrl, null);
+          await fresh.evaluate('bench.load()');
+          await pick(fresh, path);
+          await fresh.evaluate("bench.takePicked('huge')");
+          const memoryBefore = await fresh.evaluate('bench.wasmMemory()');
+          runs[uploader] = await measure(browser, fresh, uploader, 'huge');
+          runs[uploader].wasm = (await fresh.evaluate('bench.wasmMemory()')) - memoryBefore;
+          await fresh.close();
+        }
+        const bound = PARALLEL * PART + 8 * MIB;
+        const { sdk, fetch } = runs;
+        goals.push(['2 GiB from disk: renderer memory growth, MB', mb(sdk.rss), `≤ ${mb(bound)}`, sdk.rss <= bound]);
+        console.log(`\n2 GiB from disk, each in a fresh page (bound: parallel × partSize + 8 MiB = ${mb(bound)} MB)`);
+        for (const [name, run] of [['plain fetch', fetch], ['SDK', sdk]]) {
+          console.log(`  ${name.padEnd(11)} ${run.ms.toFixed(0)} ms (${(2048 * MIB / 1e3 / run.ms).toFixed(0)} MB/s); renderer memory grew ${mb(run.rss)} MB at its peak (private ${mb(run.anon)} MB, shared ${mb(run.shmem)} MB, peaks apart); JS heap ${mb(run.js)} MB, buffers ${mb(run.buffers)} MB${name === 'SDK' ? `, wasm memory ${mb(run.wasm)} MB` : ''}`);
+        }
+        console.log(`  SDK/plain fetch: renderer memory growth ${(sdk.rss / fetch.rss).toFixed(2)}`);
+      }
     }
     verdicts(goals);
   } finally {
