@@ -3,10 +3,11 @@
 // three) and sets VOD_LOCAL_URL. Each test saves a screenshot under target/e2e/.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { admin, assertStored, launch, shots, site } from './support.mjs';
 
 let browser;
@@ -196,6 +197,42 @@ test('where the policy forbids workers, parts are hashed on the page after one c
   await withPolicy(`${STRICT}; worker-src 'none'`);
   await uploadThrough('/script-tag.html', 'script-tag-no-worker.png');
   assert.equal(messages.filter((m) => m.includes(PAGE_HASHING)).length, 1, messages.join('\n'));
+});
+
+// The script tag as the README shows it, with `integrity` (computed here, apart from xtask's)
+// and `crossorigin`, added to an empty page of the site; resolves to whether VodUpload.ready did.
+const dist = join(dirname(fileURLToPath(import.meta.url)), '../../dist');
+
+async function loadWithIntegrity() {
+  const script = readFileSync(join(dist, 'vod-upload.js'));
+  const integrity = `sha384-${createHash('sha384').update(script).digest('base64')}`;
+  await page.goto(`${site}/blank.html`);
+  return page.evaluate((integrity) => new Promise((resolve) => {
+    const tag = document.createElement('script');
+    tag.src = '/dist/vod-upload.js';
+    tag.integrity = integrity;
+    tag.crossOrigin = 'anonymous';
+    tag.onerror = () => resolve('script refused');
+    tag.onload = () => window.VodUpload.ready.then(
+      (sdk) => resolve(typeof sdk.VodUploader === 'function' ? 'ready' : 'no VodUploader'),
+      (e) => resolve(`not ready: ${e}`),
+    );
+    document.head.append(tag);
+  }), integrity);
+}
+
+test('the script tag with its integrity value loads, and a wasm not the one it was built with is refused', async () => {
+  assert.equal(await loadWithIntegrity(), 'ready');
+  // The same tag, the wasm's bytes changed on the way: the script's fetch of it fails its check.
+  await page.route('**/dist/vod-upload_bg.wasm', async (route) => {
+    const body = readFileSync(join(dist, 'vod-upload_bg.wasm'));
+    body[body.length - 1] ^= 1;
+    await route.fulfill({ status: 200, body, headers: { 'content-type': 'application/wasm' } });
+  });
+  const messages = consoleOf(page);
+  assert.match(await loadWithIntegrity(), /^not ready/);
+  assert.ok(messages.some((m) => m.includes('integrity') && m.includes('vod-upload_bg.wasm')), messages.join('\n'));
+  await page.screenshot({ path: join(shots, 'script-tag-integrity.png') });
 });
 
 test('the page Vite built from examples/vite with the web build uploads', async () => {

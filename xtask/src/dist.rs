@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
+use base64::Engine;
 use serde_json::json;
+use sha2::{Digest, Sha384};
 
 use crate::closure_slots;
 use crate::process::{run, Cmd};
@@ -161,6 +163,9 @@ pub fn script_tag() -> Result {
         &[&built.join("vod_upload.js")],
     )?;
     let glue = std::fs::read_to_string(built.join("vod_upload.js")).map_err(io)?;
+    // The script carries its wasm's hash and fetches it with it, so that one `integrity`
+    // attribute on the script tag vouches for both files.
+    let wasm_integrity = integrity(&std::fs::read(built.join("vod_upload_bg.wasm")).map_err(io)?);
     let compat = std::fs::read_to_string(root().join("src/web/aliyun.js")).map_err(io)?;
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).map_err(io)?;
@@ -171,7 +176,7 @@ pub fn script_tag() -> Result {
          {compat}\n\
          var wasm = new URL('vod-upload_bg.wasm', (document.currentScript && document.currentScript.src) || location.href);\n\
          var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version, findCheckpoint: wasm_bindgen.findCheckpoint }};\n\
-         api.ready = wasm_bindgen({{ module_or_path: wasm }}).then(function () {{ return api; }});\n\
+         api.ready = wasm_bindgen({{ module_or_path: new Request(wasm, {{ integrity: '{wasm_integrity}' }}) }}).then(function () {{ return api; }});\n\
          window.VodUpload = api;\n\
          window.AliyunUpload = aliyunUpload(function () {{ return api.ready; }}, '{version}');\n\
          }})();\n",
@@ -200,6 +205,15 @@ fn gzip_size(path: &Path) -> Result<(u64, u64)> {
         bytes.len() as u64,
         encoder.finish().map_err(io)?.len() as u64,
     ))
+}
+
+/// The Subresource Integrity value of `bytes`: `sha384-` and the digest in base64.
+fn integrity(bytes: &[u8]) -> String {
+    let digest = Sha384::digest(bytes);
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
 }
 
 /// What a page should pay for the script-tag build with every feature in, gzip -9: 60 KiB.
@@ -243,7 +257,28 @@ pub fn report() -> Result {
                 None => "within it".to_string(),
             };
             println!("  budget for the script tag: {SCRIPT_TAG_BUDGET} bytes gzip, {verdict}");
+            let script = std::fs::read(root().join("dist/vod-upload.js")).map_err(io)?;
+            println!(
+                "  <script src=\".../vod-upload.js\" integrity=\"{}\" crossorigin=\"anonymous\">",
+                integrity(&script)
+            );
+            println!("  (the script checks vod-upload_bg.wasm against the hash it carries)");
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integrity;
+
+    #[test]
+    fn integrity_is_sha384_in_base64() {
+        // The SHA-384 of "abc" (FIPS 180-2's example), as `openssl dgst -sha384 -binary | base64`
+        // gives it.
+        assert_eq!(
+            integrity(b"abc"),
+            "sha384-ywB1P0WjXou1oD1pmsZQBycsMqsO3tFjGotgWkP/W+2AhgcroefMI1i67KE0yCWn"
+        );
+    }
 }
