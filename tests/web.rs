@@ -38,6 +38,11 @@ async fn admin(method: &str, path: &str, body: JsValue) -> JsValue {
     wait(api(base(), method, &format!("/_admin/{path}"), &body)).await
 }
 
+/// Sets vod-local's fault for the requests that follow (see its `/_admin/faults`).
+async fn fault(spec: &str) {
+    admin("POST", "faults", json(spec)).await;
+}
+
 /// Every test starts from a server without faults and with the usual CORS rule.
 async fn reset() {
     admin("DELETE", "faults", JsValue::NULL).await;
@@ -263,12 +268,7 @@ async fn expired_credentials_resume_with_refreshed_ones_without_resending_parts(
     up.add_file(file(&content, "expiring.mp4"), JsValue::UNDEFINED)
         .unwrap();
     // Slow parts, so that the expiry surely lands mid-upload.
-    admin(
-        "POST",
-        "faults",
-        json(r#"{"action": "stall", "ms": 40, "fraction": 1}"#),
-    )
-    .await;
+    fault(r#"{"action": "stall", "ms": 40, "fraction": 1}"#).await;
     up.start().unwrap();
     wait(recorder.until("progress", 2, 30_000)).await;
     admin("POST", "expire-credentials", JsValue::NULL).await;
@@ -350,12 +350,7 @@ async fn deleting_an_uploading_file_leaves_no_open_upload() {
 #[wasm_bindgen_test]
 async fn thirty_percent_503s_still_succeed_with_retry_events() {
     reset().await;
-    admin(
-        "POST",
-        "faults",
-        json(r#"{"action": "fail", "status": 503, "fraction": 0.3}"#),
-    )
-    .await;
+    fault(r#"{"action": "fail", "status": 503, "fraction": 0.3}"#).await;
     let recorder = Recorder::new(base());
     let up = uploader(&recorder, r#"{"retryCount": 5, "retryDuration": 20}"#);
     let content = bytes(2 * 1024 * KIB, 8);
@@ -708,12 +703,7 @@ async fn the_default_mode_uploads_video_image_and_audio_too() {
 async fn an_sts_token_expiring_mid_upload_is_renewed_through_get_sts_token() {
     reset().await;
     admin("POST", "token-ttl", json(r#"{"seconds": 3}"#)).await;
-    admin(
-        "POST",
-        "faults",
-        json(r#"{"action": "stall", "ms": 300, "fraction": 1}"#),
-    )
-    .await;
+    fault(r#"{"action": "stall", "ms": 300, "fraction": 1}"#).await;
     let recorder = Recorder::new(base());
     let up = uploader(&recorder, r#"{"sts": {"seconds": 2}, "parallel": 2}"#);
     let content = bytes(3 * 1024 * KIB, 23);
@@ -873,12 +863,7 @@ async fn a_part_the_worker_fails_to_hash_is_hashed_on_the_page_and_still_checked
 /// Starts a 2 MiB upload whose parts stall, and waits until a part is under way.
 async fn stalled_upload(name: &str) -> (Recorder, VodUploader) {
     reset().await;
-    admin(
-        "POST",
-        "faults",
-        json(r#"{"action": "stall", "ms": 400, "fraction": 1}"#),
-    )
-    .await;
+    fault(r#"{"action": "stall", "ms": 400, "fraction": 1}"#).await;
     let recorder = Recorder::new(base());
     let up = uploader(&recorder, "{}");
     up.add_file(file(&bytes(2048 * KIB, 34), name), JsValue::UNDEFINED)
