@@ -1,6 +1,6 @@
 //! The customer's backend: what a real one gets from VOD's `CreateUploadVideo`,
 //! `CreateUploadImage` and `RefreshUploadVideo`, minted here with short-lived credentials
-//! scoped to the one object they are for.
+//! scoped to the one object they are for; and (`media`) what was uploaded, read back.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -28,6 +28,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/upload-auth", post(upload_auth))
         .route("/refresh-upload-auth", post(refresh_upload_auth))
         .route("/sts-token", post(crate::vod::sts_token))
+        .merge(crate::media::router())
 }
 
 #[derive(Deserialize)]
@@ -77,7 +78,7 @@ pub(crate) fn request_id() -> String {
     random_string(HEX_UPPER, 32)
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         bad(
             "MalformedJSON",

@@ -11,6 +11,7 @@ mod connection;
 mod cors;
 mod db;
 mod faults;
+mod media;
 mod oss;
 mod state;
 mod store;
