@@ -1,11 +1,16 @@
 // The demo page: the SDK as a customer's page would use it, with vod-local playing the
 // customer's backend (/api/) and OSS. Every file name is rendered as text, never as HTML.
+//
+// Options belong to an uploader, so the settings panel applies to files added afterwards: a
+// change of settings makes a new uploader for the next files, and the earlier files stay with
+// theirs. The list shows the files of every uploader, in the order they were added.
 import init, { VodUploader } from '/pkg/vod_upload.js';
 import { backend } from './backend.js';
+import { wireFaults } from './faults.js';
+import { Meter, size, speed, timeLeft } from './meter.js';
+import { showStored } from './preview.js';
 
 const $ = (id) => document.getElementById(id);
-const list = $('list');
-const rows = new Map();
 
 function log(text, kind = '') {
   const item = document.createElement('li');
@@ -15,102 +20,106 @@ function log(text, kind = '') {
   item.scrollIntoView({ block: 'nearest' });
 }
 
-function size(bytes) {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (bytes >= 1000 && i < units.length - 1) { bytes /= 1000; i += 1; }
-  return `${bytes.toFixed(i ? 1 : 0)} ${units[i]}`;
+// --- settings -------------------------------------------------------------------------------
+
+function settings() {
+  const f = $('settings').elements;
+  return {
+    mode: f.mode.value,
+    partSize: Math.round(Number(f.partSize.value) * 1024),
+    parallel: Number(f.parallel.value),
+    timeout: Math.round(Number(f.timeout.value) * 1000),
+    checkCrc64: f.checkCrc64.checked,
+    pauseOnCellular: f.pauseOnCellular.checked,
+    autoRefresh: f.autoRefresh.checked,
+  };
 }
 
-function render() {
-  const files = uploader.listFiles();
-  const seen = new Set();
-  for (const info of files) {
-    seen.add(info.index);
-    let row = rows.get(info.index);
-    if (!row) {
-      row = $('row').content.firstElementChild.cloneNode(true);
-      row.dataset.index = info.index;
-      row.querySelector('.name').textContent = info.name;
-      row.querySelector('.size').textContent = size(info.size);
-      row.querySelector('.delete').addEventListener('click', () => {
-        try {
-          uploader.deleteFile(info.index);
-          log(`deleted ${info.name}`);
-        } catch (e) {
-          log(`${e.code}: ${e.message}`, 'bad');
-        }
-        render();
-      });
-      rows.set(info.index, row);
-      list.append(row);
-    }
-    row.dataset.state = info.state;
-    row.querySelector('progress').value = info.percent;
-    row.querySelector('.state').textContent = info.state;
-    row.querySelector('.percent').textContent = `${info.percent.toFixed(0)} %`;
-    row.querySelector('.video').textContent = info.videoId ? `VideoId ${info.videoId}` : '';
-    const image = row.querySelector('.image');
-    image.hidden = !(info.imageUrl && /^https?:\/\//.test(info.imageUrl));
-    if (!image.hidden) image.href = info.imageUrl;
-    row.querySelector('.error').textContent = info.errorCode ? `${info.errorCode}: ${info.errorMessage}` : '';
-  }
-  for (const [index, row] of rows) {
-    if (!seen.has(index)) { row.remove(); rows.delete(index); }
-  }
-  $('empty').hidden = files.length > 0;
-  const waiting = files.some((f) => f.state === 'Ready' || f.state === 'Stopped');
-  const busy = files.some((f) => f.state === 'Uploading' || f.state === 'Waiting');
-  $('start').disabled = !waiting || busy;
-  $('stop').disabled = !busy;
+function describe(s) {
+  const mode = s.mode === 'sts' ? 'STS mode: the page asks VOD for each upload' : 'upload address + credential mode';
+  const refresh = s.mode === 'auth' && s.autoRefresh ? ', credentials renewed before they expire' : '';
+  return `${mode}; parts of ${s.partSize / 1024} KiB, ${s.parallel} in parallel, ${s.timeout / 1000} s timeout, `
+    + `CRC-64 ${s.checkCrc64 ? 'checked' : 'not checked'}${s.pauseOnCellular ? ', waits on cellular' : ''}${refresh}`;
 }
 
-await init();
+// --- uploaders ------------------------------------------------------------------------------
 
-// The callbacks both modes share.
-const callbacks = {
-  onUploadStarted: (info) => { log(`started ${info.name}`); render(); },
-  onUploadProgress: () => render(),
-  onUploadSucceed: (info) => {
-    const id = info.imageId ? `ImageId ${info.imageId}` : `VideoId ${info.videoId}`;
-    log(`uploaded ${info.name} as ${id}`, 'ok');
-    render();
-  },
-  onUploadFailed: (info, code, message) => { log(`failed ${info.name}: ${code}: ${message}`, 'bad'); render(); },
-  onUploadRetry: (info, code) => {
-    if (code === 'NetworkOffline' || code === 'CellularNetwork') {
-      log(`${info.name} waits for the network (${code})`, 'retry');
-    } else {
-      log(`retrying a request of ${info.name} after ${code}`, 'retry');
-    }
-    render();
-  },
-  onUploadRetryResume: (info) => { log(`${info.name} goes on`, 'ok'); render(); },
-  onUploadEnd: () => { log('every file has finished', 'ok'); render(); },
-};
+// Each uploader, with its files' rows by the SDK's index. `current` takes new files; a change of
+// settings clears it, so that the next file makes an uploader with the new settings.
+const groups = [];
+let current = null;
+// Every row, by the order it was added: its `data-index`.
+let added = 0;
 
-// The default mode: the backend allocates each upload; for an image, with CreateUploadImage.
 const isImage = (name) => /\.(png|jpe?g|gif)$/i.test(name);
-function uploadAuthMode() {
-  return new VodUploader({
-    ...callbacks,
-    partSize: 1024 * 1024,
-    parallel: 5,
+
+function makeUploader(s, group) {
+  const rowOf = (info) => group.rows.get(info.index);
+  const options = {
+    partSize: s.partSize,
+    parallel: s.parallel,
+    timeout: s.timeout,
+    checkCrc64: s.checkCrc64,
+    pauseOnCellular: s.pauseOnCellular,
     retryCount: 5,
     retryDuration: 500,
-    // A file resumed from an earlier page names its video: the backend refreshes that video's
-    // credentials (RefreshUploadVideo) instead of making a new one.
+    onUploadStarted: (info) => { log(`started ${info.name}`); render(); },
+    onUploadProgress: () => render(),
+    onUploadSucceed: (info) => {
+      const id = info.imageId ? `ImageId ${info.imageId}` : `VideoId ${info.videoId}`;
+      log(`uploaded ${info.name} as ${id}`, 'ok');
+      render();
+      showStored(rowOf(info).element, info).catch((e) => log(`cannot read ${info.name} back: ${e.message}`, 'bad'));
+    },
+    onUploadFailed: (info, code, message) => { log(`failed ${info.name}: ${code}: ${message}`, 'bad'); render(); },
+    onUploadRetry: (info, code) => {
+      if (code === 'NetworkOffline' || code === 'CellularNetwork') {
+        log(`${info.name} waits for the network (${code})`, 'retry');
+      } else {
+        log(`retrying a request of ${info.name} after ${code}`, 'retry');
+      }
+      render();
+    },
+    onUploadRetryResume: (info) => { log(`${info.name} goes on`, 'ok'); render(); },
+    onUploadEnd: () => { log('every file has finished', 'ok'); render(); },
+  };
+  if (s.mode === 'sts') {
+    // The page holds a short-lived STS token and the SDK asks VOD (here vod-local's) itself.
+    const token = () => backend('/api/sts-token', { seconds: 3600 });
+    return new VodUploader({
+      ...options,
+      getSTSToken: token,
+      vodEndpoint: `${location.origin}/vod`,
+      onUploadTokenExpired: async (info) => {
+        log(`the STS token for ${info.name} ran out; asking for a new one`, 'retry');
+        group.uploader.resumeUploadWithToken(await token());
+        render();
+      },
+    });
+  }
+  const refresh = (info) => backend('/api/refresh-upload-auth', { videoId: info.videoId });
+  return new VodUploader({
+    ...options,
+    // The backend allocates each upload; for an image, with CreateUploadImage. A file resumed
+    // from an earlier page names its video: the backend refreshes that video's credentials
+    // (RefreshUploadVideo) instead of making a new one.
     getUploadAuth: (info) => {
-      if (info.videoId) return backend('/api/refresh-upload-auth', { videoId: info.videoId });
+      if (info.videoId) return refresh(info);
       if (isImage(info.name)) return backend('/api/upload-auth', { kind: 'image', title: info.name, fileName: info.name });
       return backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size });
     },
+    ...(s.autoRefresh && {
+      refreshUploadAuth: (info) => {
+        log(`renewing the credentials of ${info.name} before they expire`, 'retry');
+        return refresh(info);
+      },
+    }),
     onUploadTokenExpired: async (info) => {
       log(`credentials of ${info.name} expired; asking the backend for fresh ones`, 'retry');
       render();
       try {
-        const fresh = await backend('/api/refresh-upload-auth', { videoId: info.videoId });
-        uploader.resumeUploadWithToken(fresh.UploadAuth);
+        const fresh = await refresh(info);
+        group.uploader.resumeUploadWithToken(fresh.UploadAuth);
         log(`resumed ${info.name} with fresh credentials`, 'ok');
       } catch (e) {
         log(`could not refresh: ${e.message}`, 'bad');
@@ -120,47 +129,125 @@ function uploadAuthMode() {
   });
 }
 
-// STS mode: the page holds a short-lived STS token and the SDK asks VOD (here vod-local's) for
-// each upload itself.
-function stsMode() {
-  const token = () => backend('/api/sts-token', { seconds: 3600 });
-  return new VodUploader({
-    ...callbacks,
-    partSize: 1024 * 1024,
-    retryCount: 5,
-    retryDuration: 500,
-    getSTSToken: token,
-    vodEndpoint: `${location.origin}/vod`,
-    onUploadTokenExpired: async (info) => {
-      log(`the STS token for ${info.name} ran out; asking for a new one`, 'retry');
-      uploader.resumeUploadWithToken(await token());
-      render();
-    },
-  });
+// The uploader that takes new files, made with the settings as they are now.
+function currentGroup() {
+  if (!current) {
+    const group = { rows: new Map() };
+    group.uploader = makeUploader(settings(), group);
+    groups.push(group);
+    current = group;
+  }
+  return current;
 }
 
-let uploader = uploadAuthMode();
-$('mode').addEventListener('change', (event) => {
-  uploader.stop();
-  uploader = event.target.value === 'sts' ? stsMode() : uploadAuthMode();
-  for (const row of rows.values()) row.remove();
-  rows.clear();
-  log(event.target.value === 'sts' ? 'STS mode: the page asks VOD for each upload' : 'upload address + credential mode', 'ok');
-  render();
+// --- the list -------------------------------------------------------------------------------
+
+const busyStates = new Set(['Uploading', 'Waiting']);
+const overall = new Meter();
+let ticker = null;
+
+function newRow(group, info) {
+  const element = $('row').content.firstElementChild.cloneNode(true);
+  element.dataset.index = added;
+  added += 1;
+  element.querySelector('.name').textContent = info.name;
+  element.querySelector('.size').textContent = size(info.size);
+  element.querySelector('.delete').addEventListener('click', () => {
+    try {
+      group.uploader.deleteFile(info.index);
+      log(`deleted ${info.name}`);
+    } catch (e) {
+      log(`${e.code}: ${e.message}`, 'bad');
+    }
+    render();
+  });
+  $('list').append(element);
+  const row = { element, meter: new Meter() };
+  group.rows.set(info.index, row);
+  return row;
+}
+
+// Bytes sent, speed and time left of one file, or of all of them.
+function showRate(element, meter, busy, loaded, total, now) {
+  if (!busy) meter.reset();
+  const rate = busy ? meter.add(now, loaded) : null;
+  element.querySelector('.sent').textContent = `${size(loaded)} of ${size(total)}`;
+  element.querySelector('.speed').textContent = speed(rate);
+  element.querySelector('.left').textContent = busy ? timeLeft(total - loaded, rate) : '';
+}
+
+function render() {
+  const now = performance.now();
+  let anyBusy = false;
+  let anyWaiting = false;
+  let loaded = 0;
+  let total = 0;
+  for (const group of groups) {
+    const files = group.uploader.listFiles();
+    const seen = new Set();
+    for (const info of files) {
+      seen.add(info.index);
+      const row = group.rows.get(info.index) ?? newRow(group, info);
+      const { element } = row;
+      const busy = busyStates.has(info.state);
+      element.dataset.state = info.state;
+      element.querySelector('progress').value = info.percent;
+      element.querySelector('.state').textContent = info.state;
+      element.querySelector('.percent').textContent = `${info.percent.toFixed(0)} %`;
+      showRate(element, row.meter, busy, info.loaded, info.size, now);
+      element.querySelector('.video').textContent = info.videoId ? `VideoId ${info.videoId}` : '';
+      const image = element.querySelector('.image');
+      image.hidden = !(info.imageUrl && /^https?:\/\//.test(info.imageUrl));
+      if (!image.hidden) image.href = info.imageUrl;
+      element.querySelector('.error').textContent = info.errorCode ? `${info.errorCode}: ${info.errorMessage}` : '';
+      anyBusy ||= busy;
+      if (info.state !== 'Failure') {
+        loaded += info.loaded;
+        total += info.size;
+      }
+    }
+    group.waiting = files.some((f) => f.state === 'Ready' || f.state === 'Stopped');
+    group.busy = files.some((f) => busyStates.has(f.state));
+    anyWaiting ||= group.waiting;
+    for (const [index, row] of group.rows) {
+      if (!seen.has(index)) { row.element.remove(); group.rows.delete(index); }
+    }
+  }
+  const count = $('list').children.length;
+  $('empty').hidden = count > 0;
+  $('overall').hidden = count === 0;
+  showRate($('overall'), overall, anyBusy, loaded, total, now);
+  $('start').disabled = !anyWaiting || anyBusy;
+  $('stop').disabled = !anyBusy;
+  // While anything uploads, the speeds and times left follow the clock, not only progress.
+  if (anyBusy && !ticker) ticker = setInterval(render, 500);
+  if (!anyBusy && ticker) { clearInterval(ticker); ticker = null; }
+}
+
+// --- the page -------------------------------------------------------------------------------
+
+await init();
+
+$('settings').addEventListener('change', () => {
+  // An uploader nothing was added to yet is let go; one with files keeps them.
+  if (current && current.rows.size === 0) groups.splice(groups.indexOf(current), 1);
+  current = null;
+  log(`${describe(settings())}, for the files added from now on`, 'ok');
 });
-$('status').textContent = 'Ready.';
 
 function add(files) {
   for (const file of files) {
     try {
-      const index = uploader.addFile(file, { title: file.name });
-      const info = uploader.listFiles().find((f) => f.index === index);
+      const group = currentGroup();
+      const index = group.uploader.addFile(file, { title: file.name });
+      const info = group.uploader.listFiles().find((f) => f.index === index);
       if (info.resumed) {
         log(`resumed ${file.name} at ${info.percent.toFixed(0)} %, VideoId ${info.videoId}: Start sends only the rest`, 'ok');
       } else {
         log(`added ${file.name}`);
       }
     } catch (e) {
+      // Settings the SDK refuses make no uploader: the error names the setting.
       log(`${file.name}: ${e.code}: ${e.message}`, 'bad');
     }
   }
@@ -174,13 +261,16 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); add(e.dataTransfer.files); });
 
 $('start').addEventListener('click', () => {
-  try { uploader.start(); } catch (e) { log(`${e.code}: ${e.message}`, 'bad'); }
+  for (const group of groups.filter((g) => g.waiting && !g.busy)) {
+    try { group.uploader.start(); } catch (e) { log(`${e.code}: ${e.message}`, 'bad'); }
+  }
   render();
 });
-$('stop').addEventListener('click', () => { uploader.stop(); log('stopped; completed parts are kept'); render(); });
-$('expire').addEventListener('click', async () => {
-  const response = await fetch('/_admin/expire-credentials', { method: 'POST' });
-  const answer = await response.json();
-  log(`the server expired ${answer.expired} credentials`, 'retry');
+$('stop').addEventListener('click', () => {
+  for (const group of groups) group.uploader.stop();
+  log('stopped; completed parts are kept');
+  render();
 });
+wireFaults(log, () => settings().timeout);
+$('status').textContent = 'Ready.';
 render();

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const base = process.env.VOD_LOCAL_URL;
@@ -41,4 +42,34 @@ export const md5 = (buffer) => createHash('md5').update(buffer).digest('hex');
 export async function assertStored(buffer) {
   const { objects } = await admin('GET', 'objects');
   assert.ok(objects.some((o) => o.md5 === md5(buffer) && o.size === buffer.length), 'the server holds the same bytes');
+}
+
+// One browser for a test file and a fresh 1280 px page for each test, with vod-local's faults,
+// damage and policy cleared first; `use(page, dialogs)` receives them. `dialogs` collects the
+// page's alerts and uncaught errors, which a test expects to stay empty.
+export function freshPages(use) {
+  let browser;
+  let page;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    await admin('DELETE', 'faults');
+    await admin('DELETE', 'damage-parts');
+    await admin('DELETE', 'csp');
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const dialogs = [];
+    page.on('dialog', async (dialog) => {
+      dialogs.push(dialog.message());
+      await dialog.dismiss();
+    });
+    page.on('pageerror', (error) => dialogs.push(`page error: ${error.message}`));
+    use(page, dialogs);
+  });
+  afterEach(async () => {
+    await page?.close();
+  });
 }
