@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { admin, assertStored, freshPages, shots, site } from './support.mjs';
@@ -101,10 +101,44 @@ test('the script tag with its integrity value loads, and a wasm not the one it w
   await page.screenshot({ path: join(shots, 'script-tag-integrity.png') });
 });
 
+// Each example app installs the package as a user does, from the tarball `npm pack` made of
+// pkg/ (cargo xtask test packs and installs it): a copy, not a link to pkg/, and the wasm just
+// built. Then the page it built uploads, with nothing on the console: no error, and no note that
+// a Worker was refused (the bundler build hashes on the page by design, without one).
+const examples = join(dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+function assertInstalledFromTarball(app) {
+  const installed = join(examples, app, 'node_modules/vod-upload');
+  assert.ok(!lstatSync(installed).isSymbolicLink(), `${app} links to the package instead of installing it`);
+  const wanted = JSON.parse(readFileSync(join(examples, app, 'package.json')));
+  assert.equal(wanted.dependencies?.['vod-upload'], undefined, `${app} names the package by path`);
+  const built = readFileSync(join(examples, '../pkg/vod_upload_bg.wasm'));
+  assert.ok(readFileSync(join(installed, 'vod_upload_bg.wasm')).equals(built), `${app} has an older build`);
+}
+
+async function uploadThroughApp(app, path, shot) {
+  assertInstalledFromTarball(app);
+  const messages = consoleOf(page);
+  await uploadThrough(path, shot);
+  assert.deepEqual(messages.filter((m) => m.includes(PAGE_HASHING) || m.startsWith('error')), []);
+}
+
 test('the page Vite built from examples/vite with the web build uploads', async () => {
-  await uploadThrough('/vite/', 'vite-web.png');
+  await uploadThroughApp('vite', '/vite/', 'vite-web.png');
 });
 
 test('the page Vite built from examples/vite with the bundler build uploads', async () => {
-  await uploadThrough('/vite/bundler.html', 'vite-bundler.png');
+  await uploadThroughApp('vite', '/vite/bundler.html', 'vite-bundler.png');
+});
+
+test('the page webpack 5 built from examples/webpack with the web build and init() uploads', async () => {
+  await uploadThroughApp('webpack', '/webpack/web.html', 'webpack-web.png');
+});
+
+test('the page webpack 5 built from examples/webpack with the bundler build and asyncWebAssembly uploads', async () => {
+  await uploadThroughApp('webpack', '/webpack/bundler.html', 'webpack-bundler.png');
+});
+
+test('the plain <script type="module"> page of examples/module, with the package beside it, uploads', async () => {
+  await uploadThroughApp('module', '/module/', 'module-page.png');
 });

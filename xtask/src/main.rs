@@ -2,6 +2,7 @@
 
 mod closure_slots;
 mod dist;
+mod examples;
 mod process;
 mod server;
 mod tools;
@@ -96,7 +97,6 @@ fn test() -> Result {
     tools::ensure_browsers()?;
     let geckodriver = tools::ensure_geckodriver()?;
     let e2e = root().join("tests/e2e");
-    let vite = root().join("examples/vite");
     tools::ensure_npm_packages(&root().join("tests/interop"))?;
     tools::ensure_npm_packages(&e2e)?;
 
@@ -145,13 +145,9 @@ fn test() -> Result {
     step("native tests: the SDK core and the vod-local server");
     run(Cmd::new("cargo").args(["test", "--workspace"]))?;
 
-    step("the npm package, the script-tag build, the Vite example");
+    step("the npm package, the script-tag build, and the example apps built from its tarball");
     build_dist()?;
-    // The example depends on pkg/ by path, so it installs once pkg/ exists.
-    tools::ensure_npm_packages(&vite)?;
-    run(Cmd::new("node_modules/.bin/vite")
-        .arg("build")
-        .current_dir(&vite))?;
+    examples::build()?;
 
     step("the TypeScript types, with tsc --strict");
     run(Cmd::new("node_modules/.bin/tsc")
@@ -170,7 +166,7 @@ fn test() -> Result {
         .current_dir(root().join("tests/interop"))
         .env("VOD_LOCAL_URL", &server.url))?;
 
-    step("end to end: the demo, script-tag and Vite pages in Chromium, driven by Playwright");
+    step("end to end: the demo, the script-tag page and the example apps in Chromium, driven by Playwright");
     run(Cmd::new("node")
         .args(["--test", "--test-concurrency=1"])
         .current_dir(&e2e)

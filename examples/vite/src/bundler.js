@@ -1,5 +1,5 @@
 // The `bundler` build: the bundler instantiates the wasm on import; no init().
 import { VodUploader } from 'vod-upload/bundler';
-import { run } from './page.js';
+import { run } from '../../module/page.js';
 
 run(VodUploader);

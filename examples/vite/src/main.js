@@ -1,6 +1,6 @@
 // The `web` build: call init() once, then use the SDK.
 import init, { VodUploader } from 'vod-upload';
-import { run } from './page.js';
+import { run } from '../../module/page.js';
 
 await init();
 run(VodUploader);

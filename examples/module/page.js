@@ -1,7 +1,13 @@
-// The page's uploader: the same whichever build of the package provides VodUploader.
+// The page every example shares, whichever build of the package provides VodUploader and
+// whichever way the page was built: a file input, and one line that tells what happens.
 export function run(VodUploader) {
-  const result = document.getElementById('result');
+  const input = document.createElement('input');
+  input.type = 'file';
+  input.id = 'file';
+  const result = document.createElement('p');
+  result.id = 'result';
   result.textContent = 'Pick a file.';
+  document.body.append(input, result);
   const uploader = new VodUploader({
     // A real page asks its own backend, which calls VOD's CreateUploadVideo.
     getUploadAuth: (info) =>
@@ -20,8 +26,8 @@ export function run(VodUploader) {
       result.textContent = `failed: ${code}: ${message}`;
     },
   });
-  document.getElementById('file').addEventListener('change', (event) => {
-    uploader.addFile(event.target.files[0]);
+  input.addEventListener('change', () => {
+    uploader.addFile(input.files[0]);
     uploader.start();
   });
 }
