@@ -251,6 +251,27 @@ test('a changed part size applies to the files added after it', async () => {
   assert.deepEqual(dialogs, []);
 });
 
+test('with renewal on, credentials are renewed before they expire and never run out', async () => {
+  await admin('POST', 'token-ttl', { seconds: 4 });
+  await openDemo();
+  // Renewed twice the request timeout ahead of expiry: 2 s into 4-second credentials, on an
+  // upload of about 5 s (8 parts, one at a time, each held 600 ms).
+  await page.locator('input[name=autoRefresh]').check();
+  await page.locator('input[name=timeout]').fill('1');
+  await page.locator('input[name=parallel]').fill('1');
+  await page.locator('input[name=parallel]').blur();
+  await page.getByText(/1 in parallel, 1 s timeout, .*credentials renewed before they expire, for the files/).waitFor();
+  await admin('POST', 'faults', { action: 'stall', ms: 600, fraction: 1 });
+  const file = { name: 'renewed.mp4', mimeType: 'video/mp4', buffer: randomBytes(8 * 1024 * 1024) };
+  await addFiles([file]);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await waitForState(0, 'Success');
+  await assertStored(file.buffer);
+  assert.ok(await page.getByText('renewing the credentials of renewed.mp4 before they expire').count() >= 1);
+  assert.equal(await page.getByText(/credentials of renewed\.mp4 expired/).count(), 0);
+  assert.deepEqual(dialogs, []);
+});
+
 // Presses a fault button, uploads a file and waits for its success; `expect` is what the event
 // log must then show. The file arrives byte for byte all the same.
 async function faultThenUpload(button, logged, expect, { name, shot } = {}) {

@@ -45,7 +45,7 @@ export async function assertStored(buffer) {
 }
 
 // One browser for a test file and a fresh 1280 px page for each test, with vod-local's faults,
-// damage and policy cleared first; `use(page, dialogs)` receives them. `dialogs` collects the
+// damage, policy and credential lifetime back to their defaults first; `use(page, dialogs)` receives them. `dialogs` collects the
 // page's alerts and uncaught errors, which a test expects to stay empty.
 export function freshPages(use) {
   let browser;
@@ -60,6 +60,7 @@ export function freshPages(use) {
     await admin('DELETE', 'faults');
     await admin('DELETE', 'damage-parts');
     await admin('DELETE', 'csp');
+    await admin('POST', 'token-ttl', { seconds: 3000 });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const dialogs = [];
     page.on('dialog', async (dialog) => {
