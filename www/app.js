@@ -143,7 +143,6 @@ function currentGroup() {
 // --- the list -------------------------------------------------------------------------------
 
 const busyStates = new Set(['Uploading', 'Waiting']);
-const overall = new Meter();
 let ticker = null;
 
 function newRow(group, info) {
@@ -167,13 +166,22 @@ function newRow(group, info) {
   return row;
 }
 
-// Bytes sent, speed and time left of one file, or of all of them.
-function showRate(element, meter, busy, loaded, total, now) {
-  if (!busy) meter.reset();
-  const rate = busy ? meter.add(now, loaded) : null;
+// Bytes sent, speed and time left of one file, or of all of them (`rate` in bytes per second,
+// null while unknown).
+function showRate(element, rate, busy, loaded, total) {
   element.querySelector('.sent').textContent = `${size(loaded)} of ${size(total)}`;
-  element.querySelector('.speed').textContent = speed(rate);
+  element.querySelector('.speed').textContent = busy ? speed(rate) : '';
   element.querySelector('.left').textContent = busy ? timeLeft(total - loaded, rate) : '';
+}
+
+// A file's speed: measured while it uploads, forgotten when it rests, so that a stop, a wait or
+// a resume starts afresh.
+function rateOf(row, busy, loaded, now) {
+  if (!busy) {
+    row.meter.reset();
+    return null;
+  }
+  return row.meter.add(now, loaded);
 }
 
 function render() {
@@ -182,6 +190,7 @@ function render() {
   let anyWaiting = false;
   let loaded = 0;
   let total = 0;
+  let overallRate = null;
   for (const group of groups) {
     const files = group.uploader.listFiles();
     const seen = new Set();
@@ -194,7 +203,10 @@ function render() {
       element.querySelector('progress').value = info.percent;
       element.querySelector('.state').textContent = info.state;
       element.querySelector('.percent').textContent = `${info.percent.toFixed(0)} %`;
-      showRate(element, row.meter, busy, info.loaded, info.size, now);
+      const rate = rateOf(row, busy, info.loaded, now);
+      showRate(element, rate, busy, info.loaded, info.size);
+      // The list's speed is the sum of its files' (a file added part-done adds no speed).
+      if (rate !== null) overallRate = (overallRate ?? 0) + rate;
       element.querySelector('.video').textContent = info.videoId ? `VideoId ${info.videoId}` : '';
       const image = element.querySelector('.image');
       image.hidden = !(info.imageUrl && /^https?:\/\//.test(info.imageUrl));
@@ -216,7 +228,7 @@ function render() {
   const count = $('list').children.length;
   $('empty').hidden = count > 0;
   $('overall').hidden = count === 0;
-  showRate($('overall'), overall, anyBusy, loaded, total, now);
+  showRate($('overall'), overallRate, anyBusy, loaded, total);
   $('start').disabled = !anyWaiting || anyBusy;
   $('stop').disabled = !anyBusy;
   // While anything uploads, the speeds and times left follow the clock, not only progress.
