@@ -229,6 +229,7 @@ function render() {
   $('empty').hidden = count > 0;
   $('overall').hidden = count === 0;
   showRate($('overall'), overallRate, anyBusy, loaded, total);
+  $('status').textContent = anyBusy ? 'Uploading…' : 'Ready.';
   $('start').disabled = !anyWaiting || anyBusy;
   $('stop').disabled = !anyBusy;
   // While anything uploads, the speeds and times left follow the clock, not only progress.
@@ -284,5 +285,4 @@ $('stop').addEventListener('click', () => {
   render();
 });
 wireFaults(log, () => settings().timeout);
-$('status').textContent = 'Ready.';
 render();

@@ -2,12 +2,14 @@
 // progress (the SDK reports progress as parts complete, so one sample alone says nothing).
 
 const WINDOW_MS = 3000;
+// Less than this says more about which part happened to finish first than about the link.
+const MIN_SPAN_MS = 1000;
 
 export class Meter {
   #samples = [];
 
   // Records that `bytes` were done at `now` (ms); returns bytes per second, or null until the
-  // samples span some time.
+  // samples span a second.
   add(now, bytes) {
     const samples = this.#samples;
     samples.push({ now, bytes });
@@ -15,7 +17,7 @@ export class Meter {
     while (samples.length > 2 && samples[1].now <= now - WINDOW_MS) samples.shift();
     const first = samples[0];
     const span = now - first.now;
-    return span > 0 ? ((bytes - first.bytes) * 1000) / span : null;
+    return span >= MIN_SPAN_MS ? ((bytes - first.bytes) * 1000) / span : null;
   }
 
   // Forgets the past: after a stop, a wait or a resume, the speed starts afresh.
@@ -31,7 +33,10 @@ export function size(bytes) {
   return `${bytes.toFixed(i ? 1 : 0)} ${units[i]}`;
 }
 
-export const speed = (perSecond) => (perSecond === null ? '' : `${(perSecond / 1e6).toFixed(1)} MB/s`);
+export function speed(perSecond) {
+  if (perSecond === null) return '';
+  return perSecond < 1e6 ? `${Math.round(perSecond / 1e3)} KB/s` : `${(perSecond / 1e6).toFixed(1)} MB/s`;
+}
 
 // "12 s left", "3 min 05 s left"; nothing while the speed is unknown or nil.
 export function timeLeft(remaining, perSecond) {

@@ -205,10 +205,10 @@ async function shootBothWidths(name) {
 test('while a file uploads, its speed, time left and bytes sent show, and the totals', async () => {
   const file = await startSlowUpload('measured.mp4');
   const row = page.locator('#list li[data-index="0"]');
-  await row.locator('.speed', { hasText: /^\d+\.\d MB\/s$/ }).waitFor();
+  await row.locator('.speed', { hasText: /^(\d+\.\d MB|\d+ KB)\/s$/ }).waitFor();
   await row.locator('.left', { hasText: /^(\d+ s|\d+ min \d\d s) left$/ }).waitFor();
   assert.match(await row.locator('.sent').textContent(), /^[\d.]+ [KM]B of 8\.4 MB$/);
-  await page.locator('#overall .speed', { hasText: /MB\/s/ }).waitFor();
+  await page.locator('#overall .speed', { hasText: /[MK]B\/s$/ }).waitFor();
   assert.match(await page.locator('#overall .sent').textContent(), / of 8\.4 MB$/);
   await admin('DELETE', 'faults');
   await waitForState(0, 'Success');

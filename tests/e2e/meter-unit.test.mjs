@@ -6,6 +6,7 @@ import { Meter, speed, timeLeft } from '../../www/meter.js';
 test('the speed is the bytes of the last three seconds over their time', () => {
   const meter = new Meter();
   assert.equal(meter.add(0, 0), null, 'one sample says nothing');
+  assert.equal(meter.add(200, 5), null, 'nor a fifth of a second');
   assert.equal(meter.add(1000, 1e6), 1e6);
   assert.equal(meter.add(2000, 2e6), 1e6);
   // A burst, then a stall: the rate follows the window, not the whole past.
@@ -19,6 +20,8 @@ test('the speed is the bytes of the last three seconds over their time', () => {
 test('speed and time left read as a person expects', () => {
   assert.equal(speed(null), '');
   assert.equal(speed(12_345_678), '12.3 MB/s');
+  assert.equal(speed(456_789), '457 KB/s');
+  assert.equal(speed(0), '0 KB/s');
   assert.equal(timeLeft(10e6, 1e6), '10 s left');
   assert.equal(timeLeft(10e6, 3e6), '4 s left');
   assert.equal(timeLeft(185e6, 1e6), '3 min 05 s left');
