@@ -1,16 +1,8 @@
 // The fault panel: vod-local's test controls, one button each. What the SDK does about them shows
 // in the event log, as its retries and recoveries.
+import { backend } from './backend.js';
 
-async function control(path, body) {
-  const response = await fetch(`/_admin/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body ?? {}),
-  });
-  if (!response.ok) throw new Error(`${path}: ${response.status}`);
-  const text = await response.text();
-  return text ? JSON.parse(text) : null;
-}
+const control = (path, body = {}) => backend(`/_admin/${path}`, body);
 
 // `timeoutMs()` is the request timeout new files get; a stall outlasts it.
 export function wireFaults(log, timeoutMs) {
