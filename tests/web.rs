@@ -847,8 +847,9 @@ async fn a_part_damaged_on_the_way_is_sent_again_and_the_object_is_intact() {
     let (key, up) = upload_damaged_once(&bytes(500 * KIB, 30), "damaged once.mp4", 0).await;
     // Five parts; the damaged one was received and stored twice.
     assert_eq!(part_counts(&key).await, (6.0, 6.0));
-    // Found through the worker: the page hashed nothing.
+    // Found through the worker: the page hashed nothing, and sent no part.
     assert_eq!(up.hashed_on_page(), 0);
+    assert_eq!(up.sent_on_page(), 0);
 }
 
 #[wasm_bindgen_test]
@@ -858,6 +859,8 @@ async fn a_part_the_worker_fails_to_hash_is_hashed_on_the_page_and_still_checked
     let (key, up) = upload_damaged_once(&bytes(500 * KIB, 31), "worker failed.mp4", 100).await;
     assert_eq!(part_counts(&key).await, (6.0, 6.0));
     assert_eq!(up.hashed_on_page(), 5);
+    // Failing to hash is no reason to send from the page.
+    assert_eq!(up.sent_on_page(), 0);
 }
 
 /// Starts a 2 MiB upload whose parts stall, and waits until a part is under way.
@@ -871,6 +874,7 @@ async fn stalled_upload(name: &str) -> (Recorder, VodUploader) {
     up.start().unwrap();
     wait(recorder.until("progress", 1, 60_000)).await;
     assert_eq!(up.hashed_on_page(), 0, "parts are hashed in the worker");
+    assert_eq!(up.sent_on_page(), 0, "parts are sent from the worker");
     assert!(up.something_running());
     (recorder, up)
 }

@@ -171,7 +171,7 @@ impl VodUploader {
             storage: local_storage(),
             files: RefCell::default(),
             pieces: RefCell::default(),
-            hashing: worker::Hashing::new(page.clone()),
+            offload: worker::Offload::new(page.clone()),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
         Ok(VodUploader { uploader, platform })
@@ -268,16 +268,22 @@ impl VodUploader {
     /// Parts hashed on the page's thread so far.
     #[wasm_bindgen(js_name = hashedOnPage)]
     pub fn hashed_on_page(&self) -> u32 {
-        self.platform.0.hashing.on_page.get()
+        self.platform.0.offload.hashed_on_page.get()
     }
 
     /// Makes the worker fail the next `count` parts it is given, as if it could not read them.
     #[wasm_bindgen(js_name = failWorkerJobs)]
     pub fn fail_worker_jobs(&self, count: u32) {
-        self.platform.0.hashing.fail.set(count);
+        self.platform.0.offload.fail.set(count);
     }
 
-    /// Whether a hashing worker or a timer is running now.
+    /// Parts sent from the page's thread so far.
+    #[wasm_bindgen(js_name = sentOnPage)]
+    pub fn sent_on_page(&self) -> u32 {
+        self.platform.0.offload.sent_on_page.get()
+    }
+
+    /// Whether a worker or a timer is running now.
     #[wasm_bindgen(js_name = somethingRunning)]
     pub fn something_running(&self) -> bool {
         worker::running(&self.platform.0) || self.uploader.timer_set()

@@ -15,10 +15,11 @@ use web_sys::{AbortController, Blob, File, Headers, RequestInit};
 use super::js;
 use super::network;
 use super::timer::Timer;
+use super::worker::{Job, Work};
 use crate::auth::{decode_upload_auth, StsToken};
 use crate::engine::{
-    Clock, Connectivity, Credentials, Done, Event, FileInfo, Files, Grant, Http, Network, Platform,
-    Storage, Uploader,
+    Clock, Connectivity, Credentials, Digest, Done, Event, FileInfo, Files, Grant, Hashed, Http,
+    Network, Platform, Storage, Uploader,
 };
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
@@ -58,7 +59,7 @@ pub struct Page {
     /// Buffers that reads of parts fill and hand back: one per part being read at once, however
     /// many parts a file has.
     pub pieces: RefCell<Vec<js_sys::ArrayBuffer>>,
-    pub hashing: super::worker::Hashing,
+    pub offload: super::worker::Offload,
 }
 
 #[derive(Clone)]
@@ -170,9 +171,18 @@ impl WebPlatform {
     }
 }
 
-/// Aborts the fetch if its future is dropped before the answer is read.
-/// A request under way: dropping it aborts the request.
+/// A fetch under way on the page: dropping it aborts the fetch.
 pub struct AbortOnDrop(Option<AbortController>);
+
+impl AbortOnDrop {
+    fn new() -> AbortOnDrop {
+        AbortOnDrop(AbortController::new().ok())
+    }
+
+    fn signal(&self) -> Option<web_sys::AbortSignal> {
+        self.0.as_ref().map(AbortController::signal)
+    }
+}
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -180,6 +190,13 @@ impl Drop for AbortOnDrop {
             controller.abort();
         }
     }
+}
+
+/// A request under way, on the page or in the worker: dropping it aborts it (each is held
+/// for its `Drop`).
+pub enum Sending {
+    Page { _fetch: AbortOnDrop },
+    Worker { _given: super::worker::Given },
 }
 
 async fn fetch(
@@ -258,14 +275,47 @@ impl WebPlatform {
 }
 
 /// Hashes a part on the page's thread: where a worker is refused, or its answer lost.
-pub fn hash_on_page(page: &Rc<Page>, job: super::worker::Job) {
-    page.hashing.on_page.set(page.hashing.on_page.get() + 1);
-    let blob = WebPlatform::slice(&job.file, job.bytes);
+pub fn hash_on_page(
+    page: &Rc<Page>,
+    file: File,
+    bytes: Range<u64>,
+    digest: Digest,
+    done: Done<Result<Hashed, TransportError>>,
+) {
+    let count = &page.offload.hashed_on_page;
+    count.set(count.get() + 1);
+    let blob = WebPlatform::slice(&file, bytes);
     let page = page.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let mut hasher = crate::engine::Hasher::new(job.digest);
+        let mut hasher = crate::engine::Hasher::new(digest);
         let read = read_pieces(&blob, &page.pieces, &mut |piece| hasher.update(piece)).await;
-        (job.done)(read.map(|()| hasher.finish()).map_err(transport_error))
+        done(read.map(|()| hasher.finish()).map_err(transport_error))
+    });
+}
+
+/// Sends a part from the page's thread, in the worker's stead (job `id`): where a worker is
+/// refused, or it went while the part was under way.
+pub fn send_on_page(
+    page: &Rc<Page>,
+    id: u32,
+    file: &File,
+    bytes: Range<u64>,
+    request: Request,
+    done: Done<Result<Response, TransportError>>,
+) {
+    let count = &page.offload.sent_on_page;
+    count.set(count.get() + 1);
+    let sending = AbortOnDrop::new();
+    let signal = sending.signal();
+    page.offload.keep_page_send(id, sending);
+    let body = WebPlatform::slice(file, bytes);
+    let page = Rc::downgrade(page);
+    wasm_bindgen_futures::spawn_local(async move {
+        let answer = fetch(request, Some(body), signal).await;
+        if let Some(page) = page.upgrade() {
+            page.offload.forget_page_send(id);
+        }
+        done(answer)
     });
 }
 
@@ -276,16 +326,12 @@ impl Files for WebPlatform {
         &self,
         file: &File,
         bytes: Range<u64>,
-        digest: crate::engine::Digest,
-        done: Done<Result<crate::engine::Hashed, TransportError>>,
+        digest: Digest,
+        done: Done<Result<Hashed, TransportError>>,
     ) {
-        let job = super::worker::Job {
-            file: file.clone(),
-            bytes,
-            digest,
-            done,
-        };
-        super::worker::hash(&self.0, job);
+        let work = Work::Hash { digest, done };
+        let file = file.clone();
+        super::worker::give(&self.0, Job { file, bytes, work });
     }
 
     fn rest(&self) {
@@ -294,21 +340,27 @@ impl Files for WebPlatform {
 }
 
 impl Http for WebPlatform {
-    type Sending = AbortOnDrop;
+    type Sending = Sending;
 
+    /// A part goes from the worker, which reads its bytes itself; the other requests (small XML
+    /// or none) from the page.
     fn send(
         &self,
         request: Request,
         body: Option<(File, Range<u64>)>,
         done: Done<Result<Response, TransportError>>,
-    ) -> AbortOnDrop {
-        let body = body.map(|(file, bytes)| Self::slice(&file, bytes));
-        let controller = AbortController::new().ok();
-        let signal = controller.as_ref().map(AbortController::signal);
+    ) -> Sending {
+        if let Some((file, bytes)) = body {
+            let work = Work::Send { request, done };
+            let given = super::worker::send(&self.0, Job { file, bytes, work });
+            return Sending::Worker { _given: given };
+        }
+        let sending = AbortOnDrop::new();
+        let signal = sending.signal();
         wasm_bindgen_futures::spawn_local(async move {
-            done(fetch(request, body, signal).await);
+            done(fetch(request, None, signal).await);
         });
-        AbortOnDrop(controller)
+        Sending::Page { _fetch: sending }
     }
 }
 

@@ -1,15 +1,17 @@
-//! Parts hashed off the page's thread, in a dedicated Worker that runs this same wasm module:
-//! the page posts it the module it already compiled (nothing is downloaded or compiled twice),
-//! each `File` once, then which bytes to hash; the worker reads them itself and answers with the
-//! digest. The worker's script is written into a `Blob`, so there is no file to host.
+//! Parts hashed and sent off the page's thread, in a dedicated Worker that runs this same wasm
+//! module: the page posts it the module it already compiled (nothing is downloaded or compiled
+//! twice), each `File` once, then jobs: which bytes to hash, or which bytes to send with a signed
+//! request (UploadPart, PutObject). The worker reads the bytes itself and answers with the digest,
+//! or with the server's answer; the page's thread handles a few small messages per part. The
+//! worker's script is written into a `Blob`, so there is no file to host.
 //!
 //! Where the browser or a Content-Security-Policy refuses the worker (or the wasm in it), parts
-//! are hashed on the page instead, after one note on the console. The worker is let go when the
-//! uploader rests (stopped, or the list ended), so none is left running.
+//! are hashed and sent on the page instead, after one note on the console. The worker is let go
+//! when the uploader rests (stopped, or the list ended), so none is left running.
 
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::ops::Range;
@@ -19,9 +21,12 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, File, MessageEvent, Url, Worker};
 
-use super::platform::{hash_on_page, Page};
+use super::platform::{hash_on_page, send_on_page, AbortOnDrop, Page};
 use crate::engine::{Digest, Done, Hashed, Hasher};
 use crate::error::TransportError;
+use crate::oss::request::Request;
+use crate::oss::response::{Response, MAX_BODY};
+use crate::vec_map::VecMap;
 
 /// The worker side: a part being hashed, fed through a buffer in this module's memory.
 pub struct WorkerJob {
@@ -85,14 +90,26 @@ pub unsafe extern "C" fn vod_hash_free(job: *mut WorkerJob) {
     drop(unsafe { Box::from_raw(job) });
 }
 
-const SCRIPT: &str = include_str!("hasher.js");
+const SCRIPT: &str = include_str!("worker.js");
 
-/// A part to hash, kept until the worker answers, so that it can be hashed on the page instead.
+/// Work for the worker on a slice of a file, kept until the worker answers, so that the page can
+/// do it instead.
 pub struct Job {
     pub file: File,
     pub bytes: Range<u64>,
-    pub digest: Digest,
-    pub done: Done<Result<Hashed, TransportError>>,
+    pub work: Work,
+}
+
+pub enum Work {
+    Hash {
+        digest: Digest,
+        done: Done<Result<Hashed, TransportError>>,
+    },
+    /// `request` with the bytes as its body.
+    Send {
+        request: Request,
+        done: Done<Result<Response, TransportError>>,
+    },
 }
 
 /// The worker and what it has been given.
@@ -105,22 +122,27 @@ struct Running {
     jobs: Vec<(u32, Job)>,
     /// Files the worker was given, by key (their position).
     files: Vec<File>,
-    next_id: u32,
 }
 
 enum State {
     /// No worker: none was needed yet, or the uploader rested.
     Idle,
     Running(Box<Running>),
-    /// Workers are refused here: parts are hashed on the page.
+    /// Workers are refused here: parts are hashed and sent on the page.
     Refused,
 }
 
-/// Hashing for one uploader: in its worker, or on the page.
-pub struct Hashing {
+/// What one uploader gives off the page's thread: to its worker, or, where there is none, back
+/// to the page.
+pub struct Offload {
     state: RefCell<State>,
+    next_id: Cell<u32>,
+    /// Sends the page made in the worker's stead, by job id: dropping one aborts it.
+    on_page_sends: RefCell<VecMap<u32, AbortOnDrop>>,
     /// Parts hashed on the page's thread, for the tests.
-    pub on_page: Cell<u32>,
+    pub hashed_on_page: Cell<u32>,
+    /// Parts sent from the page's thread, for the tests.
+    pub sent_on_page: Cell<u32>,
     /// Jobs the worker is to fail on purpose, for the tests of the fallback.
     #[cfg(feature = "probes")]
     pub fail: Cell<u32>,
@@ -130,9 +152,9 @@ pub struct Hashing {
     error: Closure<dyn FnMut()>,
 }
 
-impl Hashing {
+impl Offload {
     /// `page`: the uploader's page, which owns this.
-    pub fn new(page: Weak<Page>) -> Hashing {
+    pub fn new(page: Weak<Page>) -> Offload {
         let weak = page.clone();
         let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(page) = weak.upgrade() {
@@ -144,23 +166,60 @@ impl Hashing {
                 refused(&page, "its script was refused");
             }
         });
-        Hashing {
+        Offload {
             state: RefCell::new(State::Idle),
-            on_page: Cell::new(0),
+            next_id: Cell::new(0),
+            on_page_sends: RefCell::default(),
+            hashed_on_page: Cell::new(0),
+            sent_on_page: Cell::new(0),
             #[cfg(feature = "probes")]
             fail: Cell::new(0),
             listener,
             error,
         }
     }
+
+    /// A send the page makes in the worker's stead, until it is answered or dropped.
+    pub fn keep_page_send(&self, id: u32, sending: AbortOnDrop) {
+        self.on_page_sends.borrow_mut().insert(id, sending);
+    }
+
+    pub fn forget_page_send(&self, id: u32) {
+        self.on_page_sends.borrow_mut().remove(&id);
+    }
 }
 
-/// Hashes a part in the worker, starting it if need be; on the page where workers are refused.
-pub fn hash(page: &Rc<Page>, job: Job) {
-    let hashing = &page.hashing;
-    let mut state = hashing.state.borrow_mut();
+/// A send given to the worker (or to the page in its stead) under `id`: dropping it aborts it.
+pub struct Given {
+    page: Weak<Page>,
+    id: u32,
+}
+
+impl Drop for Given {
+    fn drop(&mut self) {
+        if let Some(page) = self.page.upgrade() {
+            abort(&page, self.id);
+        }
+    }
+}
+
+/// Sends a request with a slice of a file as its body, from the worker.
+pub fn send(page: &Rc<Page>, job: Job) -> Given {
+    Given {
+        page: Rc::downgrade(page),
+        id: give(page, job),
+    }
+}
+
+/// Gives a job to the worker, starting it if need be; to the page where workers are refused.
+/// Its id.
+pub fn give(page: &Rc<Page>, job: Job) -> u32 {
+    let offload = &page.offload;
+    let id = offload.next_id.get();
+    offload.next_id.set(id.wrapping_add(1));
+    let mut state = offload.state.borrow_mut();
     if matches!(*state, State::Idle) {
-        *state = match start(hashing) {
+        *state = match start(offload) {
             Ok(running) => State::Running(Box::new(running)),
             Err(reason) => {
                 if let Some(reason) = reason {
@@ -172,29 +231,51 @@ pub fn hash(page: &Rc<Page>, job: Job) {
     }
     match &mut *state {
         State::Running(running) => {
-            let id = running.next_id;
-            running.next_id += 1;
             running.jobs.push((id, job));
             if running.ready {
-                running.send(id, hashing);
+                running.post(id, offload);
             }
         }
         _ => {
             drop(state);
-            hash_on_page(page, job);
+            on_page(page, id, job);
         }
     }
+    id
+}
+
+/// Does a job on the page's thread.
+fn on_page(page: &Rc<Page>, id: u32, job: Job) {
+    match job.work {
+        Work::Hash { digest, done } => hash_on_page(page, job.file, job.bytes, digest, done),
+        Work::Send { request, done } => send_on_page(page, id, &job.file, job.bytes, request, done),
+    }
+}
+
+/// The job is no longer wanted: a send is aborted, wherever it runs.
+fn abort(page: &Rc<Page>, id: u32) {
+    if let State::Running(running) = &mut *page.offload.state.borrow_mut() {
+        if let Some(at) = running.jobs.iter().position(|(i, _)| *i == id) {
+            running.jobs.swap_remove(at);
+            if running.ready {
+                let message = Object::new();
+                set(&message, "abort", &id.into());
+                let _ = running.worker.post_message(&message);
+            }
+        }
+    }
+    page.offload.forget_page_send(id);
 }
 
 /// A worker is running, for the tests that check nothing is left running.
 #[cfg(feature = "probes")]
 pub fn running(page: &Page) -> bool {
-    matches!(*page.hashing.state.borrow(), State::Running(_))
+    matches!(*page.offload.state.borrow(), State::Running(_))
 }
 
-/// No part is to be hashed for now: the worker goes.
+/// No part is to be hashed or sent for now: the worker goes.
 pub fn rest(page: &Page) {
-    let mut state = page.hashing.state.borrow_mut();
+    let mut state = page.offload.state.borrow_mut();
     if let State::Running(running) = &*state {
         running.stop();
         *state = State::Idle;
@@ -203,7 +284,7 @@ pub fn rest(page: &Page) {
 
 fn note(reason: &str) {
     web_sys::console::warn_1(
-        &alloc::format!("vod-upload: parts are hashed on the page's thread: the browser refused a Worker ({reason}); a Content-Security-Policy must allow worker-src blob: and 'wasm-unsafe-eval'").into(),
+        &alloc::format!("vod-upload: parts are hashed and sent on the page's thread: the browser refused a Worker ({reason}); a Content-Security-Policy must allow worker-src blob: and 'wasm-unsafe-eval'").into(),
     );
 }
 
@@ -220,13 +301,13 @@ fn module() -> Option<JsValue> {
 
 /// A worker given the module; why not, if the browser refused one (`None`: this build has no
 /// module to give, which needs no note).
-fn start(hashing: &Hashing) -> Result<Running, Option<String>> {
+fn start(offload: &Offload) -> Result<Running, Option<String>> {
     let module = module().ok_or(None)?;
     let refused = |e: JsValue| Some(super::js::describe(&e));
     let url = script_url().ok_or_else(|| Some("no blob: URL".into()))?;
     let worker = Worker::new(&url).map_err(refused)?;
-    worker.set_onmessage(Some(hashing.listener.as_ref().unchecked_ref()));
-    worker.set_onerror(Some(hashing.error.as_ref().unchecked_ref()));
+    worker.set_onmessage(Some(offload.listener.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(offload.error.as_ref().unchecked_ref()));
     let message = Object::new();
     set(&message, "module", &module);
     if let Err(e) = worker.post_message(&message) {
@@ -240,14 +321,13 @@ fn start(hashing: &Hashing) -> Result<Running, Option<String>> {
         ready: false,
         jobs: Vec::new(),
         files: Vec::new(),
-        next_id: 0,
     })
 }
 
 impl Running {
     /// Posts job `id`, with its file if the worker does not have it yet.
     #[cfg_attr(not(feature = "probes"), allow(unused_variables))]
-    fn send(&mut self, id: u32, hashing: &Hashing) {
+    fn post(&mut self, id: u32, offload: &Offload) {
         let Some((_, job)) = self.jobs.iter().find(|(i, _)| *i == id) else {
             return;
         };
@@ -269,11 +349,16 @@ impl Running {
         set(&message, "key", &(key as u32).into());
         set(&message, "start", &(job.bytes.start as f64).into());
         set(&message, "end", &(job.bytes.end as f64).into());
-        set(&message, "md5", &(job.digest == Digest::Md5).into());
-        #[cfg(feature = "probes")]
-        if hashing.fail.get() > 0 {
-            hashing.fail.set(hashing.fail.get() - 1);
-            set(&message, "fail", &true.into());
+        match &job.work {
+            Work::Hash { digest, .. } => {
+                set(&message, "md5", &(*digest == Digest::Md5).into());
+                #[cfg(feature = "probes")]
+                if offload.fail.get() > 0 {
+                    offload.fail.set(offload.fail.get() - 1);
+                    set(&message, "fail", &true.into());
+                }
+            }
+            Work::Send { request, .. } => set(&message, "send", &described(request)),
         }
         let _ = self.worker.post_message(&message);
     }
@@ -284,10 +369,28 @@ impl Running {
     }
 }
 
-/// The worker said something: it is ready, it failed, or a part's digest.
+/// A request as the worker's `fetch` takes it: `{ url, method, headers: [[name, value]], max }`,
+/// `max` being how much of the answer's text to post back.
+fn described(request: &Request) -> JsValue {
+    let headers = Array::new();
+    for (name, value) in &request.headers {
+        headers.push(&Array::of2(
+            &JsValue::from_str(name),
+            &JsValue::from_str(value),
+        ));
+    }
+    let object = Object::new();
+    set(&object, "url", &JsValue::from_str(&request.url));
+    set(&object, "method", &JsValue::from_str(request.method));
+    set(&object, "headers", &headers);
+    set(&object, "max", &(MAX_BODY as u32).into());
+    object.into()
+}
+
+/// The worker said something: it is ready, it failed, or a job's answer.
 fn answered(page: &Rc<Page>, data: &JsValue) {
     let get = |name: &str| super::js::get(data, name);
-    let mut state = page.hashing.state.borrow_mut();
+    let mut state = page.offload.state.borrow_mut();
     let State::Running(running) = &mut *state else {
         return;
     };
@@ -295,7 +398,7 @@ fn answered(page: &Rc<Page>, data: &JsValue) {
         running.ready = true;
         let ids: Vec<u32> = running.jobs.iter().map(|(id, _)| *id).collect();
         ids.into_iter()
-            .for_each(|id| running.send(id, &page.hashing));
+            .for_each(|id| running.post(id, &page.offload));
         return;
     }
     if let Some(reason) = get("failed").as_string() {
@@ -310,17 +413,44 @@ fn answered(page: &Rc<Page>, data: &JsValue) {
     };
     let (_, job) = running.jobs.swap_remove(at);
     drop(state);
-    match get("digest").dyn_into::<Uint8Array>() {
-        Ok(bytes) => (job.done)(Ok(digest_of(&bytes, job.digest))),
-        // The worker could not read the part; the page may still: a part is never left unchecked.
-        Err(_) => hash_on_page(page, job),
+    match job.work {
+        Work::Hash { digest, done } => match get("digest").dyn_into::<Uint8Array>() {
+            Ok(bytes) => done(Ok(digest_of(&bytes, digest))),
+            // The worker could not read the part; the page may still: a part is never left
+            // unchecked.
+            Err(_) => hash_on_page(page, job.file, job.bytes, digest, done),
+        },
+        Work::Send { done, .. } => done(response_of(&get("response")).ok_or_else(|| {
+            TransportError {
+                message: get("error")
+                    .as_string()
+                    .unwrap_or_else(|| "the worker's answer was not understood".to_string()),
+            }
+        })),
     }
 }
 
-/// The worker cannot hash here: it goes, and its parts are hashed on the page, now and after.
+/// The server's answer as the worker posted it.
+fn response_of(answer: &JsValue) -> Option<Response> {
+    let text = |name: &str| super::js::get(answer, name).as_string();
+    let status = super::js::get(answer, "status").as_f64()?;
+    let mut body = text("body")?;
+    if body.len() > MAX_BODY {
+        body.truncate(body.floor_char_boundary(MAX_BODY));
+    }
+    Some(Response {
+        status: status as u16,
+        etag: text("etag"),
+        crc64: text("crc64"),
+        length: text("length"),
+        body,
+    })
+}
+
+/// The worker cannot work here: it goes, and its jobs are done on the page, now and after.
 fn refused(page: &Rc<Page>, reason: &str) {
     let jobs = {
-        let mut state = page.hashing.state.borrow_mut();
+        let mut state = page.offload.state.borrow_mut();
         let State::Running(running) = core::mem::replace(&mut *state, State::Refused) else {
             return;
         };
@@ -328,8 +458,8 @@ fn refused(page: &Rc<Page>, reason: &str) {
         running.jobs
     };
     note(reason);
-    for (_, job) in jobs {
-        hash_on_page(page, job);
+    for (id, job) in jobs {
+        on_page(page, id, job);
     }
 }
 

@@ -34,7 +34,7 @@ beforeEach(async () => {
   consoleErrors = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
   page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
-  // The hashing Worker's blob: script never leaves the browser.
+  // The Worker's blob: script never leaves the browser.
   page.on('request', (r) => {
     if (!r.url().startsWith('blob:')) hosts.add(new URL(r.url()).host.replace(/^[^.]+\.localhost/, 'localhost'));
   });

@@ -31,7 +31,7 @@ async function withPolicy(policy) {
 // no 'unsafe-eval'; requests may go to its own origin and the buckets' (virtual-hosted, as
 // *.aliyuncs.com would be).
 const STRICT = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${site.replace('//', '//*.')}`;
-const PAGE_HASHING = "parts are hashed on the page's thread";
+const PAGE_HASHING = "parts are hashed and sent on the page's thread";
 
 async function uploadThrough(path, shot) {
   await page.goto(`${site}${path}`);
@@ -58,7 +58,7 @@ test('under a strict Content-Security-Policy the script-tag page uploads, hashin
   assert.deepEqual(messages.filter((m) => m.includes(PAGE_HASHING) || m.startsWith('error')), []);
 });
 
-test('where the policy forbids workers, parts are hashed on the page after one console note', async () => {
+test('where the policy forbids workers, parts are hashed and sent on the page after one console note', async () => {
   const messages = consoleOf(page);
   await withPolicy(`${STRICT}; worker-src 'none'`);
   await uploadThrough('/script-tag.html', 'script-tag-no-worker.png');

@@ -127,7 +127,7 @@ fn test() -> Result {
             "warnings",
         ])
         .env("VOD_LOCAL_URL", "http://127.0.0.1:0"))?;
-    // The shipped wasm: the library alone, without `std`, with the hashing Worker.
+    // The shipped wasm: the library alone, without `std`, with the Worker.
     run(Cmd::new("cargo").args([
         "clippy",
         "--lib",

@@ -1,10 +1,14 @@
-// vod-upload's hashing worker. The page posts the SDK's compiled WebAssembly.Module once, then
-// jobs: { id, key, file (the first time a key is used), start, end, md5, fail (tests only) }. The
-// worker reads the slice of the file itself and answers { id, digest } (8 bytes for a CRC-64, 16
-// for an MD5), or { id, error }, and the page then hashes that part itself. The module's imports
-// are never called by the hashing exports; each is a stub that throws, should that ever change.
+// vod-upload's worker. The page posts the SDK's compiled WebAssembly.Module once, then jobs on a
+// slice of a file: { id, key, file (the first time a key is used), start, end } and either
+// md5 (and fail, in tests) to hash it, or send: { url, method, headers, max } to send it.
+// A hash is answered { id, digest } (8 bytes for a CRC-64, 16 for an MD5), or { id, error } and
+// the page then hashes that part itself; a send is answered { id, response: { status, etag,
+// crc64, length, body } }, or { id, error } for a failed fetch. { abort: id } aborts a send.
+// The module's imports are never called by the hashing exports; each is a stub that throws,
+// should that ever change.
 let wasm;
 const files = new Map();
+const sending = new Map();
 const PIECE = 256 * 1024;
 const pool = [];
 onmessage = async ({ data }) => {
@@ -22,8 +26,28 @@ onmessage = async ({ data }) => {
     }
     return;
   }
-  const { id, key, file, start, end, md5 } = data;
+  if (data.abort !== undefined) {
+    sending.get(data.abort)?.abort();
+    return;
+  }
+  const { id, key, file, start, end, md5, send } = data;
   if (file) files.set(key, file);
+  if (send) {
+    const controller = new AbortController();
+    sending.set(id, controller);
+    try {
+      const body = files.get(key).slice(start, end);
+      const answer = await fetch(send.url, { method: send.method, headers: send.headers, body, signal: controller.signal });
+      const header = (name) => answer.headers.get(name);
+      const text = (await answer.text()).slice(0, send.max);
+      postMessage({ id, response: { status: answer.status, etag: header('etag'), crc64: header('x-oss-hash-crc64ecma'), length: header('content-length'), body: text } });
+    } catch (e) {
+      postMessage({ id, error: String(e) });
+    } finally {
+      sending.delete(id);
+    }
+    return;
+  }
   const hasher = wasm.vod_hash_new(md5 ? 1 : 0);
   // Read in pieces into buffers taken from a pool and given back: one per part being read, so
   // hashing gigabytes leaves no garbage behind.
