@@ -19,6 +19,7 @@ const MIB = 1 << 20;
 const PART = MIB;
 const PARALLEL = 5;
 const WAN = { rttMs: 40, mbit: 100 };
+const CALL_LIMIT_MS = 10 * 60 * 1000;
 
 // The page and what it loads, from this machine, on loopback.
 function servePage() {
@@ -67,9 +68,19 @@ function launchChromium(profileDir) {
       else waiter.resolve(message.result);
     }
   });
+  // A call the browser never answers fails after CALL_LIMIT_MS (the longest, a 2 GiB upload,
+  // takes under a minute here) rather than holding the bench for ever.
   const send = (method, params = {}, sessionId) => new Promise((resolve, reject) => {
     const id = nextId++;
-    pending.set(id, { resolve, reject, method });
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      reject(new Error(`${method} ${params.expression ?? ''}: no answer from Chromium in ${CALL_LIMIT_MS / 1000} s`));
+    }, CALL_LIMIT_MS);
+    const settle = (then) => (value) => {
+      clearTimeout(timer);
+      then(value);
+    };
+    pending.set(id, { resolve: settle(resolve), reject: settle(reject), method });
     child.stdio[3].write(`${JSON.stringify({ id, method, params, sessionId })}\0`);
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
