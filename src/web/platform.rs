@@ -221,24 +221,42 @@ async fn fetch(
         .await
         .map_err(transport_error)?
         .unchecked_into();
-    let header = |name: &str| answer.headers().get(name).ok().flatten();
-    let text: js_sys::JsString = JsFuture::from(answer.text().map_err(transport_error)?)
+    let text = JsFuture::from(answer.text().map_err(transport_error)?)
         .await
         .map_err(transport_error)?
         .unchecked_into();
+    let headers = answer.headers();
+    Ok(response_of(
+        answer.status(),
+        |name| headers.get(name).ok().flatten(),
+        text,
+    ))
+}
+
+/// The answer's headers that the core reads: the ETag, the CRC-64, and the length (HeadObject).
+pub const READ_HEADERS: [&str; 3] = ["etag", "x-oss-hash-crc64ecma", "content-length"];
+
+/// An answer as the core takes it, from the page's fetch or the worker's: its status, `header`
+/// of each of [`READ_HEADERS`], and its text.
+pub fn response_of(
+    status: u16,
+    header: impl Fn(&str) -> Option<String>,
+    text: js_sys::JsString,
+) -> Response {
     // Only the start of an overlong answer comes into the wasm (counted in UTF-16 units): no
     // answer the SDK reads is that long, so the cut one reads as broken.
     let text = match text.length() as usize {
         n if n > MAX_BODY => text.slice(0, MAX_BODY as u32),
         _ => text,
     };
-    Ok(Response {
-        status: answer.status(),
-        etag: header("etag"),
-        crc64: header("x-oss-hash-crc64ecma"),
-        length: header("content-length"),
+    let [etag, crc64, length] = READ_HEADERS.map(header);
+    Response {
+        status,
+        etag,
+        crc64,
+        length,
         body: text.as_string().unwrap_or_default(),
-    })
+    }
 }
 
 /// Reads what the page answers for a file's credentials (`getUploadAuth`, `refreshUploadAuth`,

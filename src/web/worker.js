@@ -1,9 +1,10 @@
 // vod-upload's worker. The page posts the SDK's compiled WebAssembly.Module once, then jobs on a
 // slice of a file: { id, key, file (the first time a key is used), start, end } and either
-// md5 (and fail, in tests) to hash it, or send: { url, method, headers, max } to send it.
+// md5 (and fail, in tests) to hash it, or send: { url, method, headers, read, max } to send it.
 // A hash is answered { id, digest } (8 bytes for a CRC-64, 16 for an MD5), or { id, error } and
-// the page then hashes that part itself; a send is answered { id, response: { status, etag,
-// crc64, length, body } }, or { id, error } for a failed fetch. { abort: id } aborts a send.
+// the page then hashes that part itself; a send is answered { id, response: { status, headers
+// (those named in read), body (cut at max) } }, or { id, error } for a failed fetch.
+// { abort: id } aborts a send.
 // The module's imports are never called by the hashing exports; each is a stub that throws,
 // should that ever change.
 let wasm;
@@ -38,9 +39,9 @@ onmessage = async ({ data }) => {
     try {
       const body = files.get(key).slice(start, end);
       const answer = await fetch(send.url, { method: send.method, headers: send.headers, body, signal: controller.signal });
-      const header = (name) => answer.headers.get(name);
+      const headers = Object.fromEntries(send.read.map((name) => [name, answer.headers.get(name)]));
       const text = (await answer.text()).slice(0, send.max);
-      postMessage({ id, response: { status: answer.status, etag: header('etag'), crc64: header('x-oss-hash-crc64ecma'), length: header('content-length'), body: text } });
+      postMessage({ id, response: { status: answer.status, headers, body: text } });
     } catch (e) {
       postMessage({ id, error: String(e) });
     } finally {

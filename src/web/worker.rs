@@ -16,12 +16,12 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::ops::Range;
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, File, MessageEvent, Url, Worker};
 
-use super::platform::{hash_on_page, send_on_page, AbortOnDrop, Page};
+use super::platform::{hash_on_page, response_of, send_on_page, AbortOnDrop, Page, READ_HEADERS};
 use crate::engine::{Digest, Done, Hashed, Hasher};
 use crate::error::TransportError;
 use crate::oss::request::Request;
@@ -369,8 +369,9 @@ impl Running {
     }
 }
 
-/// A request as the worker's `fetch` takes it: `{ url, method, headers: [[name, value]], max }`,
-/// `max` being how much of the answer's text to post back.
+/// A request as the worker's `fetch` takes it: `{ url, method, headers: [[name, value]], read,
+/// max }`: `read` the answer's headers to post back, `max` how much of its text (the page cuts it
+/// again; this only keeps the message small).
 fn described(request: &Request) -> JsValue {
     let headers = Array::new();
     for (name, value) in &request.headers {
@@ -383,6 +384,11 @@ fn described(request: &Request) -> JsValue {
     set(&object, "url", &JsValue::from_str(&request.url));
     set(&object, "method", &JsValue::from_str(request.method));
     set(&object, "headers", &headers);
+    let read: Array = READ_HEADERS
+        .iter()
+        .map(|name| JsValue::from_str(name))
+        .collect();
+    set(&object, "read", &read);
     set(&object, "max", &(MAX_BODY as u32).into());
     object.into()
 }
@@ -420,7 +426,7 @@ fn answered(page: &Rc<Page>, data: &JsValue) {
             // unchecked.
             Err(_) => hash_on_page(page, job.file, job.bytes, digest, done),
         },
-        Work::Send { done, .. } => done(response_of(&get("response")).ok_or_else(|| {
+        Work::Send { done, .. } => done(response_from_worker(&get("response")).ok_or_else(|| {
             TransportError {
                 message: get("error")
                     .as_string()
@@ -430,21 +436,14 @@ fn answered(page: &Rc<Page>, data: &JsValue) {
     }
 }
 
-/// The server's answer as the worker posted it.
-fn response_of(answer: &JsValue) -> Option<Response> {
-    let text = |name: &str| super::js::get(answer, name).as_string();
-    let status = super::js::get(answer, "status").as_f64()?;
-    let mut body = text("body")?;
-    if body.len() > MAX_BODY {
-        body.truncate(body.floor_char_boundary(MAX_BODY));
-    }
-    Some(Response {
-        status: status as u16,
-        etag: text("etag"),
-        crc64: text("crc64"),
-        length: text("length"),
-        body,
-    })
+/// The server's answer as the worker posted it: `{ status, headers: { name: value }, body }`.
+fn response_from_worker(answer: &JsValue) -> Option<Response> {
+    let get = |name: &str| super::js::get(answer, name);
+    let status = get("status").as_f64()?;
+    let headers = get("headers");
+    let body = get("body").dyn_into::<JsString>().ok()?;
+    let header = |name: &str| super::js::get(&headers, name).as_string();
+    Some(response_of(status as u16, header, body))
 }
 
 /// The worker cannot work here: it goes, and its jobs are done on the page, now and after.
