@@ -1,11 +1,12 @@
-//! Test controls, for loopback clients only: faults in UploadPart, expiring every credential,
-//! the lifetime of new credentials, the CORS rule's ETag exposure, what the server holds, and
-//! how often the backend refreshed credentials.
+//! Test controls, for loopback clients only: faults in UploadPart, requests held until released,
+//! expiring every credential, the lifetime of new credentials, the CORS rule's ETag exposure,
+//! what the server holds, how often the backend refreshed credentials, and one reset of every
+//! setting to the server's start.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::StatusCode;
@@ -17,11 +18,15 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::faults::{Action, Rules};
+use crate::hold::Release;
 use crate::state::{AppState, UploadState};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
+        .route("/reset", post(reset))
         .route("/faults", post(set_faults).delete(clear_faults))
+        .route("/hold", post(set_hold).get(hold_counts).delete(clear_hold))
+        .route("/release", post(release))
         .route("/broken", post(set_broken).delete(clear_broken))
         .route("/expire-credentials", post(expire_credentials))
         .route("/token-ttl", post(set_token_ttl))
@@ -86,6 +91,102 @@ async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// Every setting of the test controls back to what the server started with, whatever the test
+/// before did: no fault, broken answer, damage, hold or policy; the CORS rule exposing both
+/// headers; credentials minted with the configured lifetime. Requests still held are dropped:
+/// they belong to a test that is over.
+async fn reset(State(state): State<Arc<AppState>>) -> StatusCode {
+    state.faults.lock().unwrap().set(Vec::new());
+    state.broken.lock().unwrap().set(Vec::new());
+    state.holds.clear(Release::Drop);
+    state.damage_parts.store(0, Ordering::Relaxed);
+    *state.csp.lock().unwrap() = None;
+    state.expose_etag.store(true, Ordering::Relaxed);
+    state.expose_crc64.store(true, Ordering::Relaxed);
+    let ttl = state.config.token_ttl.as_secs();
+    state.token_ttl_secs.store(ttl, Ordering::Relaxed);
+    StatusCode::NO_CONTENT
+}
+
+async fn set_hold(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<crate::hold::Rules>(&body) {
+        Ok(rules) => {
+            state.holds.set(rules.into_vec());
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => bad_request(format!("a hold rule, or a list of them, is {{\"operation\": \"initiate\"|\"upload-part\"|\"complete\"|\"put-object\"|\"list-parts\"|\"abort\"|\"head-object\"|\"vod\", \"after\"?, \"count\"?}}: {e}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct HoldWait {
+    waiting: Option<usize>,
+    held: Option<u64>,
+    /// How long to wait at most, in milliseconds: a minute unless less is asked for.
+    within: Option<u64>,
+}
+
+/// How many requests are held now and in all; with `?waiting=N` or `?held=N`, once that many
+/// are (or 408 with the counts after a minute, or `within` ms), so a test waits for an event,
+/// not a duration.
+async fn hold_counts(State(state): State<Arc<AppState>>, Query(wait): Query<HoldWait>) -> Response {
+    let enough = |c: crate::hold::Counts| {
+        wait.waiting.is_none_or(|n| c.waiting >= n) && wait.held.is_none_or(|n| c.held >= n)
+    };
+    let limit = wait
+        .within
+        .map_or(MINUTE, Duration::from_millis)
+        .min(MINUTE);
+    let status = if until(limit, || enough(state.holds.counts())).await {
+        StatusCode::OK
+    } else {
+        StatusCode::REQUEST_TIMEOUT
+    };
+    (status, Json(json!(state.holds.counts()))).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Letting {
+    count: Option<usize>,
+    /// Reset the requests' connections unhandled instead of letting them go on.
+    #[serde(default)]
+    drop: bool,
+}
+
+impl Letting {
+    fn how(&self) -> Release {
+        if self.drop {
+            Release::Drop
+        } else {
+            Release::GoOn
+        }
+    }
+}
+
+/// No hold any more; the held requests go on (`?drop=true`: they are dropped).
+async fn clear_hold(
+    State(state): State<Arc<AppState>>,
+    Query(letting): Query<Letting>,
+) -> StatusCode {
+    state.holds.clear(letting.how());
+    StatusCode::NO_CONTENT
+}
+
+/// Lets the oldest `count` held requests go on (all, without a count), or drops them; the
+/// rules stay.
+async fn release(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    let letting = if body.is_empty() {
+        Ok(Letting::default())
+    } else {
+        serde_json::from_slice::<Letting>(&body)
+    };
+    match letting {
+        Ok(l) => Json(json!({ "released": state.holds.release(l.count, l.how()) })).into_response(),
+        Err(e) => bad_request(format!("a release is {{\"count\"?, \"drop\"?}}: {e}")),
+    }
+}
+
 async fn set_broken(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
     use crate::broken::{Kind, Operation, Rules};
     let rules = match serde_json::from_slice::<Rules>(&body) {
@@ -139,8 +240,36 @@ async fn undamage_parts(State(state): State<Arc<AppState>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn counters(State(state): State<Arc<AppState>>) -> Json<Value> {
-    Json(json!({ "refreshes": state.refreshes.load(Ordering::Relaxed) }))
+#[derive(Deserialize)]
+struct CounterWait {
+    refreshes: Option<u64>,
+}
+
+/// How often the backend refreshed credentials; with `?refreshes=N`, once it has N times (or
+/// 408 after a minute), so a test waits for the event, not a duration.
+async fn counters(State(state): State<Arc<AppState>>, Query(wait): Query<CounterWait>) -> Response {
+    let refreshes = || state.refreshes.load(Ordering::Relaxed);
+    let reached = until(MINUTE, || wait.refreshes.is_none_or(|n| refreshes() >= n)).await;
+    let status = if reached {
+        StatusCode::OK
+    } else {
+        StatusCode::REQUEST_TIMEOUT
+    };
+    (status, Json(json!({ "refreshes": refreshes() }))).into_response()
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Waits until `done` holds, looking every 20 ms, for `limit` at most; whether it held.
+async fn until(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
 }
 
 #[derive(Deserialize)]
@@ -214,16 +343,35 @@ async fn objects(State(state): State<Arc<AppState>>) -> Json<Value> {
 #[derive(Deserialize)]
 struct UploadFilter {
     state: Option<UploadState>,
+    key: Option<String>,
+    /// Answer once no upload is left that the filter keeps (or after a minute, with those
+    /// left): an Abort is sent without waiting for it, and a test waits for it to arrive.
+    #[serde(default)]
+    none: bool,
+}
+
+impl UploadFilter {
+    fn keeps(&self, upload: &crate::state::Upload) -> bool {
+        self.state.is_none_or(|s| s == upload.state)
+            && self.key.as_ref().is_none_or(|k| *k == upload.key)
+    }
 }
 
 async fn uploads(
     State(state): State<Arc<AppState>>,
     Query(filter): Query<UploadFilter>,
 ) -> Json<Value> {
+    if filter.none {
+        let uploads = &state.uploads;
+        until(MINUTE, || {
+            !uploads.lock().unwrap().values().any(|u| filter.keeps(u))
+        })
+        .await;
+    }
     let uploads = state.uploads.lock().unwrap();
     let list: Vec<Value> = uploads
         .iter()
-        .filter(|(_, u)| filter.state.is_none_or(|s| s == u.state))
+        .filter(|(_, u)| filter.keeps(u))
         .map(|(id, u)| {
             let parts: Vec<Value> = u
                 .counts

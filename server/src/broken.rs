@@ -76,8 +76,8 @@ fn carried_out() -> bool {
 pub type Broken = Faults<Breaking>;
 pub type Rules = crate::faults::Rules<Breaking>;
 
-/// Which call a request is, if it is one whose answer can be broken.
-fn operation(request: &Request, bucket: &str) -> Option<Operation> {
+/// Which call a request is, if it is one whose answer can be broken (or that can be held).
+pub fn operation(request: &Request, bucket: &str) -> Option<Operation> {
     let path = request.uri().path();
     if path == "/vod" || path == "/vod/" {
         return Some(Operation::Vod);

@@ -11,6 +11,7 @@ mod connection;
 mod cors;
 mod db;
 mod faults;
+mod hold;
 mod media;
 mod oss;
 mod state;
@@ -39,6 +40,10 @@ fn app(state: Arc<AppState>) -> Router {
         .merge(vod::router())
         .nest("/_admin", admin::router())
         .fallback(dispatch)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            hold::middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             broken::middleware,

@@ -109,6 +109,7 @@ pub struct AppState {
     pub objects: Mutex<BTreeMap<(String, String), Object>>,
     pub faults: Mutex<Faults>,
     pub broken: Mutex<crate::broken::Broken>,
+    pub holds: crate::hold::Holds,
     pub expose_etag: AtomicBool,
     pub expose_crc64: AtomicBool,
     /// A Content-Security-Policy header sent with the static files, set by the test controls.
@@ -177,6 +178,7 @@ impl AppState {
             objects: Mutex::new(objects),
             faults: Mutex::default(),
             broken: Mutex::default(),
+            holds: Default::default(),
             expose_etag: AtomicBool::new(true),
             expose_crc64: AtomicBool::new(true),
             csp: Mutex::new(None),

@@ -307,3 +307,190 @@ async fn broken_answer_rules_are_checked() {
         assert_eq!(response.status(), 400, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn held_parts_wait_until_released_and_the_test_can_wait_for_them() {
+    let h = Harness::start().await;
+    let c = h.creds_for("held.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.admin(
+        reqwest::Method::POST,
+        "hold",
+        Some(json!({"operation": "upload-part", "after": 1})),
+    )
+    .await;
+    put_part(&h, &c, &id, 1, b"x".to_vec()).await;
+    let (h2, c2, id2) = (&h, &c, id.clone());
+    let held = async move { send_part(h2, c2, &id2, 2).await.status() };
+    let release = async {
+        // Returns once the part is held: an event, not a duration.
+        let counts = h.admin(reqwest::Method::GET, "hold?waiting=1", None).await;
+        assert_eq!(counts, json!({"waiting": 1, "held": 1}));
+        assert_eq!(h.uploads().await[0]["partRequests"], 1, "not yet handled");
+        h.admin(reqwest::Method::POST, "release", Some(json!({"count": 1})))
+            .await
+    };
+    let (status, released) = tokio::join!(held, release);
+    assert_eq!(status, 200);
+    assert_eq!(released, json!({"released": 1}));
+    assert_eq!(h.uploads().await[0]["parts"][1]["stored"], 1);
+}
+
+#[tokio::test]
+async fn clearing_holds_releases_every_held_request_and_holds_no_more() {
+    let h = Harness::start().await;
+    let c = h.creds_for("held.mp4").await;
+    h.admin(
+        reqwest::Method::POST,
+        "hold",
+        Some(json!({"operation": "initiate"})),
+    )
+    .await;
+    let held = async { (initiate(&h, &c).await, initiate(&h, &c).await) };
+    let clear = async {
+        h.admin(reqwest::Method::GET, "hold?held=1", None).await;
+        h.admin(reqwest::Method::DELETE, "hold", None).await;
+    };
+    tokio::join!(held, clear);
+    assert_eq!(h.uploads().await.len(), 2);
+}
+
+#[tokio::test]
+async fn waiting_2_s_for_holds_that_never_come_answers_408_and_bad_rules_are_refused() {
+    let h = Harness::start().await;
+    // Nothing is held: the wait gives up at its limit with the counts.
+    let response = h
+        .http
+        .get(h.url("/_admin/hold?waiting=1&within=2000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 408);
+    let counts: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(counts, json!({"waiting": 0, "held": 0}));
+    for rule in [
+        json!({"operation": "sleep"}),
+        json!({"operation": "upload-part", "ms": 5}),
+        json!({"after": 1}),
+    ] {
+        let response = h
+            .http
+            .post(h.url("/_admin/hold"))
+            .json(&rule)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{rule}");
+    }
+}
+
+#[tokio::test]
+async fn reset_puts_every_setting_back_to_the_servers_start() {
+    let h = Harness::start().await;
+    let post = |path: &'static str, body: serde_json::Value| {
+        h.admin(reqwest::Method::POST, path, Some(body))
+    };
+    post(
+        "faults",
+        json!({"action": "fail", "status": 503, "fraction": 1}),
+    )
+    .await;
+    post(
+        "broken",
+        json!({"operation": "initiate", "kind": "empty", "count": 9}),
+    )
+    .await;
+    post("hold", json!({"operation": "complete"})).await;
+    post("damage-parts", json!({"count": 9})).await;
+    post("csp", json!({"policy": "worker-src 'none'"})).await;
+    post("cors", json!({"exposeEtag": false, "exposeCrc64": false})).await;
+    post("token-ttl", json!({"seconds": 2})).await;
+    h.admin(reqwest::Method::POST, "reset", None).await;
+
+    let (_, answer) = h
+        .api(
+            "/api/upload-auth",
+            json!({"title": "t", "fileName": "after reset.mp4"}),
+        )
+        .await;
+    assert_eq!(decode(&answer["UploadAuth"])["Expiration"], "3000");
+    let c = creds(&answer);
+    let id = initiate(&h, &c).await;
+    let response = h
+        .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
+        .unsigned_header("Origin", "http://localhost:1")
+        .body("x")
+        .send()
+        .await;
+    assert_eq!(response.status(), 200);
+    let exposed = response.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap();
+    assert!(
+        exposed.contains("ETag") && exposed.contains("x-oss-hash-crc64ecma"),
+        "{exposed}"
+    );
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag.trim_matches('"'), md5_hex(b"x").to_uppercase());
+    let completed = complete(&h, &c, &id, &[(1, &etag)]).await;
+    assert_eq!(completed.status(), 200);
+    let page = h.http.get(h.url("/index.html")).send().await.unwrap();
+    assert!(page.headers().get("content-security-policy").is_none());
+}
+
+#[tokio::test]
+async fn a_test_can_wait_for_a_refresh_and_for_an_upload_to_close() {
+    let h = Harness::start().await;
+    let c = h.creds_for("waited.mp4").await;
+    let id = initiate(&h, &c).await;
+    let open = format!("uploads?state=open&key={}&none=true", c.key);
+    let waits = async {
+        let counters = h.admin(reqwest::Method::GET, "counters?refreshes=1", None);
+        let closed = h.admin(reqwest::Method::GET, &open, None);
+        tokio::join!(counters, closed)
+    };
+    let events = async {
+        let (status, _) = h
+            .api("/api/refresh-upload-auth", json!({"videoId": c.video_id}))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(abort(&h, &c, &id).await.status(), 204);
+    };
+    let ((counters, closed), ()) = tokio::join!(waits, events);
+    assert_eq!(counters, json!({"refreshes": 1}));
+    assert_eq!(closed, json!({"uploads": []}));
+}
+
+#[tokio::test]
+async fn a_dropped_hold_resets_the_connection_and_stores_nothing() {
+    let h = Harness::start().await;
+    let c = h.creds_for("dropped.mp4").await;
+    let id = initiate(&h, &c).await;
+    h.admin(
+        reqwest::Method::POST,
+        "hold",
+        Some(json!({"operation": "upload-part"})),
+    )
+    .await;
+    let sent = h
+        .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
+        .body("x")
+        .try_send();
+    let drop = async {
+        h.admin(reqwest::Method::GET, "hold?waiting=1", None).await;
+        h.admin(
+            reqwest::Method::POST,
+            "release",
+            Some(json!({"drop": true})),
+        )
+        .await
+    };
+    let (sent, dropped) = tokio::join!(sent, drop);
+    assert!(sent.is_err(), "answered: {:?}", sent.map(|r| r.status()));
+    assert_eq!(dropped, json!({"released": 1}));
+    // Still held from now on: the rule stays until the hold is cleared.
+    assert_eq!(h.uploads().await[0]["partRequests"], 0);
+    h.admin(reqwest::Method::DELETE, "hold?drop=true", None)
+        .await;
+    put_part(&h, &c, &id, 1, b"x".to_vec()).await;
+}
