@@ -39,6 +39,19 @@ pub fn router() -> Router<Arc<AppState>> {
         .layer(axum::middleware::from_fn(loopback_only))
 }
 
+/// Counts every request for the bucket, preflights and refused ones included, before anything
+/// answers it: what "reaches OSS" means to a test.
+pub async fn count_bucket_requests(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if crate::oss::addressing::locate(&request, &state.config.bucket).is_some() {
+        state.bucket_requests.fetch_add(1, Ordering::Relaxed);
+    }
+    next.run(request).await
+}
+
 async fn loopback_only(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
@@ -245,8 +258,9 @@ struct CounterWait {
     refreshes: Option<u64>,
 }
 
-/// How often the backend refreshed credentials; with `?refreshes=N`, once it has N times (or
-/// 408 after a minute), so a test waits for the event, not a duration.
+/// How often the backend refreshed credentials, and how many requests came for the bucket; with
+/// `?refreshes=N`, once it has refreshed N times (or 408 after a minute), so a test waits for
+/// the event, not a duration.
 async fn counters(State(state): State<Arc<AppState>>, Query(wait): Query<CounterWait>) -> Response {
     let refreshes = || state.refreshes.load(Ordering::Relaxed);
     let reached = until(MINUTE, || wait.refreshes.is_none_or(|n| refreshes() >= n)).await;
@@ -255,7 +269,9 @@ async fn counters(State(state): State<Arc<AppState>>, Query(wait): Query<Counter
     } else {
         StatusCode::REQUEST_TIMEOUT
     };
-    (status, Json(json!({ "refreshes": refreshes() }))).into_response()
+    let bucket_requests = state.bucket_requests.load(Ordering::Relaxed);
+    let counters = json!({ "refreshes": refreshes(), "bucketRequests": bucket_requests });
+    (status, Json(counters)).into_response()
 }
 
 const MINUTE: Duration = Duration::from_secs(60);

@@ -52,6 +52,10 @@ fn app(state: Arc<AppState>) -> Router {
             state.clone(),
             cors::middleware,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin::count_bucket_requests,
+        ))
         .with_state(state)
 }
 

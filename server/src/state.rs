@@ -120,6 +120,8 @@ pub struct AppState {
     pub token_ttl_secs: AtomicU64,
     /// `RefreshUploadVideo` answers given.
     pub refreshes: AtomicU64,
+    /// Requests that came for the bucket, of every kind.
+    pub bucket_requests: AtomicU64,
     /// `SignatureNonce`s of VOD calls in the last 15 minutes, with when they came.
     pub nonces: Mutex<HashMap<String, SystemTime>>,
 }
@@ -185,6 +187,7 @@ impl AppState {
             damage_parts: AtomicU64::new(0),
             token_ttl_secs: AtomicU64::new(token_ttl_secs),
             refreshes: AtomicU64::new(0),
+            bucket_requests: AtomicU64::new(0),
             nonces: Mutex::default(),
         })
     }
