@@ -43,16 +43,36 @@ async fn fault(spec: &str) {
     admin("POST", "faults", json(spec)).await;
 }
 
-/// Every test starts from a server without faults and with the usual CORS rule.
+/// Every test starts from the server's start: every setting of its test controls (faults,
+/// holds, damage, CORS rule, credential lifetime, …) back to its default.
 async fn reset() {
-    admin("DELETE", "faults", JsValue::NULL).await;
-    admin("DELETE", "damage-parts", JsValue::NULL).await;
-    admin(
-        "POST",
-        "cors",
-        json(r#"{"exposeEtag": true, "exposeCrc64": true}"#),
-    )
-    .await;
+    admin("POST", "reset", JsValue::NULL).await;
+}
+
+/// Holds part requests at the server until released: the first `after` go through, every later
+/// one waits. A test decides when an upload is mid-way instead of racing a stall.
+async fn hold_parts(after: u32) {
+    let rule = format!(r#"{{"operation": "upload-part", "after": {after}}}"#);
+    admin("POST", "hold", json(&rule)).await;
+}
+
+/// Returns once `waiting` part requests are held at the server.
+async fn held(waiting: u32) {
+    admin("GET", &format!("hold?waiting={waiting}"), JsValue::NULL).await;
+}
+
+/// No more holds; the held requests go on, or with `drop` are reset unhandled (for requests
+/// the page aborted, which must not be stored after all).
+async fn unhold(drop: bool) {
+    admin("DELETE", &format!("hold?drop={drop}"), JsValue::NULL).await;
+}
+
+/// How many requests vod-local has had for the bucket, of every kind, once no multipart upload
+/// is open (an Abort is sent without waiting for it, so an earlier test's may be on its way).
+async fn bucket_requests() -> f64 {
+    admin("GET", "uploads?state=open&none=true", JsValue::NULL).await;
+    let counters = admin("GET", "counters", JsValue::NULL).await;
+    get(&counters, "bucketRequests").as_f64().unwrap()
 }
 
 fn json(text: &str) -> JsValue {
@@ -147,21 +167,21 @@ fn key_named(recorder: &Recorder, name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} did not succeed"))
 }
 
-/// The one multipart upload of `key` is aborted within 5 s (an Abort is sent without waiting).
+/// The one multipart upload of `key` is aborted. An Abort is sent without waiting for it: the
+/// server answers once none of `key` is open (or after a minute).
 async fn assert_aborted_soon(key: &str) {
-    let mut states = Vec::new();
-    for _ in 0..50 {
-        states = uploads_of(key)
-            .await
-            .iter()
-            .map(|u| text(u, "state"))
-            .collect();
-        if states.iter().all(|s| s != "open") {
-            break;
-        }
-        wait(sleep(100)).await;
-    }
+    let open = format!("uploads?state=open&none=true&key={}", encode(key));
+    admin("GET", &open, JsValue::NULL).await;
+    let states: Vec<String> = uploads_of(key)
+        .await
+        .iter()
+        .map(|u| text(u, "state"))
+        .collect();
     assert_eq!(states, ["aborted"]);
+}
+
+fn encode(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
 }
 
 /// The first file that succeeded is on the server byte for byte, no part of it stored twice.
@@ -260,26 +280,30 @@ async fn three_files_added_at_once_start_in_order_and_all_succeed() {
 }
 
 #[wasm_bindgen_test]
-async fn expired_credentials_resume_with_refreshed_ones_without_resending_parts() {
+async fn expired_credentials_send_nothing_for_2_s_and_resume_with_refreshed_ones_without_resending_parts(
+) {
     reset().await;
     let recorder = Recorder::new(base());
     let up = uploader(&recorder, r#"{"parallel": 2}"#);
     let content = bytes(3 * 1024 * KIB, 5);
     up.add_file(file(&content, "expiring.mp4"), JsValue::UNDEFINED)
         .unwrap();
-    // Slow parts, so that the expiry surely lands mid-upload.
-    fault(r#"{"action": "stall", "ms": 40, "fraction": 1}"#).await;
+    // Two parts go through and the next wait at the server: the expiry lands mid-upload.
+    hold_parts(2).await;
     up.start().unwrap();
     wait(recorder.until("progress", 2, 30_000)).await;
+    held(1).await;
     admin("POST", "expire-credentials", JsValue::NULL).await;
+    // The held parts meet the credential check now, after the expiry.
+    unhold(false).await;
     wait(recorder.until("expired", 1, 30_000)).await;
     assert_eq!(recorder.count("expired"), 1);
     let info = info_of(&recorder, "expired", 0);
     assert_eq!(text(&up.list_files().get(0), "state"), "Expired");
-    // Nothing more is sent while expired.
+    // Nothing more is sent while expired, for as long as the test looks.
     let key = text(&info, "object");
     let before = admin_part_requests(&key).await;
-    wait(sleep(300)).await;
+    wait(sleep(2000)).await;
     assert_eq!(admin_part_requests(&key).await, before);
 
     reset().await;
@@ -308,20 +332,27 @@ async fn admin_part_requests(key: &str) -> f64 {
 }
 
 #[wasm_bindgen_test]
-async fn stop_mid_upload_then_start_completes() {
+async fn stop_mid_upload_sends_nothing_for_2_s_then_start_completes() {
     reset().await;
     let recorder = Recorder::new(base());
     let up = uploader(&recorder, r#"{"parallel": 2}"#);
     let content = bytes(3 * 1024 * KIB, 6);
     up.add_file(file(&content, "stopped.mp4"), JsValue::UNDEFINED)
         .unwrap();
+    hold_parts(3).await;
     up.start().unwrap();
     wait(recorder.until("progress", 3, 30_000)).await;
+    held(1).await;
     up.stop();
     assert_eq!(text(&up.list_files().get(0), "state"), "Stopped");
     let loaded = get(&up.list_files().get(0), "loaded").as_f64().unwrap();
     assert!(loaded > 0.0);
-    wait(sleep(300)).await;
+    // The parts held at the stop were aborted by the page: they never reach the handler.
+    unhold(true).await;
+    let key = key_of(&recorder, "progress", 0);
+    let before = admin_part_requests(&key).await;
+    wait(sleep(2000)).await;
+    assert_eq!(admin_part_requests(&key).await, before, "a part was sent");
     assert_eq!(recorder.count("succeed"), 0);
     up.start().unwrap();
     wait(recorder.until("succeed", 1, 60_000)).await;
@@ -484,7 +515,7 @@ async fn bad_arguments_throw_named_errors() {
 #[wasm_bindgen_test]
 async fn bad_credentials_fail_with_named_errors_and_send_nothing() {
     reset().await;
-    let uploads_before = upload_count().await;
+    let requests_before = bucket_requests().await;
     let recorder = Recorder::new(base());
     // harness.js's `badAuth` option makes getUploadAuth spoil its answer by file name.
     let up = uploader(
@@ -531,9 +562,9 @@ async fn bad_credentials_fail_with_named_errors_and_send_nothing() {
         2,
         "the unreachable endpoint is retried retryCount times"
     );
-    let uploads_after = upload_count().await;
     assert_eq!(
-        uploads_after, uploads_before,
+        bucket_requests().await,
+        requests_before,
         "a request reached OSS with bad credentials"
     );
 }
@@ -573,10 +604,11 @@ async fn an_answered_request_leaves_no_time_out_timer_behind() {
         .unwrap();
     up.start().unwrap();
     wait(recorder.until("end", 1, 30_000)).await;
-    let live = timers.live();
+    let (set, live) = (timers.set(), timers.live());
     timers.restore();
     assert_eq!(recorder.count("succeed"), 1);
     // Initiate, 5 parts and Complete each set a time-out timer; every one was cleared.
+    assert!(set >= 7, "only {set} time-out timers were set");
     assert_eq!(live, 0, "{live} time-out timers still running");
 }
 
@@ -702,17 +734,24 @@ async fn the_default_mode_uploads_video_image_and_audio_too() {
 #[wasm_bindgen_test]
 async fn an_sts_token_expiring_mid_upload_is_renewed_through_get_sts_token() {
     reset().await;
-    admin("POST", "token-ttl", json(r#"{"seconds": 3}"#)).await;
-    fault(r#"{"action": "stall", "ms": 300, "fraction": 1}"#).await;
+    // Upload credentials of 10 s are renewed at half their life; the STS token, of 4 s, is
+    // gone by then, so the renewal needs a new one. The parts wait at the server until the
+    // renewal came: the upload surely spans it, and the held parts' credentials still live 5 s.
+    admin("POST", "token-ttl", json(r#"{"seconds": 10}"#)).await;
+    hold_parts(0).await;
+    let refreshes = get(&admin("GET", "counters", JsValue::NULL).await, "refreshes");
     let recorder = Recorder::new(base());
-    let up = uploader(&recorder, r#"{"sts": {"seconds": 2}, "parallel": 2}"#);
+    let up = uploader(&recorder, r#"{"sts": {"seconds": 4}, "parallel": 2}"#);
     let content = bytes(3 * 1024 * KIB, 23);
     up.add_file(file(&content, "sts long.mp4"), JsValue::UNDEFINED)
         .unwrap();
     up.start().unwrap();
+    held(1).await;
+    let renewed = format!("counters?refreshes={}", refreshes.as_f64().unwrap() + 1.0);
+    admin("GET", &renewed, JsValue::NULL).await;
+    unhold(false).await;
     wait(recorder.until("end", 1, 90_000)).await;
     reset().await;
-    admin("POST", "token-ttl", json(r#"{"seconds": 3000}"#)).await;
     assert_eq!(recorder.count("succeed"), 1, "{}", recorder.everything());
     assert_eq!(recorder.count("expired"), 0);
     assert!(
@@ -749,7 +788,7 @@ async fn a_failing_get_sts_token_waits_for_resume_upload_with_token() {
 async fn a_wrong_sts_secret_fails_with_vods_signature_error_and_reaches_no_oss() {
     reset().await;
     let console = capture_console();
-    let uploads_before = upload_count().await;
+    let requests_before = bucket_requests().await;
     let recorder = Recorder::new(base());
     let up = uploader(
         &recorder,
@@ -764,8 +803,11 @@ async fn a_wrong_sts_secret_fails_with_vods_signature_error_and_reaches_no_oss()
         failed.get(1).as_string().as_deref(),
         Some("SignatureDoesNotMatch")
     );
-    let uploads_after = upload_count().await;
-    assert_eq!(uploads_after, uploads_before, "a request reached OSS");
+    assert_eq!(
+        bucket_requests().await,
+        requests_before,
+        "a request reached OSS"
+    );
     assert_no_secret_anywhere(&recorder, &up, &console);
 }
 
@@ -863,16 +905,18 @@ async fn a_part_the_worker_fails_to_hash_is_hashed_on_the_page_and_still_checked
     assert_eq!(up.sent_on_page(), 0);
 }
 
-/// Starts a 2 MiB upload whose parts stall, and waits until a part is under way.
-async fn stalled_upload(name: &str) -> (Recorder, VodUploader) {
+/// Starts a 2 MiB upload whose first part goes through and whose later parts the server holds,
+/// and waits until one is held.
+async fn held_upload(name: &str) -> (Recorder, VodUploader) {
     reset().await;
-    fault(r#"{"action": "stall", "ms": 400, "fraction": 1}"#).await;
+    hold_parts(1).await;
     let recorder = Recorder::new(base());
     let up = uploader(&recorder, "{}");
     up.add_file(file(&bytes(2048 * KIB, 34), name), JsValue::UNDEFINED)
         .unwrap();
     up.start().unwrap();
     wait(recorder.until("progress", 1, 60_000)).await;
+    held(1).await;
     assert_eq!(up.hashed_on_page(), 0, "parts are hashed in the worker");
     assert_eq!(up.sent_on_page(), 0, "parts are sent from the worker");
     assert!(up.something_running());
@@ -881,13 +925,13 @@ async fn stalled_upload(name: &str) -> (Recorder, VodUploader) {
 
 #[wasm_bindgen_test]
 async fn after_stop_or_delete_file_no_worker_and_no_timer_is_left_running() {
-    let (recorder, up) = stalled_upload("stopped.mp4").await;
+    let (recorder, up) = held_upload("stopped.mp4").await;
     up.stop();
     assert!(!up.something_running(), "after stop()");
     // No upload is left open for the tests after this one.
     up.delete_file(0).unwrap();
     assert_aborted_soon(&key_of(&recorder, "progress", 0)).await;
-    let (recorder, up) = stalled_upload("deleted.mp4").await;
+    let (recorder, up) = held_upload("deleted.mp4").await;
     up.delete_file(0).unwrap();
     assert!(!up.something_running(), "after deleteFile()");
     assert_aborted_soon(&key_of(&recorder, "progress", 0)).await;

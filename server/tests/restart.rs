@@ -53,7 +53,7 @@ async fn a_server_killed_mid_part_keeps_every_part_it_answered_for() {
     let id = initiate(&h, &c).await;
     let acknowledged = bytes(200 * KIB, 7);
     let etag = put_part(&h, &c, &id, 1, acknowledged.clone()).await;
-    // Part 2 streams slowly; the server dies while it is writing it.
+    // Part 2 streams as the test feeds it; the server dies once it has begun writing it.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
     let body = reqwest::Body::wrap_stream(stream_of(rx));
     let call = h
@@ -63,16 +63,24 @@ async fn a_server_killed_mid_part_keeps_every_part_it_answered_for() {
         Running::Child(child) => child.id().unwrap(),
         Running::InProcess(_) => unreachable!(),
     };
+    let parts_dir = h.data.path().join("parts");
     let crash = async move {
-        for _ in 0..4 {
-            tx.send(Ok(vec![1u8; 16 * KIB])).await.unwrap();
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        tx.send(Ok(vec![1u8; 16 * KIB])).await.unwrap();
+        // The sign: part 2's file is there beside part 1's.
+        let writing = async {
+            while std::fs::read_dir(&parts_dir).unwrap().count() < 2 {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), writing)
+            .await
+            .expect("the server never began writing part 2");
         let killed = std::process::Command::new("kill")
             .args(["-9", &pid.to_string()])
             .status()
             .unwrap();
         assert!(killed.success());
+        drop(tx);
     };
     let (answer, ()) = tokio::join!(call.try_send(), crash);
     assert!(answer.is_err(), "the server died before answering");

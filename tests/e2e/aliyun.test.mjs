@@ -8,7 +8,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { admin, base, launch, md5, shots, site } from './support.mjs';
+import { admin, base, heldAt, hold, launch, md5, resetServer, shots, site, unhold } from './support.mjs';
 
 let browser;
 let context;
@@ -27,8 +27,7 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  await admin('DELETE', 'faults');
-  await admin('POST', 'token-ttl', { seconds: 3000 });
+  await resetServer();
   context = await browser.newContext();
   page = await context.newPage();
   consoleErrors = [];
@@ -66,8 +65,6 @@ async function assertNothingLeftBehind() {
 }
 
 afterEach(async () => {
-  await admin('DELETE', 'faults');
-  await admin('POST', 'token-ttl', { seconds: 3000 });
   await context?.close();
 });
 
@@ -110,11 +107,13 @@ async function uploadsOfPage() {
   return uploads.filter((u) => keys.includes(u.key));
 }
 
-// None of them is left open; no part the server acknowledged was stored twice.
+// None of them is left open; no part the server acknowledged was stored twice. An Abort is sent
+// without waiting for it: the server answers once none of a key is open (or after a minute).
 async function assertClean() {
-  const open = async () => (await uploadsOfPage()).filter((u) => u.state === 'open').map((u) => u.key);
-  for (let i = 0; i < 50 && (await open()).length > 0; i += 1) await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(await open(), [], 'multipart uploads left open');
+  for (const key of new Set((await uploadsOfPage()).map((u) => u.key))) {
+    const { uploads } = await admin('GET', `uploads?${new URLSearchParams({ key, state: 'open', none: 'true' })}`);
+    assert.deepEqual(uploads.map((u) => u.key), [], 'multipart uploads left open');
+  }
   const twice = (await uploadsOfPage()).flatMap((u) => u.parts).filter((p) => p.stored > 1);
   assert.deepEqual(twice, [], 'a part was stored twice');
 }
@@ -147,12 +146,21 @@ test('several files upload with credentials fetched in onUploadstarted, in the o
   assert.deepEqual(consoleErrors, []);
 });
 
-test('startUpload inside addFileSuccess, before the SDK is ready, uploads once it is', async () => {
-  // The wasm arrives late, so the uploader is made and the file added before it is there.
-  await page.route('**/vod-upload_bg.wasm', async (route) => {
-    await new Promise((r) => setTimeout(r, 1500));
+// Holds the page's requests to `url` (a glob) until the returned function is called.
+async function holdRoute(url) {
+  let release;
+  const released = new Promise((resolve) => { release = resolve; });
+  await page.route(url, async (route) => {
+    await released;
     await route.continue();
   });
+  return release;
+}
+
+test('startUpload inside addFileSuccess, before the SDK is ready, uploads once it is', async () => {
+  // The wasm is held until the test lets it go, so the uploader is made and the file added
+  // before it is there.
+  const wasm = await holdRoute('**/vod-upload_bg.wasm');
   await page.goto(`${site}/aliyun.html?auto=1`, { waitUntil: 'domcontentloaded' });
   const a = file('early.mp4', MIB + 77);
   await pick([a, file('empty.mp4', 0)]);
@@ -166,6 +174,7 @@ test('startUpload inside addFileSuccess, before the SDK is ready, uploads once i
   assert.equal(before.added, false, 'a File already listed');
   assert.equal(before.nothing, false, 'no file');
   assert.match(before.version, /^\d+\.\d+\.\d+/);
+  wasm();
   await until('onUploadSucceed');
   // The empty file, refused once the SDK could look at it.
   const failed = await events('onUploadFailed');
@@ -193,11 +202,12 @@ test('cleanList inside onUploadEnd empties the list; an empty file fails with Em
 
 test('stopUpload then startUpload goes on without sending an acknowledged part again', async () => {
   await open();
-  await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
+  await hold('upload-part', { after: 2 });
   const a = file('stop.mp4', 8 * MIB);
   await pick([a]);
   await page.click('#start');
   await until('onUploadProgress', 2);
+  await heldAt({ waiting: 1 });
   await page.click('#stop');
   const canceled = await events('onUploadCanceled');
   assert.equal(canceled.length, 1);
@@ -205,7 +215,7 @@ test('stopUpload then startUpload goes on without sending an acknowledged part a
   assert.deepEqual(await states(), ['Stoped']);
   const half = (await page.evaluate(() => window.uploader.listFiles()[0].loaded));
   assert.ok(half > 0 && half < 1, `${half}`);
-  await admin('DELETE', 'faults');
+  await unhold({ drop: true });
   await page.click('#start');
   await until('onUploadSucceed');
   assert.equal((await events('onUploadstarted')).length, 1, 'the credentials were kept');
@@ -213,12 +223,9 @@ test('stopUpload then startUpload goes on without sending an acknowledged part a
   await assertClean();
 });
 
-test('stopUpload while the credentials are awaited; the late answer is kept for startUpload', async () => {
-  // The page's backend answers a second late.
-  await page.route('**/api/upload-auth', async (route) => {
-    await new Promise((r) => setTimeout(r, 1000));
-    await route.continue();
-  });
+test('stopUpload while the credentials are awaited; the late answer sends nothing for 2 s and is kept for startUpload', async () => {
+  // The page's backend answers only once the test lets it, after the stop.
+  const answer = await holdRoute('**/api/upload-auth');
   await open();
   const a = file('awaited.mp4', 2 * MIB);
   await pick([a]);
@@ -227,8 +234,11 @@ test('stopUpload while the credentials are awaited; the late answer is kept for 
   await page.click('#stop');
   assert.deepEqual(await states(), ['Stoped']);
   assert.equal((await events('onUploadCanceled')).length, 1);
-  // The answer arrives after the stop: nothing is sent.
-  await page.waitForTimeout(1500);
+  // The answer arrives after the stop: nothing is sent, for as long as the test looks.
+  const answered = page.waitForResponse('**/api/upload-auth');
+  answer();
+  await answered;
+  await page.waitForTimeout(2000);
   assert.deepEqual(await states(), ['Stoped']);
   assert.deepEqual(await stored(a.buffer), []);
   await page.click('#start');
@@ -255,17 +265,19 @@ test('a file that failed starts over with startUpload', async () => {
   await assertClean();
 });
 
-// Credentials that live 8 s: the SDK asks for new ones ahead of their expiry, in
-// onUploadTokenExpired, while the parts are slowed so the upload outlives them.
+// Credentials that live 8 s: the SDK asks for new ones ahead of their expiry (at half their
+// life), in onUploadTokenExpired, while the parts wait at the server, so the upload outlives
+// them; the held parts were signed with credentials that still live 4 s when they go on.
 async function outlive(query, name) {
   await admin('POST', 'token-ttl', { seconds: 8 });
-  await admin('POST', 'faults', { action: 'stall', ms: 1500, fraction: 1 });
+  await hold('upload-part');
   await open(query);
   const a = file(name, 16 * MIB);
   await pick([a]);
   await page.click('#start');
+  await heldAt({ waiting: 1 });
   await until('onUploadTokenExpired', 1, 30000);
-  await admin('DELETE', 'faults');
+  await unhold();
   await until('onUploadEnd', 1, 90000);
   return a;
 }
@@ -351,7 +363,7 @@ test('an image goes up as an image, with its ImageId', async () => {
 
 test('cancelFile, resumeFile and deleteFile take string indexes', async () => {
   await open();
-  await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
+  await hold('upload-part', { after: 1 });
   const [a, b, c] = [file('a.mp4', 6 * MIB), file('b.mp4', MIB + 1), file('c.mp4', 700 * 1024)];
   await pick([a, b, c]);
   assert.equal(await page.evaluate(() => window.uploader.cancelFile('1')), true);
@@ -362,7 +374,7 @@ test('cancelFile, resumeFile and deleteFile take string indexes', async () => {
   assert.equal(await page.evaluate(() => window.uploader.cancelFile('0')), true);
   assert.equal((await events('onUploadCanceled')).length, 1);
   assert.deepEqual((await states()).slice(0, 2), ['Canceled', 'Canceled']);
-  await admin('DELETE', 'faults');
+  await unhold({ drop: true });
   await until('onUploadSucceed', 1);
   assert.equal(await page.evaluate(() => window.uploader.resumeFile('1')), true);
   assert.equal(await page.evaluate(() => window.uploader.resumeFile('1')), false);
@@ -379,7 +391,7 @@ test('cancelFile, resumeFile and deleteFile take string indexes', async () => {
 
 test('getCheckpoint after a reload tells where the upload is, and it resumes in the same video', async () => {
   await open();
-  await admin('POST', 'faults', { action: 'stall', ms: 400, fraction: 1 });
+  await hold('upload-part', { after: 2 });
   const a = file('reload.mp4', 8 * MIB);
   // A file on disk: the same name, size and date when it is picked again.
   const folder = mkdtempSync(join(tmpdir(), 'vod-upload-aliyun-'));
@@ -391,7 +403,7 @@ test('getCheckpoint after a reload tells where the upload is, and it resumes in 
   await until('onUploadProgress', 2);
   const videoId = await page.evaluate(() => window.uploader.listFiles()[0].videoId);
   await page.reload();
-  await admin('DELETE', 'faults');
+  await unhold({ drop: true });
   await page.waitForFunction(() => window.VodUpload && window.uploader);
   await page.evaluate(() => window.VodUpload.ready.then(() => true));
   await pick([path]);

@@ -6,13 +6,10 @@
 // and the same uploader then uploads a clean file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { admin, md5 } from './support.mjs';
+import { admin, hold, md5, resetServer, unhold } from './support.mjs';
 import { useLab } from './lab.mjs';
 
-const lab = useLab(async () => {
-  await admin('DELETE', 'faults');
-  await admin('DELETE', 'broken');
-});
+const lab = useLab(() => resetServer());
 
 const KINDS = ['empty', 'truncated', 'binary', 'malformed', 'deep', 'wrong-document', 'bad-crc',
   'huge-code', 'html', 'huge'];
@@ -128,12 +125,12 @@ test('broken answers to list-parts, when a stopped file goes on', async () => {
   // The file is stopped once it has a part on the server, then broken answers are set and it
   // is started again: it lists its parts first.
   const stopMidway = async () => {
-    await admin('POST', 'faults', { action: 'stall', ms: 300, fraction: 1 });
+    await hold('upload-part', { after: 1 });
     const progressed = await lab.count('progress');
     await lab.start();
     await lab.until('progress', progressed + 1);
     await lab.page.evaluate(() => window.lab.uploader.stop());
-    await admin('DELETE', 'faults');
+    await unhold({ drop: true });
   };
   await tryEveryKind('list-parts', 600 * 1024, { beforeStart: stopMidway });
   assert.deepEqual(errors, []);

@@ -12,20 +12,20 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { admin, adminAt } from './support.mjs';
+import { heldAt, hold, resetServer, unhold } from './support.mjs';
 import { MIB, useLab } from './lab.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const slow = { action: 'stall', ms: 400, fraction: 1 };
 const options = { partSize: MIB, parallel: 2, retryCount: 6, retryDuration: 300 };
 
-const lab = useLab(() => admin('DELETE', 'faults'));
+const lab = useLab(() => resetServer());
 
-// Uploads part of a file in slowed parts, interrupts the page with `interrupt`, picks the
-// same file again and uploads the rest; checks what the server counted on both sides.
+// Uploads three parts of a file while the server holds the later ones, interrupts the page with
+// `interrupt`, picks the same file again and uploads the rest; checks what the server counted
+// on both sides.
 async function interruptAndResume(name, interrupt) {
   const errors = await lab.open(options);
-  await admin('POST', 'faults', slow);
+  await hold('upload-part', { after: 3 });
   const { buffer } = await lab.addFile(name, 8 * MIB);
   await lab.start();
   await lab.until('progress', 3);
@@ -33,7 +33,7 @@ async function interruptAndResume(name, interrupt) {
   assert.equal((await lab.checkpoints()).length, 1);
   await interrupt();
   const before = await lab.counted(first.object);
-  await admin('DELETE', 'faults');
+  await unhold({ drop: true });
   const again = await lab.pick(lab.path(name));
   assert.equal(again.state, 'Ready');
   assert.ok(again.resumed, 'the file comes back resumable');
@@ -70,14 +70,14 @@ test('the page closed mid-upload and a new one opened: the upload resumes', asyn
 
 test('another file with the same name, size and date uploads as a new video', async () => {
   await lab.open(options);
-  await admin('POST', 'faults', slow);
+  await hold('upload-part', { after: 2 });
   const name = 'lookalike.mp4';
   await lab.addFile(name, 6 * MIB);
   await lab.start();
   await lab.until('progress', 2);
   const first = await lab.info();
   await lab.reload(options);
-  await admin('DELETE', 'faults');
+  await unhold({ drop: true });
   // Other bytes under the same name, size and modification time.
   const path = lab.path(name);
   // Seconds as a fraction: a Date would round to the millisecond, unlike the browser.
@@ -135,10 +135,12 @@ test('vod-local killed and restarted mid-upload: the upload goes on by itself', 
   try {
     const url = await server.start();
     const errors = await lab.open(options, { server: url });
-    await adminAt(url, 'POST', 'faults', slow);
+    // Two parts go through; the server is killed while it holds the next ones.
+    await hold('upload-part', { after: 2 }, url);
     const { buffer } = await lab.addFile('server restarted.mp4', 8 * MIB);
     await lab.start();
     await lab.until('progress', 2);
+    await heldAt({ waiting: 1 }, url);
     await server.kill();
     await lab.until('retry', 1, 30000);
     await server.start(url.replace('http://', ''));
@@ -159,7 +161,7 @@ test('vod-local killed and restarted mid-upload: the upload goes on by itself', 
 
 test('deleteFile after a checkpoint was written leaves no checkpoint and no open upload', async () => {
   await lab.open(options);
-  await admin('POST', 'faults', slow);
+  await hold('upload-part', { after: 1 });
   await lab.addFile('deleted.mp4', 6 * MIB);
   await lab.start();
   await lab.until('progress', 1);

@@ -9,14 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { admin } from './support.mjs';
+import { admin, resetServer } from './support.mjs';
 import { useLab } from './lab.mjs';
 import { xorshift } from './session.js';
 
-const lab = useLab(async () => {
-  await admin('DELETE', 'faults');
-  await admin('DELETE', 'broken');
-});
+const lab = useLab(() => resetServer());
 
 const FILES = 1000;
 const BATCH = 100;

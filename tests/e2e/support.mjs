@@ -37,6 +37,28 @@ export async function adminAt(server, method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+// Every setting of vod-local's test controls back to the server's start (faults, broken
+// answers, holds, damage, policy, CORS rule, credential lifetime), whatever the last test did.
+export const resetServer = (server = base) => adminAt(server, 'POST', 'reset');
+
+// Holds requests at the server until released (see vod-local's `/_admin/hold`): `operation`
+// such as 'upload-part', the first `after` of them let through, every later one held (or
+// `count` of them). A test decides when an upload is mid-way instead of racing a stall.
+export const hold = (operation, { after = 0, count } = {}, server = base) =>
+  adminAt(server, 'POST', 'hold', { operation, after, count });
+
+// Resolves once `waiting` requests are held at the server (and `held` were in all).
+export const heldAt = (query, server = base) =>
+  adminAt(server, 'GET', `hold?${new URLSearchParams(query)}`);
+
+// Lets the oldest `count` held requests go on; the holds stay.
+export const release = (count, server = base) => adminAt(server, 'POST', 'release', { count });
+
+// No more holds. The held requests go on, or with `drop` their connections are reset unhandled:
+// for requests whose page stopped, closed or reloaded, which must not be stored after all.
+export const unhold = ({ drop = false } = {}, server = base) =>
+  adminAt(server, 'DELETE', `hold${drop ? '?drop=true' : ''}`);
+
 export const md5 = (buffer) => createHash('md5').update(buffer).digest('hex');
 
 export async function assertStored(buffer) {
@@ -44,8 +66,8 @@ export async function assertStored(buffer) {
   assert.ok(objects.some((o) => o.md5 === md5(buffer) && o.size === buffer.length), 'the server holds the same bytes');
 }
 
-// One browser for a test file and a fresh 1280 px page for each test, with vod-local's faults,
-// damage, policy and credential lifetime back to their defaults first; `use(page, dialogs)` receives them. `dialogs` collects the
+// One browser for a test file and a fresh 1280 px page for each test, with vod-local's test
+// controls back to the server's start first; `use(page, dialogs)` receives them. `dialogs` collects the
 // page's alerts and uncaught errors, which a test expects to stay empty.
 export function freshPages(use) {
   let browser;
@@ -57,10 +79,7 @@ export function freshPages(use) {
     await browser?.close();
   });
   beforeEach(async () => {
-    await admin('DELETE', 'faults');
-    await admin('DELETE', 'damage-parts');
-    await admin('DELETE', 'csp');
-    await admin('POST', 'token-ttl', { seconds: 3000 });
+    await resetServer();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const dialogs = [];
     page.on('dialog', async (dialog) => {

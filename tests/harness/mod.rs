@@ -49,6 +49,9 @@ extern "C" {
     /// Counts the page's timers of `delay` ms that are set and neither fired nor cleared.
     #[wasm_bindgen(js_name = watchTimers)]
     pub fn watch_timers(delay: u32) -> TimerWatch;
+    /// How many such timers were set since the watch began.
+    #[wasm_bindgen(method)]
+    pub fn set(this: &TimerWatch) -> u32;
     #[wasm_bindgen(method)]
     pub fn live(this: &TimerWatch) -> u32;
     #[wasm_bindgen(method)]

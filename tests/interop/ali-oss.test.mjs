@@ -1,7 +1,7 @@
 // The official ali-oss client against vod-local: proof that the server speaks real OSS, not
 // only our dialect of it. Run by `cargo xtask test`, which starts vod-local and sets
 // VOD_LOCAL_URL.
-import { test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,8 +46,12 @@ function client({ auth, address }, overrides = {}) {
 async function admin(path, method = 'GET') {
   const response = await fetch(`${base}/_admin/${path}`, { method });
   assert.ok(response.ok, `admin ${path}: ${response.status}`);
-  return response.json();
+  const text = await response.text();
+  return text ? JSON.parse(text) : null;
 }
+
+// Every test starts from the server's start, whatever ran against it before.
+beforeEach(() => admin('reset', 'POST'));
 
 test('multipart upload of a key with spaces and non-ASCII characters, then get', async () => {
   const creds = await uploadAuth('interop 测试 été + more.bin');

@@ -181,18 +181,23 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// Watches the page's timers of one delay: how many are set and neither fired nor cleared.
+// Watches the page's timers of one delay: how many were set, and how many are set and neither
+// fired nor cleared.
 export function watchTimers(delay) {
   const live = new Set();
-  const { setTimeout: set, clearTimeout: clear } = globalThis;
+  let set = 0;
+  const { setTimeout: setTimer, clearTimeout: clear } = globalThis;
   globalThis.setTimeout = (handler, ms, ...rest) => {
     let id;
     const fire = (...args) => {
       live.delete(id);
       return typeof handler === 'function' ? handler(...args) : undefined;
     };
-    id = set(fire, ms, ...rest);
-    if (ms === delay) live.add(id);
+    id = setTimer(fire, ms, ...rest);
+    if (ms === delay) {
+      live.add(id);
+      set += 1;
+    }
     return id;
   };
   globalThis.clearTimeout = (id) => {
@@ -200,9 +205,10 @@ export function watchTimers(delay) {
     clear(id);
   };
   return {
+    set: () => set,
     live: () => live.size,
     restore: () => {
-      globalThis.setTimeout = set;
+      globalThis.setTimeout = setTimer;
       globalThis.clearTimeout = clear;
     },
   };

@@ -216,8 +216,20 @@ fn integrity(bytes: &[u8]) -> String {
     )
 }
 
-/// What a page should pay for the script-tag build with every feature in, gzip -9: 60 KiB.
-const SCRIPT_TAG_BUDGET: u64 = 61_440;
+/// What a page may pay for the script-tag build with every feature in, gzip -9: 92 KiB. A build
+/// over it fails `cargo xtask dist` (and so `cargo xtask test`), naming by how much.
+const SCRIPT_TAG_BUDGET: u64 = 94_208;
+
+/// The verdict on a script tag of `gzip` bytes: within the budget, or an error saying how far
+/// over it is.
+fn within_budget(gzip: u64) -> Result<String> {
+    match gzip.checked_sub(SCRIPT_TAG_BUDGET) {
+        Some(over) if over > 0 => Err(format!(
+            "the script tag is {gzip} bytes gzip, over its budget of {SCRIPT_TAG_BUDGET} by {over} bytes"
+        )),
+        _ => Ok(format!("within it by {} bytes", SCRIPT_TAG_BUDGET - gzip)),
+    }
+}
 
 /// Prints raw and gzip sizes, and the totals a page downloads.
 pub fn report() -> Result {
@@ -252,10 +264,7 @@ pub fn report() -> Result {
             gzip as f64 / 1000.0
         );
         if name == "script tag" {
-            let verdict = match gzip.checked_sub(SCRIPT_TAG_BUDGET) {
-                Some(over) => format!("over by {over} bytes"),
-                None => "within it".to_string(),
-            };
+            let verdict = within_budget(gzip)?;
             println!("  budget for the script tag: {SCRIPT_TAG_BUDGET} bytes gzip, {verdict}");
             let script = std::fs::read(root().join("dist/vod-upload.js")).map_err(io)?;
             println!(
@@ -270,7 +279,19 @@ pub fn report() -> Result {
 
 #[cfg(test)]
 mod tests {
-    use super::integrity;
+    use super::{integrity, within_budget, SCRIPT_TAG_BUDGET};
+
+    #[test]
+    fn a_script_tag_over_its_budget_fails_and_one_at_it_passes() {
+        assert_eq!(
+            within_budget(SCRIPT_TAG_BUDGET).as_deref(),
+            Ok("within it by 0 bytes")
+        );
+        assert_eq!(
+            within_budget(SCRIPT_TAG_BUDGET + 1),
+            Err("the script tag is 94209 bytes gzip, over its budget of 94208 by 1 bytes".into())
+        );
+    }
 
     #[test]
     fn integrity_is_sha384_in_base64() {
