@@ -607,8 +607,10 @@ async fn an_answered_request_leaves_no_time_out_timer_behind() {
     let (set, live) = (timers.set(), timers.live());
     timers.restore();
     assert_eq!(recorder.count("succeed"), 1);
-    // Initiate, 5 parts and Complete each set a time-out timer; every one was cleared.
-    assert!(set >= 7, "only {set} time-out timers were set");
+    // The driver keeps one timer, for the earliest time limit: one of the full 47111 ms was set
+    // when a request went out with nothing else pending (the Initiate, at least), and every
+    // one was cleared.
+    assert!(set >= 1, "no time-out timer was set");
     assert_eq!(live, 0, "{live} time-out timers still running");
 }
 
