@@ -28,6 +28,20 @@ async fn send_part(h: &Harness, c: &Creds, id: &str, n: u32) -> reqwest::Respons
         .await
 }
 
+/// Each of `rules` is refused by `/_admin/{path}` with 400.
+async fn assert_refused(h: &Harness, path: &str, rules: &[serde_json::Value]) {
+    for rule in rules {
+        let response = h
+            .http
+            .post(h.url(&format!("/_admin/{path}")))
+            .json(rule)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{rule}");
+    }
+}
+
 #[tokio::test]
 async fn next_n_parts_fail_with_the_chosen_status() {
     let h = Harness::start().await;
@@ -119,21 +133,13 @@ async fn faults_apply_to_upload_part_only() {
 #[tokio::test]
 async fn bad_fault_rules_are_refused() {
     let h = Harness::start().await;
-    for rule in [
+    let rules = [
         json!({"action": "explode"}),
         json!({"action": "fail", "status": 200}),
         json!({"action": "fail"}),
         json!({"action": "stall", "ms": 10, "fraction": 1.5}),
-    ] {
-        let response = h
-            .http
-            .post(h.url("/_admin/faults"))
-            .json(&rule)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 400, "{rule}");
-    }
+    ];
+    assert_refused(&h, "faults", &rules).await;
 }
 
 #[tokio::test]
@@ -318,20 +324,12 @@ async fn a_broken_answer_not_done_leaves_nothing_and_is_used_up() {
 #[tokio::test]
 async fn broken_answer_rules_are_checked() {
     let h = Harness::start().await;
-    for bad in [
+    let rules = [
         json!({"operation": "nothing", "kind": "empty"}),
         json!({"operation": "complete", "kind": "garbled"}),
         json!({"operation": "vod", "kind": "bad-crc"}),
-    ] {
-        let response = h
-            .http
-            .post(h.url("/_admin/broken"))
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 400, "{bad}");
-    }
+    ];
+    assert_refused(&h, "broken", &rules).await;
 }
 
 #[tokio::test]
@@ -394,20 +392,12 @@ async fn waiting_2_s_for_holds_that_never_come_answers_408_and_bad_rules_are_ref
     assert_eq!(response.status(), 408);
     let counts: serde_json::Value = response.json().await.unwrap();
     assert_eq!(counts, json!({"waiting": 0, "held": 0}));
-    for rule in [
+    let rules = [
         json!({"operation": "sleep"}),
         json!({"operation": "upload-part", "ms": 5}),
         json!({"after": 1}),
-    ] {
-        let response = h
-            .http
-            .post(h.url("/_admin/hold"))
-            .json(&rule)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 400, "{rule}");
-    }
+    ];
+    assert_refused(&h, "hold", &rules).await;
 }
 
 #[tokio::test]

@@ -213,7 +213,10 @@ fn wasm_test(server: &server::Running, browser: Browser, cargo_args: &[&str]) ->
         .args(driver)
         .args(["--", "--features", "worker,probes"])
         .args(cargo_args)
-        .env("VOD_LOCAL_URL", &server.url))
+        .env("VOD_LOCAL_URL", &server.url)
+        // The runner gives the whole suite 20 s by default, which a busy machine can outrun:
+        // the tests wait for events, and this is only a guard against a hang.
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "900"))
 }
 
 fn step(what: &str) {
