@@ -46,9 +46,10 @@ extern "C" {
     pub fn text(this: &Console) -> String;
 
     pub type TimerWatch;
-    /// Counts the page's timers of `delay` ms that are set and neither fired nor cleared.
+    /// Counts the page's timers of `low` to `high` ms, set, and set and neither fired nor
+    /// cleared.
     #[wasm_bindgen(js_name = watchTimers)]
-    pub fn watch_timers(delay: u32) -> TimerWatch;
+    pub fn watch_timers(low: u32, high: u32) -> TimerWatch;
     /// How many such timers were set since the watch began.
     #[wasm_bindgen(method)]
     pub fn set(this: &TimerWatch) -> u32;

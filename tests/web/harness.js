@@ -181,9 +181,9 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-// Watches the page's timers of one delay: how many were set, and how many are set and neither
-// fired nor cleared.
-export function watchTimers(delay) {
+// Watches the page's timers of `low` to `high` ms: how many were set, and how many are set and
+// neither fired nor cleared.
+export function watchTimers(low, high) {
   const live = new Set();
   let set = 0;
   const { setTimeout: setTimer, clearTimeout: clear } = globalThis;
@@ -194,7 +194,7 @@ export function watchTimers(delay) {
       return typeof handler === 'function' ? handler(...args) : undefined;
     };
     id = setTimer(fire, ms, ...rest);
-    if (ms === delay) {
+    if (ms >= low && ms <= high) {
       live.add(id);
       set += 1;
     }
