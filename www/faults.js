@@ -4,7 +4,7 @@ import { backend } from './backend.js';
 
 const control = (path, body = {}) => backend(`/_admin/${path}`, body);
 
-// `timeoutMs()` is the request timeout new files get; a stall outlasts it.
+// `timeoutMs()` is the request timeout new files get; a held part outlasts it.
 export function wireFaults(log, timeoutMs) {
   const buttons = {
     'fault-503': async () => {
@@ -12,9 +12,9 @@ export function wireFaults(log, timeoutMs) {
       return 'the server answers 503 to the next 3 parts';
     },
     'fault-stall': async () => {
-      const ms = timeoutMs() + 2000;
-      await control('faults', { action: 'stall', ms, count: 1 });
-      return `the server holds the next part ${ms / 1000} s, beyond the request timeout`;
+      // Held until the page gives up on it, however long that takes: never answered.
+      await control('hold', { operation: 'upload-part', count: 1 });
+      return `the server holds the next part unanswered, beyond the request timeout (${timeoutMs() / 1000} s)`;
     },
     'fault-damage': async () => {
       await control('damage-parts', { count: 1 });

@@ -326,7 +326,7 @@ test('the stall button holds a part beyond the timeout, and the SDK sends it aga
   await openDemo();
   await page.locator('input[name=timeout]').fill('2');
   await page.locator('input[name=timeout]').blur();
-  await faultThenUpload('Stall the next part', 'the server holds the next part 4 s, beyond the request timeout',
+  await faultThenUpload('Stall the next part', 'the server holds the next part unanswered, beyond the request timeout (2 s)',
     /retrying a request of stalled\.mp4 after Timeout/, { name: 'stalled.mp4' });
 });
 
