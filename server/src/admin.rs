@@ -4,7 +4,7 @@
 //! setting to the server's start.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -150,11 +150,7 @@ async fn hold_counts(State(state): State<Arc<AppState>>, Query(wait): Query<Hold
         .within
         .map_or(MINUTE, Duration::from_millis)
         .min(MINUTE);
-    let status = if until(limit, || enough(state.holds.counts())).await {
-        StatusCode::OK
-    } else {
-        StatusCode::REQUEST_TIMEOUT
-    };
+    let status = waited(limit, || enough(state.holds.counts())).await;
     (status, Json(json!(state.holds.counts()))).into_response()
 }
 
@@ -254,27 +250,43 @@ async fn undamage_parts(State(state): State<Arc<AppState>>) -> StatusCode {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct CounterWait {
     refreshes: Option<u64>,
+    bodies_begun: Option<u64>,
 }
 
-/// How often the backend refreshed credentials, and how many requests came for the bucket; with
-/// `?refreshes=N`, once it has refreshed N times (or 408 after a minute), so a test waits for
-/// the event, not a duration.
+/// How often the backend refreshed credentials, how many requests came for the bucket, and how
+/// many bodies the server has begun writing to a file; with `?refreshes=N` or
+/// `?bodiesBegun=N`, once that many were (or 408 after a minute), so a test waits for the
+/// event, not a duration.
 async fn counters(State(state): State<Arc<AppState>>, Query(wait): Query<CounterWait>) -> Response {
-    let refreshes = || state.refreshes.load(Ordering::Relaxed);
-    let reached = until(MINUTE, || wait.refreshes.is_none_or(|n| refreshes() >= n)).await;
-    let status = if reached {
-        StatusCode::OK
-    } else {
-        StatusCode::REQUEST_TIMEOUT
+    let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+    let reached = || {
+        wait.refreshes.is_none_or(|n| load(&state.refreshes) >= n)
+            && wait
+                .bodies_begun
+                .is_none_or(|n| load(&state.bodies_begun) >= n)
     };
-    let bucket_requests = state.bucket_requests.load(Ordering::Relaxed);
-    let counters = json!({ "refreshes": refreshes(), "bucketRequests": bucket_requests });
+    let status = waited(MINUTE, reached).await;
+    let counters = json!({
+        "refreshes": load(&state.refreshes),
+        "bucketRequests": load(&state.bucket_requests),
+        "bodiesBegun": load(&state.bodies_begun),
+    });
     (status, Json(counters)).into_response()
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
+
+/// The answer to a wait: 200 once `done` holds, 408 if it did not within `limit`.
+async fn waited(limit: Duration, done: impl Fn() -> bool) -> StatusCode {
+    if until(limit, done).await {
+        StatusCode::OK
+    } else {
+        StatusCode::REQUEST_TIMEOUT
+    }
+}
 
 /// Waits until `done` holds, looking every 20 ms, for `limit` at most; whether it held.
 async fn until(limit: Duration, done: impl Fn() -> bool) -> bool {

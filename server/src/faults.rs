@@ -29,22 +29,25 @@ pub struct Rule<A = Action> {
     pub fraction: Option<f64>,
 }
 
-/// What `/_admin/faults` (and `/_admin/broken`) takes: a rule or a list of them.
+/// What a test control takes: one rule, or a list of them.
 #[derive(Deserialize)]
 #[serde(untagged)]
-pub enum Rules<A = Action> {
-    One(Rule<A>),
-    Many(Vec<Rule<A>>),
+pub enum OneOrMany<R> {
+    One(R),
+    Many(Vec<R>),
 }
 
-impl<A> Rules<A> {
-    pub fn into_vec(self) -> Vec<Rule<A>> {
+impl<R> OneOrMany<R> {
+    pub fn into_vec(self) -> Vec<R> {
         match self {
-            Rules::One(rule) => vec![rule],
-            Rules::Many(rules) => rules,
+            OneOrMany::One(rule) => vec![rule],
+            OneOrMany::Many(rules) => rules,
         }
     }
 }
+
+/// What `/_admin/faults` (and `/_admin/broken`) takes.
+pub type Rules<A = Action> = OneOrMany<Rule<A>>;
 
 /// A rule and how many requests it has seen.
 struct Active<A> {

@@ -27,21 +27,7 @@ pub struct Rule {
 }
 
 /// What `/_admin/hold` takes: a rule or a list of them.
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub enum Rules {
-    One(Rule),
-    Many(Vec<Rule>),
-}
-
-impl Rules {
-    pub fn into_vec(self) -> Vec<Rule> {
-        match self {
-            Rules::One(rule) => vec![rule],
-            Rules::Many(rules) => rules,
-        }
-    }
-}
+pub type Rules = crate::faults::OneOrMany<Rule>;
 
 /// How many requests wait now, and how many were held in all since the rules were set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -122,6 +122,8 @@ pub struct AppState {
     pub refreshes: AtomicU64,
     /// Requests that came for the bucket, of every kind.
     pub bucket_requests: AtomicU64,
+    /// PutObject and UploadPart bodies whose file the server has begun writing.
+    pub bodies_begun: AtomicU64,
     /// `SignatureNonce`s of VOD calls in the last 15 minutes, with when they came.
     pub nonces: Mutex<HashMap<String, SystemTime>>,
 }
@@ -188,6 +190,7 @@ impl AppState {
             token_ttl_secs: AtomicU64::new(token_ttl_secs),
             refreshes: AtomicU64::new(0),
             bucket_requests: AtomicU64::new(0),
+            bodies_begun: AtomicU64::new(0),
             nonces: Mutex::default(),
         })
     }

@@ -59,19 +59,31 @@ impl Hasher {
     }
 }
 
-/// Streams `body` into a new file at `path`; the file is removed again on any error.
-pub async fn write_body(body: Body, path: PathBuf, limit: u64) -> Result<Written, WriteError> {
-    let result = write_stream(body, &path, limit).await;
+/// Streams `body` into a new file at `path`, calling `began` once the file is made; the file is
+/// removed again on any error.
+pub async fn write_body(
+    body: Body,
+    path: PathBuf,
+    limit: u64,
+    began: impl FnOnce(),
+) -> Result<Written, WriteError> {
+    let result = write_stream(body, &path, limit, began).await;
     if result.is_err() {
         let _ = tokio::fs::remove_file(&path).await;
     }
     result.map(|hasher| hasher.finish(path))
 }
 
-async fn write_stream(body: Body, path: &Path, limit: u64) -> Result<Hasher, WriteError> {
+async fn write_stream(
+    body: Body,
+    path: &Path,
+    limit: u64,
+    began: impl FnOnce(),
+) -> Result<Hasher, WriteError> {
     let io = |e: std::io::Error| WriteError::Io(e.to_string());
     let mut out =
         BufWriter::with_capacity(BUFFER, tokio::fs::File::create(path).await.map_err(io)?);
+    began();
     let mut hasher = Hasher::new();
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -164,11 +176,11 @@ mod tests {
     #[tokio::test]
     async fn write_then_concatenate_hashes_every_byte() {
         let dir = tempfile::tempdir().unwrap();
-        let a = write_body(Body::from("12345"), dir.path().join("a"), 10)
+        let a = write_body(Body::from("12345"), dir.path().join("a"), 10, || ())
             .await
             .ok()
             .unwrap();
-        let b = write_body(Body::from("6789"), dir.path().join("b"), 10)
+        let b = write_body(Body::from("6789"), dir.path().join("b"), 10, || ())
             .await
             .ok()
             .unwrap();
@@ -184,7 +196,7 @@ mod tests {
     async fn too_large_body_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x");
-        let result = write_body(Body::from("12345"), path.clone(), 4).await;
+        let result = write_body(Body::from("12345"), path.clone(), 4, || ()).await;
         assert!(matches!(result, Err(WriteError::TooLarge)));
         assert!(!path.exists());
     }

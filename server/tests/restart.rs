@@ -63,18 +63,13 @@ async fn a_server_killed_mid_part_keeps_every_part_it_answered_for() {
         Running::Child(child) => child.id().unwrap(),
         Running::InProcess(_) => unreachable!(),
     };
-    let parts_dir = h.data.path().join("parts");
+    let counters = h.url("/_admin/counters?bodiesBegun=2");
+    let http = h.http.clone();
     let crash = async move {
         tx.send(Ok(vec![1u8; 16 * KIB])).await.unwrap();
-        // The sign: part 2's file is there beside part 1's.
-        let writing = async {
-            while std::fs::read_dir(&parts_dir).unwrap().count() < 2 {
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-        };
-        tokio::time::timeout(std::time::Duration::from_secs(60), writing)
-            .await
-            .expect("the server never began writing part 2");
+        // The sign: the server has begun writing part 2's file, after part 1's.
+        let begun = http.get(counters).send().await.unwrap();
+        assert_eq!(begun.status(), 200, "the server never began writing part 2");
         let killed = std::process::Command::new("kill")
             .args(["-9", &pid.to_string()])
             .status()

@@ -14,7 +14,7 @@ use crate::auth::{UploadAddress, UploadAuth};
 use crate::crc64;
 use crate::error::Code;
 use crate::oss::response::Response;
-use crate::oss::xml::{document, leaf};
+use crate::oss::xml::{document, element, leaf};
 
 const T0: f64 = 1_700_000_000_000.0;
 const KIB: u64 = 1024;
@@ -219,10 +219,7 @@ fn abort() -> Said {
 fn complete(etags: &[(u32, &str)]) -> Said {
     let parts: String = etags
         .iter()
-        .map(|(n, etag)| {
-            let part = format!("{}{}", leaf("PartNumber", n), leaf("ETag", etag));
-            leaf("Part", "").replace("</Part>", &format!("{part}</Part>"))
-        })
+        .map(|(n, etag)| element("Part", &(leaf("PartNumber", n) + &leaf("ETag", etag))))
         .collect();
     let xml = Body::Xml(document("CompleteMultipartUpload", &parts));
     let url = format!("{OBJECT}?uploadId=u1");
@@ -567,11 +564,7 @@ fn listed(etag: &str) -> Response {
     );
     ok(document(
         "ListPartsResult",
-        &format!(
-            "{}{}",
-            leaf("IsTruncated", "false"),
-            leaf("Part", "").replace("</Part>", &format!("{part}</Part>"))
-        ),
+        &format!("{}{}", leaf("IsTruncated", "false"), element("Part", &part)),
     ))
 }
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adminAt, base, launch, md5 } from './support.mjs';
+import { adminAt, base, launch, md5, openUploads } from './support.mjs';
 
 const labSource = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lab.js'), 'utf8');
 const labPage = `<!doctype html><title>lab</title><input type="file" id="file">
@@ -152,12 +152,9 @@ export class Lab {
     }
   }
 
-  // No multipart upload is left open (of `key` only, when given). An Abort is sent without
-  // waiting for it: the server answers once none is open, or after a minute with those left.
+  // No multipart upload is left open (of `key` only, when given).
   async assertNoOpenUpload(key) {
-    const query = new URLSearchParams({ state: 'open', none: 'true', ...(key === undefined ? {} : { key }) });
-    const { uploads } = await this.admin('GET', `uploads?${query}`);
-    assert.deepEqual(uploads.map((u) => u.key), [], 'multipart uploads left open');
+    assert.deepEqual(await openUploads(key, this.base), [], 'multipart uploads left open');
   }
 
   // The page's file arrived byte for byte, no part stored twice; what the server counted.

@@ -59,6 +59,14 @@ export const release = (count, server = base) => adminAt(server, 'POST', 'releas
 export const unhold = ({ drop = false } = {}, server = base) =>
   adminAt(server, 'DELETE', `hold${drop ? '?drop=true' : ''}`);
 
+// The keys of the multipart uploads left open (of `key` only, when given). An Abort is sent
+// without waiting for it: the server answers once none is open, or after a minute with those.
+export async function openUploads(key, server = base) {
+  const query = new URLSearchParams({ state: 'open', none: 'true', ...(key === undefined ? {} : { key }) });
+  const { uploads } = await adminAt(server, 'GET', `uploads?${query}`);
+  return uploads.map((u) => u.key);
+}
+
 export const md5 = (buffer) => createHash('md5').update(buffer).digest('hex');
 
 export async function assertStored(buffer) {

@@ -24,7 +24,10 @@ pub async fn receive(
     max_size: u64,
 ) -> Result<Written, OssError> {
     let expected_md5 = content_md5(headers)?;
-    let mut written = store::write_body(body, state.new_file(folder), max_size)
+    let began = || {
+        state.bodies_begun.fetch_add(1, Ordering::Relaxed);
+    };
+    let mut written = store::write_body(body, state.new_file(folder), max_size, began)
         .await
         .map_err(store_error)?;
     let damage = state
