@@ -337,12 +337,8 @@ async fn held_parts_wait_until_released_and_the_test_can_wait_for_them() {
     let h = Harness::start().await;
     let c = h.creds_for("held.mp4").await;
     let id = initiate(&h, &c).await;
-    h.admin(
-        reqwest::Method::POST,
-        "hold",
-        Some(json!({"operation": "upload-part", "after": 1})),
-    )
-    .await;
+    h.hold(json!({"operation": "upload-part", "after": 1}))
+        .await;
     put_part(&h, &c, &id, 1, b"x".to_vec()).await;
     let (h2, c2, id2) = (&h, &c, id.clone());
     let held = async move { send_part(h2, c2, &id2, 2).await.status() };
@@ -364,12 +360,7 @@ async fn held_parts_wait_until_released_and_the_test_can_wait_for_them() {
 async fn clearing_holds_releases_every_held_request_and_holds_no_more() {
     let h = Harness::start().await;
     let c = h.creds_for("held.mp4").await;
-    h.admin(
-        reqwest::Method::POST,
-        "hold",
-        Some(json!({"operation": "initiate"})),
-    )
-    .await;
+    h.hold(json!({"operation": "initiate"})).await;
     let held = async { (initiate(&h, &c).await, initiate(&h, &c).await) };
     let clear = async {
         h.admin(reqwest::Method::GET, "hold?held=1", None).await;
@@ -482,12 +473,7 @@ async fn a_dropped_hold_resets_the_connection_and_stores_nothing() {
     let h = Harness::start().await;
     let c = h.creds_for("dropped.mp4").await;
     let id = initiate(&h, &c).await;
-    h.admin(
-        reqwest::Method::POST,
-        "hold",
-        Some(json!({"operation": "upload-part"})),
-    )
-    .await;
+    h.hold(json!({"operation": "upload-part"})).await;
     let sent = h
         .oss(&c, "PUT", &format!("partNumber=1&uploadId={id}"))
         .body("x")

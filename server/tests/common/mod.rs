@@ -180,6 +180,10 @@ impl Harness {
             .await;
     }
 
+    pub async fn hold(&self, rule: Value) {
+        self.admin(reqwest::Method::POST, "hold", Some(rule)).await;
+    }
+
     pub async fn objects(&self) -> Vec<Value> {
         let v = self.admin(reqwest::Method::GET, "objects", None).await;
         v["objects"].as_array().unwrap().clone()
