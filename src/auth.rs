@@ -171,6 +171,49 @@ pub fn decode_upload_address(b64: &str) -> Result<UploadAddress, UploadError> {
     })
 }
 
+/// An UploadAddress as VOD gives it: base64 of its JSON.
+pub fn encode_upload_address(address: &UploadAddress) -> String {
+    let json = crate::json::Writer::default()
+        .string("Endpoint", &address.endpoint)
+        .string("Bucket", &address.bucket)
+        .string("FileName", &address.file_name)
+        .finish();
+    crate::base64::encode(json.as_bytes())
+}
+
+/// An UploadAuth as VOD gives it: base64 of its JSON, with `ExpireUTCTime` when it is known.
+pub fn encode_upload_auth(auth: &UploadAuth) -> String {
+    let mut json = crate::json::Writer::default()
+        .string("AccessKeyId", &auth.access_key_id)
+        .string("AccessKeySecret", &auth.access_key_secret)
+        .string("SecurityToken", &auth.security_token)
+        .number("Expiration", auth.expiration_secs);
+    if let Some(at) = auth.expires_at_ms {
+        json = json.string("ExpireUTCTime", &crate::date::iso8601(at as u64));
+    }
+    if let Some(region) = &auth.region {
+        json = json.string("Region", region);
+    }
+    crate::base64::encode(json.finish().as_bytes())
+}
+
+/// STS's default lifetime, for credentials handed over without one.
+pub const DEFAULT_LIFETIME_MS: f64 = 3600.0 * 1000.0;
+
+/// When credentials handed over loosely expire, in ms since the epoch: `expiration` is an
+/// ISO-8601 time, or a lifetime in whole seconds from `now_ms`; anything else (nothing, `""`,
+/// a word) counts as STS's default hour. aliyun-upload-sdk 1.5.x's pages pass any of these.
+pub fn loose_expiry(expiration: Option<&str>, now_ms: f64) -> f64 {
+    let text = expiration.map(str::trim_ascii).unwrap_or_default();
+    if let Some(at) = crate::date::parse_iso8601(text) {
+        return at;
+    }
+    match crate::text::number(text, 10) {
+        Some(secs) if secs > 0 => now_ms + secs as f64 * 1000.0,
+        _ => now_ms + DEFAULT_LIFETIME_MS,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,6 +330,48 @@ mod tests {
             let error = decode_upload_address(&b64(json)).unwrap_err();
             assert_eq!(error.code, Code::InvalidUploadAddress);
             assert!(error.message.contains(field), "{json}: {error}");
+        }
+    }
+
+    #[test]
+    fn encoded_credentials_decode_to_what_was_encoded() {
+        let address = decode_upload_address(&b64(
+            r#"{"Endpoint":"https://oss-cn-beijing.aliyuncs.com","Bucket":"b","FileName":"custom/\u00e9 \"q\".mp4"}"#,
+        ))
+        .unwrap();
+        assert_eq!(address.file_name, "custom/é \"q\".mp4");
+        assert_eq!(
+            decode_upload_address(&encode_upload_address(&address)).unwrap(),
+            address
+        );
+        let mut auth = decode_upload_auth(&b64(AUTH)).unwrap();
+        assert_eq!(
+            decode_upload_auth(&encode_upload_auth(&auth)).unwrap(),
+            auth
+        );
+        auth.expires_at_ms = None;
+        auth.region = None;
+        assert_eq!(
+            decode_upload_auth(&encode_upload_auth(&auth)).unwrap(),
+            auth
+        );
+    }
+
+    #[test]
+    fn loose_expiry_takes_a_time_or_seconds_and_else_an_hour() {
+        let now = 1_704_873_000_000.0;
+        let at = |text: Option<&str>| loose_expiry(text, now);
+        assert_eq!(at(Some("2024-01-10T08:50:00Z")), 1_704_876_600_000.0);
+        assert_eq!(at(Some(" 3000 ")), now + 3_000_000.0);
+        for none in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("soon"),
+            Some("-5"),
+            Some("1e3"),
+        ] {
+            assert_eq!(at(none), now + DEFAULT_LIFETIME_MS, "{none:?}");
         }
     }
 }

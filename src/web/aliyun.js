@@ -1,10 +1,12 @@
 // `AliyunUpload.Vod`: the API of aliyun-upload-sdk 1.5.x over this SDK's VodUploader, so that a
-// page written for 1.5.x runs unchanged. It only translates: the page's calls into the
-// uploader's, the uploader's questions and events into 1.5.x's callbacks. It keeps the list
-// 1.5.x pages index into (positions, which shift on delete) and the uploadInfo objects they
-// hold on to, and works before the wasm is ready: files wait, and go to the uploader once it is.
+// page written for 1.5.x runs unchanged, habits included. It only translates: the page's calls
+// into the uploader's, the uploader's questions and events into 1.5.x's callbacks. It keeps what
+// 1.5.x pages reach into (the options object, the `_uploadList` array of uploadInfo objects,
+// positions that shift on delete) and works before the wasm is ready: files wait, and go to the
+// uploader once it is. Credentials are decoded, encoded and timed by the SDK (`aliyun*`).
 //
-// `load()` resolves to the SDK: `{ VodUploader, version, findCheckpoint }`.
+// `load()` resolves to the SDK's exports: `VodUploader`, `findCheckpoint` and the `aliyun*`
+// functions.
 // eslint-disable-next-line no-unused-vars
 function aliyunUpload(load, version) {
   "use strict";
@@ -20,6 +22,16 @@ function aliyunUpload(load, version) {
     Success: "Success",
     Failure: "Failure",
   };
+  // What 1.5.x writes into the page's options object when the page left it out (or gave a value
+  // that is false, such as `''`).
+  var DEFAULTS = {
+    partSize: 1048576,
+    parallel: 5,
+    region: "cn-shanghai",
+    cname: false,
+    localCheckpoint: false,
+    enableUploadProgress: true,
+  };
   // 1.5.x's paramData.Vod fields, and this SDK's file options they become.
   var FIELDS = {
     Title: "title",
@@ -34,21 +46,12 @@ function aliyunUpload(load, version) {
     ImageType: "imageType",
     AppId: "appId",
   };
-  // VodUploader's options a 1.5.x page may also give, by their own names.
-  var PASSED = [
-    "partSize",
-    "parallel",
-    "retryCount",
-    "timeout",
-    "region",
-    "vodEndpoint",
-    "checkCrc64",
-    "pauseOnCellular",
-    "checkpoint",
-    "checkpointMaxAge",
-  ];
-  // An STS token's lifetime when the page gives none: STS's default.
-  var STS_LIFETIME_MS = 3600 * 1000;
+  // VodUploader's numeric options, which 1.5.x pages also give as strings.
+  var NUMBERS = ["partSize", "parallel", "retryCount", "timeout"];
+  // The others a 1.5.x page may give by the same names.
+  var PASSED = ["region", "vodEndpoint", "checkCrc64", "pauseOnCellular", "checkpoint", "checkpointMaxAge"];
+  // uploadInfo.fileHash is the MD5 of the file's first MiB.
+  var HASHED = 1048576;
 
   var sdk = null;
   var loading = Promise.resolve()
@@ -69,44 +72,30 @@ function aliyunUpload(load, version) {
     console.error("vod-upload:", name + " threw; the upload goes on.", thrown);
   }
 
-  // A list position from a number or a numeric string, as pages pass `<input>` values.
+  // A number from a number or a numeric string, as pages pass `<input>` values; NaN otherwise.
+  function numeric(value) {
+    var n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+    return typeof n === "number" ? n : NaN;
+  }
+
+  // A list position: a whole number, or -1.
   function position(index) {
-    var n = typeof index === "string" && index.trim() !== "" ? Number(index) : index;
-    return typeof n === "number" && Number.isInteger(n) ? n : -1;
+    var n = numeric(index);
+    return Number.isInteger(n) ? n : -1;
   }
 
-  // Base64 of UTF-8 JSON, as UploadAuth and UploadAddress are.
-  function fromBase64(text) {
-    try {
-      var binary = atob(text);
-      var bytes = Uint8Array.from(binary, function (c) {
-        return c.charCodeAt(0);
-      });
-      return JSON.parse(new TextDecoder().decode(bytes));
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function toBase64(value) {
-    var bytes = new TextEncoder().encode(JSON.stringify(value));
-    var binary = "";
-    for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
-    return btoa(binary);
-  }
-
-  // paramData, as 1.5.x takes it (a JSON string, or nothing), as this SDK's file options.
-  function fileOptions(paramData) {
-    if (paramData === undefined || paramData === null || paramData === "") return {};
+  // paramData, as 1.5.x takes it (a JSON string, or nothing): its `Vod` object, and this SDK's
+  // file options from it.
+  function userData(paramData) {
     var parsed = paramData;
-    if (typeof paramData === "string") {
+    if (typeof paramData === "string" && paramData !== "") {
       try {
         parsed = JSON.parse(paramData);
       } catch (e) {
         throw named("InvalidArgument", "addFile's paramData is not JSON: " + e.message);
       }
     }
-    var vod = (parsed && parsed.Vod) || {};
+    var vod = (parsed && typeof parsed === "object" && parsed.Vod) || {};
     var options = {};
     Object.keys(FIELDS).forEach(function (field) {
       var value = vod[field];
@@ -121,27 +110,60 @@ function aliyunUpload(load, version) {
       }
       options[FIELDS[field]] = value;
     });
-    return options;
+    return { vod: vod, options: options };
   }
 
-  // An STS token from resumeUploadWithSTSToken's or setSTSToken's arguments.
-  function stsToken(id, secret, token, expiration) {
-    return {
-      AccessKeyId: id,
-      AccessKeySecret: secret,
-      SecurityToken: token,
-      Expiration: expiration || new Date(Date.now() + STS_LIFETIME_MS).toISOString(),
+  // 1.5.x's own record of an upload under way, under its key; pages read its videoId to resume
+  // after a reload. Where the upload goes and how far it got, never a credential.
+  function remember(info, keep) {
+    var file = info.file;
+    var key = "upload_" + file.lastModified + "_" + file.name + "_" + file.size;
+    try {
+      if (!keep) return localStorage.removeItem(key);
+      var value = JSON.stringify({
+        fileName: file.name,
+        lastModified: file.lastModified,
+        size: file.size,
+        object: info.object,
+        videoId: info.videoId,
+        bucket: info.bucket,
+        endpoint: info.endpoint,
+        loaded: info.loaded,
+        state: info.state,
+      });
+      if (localStorage.getItem(key) !== value) localStorage.setItem(key, value);
+    } catch (e) {
+      // No storage (private mode, a sandbox): nothing to keep.
+    }
+  }
+
+  // Credentials made by the SDK's `aliyun*` function `name`: at once, or (given ahead of the
+  // uploader's question, before the SDK is there) once it is.
+  function made(name, args) {
+    var make = function () {
+      return sdk[name].apply(null, args);
     };
+    return sdk ? make() : loading.then(make);
   }
 
   function Vod(options) {
     if (!(this instanceof Vod)) throw new TypeError("AliyunUpload.Vod is a class: use new");
-    this._options = options || {};
-    // One record a file, in the page's order: its uploadInfo, its index in the uploader (none
-    // before the SDK is ready or while canceled), what the uploader waits for, and what the
-    // page gave ahead of the question.
-    this._list = [];
+    // The page's own object, kept: pages change options and callbacks through it later.
+    var given = options && typeof options === "object" ? options : {};
+    Object.keys(DEFAULTS).forEach(function (name) {
+      given[name] = given[name] || DEFAULTS[name];
+    });
+    this.options = given;
+    // 1.5.x's list: the very uploadInfo objects the callbacks get, in the page's order. Pages
+    // read it, and some empty it (`length = 0`).
+    this._uploadList = [];
+    // One record a file in that list: its uploadInfo, its index in the uploader (none before the
+    // SDK is ready or while canceled), what the uploader waits for, and what the page gave ahead
+    // of the question.
+    this._records = [];
     this._uploader = null;
+    // Why no uploader could be made; every file then fails with it.
+    this._broken = null;
     this._startWanted = false;
     this._last = null;
     var self = this;
@@ -153,17 +175,20 @@ function aliyunUpload(load, version) {
           self._begin();
         },
         function (e) {
-          console.error("vod-upload: the SDK could not load; nothing will upload.", e);
+          self._break(named("SdkNotLoaded", "the SDK could not load: " + ((e && e.message) || e)));
         }
       );
     }
   }
 
+  // Calls the page's callback as 1.5.x does: looked up now, `this` the options object, and
+  // whatever it throws reported and otherwise ignored.
   Vod.prototype._call = function (name) {
-    var callback = this._options[name];
+    var options = this.options;
+    var callback = options && options[name];
     if (typeof callback !== "function") return;
     try {
-      callback.apply(null, Array.prototype.slice.call(arguments, 1));
+      callback.apply(options, Array.prototype.slice.call(arguments, 1));
     } catch (e) {
       report(name, e);
     }
@@ -172,7 +197,7 @@ function aliyunUpload(load, version) {
   // The uploader, once the SDK is ready; the files added so far go to it.
   Vod.prototype._begin = function () {
     var self = this;
-    var given = this._options;
+    var given = this.options;
     var options = {
       getUploadAuth: function (info) {
         return self._ask(info, false);
@@ -208,21 +233,40 @@ function aliyunUpload(load, version) {
         self._call("onUploadEnd", self._last && self._last.info);
       },
     };
-    PASSED.forEach(function (name) {
-      if (given[name] !== undefined && given[name] !== null) options[name] = given[name];
+    // Loose, as 1.5.x takes them: '3' is 3, and '' or a word is 1.5.x's default, if it has one.
+    NUMBERS.forEach(function (name) {
+      var n = numeric(given[name]);
+      if (!(n >= 0)) n = numeric(DEFAULTS[name]);
+      if (n >= 0) options[name] = n;
     });
     // 1.5.x counts the first retry's delay in seconds.
-    if (typeof given.retryDuration === "number") options.retryDuration = given.retryDuration * 1000;
+    var seconds = numeric(given.retryDuration);
+    if (seconds >= 0) options.retryDuration = seconds * 1000;
+    PASSED.forEach(function (name) {
+      var value = given[name];
+      if (value !== undefined && value !== null && value !== "") options[name] = value;
+    });
     try {
       this._uploader = new sdk.VodUploader(options);
     } catch (e) {
-      console.error("vod-upload: new AliyunUpload.Vod: " + e.message, e);
+      this._break(e);
       return;
     }
-    this._list.forEach(function (record) {
+    this._records.forEach(function (record) {
       if (!record.canceled) self._failed(record, self._hand(record));
     });
     if (this._startWanted) this.startUpload();
+  };
+
+  // No uploader can be made: said on the console, and to the page for each file, now and as
+  // each is added.
+  Vod.prototype._break = function (error) {
+    console.error("vod-upload: new AliyunUpload.Vod: " + error.message, error);
+    this._broken = error;
+    var self = this;
+    this._records.forEach(function (record) {
+      if (!record.canceled) self._failed(record, error);
+    });
   };
 
   // Gives a file to the uploader; what it refuses (an empty file, bad paramData) fails the file.
@@ -234,35 +278,48 @@ function aliyunUpload(load, version) {
       return null;
     } catch (e) {
       record.id = null;
-      record.info.state = "Failure";
       return e;
     }
   };
 
   Vod.prototype._failed = function (record, error) {
-    if (error) this._call("onUploadFailed", record.info, error.code || "InvalidFile", error.message);
+    if (!error) return;
+    record.info.state = "Failure";
+    this._call("onUploadFailed", record.info, error.code || "InvalidFile", error.message);
   };
 
   Vod.prototype._byId = function (id) {
-    for (var i = 0; i < this._list.length; i++) {
-      if (this._list[i].id === id) return this._list[i];
+    for (var i = 0; i < this._records.length; i++) {
+      if (this._records[i].id === id) return this._records[i];
     }
     return null;
   };
 
   // The record of an uploadInfo the page hands back: the very object, or one with its File
-  // (a page may keep a copy or a framework's proxy of it).
+  // (a page may keep a copy or a framework's proxy of it); null for none.
   Vod.prototype._find = function (uploadInfo) {
+    this._reconcile();
     var file = uploadInfo && uploadInfo.file;
     var record = null;
-    this._list.forEach(function (r) {
+    this._records.forEach(function (r) {
       if (r.info === uploadInfo || (!record && file && r.info.file === file)) record = r;
     });
-    if (!record) throw named("NoSuchFile", "this uploadInfo is not one of this uploader's files");
+    if (!record) console.warn("vod-upload: this uploadInfo is not one of this uploader's files; nothing done");
     return record;
   };
 
-  // Copies what the uploader says of a file into its uploadInfo.
+  // Files the page took out of `_uploadList` itself leave the uploader, as deleteFile's do.
+  Vod.prototype._reconcile = function () {
+    var list = this._uploadList;
+    var self = this;
+    this._records = this._records.filter(function (record) {
+      if (list.indexOf(record.info) !== -1) return true;
+      self._withdraw(record);
+      return false;
+    });
+  };
+
+  // Copies what the uploader says of a file into its uploadInfo, and 1.5.x's record of it.
   Vod.prototype._sync = function (record, info) {
     if (record.id === null) return;
     var u = record.info;
@@ -278,6 +335,7 @@ function aliyunUpload(load, version) {
       u.imageId = info.imageId;
       u.imageUrl = info.imageUrl;
     }
+    remember(u, u.object && u.state !== "Success");
   };
 
   // Every uploadInfo as the uploader sees its file now.
@@ -320,6 +378,7 @@ function aliyunUpload(load, version) {
       record.asked = resolve;
       // Not from within the uploader's own call: the page may call anything back.
       Promise.resolve().then(function () {
+        self._reconcile();
         if (record.asked !== resolve) return;
         self._call(first ? "onUploadstarted" : "onUploadTokenExpired", record.info);
       });
@@ -337,24 +396,41 @@ function aliyunUpload(load, version) {
     } else {
       record.granted = grant;
     }
+    return true;
   };
 
-  // The file that waits for new credentials, for the calls that do not name one.
+  // The file that waits for new credentials, for the calls that do not name one; null for none.
   Vod.prototype._waiting = function () {
+    this._reconcile();
     var found = null;
-    this._list.forEach(function (r) {
+    this._records.forEach(function (r) {
       if (!found && r.id !== null && (r.asked ? r.started : r.state === "Expired")) found = r;
     });
-    if (!found) throw named("NotExpired", "no upload is waiting for new credentials");
+    if (!found) console.warn("vod-upload: no upload is waiting for new credentials; nothing done");
     return found;
   };
 
+  // The fileHash of 1.5.x: filled in once the SDK has read the file's first MiB.
+  function hash(info) {
+    loading
+      .then(function () {
+        return info.file.slice(0, HASHED).arrayBuffer();
+      })
+      .then(function (bytes) {
+        info.fileHash = sdk.aliyunFileHash(new Uint8Array(bytes));
+      })
+      .catch(function () {
+        // Unreadable now: the upload will say so.
+      });
+  }
+
   Vod.prototype.addFile = function (file, endpoint, bucket, object, paramData) {
+    this._reconcile();
     if (!(typeof File !== "undefined" && file instanceof File)) return false;
-    for (var i = 0; i < this._list.length; i++) {
-      if (this._list[i].info.file === file) return false;
+    for (var i = 0; i < this._records.length; i++) {
+      if (this._records[i].info.file === file) return false;
     }
-    var options = fileOptions(paramData);
+    var data = userData(paramData);
     var info = {
       file: file,
       state: "Ready",
@@ -362,10 +438,10 @@ function aliyunUpload(load, version) {
       endpoint: endpoint || "",
       bucket: bucket || "",
       object: object || "",
-      region: this._options.region || "cn-shanghai",
+      region: this.options.region || DEFAULTS.region,
       videoId: "",
-      videoInfo: options,
-      userData: paramData || "",
+      videoInfo: data.vod,
+      userData: typeof paramData === "string" ? paramData : "",
       loaded: 0,
       ri: Math.random().toString(36).slice(2) + Date.now().toString(36),
       retry: false,
@@ -380,8 +456,8 @@ function aliyunUpload(load, version) {
     });
     var record = {
       info: info,
-      fileOptions: options,
-      override: { Endpoint: endpoint, Bucket: bucket, FileName: object },
+      fileOptions: data.options,
+      override: [endpoint, bucket, object],
       id: null,
       state: "Ready",
       asked: null,
@@ -389,22 +465,25 @@ function aliyunUpload(load, version) {
       started: false,
       canceled: false,
     };
-    this._list.push(record);
-    var refused = this._uploader ? this._hand(record) : null;
+    this._uploadList.push(info);
+    this._records.push(record);
+    var refused = this._broken || (this._uploader ? this._hand(record) : null);
+    hash(info);
     this._call("addFileSuccess", info);
     this._failed(record, refused);
     return true;
   };
 
   Vod.prototype.startUpload = function () {
+    this._reconcile();
     if (!this._uploader) {
-      this._startWanted = true;
+      this._startWanted = !this._broken;
       return;
     }
     var self = this;
     // A file whose upload failed starts over, as a new upload (one the uploader refused, such as
     // an empty file, stays as it is).
-    this._list.forEach(function (record) {
+    this._records.forEach(function (record) {
       if (record.canceled || record.id === null || record.info.state !== "Failure") return;
       self._uploader.deleteFile(record.id);
       self._failed(record, self._hand(record));
@@ -419,13 +498,14 @@ function aliyunUpload(load, version) {
 
   Vod.prototype.stopUpload = function () {
     this._startWanted = false;
+    this._reconcile();
     if (!this._uploader) return;
     this._syncAll();
-    var under = this._list.filter(function (r) {
+    var under = this._records.filter(function (r) {
       return r.id !== null && r.info.state === "Uploading";
     });
     this._uploader.stop();
-    this._list.forEach(function (record) {
+    this._records.forEach(function (record) {
       record.asked = null;
     });
     this._syncAll();
@@ -435,21 +515,18 @@ function aliyunUpload(load, version) {
     });
   };
 
+  // The 4th argument is the VideoId, or for an image its ImageId; a page may leave it out.
   Vod.prototype.setUploadAuthAndAddress = function (uploadInfo, uploadAuth, uploadAddress, videoId) {
     var record = this._find(uploadInfo);
-    var override = record.override;
+    if (!record) return false;
+    var o = record.override;
     var address = uploadAddress;
-    if (override.Endpoint || override.Bucket || override.FileName) {
-      var decoded = fromBase64(uploadAddress);
-      if (decoded) {
-        Object.keys(override).forEach(function (name) {
-          if (override[name]) decoded[name] = override[name];
-        });
-        address = toBase64(decoded);
-      }
+    if (sdk && typeof uploadAddress === "string" && (o[0] || o[1] || o[2])) {
+      address = sdk.aliyunAddress(uploadAddress, o[0] || null, o[1] || null, o[2] || null);
     }
-    var auth = fromBase64(uploadAuth);
-    if (auth && auth.Region) record.info.region = auth.Region;
+    // The Region inside the UploadAuth wins, as in 1.5.x, which writes it into the options too.
+    var region = sdk && typeof uploadAuth === "string" ? sdk.aliyunRegion(uploadAuth) : null;
+    if (region) record.info.region = this.options.region = region;
     var id = videoId || record.info.videoId || undefined;
     var grant = { UploadAuth: uploadAuth, UploadAddress: address };
     if (record.info.isImage) {
@@ -458,31 +535,27 @@ function aliyunUpload(load, version) {
     } else {
       grant.VideoId = id;
     }
-    this._grant(record, grant);
+    return this._grant(record, grant);
   };
 
   Vod.prototype.setSTSToken = function (uploadInfo, accessKeyId, accessKeySecret, securityToken, expiration) {
-    this._grant(this._find(uploadInfo), stsToken(accessKeyId, accessKeySecret, securityToken, expiration));
+    var record = this._find(uploadInfo);
+    return !!record && this._grant(record, made("aliyunStsToken", [accessKeyId, accessKeySecret, securityToken, expiration]));
   };
 
   Vod.prototype.resumeUploadWithAuth = function (uploadAuth) {
-    this._grant(this._waiting(), uploadAuth);
+    var record = this._waiting();
+    return !!record && this._grant(record, uploadAuth);
   };
 
   Vod.prototype.resumeUploadWithToken = function (accessKeyId, accessKeySecret, securityToken, expiration) {
-    var auth = { AccessKeyId: accessKeyId, AccessKeySecret: accessKeySecret, SecurityToken: securityToken };
-    var until = typeof expiration === "string" ? Date.parse(expiration) : NaN;
-    if (!isNaN(until)) {
-      auth.ExpireUTCTime = expiration;
-      auth.Expiration = Math.max(0, Math.floor((until - Date.now()) / 1000));
-    } else {
-      auth.Expiration = Number(expiration) > 0 ? Math.floor(Number(expiration)) : STS_LIFETIME_MS / 1000;
-    }
-    this.resumeUploadWithAuth(toBase64(auth));
+    var record = this._waiting();
+    return !!record && this._grant(record, made("aliyunUploadAuth", [accessKeyId, accessKeySecret, securityToken, expiration]));
   };
 
   Vod.prototype.resumeUploadWithSTSToken = function (accessKeyId, accessKeySecret, securityToken, expiration) {
-    this._grant(this._waiting(), stsToken(accessKeyId, accessKeySecret, securityToken, expiration));
+    var record = this._waiting();
+    return !!record && this._grant(record, made("aliyunStsToken", [accessKeyId, accessKeySecret, securityToken, expiration]));
   };
 
   // Takes a file out of the uploader, its open upload aborted; true if it was uploading.
@@ -491,53 +564,54 @@ function aliyunUpload(load, version) {
     if (record.id !== null) this._uploader.deleteFile(record.id);
     record.id = null;
     record.asked = null;
+    remember(record.info, false);
     return uploading;
   };
 
   Vod.prototype.deleteFile = function (index) {
     var at = position(index);
-    var record = this._list[at];
-    if (!record) return false;
-    this._withdraw(record);
-    this._list.splice(at, 1);
+    if (!this._uploadList[at]) return false;
+    this._uploadList.splice(at, 1);
+    this._reconcile();
     return true;
   };
 
   Vod.prototype.cancelFile = function (index) {
+    this._reconcile();
     this._syncAll();
-    var record = this._list[position(index)];
-    if (!record || record.canceled || record.info.state === "Success") return false;
+    var info = this._uploadList[position(index)];
+    var record = info && this._find(info);
+    if (!record || record.canceled || info.state === "Success") return false;
     var uploading = this._withdraw(record);
     record.canceled = true;
-    record.info.state = "Canceled";
-    if (uploading) this._call("onUploadCanceled", record.info, "Canceled", "cancelFile() canceled the upload");
+    info.state = "Canceled";
+    if (uploading) this._call("onUploadCanceled", info, "Canceled", "cancelFile() canceled the upload");
     return true;
   };
 
   Vod.prototype.resumeFile = function (index) {
-    var record = this._list[position(index)];
+    this._reconcile();
+    var info = this._uploadList[position(index)];
+    var record = info && this._find(info);
     if (!record || !record.canceled) return false;
     record.canceled = false;
-    record.info.state = "Ready";
-    record.info.loaded = 0;
+    info.state = "Ready";
+    info.loaded = 0;
     if (this._uploader) this._failed(record, this._hand(record));
     return true;
   };
 
   Vod.prototype.cleanList = function () {
     this.stopUpload();
-    var self = this;
-    this._list.forEach(function (record) {
-      self._withdraw(record);
-    });
-    this._list = [];
+    this._uploadList.length = 0;
+    this._reconcile();
   };
 
+  // 1.5.x's own list, each uploadInfo as the uploader sees its file now.
   Vod.prototype.listFiles = function () {
+    this._reconcile();
     this._syncAll();
-    return this._list.map(function (r) {
-      return r.info;
-    });
+    return this._uploadList;
   };
 
   // What an earlier page left of this file's upload, in 1.5.x's shape; "" when there is none
@@ -545,8 +619,8 @@ function aliyunUpload(load, version) {
   Vod.prototype.getCheckpoint = function (file) {
     var found = sdk && file instanceof File ? sdk.findCheckpoint(file, false) : null;
     if (!found) return "";
-    var listed = this._list.filter(function (r) {
-      return r.info.file === file;
+    var listed = this._uploadList.filter(function (info) {
+      return info.file === file;
     })[0];
     return {
       fileName: file.name,
@@ -557,7 +631,7 @@ function aliyunUpload(load, version) {
       bucket: found.bucket,
       endpoint: found.endpoint,
       loaded: found.loaded / file.size,
-      state: listed ? listed.info.state : "Stoped",
+      state: listed ? listed.state : "Stoped",
     };
   };
 

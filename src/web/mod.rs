@@ -2,6 +2,7 @@
 //! JavaScript values and the engine.
 
 use alloc::{format, string::String};
+mod aliyun;
 mod js;
 mod network;
 mod platform;

@@ -97,14 +97,11 @@ pub fn npm_package() -> Result {
     let compat = std::fs::read_to_string(root().join("src/web/aliyun.js")).map_err(io)?;
     let types = root().join("src/web/aliyun.d.ts");
     for (folder, load) in [
-        (
-            "",
-            "import init, { VodUploader, version, findCheckpoint } from \"./vod_upload.js\";\n",
-        ),
+        ("", "import init, * as sdk from \"./vod_upload.js\";\n"),
         ("bundler", "import * as sdk from \"./vod_upload.js\";\n"),
     ] {
         let sdk = match folder {
-            "" => "() => init().then(() => ({ VodUploader, version, findCheckpoint }))",
+            "" => "() => init().then(() => sdk)",
             _ => "() => sdk",
         };
         let module = format!(
@@ -178,7 +175,7 @@ pub fn script_tag() -> Result {
          var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version, findCheckpoint: wasm_bindgen.findCheckpoint }};\n\
          api.ready = wasm_bindgen({{ module_or_path: new Request(wasm, {{ integrity: '{wasm_integrity}' }}) }}).then(function () {{ return api; }});\n\
          window.VodUpload = api;\n\
-         window.AliyunUpload = aliyunUpload(function () {{ return api.ready; }}, '{version}');\n\
+         window.AliyunUpload = aliyunUpload(function () {{ return api.ready.then(function () {{ return wasm_bindgen; }}); }}, '{version}');\n\
          }})();\n",
         version = env!("CARGO_PKG_VERSION")
     );
