@@ -14,7 +14,7 @@ fn loose_text(value: &JsValue) -> Option<String> {
     value.as_string().or_else(|| {
         value
             .dyn_ref::<js_sys::Number>()
-            .and_then(|n| n.to_string(10).ok())
+            .and_then(|n| n.to_string_with_radix(10).ok())
             .map(String::from)
     })
 }
