@@ -352,6 +352,12 @@ function aliyunUpload(load, version) {
   Vod.prototype._on = function (info, name, rest) {
     var record = this._byId(info.index);
     if (!record) return null;
+    if (this._uploadList.indexOf(record.info) === -1) {
+      // The page took it out of `_uploadList` while it uploads: out of the uploader too, once
+      // this event is over.
+      Promise.resolve().then(this._reconcile.bind(this));
+      return null;
+    }
     this._sync(record, info);
     this._call.apply(this, [name, record.info].concat(rest));
     return record;

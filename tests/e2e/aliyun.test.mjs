@@ -2,77 +2,23 @@
 // SDK's script tag and makes `new AliyunUpload.Vod` as it loads) in Chromium. Each scenario checks
 // the bytes vod-local stored and that no multipart upload is left open; every request of every
 // scenario must go to vod-local (which serves the page too), and nowhere else.
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { after, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { admin, base, heldAt, hold, launch, md5, openUploads, resetServer, shots, site, unhold } from './support.mjs';
+import { admin, base, heldAt, hold, shots, site, unhold } from './support.mjs';
+import { file, legacyPages } from './legacy.mjs';
 
-let browser;
-let context;
+const t = legacyPages();
+const { events, until, states, stored, assertStored, uploadsOfPage, assertClean, assertNothingLeftBehind, holdRoute } = t;
 let page;
-let consoleErrors;
-let secrets;
-const hosts = new Set();
-
-before(async () => {
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  assert.deepEqual([...hosts], [new URL(site).host], 'requests went to another host');
-});
-
-beforeEach(async () => {
-  await resetServer();
-  context = await browser.newContext();
-  page = await context.newPage();
-  consoleErrors = [];
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
-  // The Worker's blob: script never leaves the browser.
-  page.on('request', (r) => {
-    if (!r.url().startsWith('blob:')) hosts.add(new URL(r.url()).host.replace(/^[^.]+\.localhost/, 'localhost'));
-  });
-  // Every secret the page's backend handed out, to look for where it must never be.
-  secrets = [];
-  page.on('response', async (r) => {
-    if (!new URL(r.url()).pathname.startsWith('/api/')) return;
-    const answer = await r.json().catch(() => ({}));
-    const auth = answer.UploadAuth ? JSON.parse(Buffer.from(answer.UploadAuth, 'base64').toString()) : answer;
-    secrets.push(auth.AccessKeySecret, auth.SecurityToken);
-  });
-});
-
-// What 1.5.x left behind and this SDK must not: globals, cookies, an unload handler; and no
-// secret in the list, the callbacks' uploadInfo or the browser's storage.
-async function assertNothingLeftBehind() {
-  const seen = await page.evaluate(() => ({
-    oss: typeof window.OSS,
-    cookie: document.cookie,
-    unload: window.onbeforeunload,
-    text: JSON.stringify({ list: window.uploader.listFiles(), events: window.events, storage: { ...localStorage } }),
-  }));
-  assert.equal(seen.oss, 'undefined');
-  assert.equal(seen.cookie, '');
-  assert.equal(seen.unload, null);
-  const known = secrets.filter(Boolean);
-  assert.ok(known.length > 0, 'the backend handed out secrets');
-  for (const secret of known) assert.ok(!seen.text.includes(secret), 'a secret reached the list, a callback or storage');
-}
-
-afterEach(async () => {
-  await context?.close();
+beforeEach(() => {
+  page = t.page;
 });
 
 const MIB = 1024 * 1024;
-
-function file(name, size, mimeType = 'video/mp4') {
-  return { name, mimeType, buffer: randomBytes(size) };
-}
 
 async function open(query = '') {
   await page.goto(`${site}/aliyun.html${query}`);
@@ -80,40 +26,6 @@ async function open(query = '') {
 
 async function pick(files) {
   await page.setInputFiles('#files', files);
-}
-
-const events = (kind) => page.evaluate((k) => window.events.filter((e) => !k || e.kind === k), kind);
-
-async function until(kind, count = 1, timeout = 60000) {
-  await page.waitForFunction(([k, n]) => window.events.filter((e) => e.kind === k).length >= n, [kind, count], { timeout });
-}
-
-const states = () => page.evaluate(() => window.uploader.listFiles().map((i) => i.state));
-
-async function stored(buffer) {
-  const { objects } = await admin('GET', 'objects');
-  return objects.filter((o) => o.md5 === md5(buffer) && o.size === buffer.length);
-}
-
-async function assertStored(...buffers) {
-  for (const buffer of buffers) assert.ok((await stored(buffer)).length > 0, 'the server holds the same bytes');
-}
-
-// The multipart uploads of every object the page's files went to, as the server counts them.
-async function uploadsOfPage() {
-  const keys = await page.evaluate(() => window.events.map((e) => e.object)
-    .concat(window.uploader.listFiles().map((i) => i.object)).filter(Boolean));
-  const { uploads } = await admin('GET', 'uploads');
-  return uploads.filter((u) => keys.includes(u.key));
-}
-
-// None of them is left open; no part the server acknowledged was stored twice.
-async function assertClean() {
-  for (const key of new Set((await uploadsOfPage()).map((u) => u.key))) {
-    assert.deepEqual(await openUploads(key), [], 'multipart uploads left open');
-  }
-  const twice = (await uploadsOfPage()).flatMap((u) => u.parts).filter((p) => p.stored > 1);
-  assert.deepEqual(twice, [], 'a part was stored twice');
 }
 
 test('several files upload with credentials fetched in onUploadstarted, in the order added', async () => {
@@ -141,19 +53,8 @@ test('several files upload with credentials fetched in onUploadstarted, in the o
   assert.ok(progress.length >= 3);
   await assertNothingLeftBehind();
   await page.screenshot({ path: join(shots, 'aliyun-three-files.png'), fullPage: true });
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(t.consoleErrors, []);
 });
-
-// Holds the page's requests to `url` (a glob) until the returned function is called.
-async function holdRoute(url) {
-  let release;
-  const released = new Promise((resolve) => { release = resolve; });
-  await page.route(url, async (route) => {
-    await released;
-    await route.continue();
-  });
-  return release;
-}
 
 test('startUpload inside addFileSuccess, before the SDK is ready, uploads once it is', async () => {
   // The wasm is held until the test lets it go, so the uploader is made and the file added
@@ -180,7 +81,7 @@ test('startUpload inside addFileSuccess, before the SDK is ready, uploads once i
   assert.deepEqual(await states(), ['Success', 'Failure']);
   await assertStored(a.buffer);
   await assertClean();
-  assert.deepEqual(consoleErrors, []);
+  assert.deepEqual(t.consoleErrors, []);
 });
 
 test('cleanList inside onUploadEnd empties the list; an empty file fails with EmptyFile', async () => {
@@ -435,7 +336,7 @@ test('a callback that throws is reported on the console and the upload goes on',
   await pick([a]);
   await page.click('#start');
   await until('onUploadSucceed');
-  assert.ok(consoleErrors.some((e) => e.includes('onUploadProgress threw; the upload goes on')), consoleErrors.join('\n'));
+  assert.ok(t.consoleErrors.some((e) => e.includes('onUploadProgress threw; the upload goes on')), t.consoleErrors.join('\n'));
   await assertStored(a.buffer);
   await assertClean();
 });
