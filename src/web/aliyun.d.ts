@@ -17,7 +17,7 @@ export interface AliyunUploadInfo {
   object: string;
   region: string;
   videoId: string;
-  /** paramData's `Vod` fields, as the SDK's file options. */
+  /** paramData's `Vod` object, as the page gave it. */
   videoInfo: Record<string, unknown>;
   /** The paramData given to `addFile`. */
   userData: string;
@@ -29,6 +29,8 @@ export interface AliyunUploadInfo {
   ri: string;
   /** A request of this file is being retried. */
   retry: boolean;
+  /** The MD5 (hex) of the file's first MiB; filled in shortly after `addFile`. */
+  fileHash?: string;
   imageId?: string;
   imageUrl?: string;
 }
@@ -47,18 +49,23 @@ export interface AliyunCheckpoint {
   state: AliyunUploadState;
 }
 
+/**
+ * The options object is the page's own: kept by reference as `uploader.options`, with 1.5.x's
+ * defaults written into it. Numbers may be numeric strings; `''` counts as left out. Callbacks are
+ * looked up when they fire and run with `this` set to this object.
+ */
 export interface AliyunVodOptions {
   /** Bytes per part; default 1048576. */
-  partSize?: number;
+  partSize?: number | string;
   /** Parts in flight; default 5. */
-  parallel?: number;
+  parallel?: number | string;
   /** Retries of a transient failure; default 3. */
-  retryCount?: number;
+  retryCount?: number | string;
   /** The first retry's delay in seconds; default 2. */
-  retryDuration?: number;
+  retryDuration?: number | string;
   /** One request's time limit in ms; default 60000. */
-  timeout?: number;
-  /** VOD's region, for files in STS mode; default "cn-shanghai". */
+  timeout?: number | string;
+  /** VOD's region, for files in STS mode; default (also for `''`) "cn-shanghai". The Region of an UploadAuth the page gives is written here. */
   region?: string;
   /** VOD's OpenAPI endpoint, for files in STS mode; default that of `region`. */
   vodEndpoint?: string;
@@ -68,7 +75,7 @@ export interface AliyunVodOptions {
   checkpoint?: boolean;
   checkpointMaxAge?: number;
   /** Accepted and ignored: they drove 1.5.x's cloud checkpoints and reporting. */
-  userId?: string;
+  userId?: string | number;
   cname?: boolean;
   localCheckpoint?: boolean;
   enableUploadProgress?: boolean;
@@ -86,19 +93,24 @@ export interface AliyunVodOptions {
   onUploadEnd?(uploadInfo: AliyunUploadInfo | undefined): void;
 }
 
+/** Calls that hand over credentials answer `false`, and do nothing, when there is nothing to hand them to; none throws. */
 export declare class Vod {
   constructor(options?: AliyunVodOptions);
+  /** The very object given to the constructor. */
+  options: AliyunVodOptions;
+  /** 1.5.x's list: the uploadInfo objects, in order. A page may read it, or empty it (`length = 0`): files taken out of it leave the uploader. */
+  _uploadList: AliyunUploadInfo[];
   /** False for no File, or a File already listed. `paramData`: `'{"Vod": {"Title": …}}'`. */
   addFile(file: File, endpoint?: string | null, bucket?: string | null, object?: string | null, paramData?: string | null): boolean;
   startUpload(): void;
   stopUpload(): void;
-  setUploadAuthAndAddress(uploadInfo: AliyunUploadInfo, uploadAuth: string, uploadAddress: string, videoId?: string): void;
-  setSTSToken(uploadInfo: AliyunUploadInfo, accessKeyId: string, accessKeySecret: string, securityToken: string, expiration?: string): void;
-  resumeUploadWithAuth(uploadAuth: string): void;
-  resumeUploadWithToken(accessKeyId: string, accessKeySecret: string, securityToken: string, expiration?: string | number): void;
-  resumeUploadWithSTSToken(accessKeyId: string, accessKeySecret: string, securityToken: string, expiration?: string): void;
+  setUploadAuthAndAddress(uploadInfo: AliyunUploadInfo, uploadAuth: string, uploadAddress: string, videoId?: string): boolean;
+  setSTSToken(uploadInfo: AliyunUploadInfo, accessKeyId: string, accessKeySecret: string, securityToken: string, expiration?: string, ...ignored: unknown[]): boolean;
+  resumeUploadWithAuth(uploadAuth: string): boolean;
+  resumeUploadWithToken(accessKeyId: string, accessKeySecret: string, securityToken: string, expiration?: string | number): boolean;
+  resumeUploadWithSTSToken(accessKeyId: string, accessKeySecret: string, securityToken: string, expiration?: string | number, ...ignored: unknown[]): boolean;
   deleteFile(index: number | string): boolean;
-  cancelFile(index: number | string): boolean;
+  cancelFile(index?: number | string): boolean;
   resumeFile(index: number | string): boolean;
   cleanList(): void;
   listFiles(): AliyunUploadInfo[];

@@ -133,7 +133,8 @@ test('the page\'s credentials reach the uploader, with the address fields addFil
   assert.equal(grant.UploadAuth, auth);
   assert.equal(grant.VideoId, 'v1');
   assert.deepEqual(unb64(grant.UploadAddress), { Endpoint: 'https://oss-cn-beijing.aliyuncs.com', Bucket: 'b', FileName: 'custom/é.mp4' });
-  assert.equal(info.region, 'cn-beijing');
+  assert.equal(info.region, 'cn-beijing', 'the UploadAuth\'s Region wins over the default');
+  assert.equal(vod.options.region, 'cn-beijing', 'and is written into the options, as 1.5.x does');
   assert.ok(!JSON.stringify(vod.listFiles()).includes('"s"'), 'no secret in the uploadInfo');
 });
 
@@ -152,7 +153,8 @@ test('the resume calls hand the uploader an UploadAuth or an STS token', async (
   assert.ok(auth.Expiration > 0 && Number.isInteger(auth.Expiration));
   assert.deepEqual([auth.AccessKeyId, auth.AccessKeySecret, auth.SecurityToken], ['id', 'secret', 'token']);
   asked = options.refreshUploadAuth(info);
-  vod.resumeUploadWithSTSToken('id2', 'secret2', 'token2');
+  // With more than it takes, as some pages call it.
+  assert.equal(vod.resumeUploadWithSTSToken('id2', 'secret2', 'token2', undefined, 'extra', 42), true);
   const token = await asked;
   assert.deepEqual([token.AccessKeyId, token.AccessKeySecret, token.SecurityToken], ['id2', 'secret2', 'token2']);
   assert.ok(Date.parse(token.Expiration) > Date.now(), 'an hour when the page gives no expiration');

@@ -10,9 +10,10 @@ interface Answer {
 
 export function page(files: File[]): AliyunUploadInfo[] {
   const uploader: InstanceType<typeof AliyunUpload.Vod> = new AliyunUpload.Vod({
-    partSize: 1048576,
+    partSize: '',
+    parallel: '3',
     retryDuration: 2,
-    userId: '1303984639806000',
+    userId: 1303984639806000,
     onUploadstarted(uploadInfo) {
       void fetch('/api/upload-auth', { method: 'POST' })
         .then((r) => r.json() as Promise<Answer>)
@@ -38,7 +39,15 @@ export function page(files: File[]): AliyunUploadInfo[] {
     const added: boolean = uploader.addFile(file, null, null, null, JSON.stringify({ Vod: { Title: file.name } }));
     void added;
   }
+  // As pages do after construction: options and the list are the very objects.
+  uploader.options.userId = '1303984639806000';
+  uploader.options.onUploadSucceed = (uploadInfo) => void uploadInfo.fileHash;
+  const first: string | undefined = uploader._uploadList[0]?.videoId;
+  void first;
+  const granted: boolean = uploader.resumeUploadWithAuth('x');
+  void granted;
   uploader.startUpload();
+  uploader.cancelFile();
   uploader.cancelFile('0');
   uploader.resumeFile(0);
   const checkpoint: AliyunCheckpoint | '' = uploader.getCheckpoint(files[0]);
