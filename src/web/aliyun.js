@@ -416,9 +416,11 @@ function aliyunUpload(load, version) {
     return found;
   };
 
-  // The fileHash of 1.5.x: filled in once the SDK has read the file's first MiB.
+  // The fileHash of 1.5.x: filled in once the SDK has read the file's first MiB. One file at a
+  // time, so that a thousand files added at once hold one MiB, not a thousand.
+  var hashing = loading;
   function hash(info) {
-    loading
+    hashing = hashing
       .then(function () {
         return info.file.slice(0, HASHED).arrayBuffer();
       })
