@@ -31,6 +31,8 @@ pub enum Code {
     NetworkOffline,
     /// The connection is cellular and `pauseOnCellular` is set; the upload waits.
     CellularNetwork,
+    /// The browser lacks what the SDK needs, such as `crypto.getRandomValues`.
+    Unsupported,
     /// A code the server named, such as `AccessDenied`.
     Server(String),
 }
@@ -59,6 +61,7 @@ impl Code {
             Code::Crc64Mismatch => "Crc64Mismatch",
             Code::NetworkOffline => "NetworkOffline",
             Code::CellularNetwork => "CellularNetwork",
+            Code::Unsupported => "Unsupported",
             Code::Server(code) => code,
         }
     }

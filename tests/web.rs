@@ -1032,3 +1032,23 @@ async fn twenty_small_files_and_two_large_ones_mixed_all_arrive() {
         assert_eq!(states, ["completed"]);
     }
 }
+
+#[wasm_bindgen_test]
+fn signature_nonces_from_the_browsers_entropy_are_distinct_and_use_every_hex_digit_everywhere() {
+    // 100 uploaders, each seeded from crypto.getRandomValues, 1,000 nonces each.
+    let recorder = Recorder::new(base());
+    let mut seen = std::collections::HashSet::new();
+    let mut digits = [[false; 16]; 32];
+    for _ in 0..100 {
+        for nonce in uploader(&recorder, "{}").signature_nonces(1000) {
+            assert_eq!(nonce.len(), 32, "{nonce}");
+            for (at, c) in nonce.chars().enumerate() {
+                let digit = c.to_digit(16).unwrap_or_else(|| panic!("{nonce}"));
+                digits[at][digit as usize] = true;
+            }
+            assert!(seen.insert(nonce), "a nonce came twice");
+        }
+    }
+    assert_eq!(seen.len(), 100_000);
+    assert!(digits.iter().all(|position| position.iter().all(|&d| d)));
+}

@@ -2,7 +2,7 @@
 //! what it is, how it is built and signed when it goes out, how its answer is read, and where
 //! it stands (queued for a slot, in flight, backing off, waiting for credentials).
 
-use alloc::{format, string::String, vec::Vec};
+use alloc::{string::String, vec::Vec};
 
 use super::exchange::Exchange;
 use super::{Credentials, Destination};
@@ -196,11 +196,4 @@ pub(super) enum Answer {
     /// The object's size and CRC-64.
     Head(u64, Option<u64>),
     Allocated(alloc::boxed::Box<Allocated>),
-}
-
-/// A `SignatureNonce` of 128 random bits.
-pub(super) fn nonce(mut random: impl FnMut() -> f64) -> String {
-    (0..4)
-        .map(|_| format!("{:08x}", (random() * 4_294_967_296.0) as u32))
-        .collect()
 }

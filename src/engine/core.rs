@@ -94,8 +94,8 @@ pub(super) struct Shared {
     sts_asking: Option<u32>,
     crc_warned: bool,
     next_id: u32,
-    /// xorshift state, for jitter and nonces.
-    rng: u64,
+    /// For nonces and jitter: ChaCha20, seeded with the platform's entropy.
+    rng: chacha20::ChaCha20Rng,
     pub out: VecDeque<Out>,
     events: VecDeque<Event<usize>>,
     /// Multipart uploads to abort that no file owns any more.
@@ -112,12 +112,14 @@ impl Shared {
 
     /// A number in [0, 1), for jitter.
     pub fn random(&mut self) -> f64 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        (x % 1000) as f64 / 1000.0
+        f64::from(chacha20::rand_core::Rng::next_u32(&mut self.rng)) / 4_294_967_296.0
+    }
+
+    /// A `SignatureNonce`: 128 random bits, in hex.
+    pub fn nonce(&mut self) -> String {
+        let mut bits = [0u8; 16];
+        chacha20::rand_core::Rng::fill_bytes(&mut self.rng, &mut bits);
+        crate::digest::hex(&bits)
     }
 
     pub fn notify(&mut self, event: Event<usize>) {
@@ -244,10 +246,10 @@ pub struct Core<F> {
 }
 
 impl<F: Clone> Core<F> {
-    /// `seed` starts the jitter; `can_refresh`: the page gave `refreshUploadAuth`.
+    /// `entropy` seeds nonces and jitter; `can_refresh`: the page gave `refreshUploadAuth`.
     pub fn new(
         options: Options,
-        seed: u64,
+        entropy: [u8; 32],
         can_refresh: bool,
         network: Network,
         now: f64,
@@ -264,7 +266,7 @@ impl<F: Clone> Core<F> {
                 sts_asking: None,
                 crc_warned: false,
                 next_id: 0,
-                rng: seed.max(1),
+                rng: chacha20::rand_core::SeedableRng::from_seed(entropy),
                 out: VecDeque::new(),
                 events: VecDeque::new(),
                 aborts: VecDeque::new(),
@@ -274,6 +276,12 @@ impl<F: Clone> Core<F> {
             next_index: 0,
             run: None,
         })
+    }
+
+    /// A SignatureNonce, for the browser tests' probe.
+    #[cfg(feature = "probes")]
+    pub fn nonce(&mut self) -> String {
+        self.cx.nonce()
     }
 
     pub fn options(&self) -> &Options {

@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use super::checkpoint::Checkpoints;
 use super::core::{Core, Output};
 use super::{AskFor, Described, Event, FileInfo, Grant, Hashed, Options, Platform};
-use crate::error::UploadError;
+use crate::error::{Code, UploadError};
 use crate::vec_map::VecMap;
 
 /// A handle to the uploader; clones share it.
@@ -147,7 +147,12 @@ impl<P: Platform> Uploader<P> {
     pub fn new(platform: P, options: Options) -> Result<Uploader<P>, UploadError> {
         let core = Core::new(
             options,
-            platform.seed(),
+            platform.entropy().ok_or_else(|| {
+                UploadError::new(
+                    Code::Unsupported,
+                    "this browser has no crypto.getRandomValues, which signs requests with unpredictable nonces",
+                )
+            })?,
             platform.can_refresh(),
             platform.network(),
             platform.now_ms(),
@@ -213,6 +218,12 @@ impl<P: Platform> Uploader<P> {
 
     pub fn is_running(&self) -> bool {
         self.inner.core.borrow().is_running()
+    }
+
+    /// A SignatureNonce, drawn as a VOD call draws it, for the tests of the browser's entropy.
+    #[cfg(feature = "probes")]
+    pub fn nonce(&self) -> alloc::string::String {
+        self.inner.core.borrow_mut().nonce()
     }
 
     /// A timer is set, for the tests that check nothing is left running.

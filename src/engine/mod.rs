@@ -76,7 +76,7 @@ pub trait Http: Files {
     ) -> Self::Sending;
 }
 
-/// Time, timers, and a seed for jitter.
+/// Time, timers, and randomness.
 pub trait Clock {
     /// A timer set; dropping it clears it.
     type Timer: 'static;
@@ -85,8 +85,9 @@ pub trait Clock {
     fn now_ms(&self) -> f64;
     /// Calls `fire` in `millis` ms.
     fn set_timer(&self, millis: f64, fire: Done<()>) -> Self::Timer;
-    /// A seed for the jitter of retries.
-    fn seed(&self) -> u64;
+    /// 256 bits from a cryptographically secure source, the seed of every SignatureNonce and
+    /// of the jitter of retries; none where the platform has no such source.
+    fn entropy(&self) -> Option<[u8; 32]>;
 }
 
 /// The browser's storage, for checkpoints.

@@ -36,7 +36,7 @@ fn options() -> Options {
 
 /// A core whose files are named by a number; `refresh`: the page gave `refreshUploadAuth`.
 fn core(options: Options, refresh: bool) -> Core<u8> {
-    Core::new(options, 12345, refresh, ONLINE, T0).unwrap()
+    Core::new(options, [7; 32], refresh, ONLINE, T0).unwrap()
 }
 
 fn described(name: &str, size: u64) -> Described {
@@ -786,4 +786,55 @@ fn a_get_sts_token_pending_at_stop_is_asked_again_after_start() {
     core.stop(T0 + 1.0);
     core.start(T0 + 2.0).unwrap();
     assert_said(&drain(&mut core), &[ask("StsToken", "")]);
+}
+
+/// A core in STS mode seeded with `entropy`: the URL of its first VOD call, and when it retries
+/// that call after a 503.
+fn first_vod_call(entropy: [u8; 32]) -> (String, f64) {
+    let options = Options {
+        sts: true,
+        ..options()
+    };
+    let mut core: Core<u8> = Core::new(options, entropy, false, ONLINE, T0).unwrap();
+    core.add_file(1, described("a.mp4", 10), None).unwrap();
+    core.start(T0).unwrap();
+    let asked = ids(&drain(&mut core), "Ask")[0];
+    let token = crate::auth::StsToken {
+        access_key_id: "STS.id".into(),
+        access_key_secret: "secret".into(),
+        security_token: "token".into(),
+        expires_at_ms: T0 + 3_600_000.0,
+    };
+    core.handle_answer(asked, Ok(Grant::Sts(token)), T0 + 1.0);
+    let out = drain(&mut core);
+    let Some(Output::Send { id, request, .. }) = out.first() else {
+        panic!("no VOD call: {out:?}");
+    };
+    let url = request.url.clone();
+    let refused = Response {
+        status: 503,
+        body: r#"{"Code":"ServiceUnavailable","Message":"busy","RequestId":"r"}"#.into(),
+        ..Response::default()
+    };
+    core.handle_response(*id, Ok(refused), T0 + 2.0);
+    (url, core.poll_timeout().unwrap())
+}
+
+fn nonce_of(url: &str) -> &str {
+    let (_, after) = crate::text::split_once(url, "SignatureNonce=").unwrap();
+    crate::text::split_once(after, "&").map_or(after, |(nonce, _)| nonce)
+}
+
+#[test]
+fn nonces_and_jitter_come_only_from_the_entropy_the_core_is_given() {
+    let (url, retry_at) = first_vod_call([7; 32]);
+    // The same entropy: the same nonce and the same jitter, to the bit; nothing else is drawn on.
+    assert_eq!(first_vod_call([7; 32]), (url.clone(), retry_at));
+    let nonce = nonce_of(&url);
+    assert_eq!(nonce.len(), 32, "128 bits in hex: {nonce}");
+    assert!(nonce.bytes().all(|b| b.is_ascii_hexdigit()), "{nonce}");
+    // Other entropy: another nonce and another jitter.
+    let (other, other_retry_at) = first_vod_call([8; 32]);
+    assert_ne!(nonce_of(&other), nonce);
+    assert_ne!(other_retry_at, retry_at);
 }

@@ -379,7 +379,7 @@ impl Transfer {
                 _ => cx.token()?,
             };
             let server_ms = cx.server_now_ms();
-            let nonce = super::call::nonce(|| cx.random());
+            let nonce = cx.nonce();
             let on = super::call::Vod {
                 endpoint: &cx.options.vod_endpoint,
                 name: &data.name,

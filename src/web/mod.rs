@@ -6,6 +6,7 @@ mod aliyun;
 mod js;
 mod network;
 mod platform;
+mod random;
 mod timer;
 mod worker;
 
@@ -282,6 +283,12 @@ impl VodUploader {
     #[wasm_bindgen(js_name = sentOnPage)]
     pub fn sent_on_page(&self) -> u32 {
         self.platform.0.offload.sent_on_page.get()
+    }
+
+    /// `count` SignatureNonces, drawn as VOD calls draw them.
+    #[wasm_bindgen(js_name = signatureNonces)]
+    pub fn signature_nonces(&self, count: u32) -> alloc::vec::Vec<String> {
+        (0..count).map(|_| self.uploader.nonce()).collect()
     }
 
     /// Whether a worker or a timer is running now.

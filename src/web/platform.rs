@@ -393,8 +393,8 @@ impl Clock for WebPlatform {
         Timer::new(millis, fire)
     }
 
-    fn seed(&self) -> u64 {
-        (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
+    fn entropy(&self) -> Option<[u8; 32]> {
+        super::random::bytes()
     }
 }
 

@@ -169,8 +169,8 @@ pub struct World {
     pub auth_answers: Rc<RefCell<HashMap<String, AuthAnswer>>>,
     /// Files for which `getUploadAuth` answers an STS token, by name.
     pub sts_files: RefCell<HashSet<String>>,
-    /// The state of the jitter's random numbers.
-    random: Cell<u64>,
+    /// What the platform gives the core to seed its nonces and jitter.
+    entropy: Cell<[u8; 32]>,
     network: Cell<Network>,
     /// The uploaders' network watchers.
     #[allow(clippy::type_complexity)]
@@ -234,7 +234,7 @@ impl World {
             oss: Rc::default(),
             events: Rc::default(),
             auth_answers: Rc::default(),
-            random: Cell::new(12345),
+            entropy: Cell::new([7; 32]),
             network: Cell::new(Network {
                 online: true,
                 cellular: false,
@@ -898,9 +898,9 @@ impl vod_upload::engine::Clock for SimPlatform {
         handle
     }
 
-    fn seed(&self) -> u64 {
-        // Deterministic jitter.
-        self.0.random.get()
+    fn entropy(&self) -> Option<[u8; 32]> {
+        // Deterministic nonces and jitter.
+        Some(self.0.entropy.get())
     }
 }
 
