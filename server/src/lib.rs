@@ -14,9 +14,11 @@ mod faults;
 mod hold;
 mod media;
 mod oss;
+mod signing;
 mod state;
 mod store;
 mod vod;
+mod xml;
 
 use std::future::Future;
 use std::net::SocketAddr;

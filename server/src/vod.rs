@@ -16,9 +16,9 @@ use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 use vod_upload::oss::limits::MAX_CLOCK_SKEW_MS;
 use vod_upload::vod::meta::{IMAGE_EXTENSIONS, MAX_TAGS, MAX_TITLE_CHARS};
-use vod_upload::vod::signature;
 
 use crate::backend::{bad, create_image, create_video, refresh_video, request_id, ApiError};
+use crate::signing::{hmac_sha1_base64, vod_string_to_sign};
 use crate::state::AppState;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -224,13 +224,9 @@ fn authenticate(state: &AppState, params: &BTreeMap<String, String>) -> Result<(
             "Specified time stamp or date value is expired.",
         ));
     }
-    let signed: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(name, _)| name.as_str() != "Signature")
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let string_to_sign = signature::string_to_sign("GET", &signature::canonical_query(&signed));
-    if signature::sign(&credential.secret, &string_to_sign) != params["Signature"] {
+    let string_to_sign = vod_string_to_sign(params);
+    if hmac_sha1_base64(&format!("{}&", credential.secret), &string_to_sign) != params["Signature"]
+    {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "SignatureDoesNotMatch",

@@ -124,14 +124,34 @@ async fn create_upload_video_keeps_every_field_for_get_video_info() {
     );
 }
 
-async fn get_video_info(h: &Harness, token: &StsToken, video_id: &str) -> Value {
-    // GetVideoInfo is not an SDK call: sign it by hand with the same functions.
-    use vod_upload::vod::signature::{canonical_query, encode, sign, string_to_sign};
+/// RFC 3986 percent-encoding, as the RPC signature wants it: `A-Z a-z 0-9 - _ . ~` kept, every
+/// other byte of the UTF-8 as `%XX` in upper-case hex.
+fn rfc3986(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A VOD call signed by hand from the published algorithm (docs/protocol.md, "VOD OpenAPI RPC
+/// signature"), with neither the SDK's code nor vod-local's: `params` and the common ones,
+/// percent-encoded by `encode`, sorted, `GET&%2F&` and the query encoded once more, HMAC-SHA1
+/// keyed with the secret and `&`. A test hands a wrong `encode` to plant a mistake.
+fn rpc_url(
+    h: &Harness,
+    token: &StsToken,
+    params: &[(&str, &str)],
+    encode: fn(&str) -> String,
+) -> String {
+    use base64::Engine;
+    use hmac::Mac;
     let nonce = format!("{:x}", fastrand_u64());
     let stamp = timestamp(now_ms());
-    let params = [
-        ("Action", "GetVideoInfo"),
-        ("VideoId", video_id),
+    let mut all = vec![
         ("Format", "JSON"),
         ("Version", "2017-03-21"),
         ("AccessKeyId", token.access_key_id.as_str()),
@@ -141,12 +161,74 @@ async fn get_video_info(h: &Harness, token: &StsToken, video_id: &str) -> Value 
         ("SignatureNonce", nonce.as_str()),
         ("Timestamp", stamp.as_str()),
     ];
-    let query = canonical_query(&params);
-    let signature = sign(&token.access_key_secret, &string_to_sign("GET", &query));
-    let url = h.url(&format!("/vod/?{query}&Signature={}", encode(&signature)));
+    all.extend_from_slice(params);
+    let mut pairs: Vec<(String, String)> =
+        all.iter().map(|(n, v)| (encode(n), encode(v))).collect();
+    pairs.sort();
+    let query: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let query = query.join("&");
+    let key = format!("{}&", token.access_key_secret);
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(format!("GET&%2F&{}", encode(&query)).as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    h.url(&format!("/vod/?{query}&Signature={}", encode(&signature)))
+}
+
+async fn get_video_info(h: &Harness, token: &StsToken, video_id: &str) -> Value {
+    // GetVideoInfo is not an SDK call: signed by hand.
+    let url = rpc_url(
+        h,
+        token,
+        &[("Action", "GetVideoInfo"), ("VideoId", video_id)],
+        rfc3986,
+    );
     let response = h.http.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_call_signed_by_hand_is_taken_and_one_encoded_the_wrong_way_is_refused() {
+    let h = Harness::start().await;
+    let token = sts(&h, 3600).await;
+    let params = [
+        ("Action", "CreateUploadVideo"),
+        ("Title", "a title with spaces, *stars* and ~tildes~"),
+        ("FileName", "by hand.mp4"),
+    ];
+    let response = h
+        .http
+        .get(rpc_url(&h, &token, &params, rfc3986))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    // Mistakes a signer could make, each of which vod-local would have taken had it signed
+    // with the same code: a space as `+`, `*` and `~` left as form-encoding leaves them, `~`
+    // encoded, lower-case hex.
+    fn plus(text: &str) -> String {
+        rfc3986(text).replace("%20", "+")
+    }
+    fn stars(text: &str) -> String {
+        rfc3986(text).replace("%2A", "*")
+    }
+    fn tildes(text: &str) -> String {
+        rfc3986(text).replace('~', "%7E")
+    }
+    fn lower(text: &str) -> String {
+        rfc3986(text).replace("%2C", "%2c")
+    }
+    for wrong in [plus, stars, tildes, lower] {
+        let response = h
+            .http
+            .get(rpc_url(&h, &token, &params, wrong))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["Code"], "SignatureDoesNotMatch", "{answer}");
+    }
 }
 
 #[tokio::test]

@@ -23,7 +23,9 @@ use vod_upload::error::{Code, TransportError, UploadError};
 use vod_upload::oss::limits::{MAX_CLOCK_SKEW_MS, MIN_PART_SIZE};
 use vod_upload::oss::request::Request;
 use vod_upload::oss::response::Response;
-use vod_upload::oss::{signature, xml};
+use vod_upload::oss::xml;
+
+use super::signing;
 
 const START_MS: f64 = 1_700_000_000_000.0;
 /// Every request takes this long on the simulated network.
@@ -442,54 +444,36 @@ fn bucket_and_key(path: &str) -> (String, String) {
     (bucket.to_string(), key.into_owned())
 }
 
-/// The StringToSign of an OSS request as it arrived: its method, headers and URL. Built here
-/// apart from the SDK's own (src/oss/signature.rs), so that a request the SDK signed over a
+/// The StringToSign of an OSS request as it arrived: its method, headers and URL, built by
+/// vod-local's own signing (nothing of the SDK's), so that a request the SDK signed over a
 /// wrongly built string is refused, as OSS would refuse it.
 fn string_to_sign(request: &Request) -> String {
-    let header = |name: &str| {
-        let found = request
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name));
-        found.map_or("", |(_, v)| v.as_str())
-    };
     let (path, query) = request.url.split_once('?').unwrap_or((&request.url, ""));
     let (bucket, key) = bucket_and_key(path);
-    let mut oss: Vec<String> = request
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let query: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(n, v)| (decode(n), decode(v)))
+        .collect();
+    let headers: Vec<(String, String)> = request
         .headers
         .iter()
-        .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-oss-"))
-        .map(|(n, v)| format!("{}:{}\n", n.to_ascii_lowercase(), v.trim()))
+        .map(|(n, v)| (n.to_string(), v.clone()))
         .collect();
-    oss.sort();
-    // The sub-resources among the SDK's calls' parameters (`part-number-marker` is none).
-    let mut subs: Vec<String> = query
-        .split('&')
-        .map(|p| p.split_once('=').unwrap_or((p, "")))
-        .filter(|(n, _)| ["uploads", "uploadId", "partNumber"].contains(n))
-        .map(|(n, v)| match v {
-            "" => n.to_string(),
-            v => format!(
-                "{n}={}",
-                percent_encoding::percent_decode_str(v).decode_utf8_lossy()
-            ),
-        })
-        .collect();
-    subs.sort();
-    let resource = match subs.is_empty() {
-        true => format!("/{bucket}/{key}"),
-        false => format!("/{bucket}/{key}?{}", subs.join("&")),
-    };
-    // With `x-oss-date` sent, its value takes the Date line's place.
-    let date = Some(header("date")).filter(|d| !d.is_empty());
-    format!(
-        "{}\n{}\n{}\n{}\n{}{resource}",
-        request.method,
-        header("content-md5"),
-        header("content-type"),
-        date.unwrap_or_else(|| header("x-oss-date")),
-        oss.concat()
-    )
+    signing::OssRequest {
+        method: request.method,
+        headers: &headers,
+        bucket: &bucket,
+        key: &key,
+        query: &query,
+    }
+    .string_to_sign()
 }
 
 #[test]
@@ -528,7 +512,8 @@ fn a_request_signed_over_a_wrongly_built_string_is_refused() {
         string.replacen('\n', "\n\n", 1),
     ] {
         let mut request = call.build(&address, &auth, &date);
-        let signed = signature::authorization(&auth.access_key_id, &auth.access_key_secret, &wrong);
+        let signature = signing::hmac_sha1_base64(&auth.access_key_secret, &wrong);
+        let signed = format!("OSS {}:{signature}", auth.access_key_id);
         request.headers.retain(|(n, _)| *n != "authorization");
         request.headers.push(("authorization", signed));
         assert_eq!(status(&request), (403, true), "{wrong:?}");
@@ -612,7 +597,7 @@ impl Oss {
         if now >= credential.expires {
             return Some(oss_error(403, "SecurityTokenExpired", ""));
         }
-        if signature::sign(&credential.secret, &string_to_sign(request)) != provided {
+        if signing::hmac_sha1_base64(&credential.secret, &string_to_sign(request)) != provided {
             return Some(oss_error(403, "SignatureDoesNotMatch", ""));
         }
         let sent = httpdate::parse_http_date(header("x-oss-date")?).ok()?;

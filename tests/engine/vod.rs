@@ -1,11 +1,13 @@
-//! VOD's OpenAPI in the simulation, for STS mode: checks the RPC signature and the STS token
-//! with the SDK's own signing functions, allocates uploads, refreshes them, fails on command.
+//! VOD's OpenAPI in the simulation, for STS mode: checks the RPC signature and the STS token as
+//! vod-local does, with vod-local's own signing (nothing of the SDK's), allocates uploads,
+//! refreshes them, fails on command.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use vod_upload::oss::request::Request;
 use vod_upload::oss::response::Response;
-use vod_upload::vod::signature::{canonical_query, sign, string_to_sign};
+
+use super::signing;
 
 use super::sim::World;
 
@@ -56,13 +58,8 @@ pub fn handle(world: &World, request: &Request) -> Response {
     if params.get("SecurityToken") != Some(&token) {
         return refuse(403, "InvalidSecurityToken.MismatchWithAccessKey");
     }
-    let signed: Vec<(&str, &str)> = params
-        .iter()
-        .filter(|(n, _)| n.as_str() != "Signature")
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let expected = string_to_sign("GET", &canonical_query(&signed));
-    if sign(&secret, &expected) != params["Signature"] {
+    let expected = signing::vod_string_to_sign(&params);
+    if signing::hmac_sha1_base64(&format!("{secret}&"), &expected) != params["Signature"] {
         // As VOD does, the message quotes the string signed, security token and all.
         return answer(
             400,

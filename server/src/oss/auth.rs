@@ -4,9 +4,9 @@
 use std::time::{Duration, SystemTime};
 
 use axum::http::{HeaderMap, Method};
-use vod_upload::oss::signature;
 
 use super::error::{access_denied, invalid_argument, OssError};
+use crate::signing::{hmac_sha1_base64, OssRequest};
 use crate::state::AppState;
 
 /// OSS refuses requests dated further than this from its clock.
@@ -100,22 +100,15 @@ pub fn verify(
             )
         })
         .collect();
-    let all_headers = signature::borrowed(&all_headers);
-    let query = signature::borrowed(query);
-    let content_md5 = header("content-md5").unwrap_or_default();
-    let content_type = header("content-type").unwrap_or_default();
-    let string_to_sign = signature::Request {
-        verb: method.as_str(),
-        content_md5: &content_md5,
-        content_type: &content_type,
-        date: &date,
+    let string_to_sign = OssRequest {
+        method: method.as_str(),
         headers: &all_headers,
         bucket,
         key,
-        query: &query,
+        query,
     }
     .string_to_sign();
-    if signature::sign(&credential.secret, &string_to_sign) != provided {
+    if hmac_sha1_base64(&credential.secret, &string_to_sign) != provided {
         let bytes: Vec<String> = string_to_sign.bytes().map(|b| format!("{b:02x}")).collect();
         return Err(OssError::new(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
             .with("OSSAccessKeyId", id)

@@ -4,7 +4,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use vod_upload::oss::xml;
+use crate::xml;
 
 #[derive(Debug)]
 pub struct OssError {

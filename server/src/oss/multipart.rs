@@ -12,8 +12,8 @@ use super::error::{internal, invalid_argument, no_such_upload, OssError};
 use super::object::{meta_headers, receive, Stored};
 use crate::state::{random_string, AppState, Object, Part, Upload, UploadState, HEX_UPPER};
 use crate::store;
+use crate::xml;
 use vod_upload::oss::limits::{MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
-use vod_upload::oss::xml;
 
 /// A Complete document listing 10,000 parts is well under this.
 const MAX_COMPLETE_BODY: usize = 4 << 20;
@@ -141,22 +141,7 @@ fn listed_parts(body: &[u8]) -> Result<Vec<(u32, String)>, OssError> {
         OssError::new(400, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.")
     };
     let text = std::str::from_utf8(body).map_err(|_| malformed())?;
-    let root = xml::parse(text).map_err(|_| malformed())?;
-    if root.name != "CompleteMultipartUpload" {
-        return Err(malformed());
-    }
-    let parts = root
-        .children_named("Part")
-        .map(|p| {
-            let number = p.text_of("PartNumber")?.parse().ok()?;
-            Some((number, p.text_of("ETag")?.to_string()))
-        })
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(malformed)?;
-    if parts.is_empty() {
-        return Err(malformed());
-    }
-    Ok(parts)
+    xml::complete_parts(text).ok_or_else(malformed)
 }
 
 /// ETags compare without their quotes and case-insensitively, as OSS does.
