@@ -23,13 +23,13 @@ mod base64;
 pub mod crc64;
 mod date;
 mod digest;
+mod encoding;
 pub mod engine;
 pub mod error;
 #[cfg(test)]
 mod fuzz;
 mod json;
 pub mod oss;
-mod percent;
 mod text;
 mod vec_map;
 pub mod vod;

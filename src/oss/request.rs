@@ -146,13 +146,13 @@ pub fn url(address: &UploadAddress, query: &[(&str, String)]) -> String {
     let (scheme, host) = crate::text::split_once(&address.endpoint, "://")
         .expect("UploadAddress checks the endpoint's scheme");
     let key: Vec<String> = crate::text::split(&address.file_name, "/")
-        .map(crate::percent::encode)
+        .map(crate::encoding::percent)
         .collect();
     let query: Vec<String> = query
         .iter()
         .map(|(name, value)| match value.as_str() {
             "" => name.to_string(),
-            v => format!("{name}={}", crate::percent::encode(v)),
+            v => format!("{name}={}", crate::encoding::percent(v)),
         })
         .collect();
     let mut url = format!("{scheme}://{}.{host}/{}", address.bucket, key.join("/"));

@@ -2,7 +2,7 @@
 //! space, upper-case hex), sorted by name, joined with `&`; the text signed is
 //! `GET&%2F&` + that string encoded once more; HMAC-SHA1 keyed with the secret and `&`.
 
-pub use crate::percent::encode;
+pub use crate::encoding::percent as encode;
 use alloc::{format, string::String, vec::Vec};
 
 /// The sorted, encoded query string of `params` (without `Signature`).
