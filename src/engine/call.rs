@@ -5,6 +5,7 @@
 use alloc::{string::String, vec::Vec};
 
 use super::exchange::Exchange;
+use super::ids::RequestId;
 use super::{Credentials, Destination};
 use crate::auth::StsToken;
 use crate::error::UploadError;
@@ -41,7 +42,7 @@ pub(super) enum State {
     Queued,
     /// Out as request `id`, signed with the credentials of `generation`, until `deadline`.
     InFlight {
-        id: u32,
+        id: RequestId,
         deadline: f64,
         generation: u32,
     },
@@ -81,7 +82,7 @@ impl Call {
         matches!(self.what, What::Create | What::Refresh { .. })
     }
 
-    pub fn in_flight(&self) -> Option<u32> {
+    pub fn in_flight(&self) -> Option<RequestId> {
         match self.state {
             State::InFlight { id, .. } => Some(id),
             _ => None,

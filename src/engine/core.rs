@@ -12,6 +12,7 @@ use alloc::{format, string::String, vec::Vec};
 
 use super::checkpoint::Checkpoint;
 use super::file::{Entry, FileData, Phase, Session, Wait};
+use super::ids::{AskId, ReadId, RequestId};
 use super::source::AskFor;
 use super::transfer::{Hashed, Outcome, Transfer};
 use super::{Credentials, Described, Event, FileInfo, Grant, Network, Options, Plan};
@@ -33,21 +34,21 @@ pub enum Output<F> {
     /// Send a request, with the file's bytes as its body if it has one; answer with
     /// [`Core::handle_response`].
     Send {
-        id: u32,
+        id: RequestId,
         request: Request,
         body: Option<(F, Range<u64>)>,
     },
     /// Abort request `id`; no answer is wanted any more.
-    Cancel(u32),
+    Cancel(RequestId),
     /// Read these bytes of the file and hash them; answer with [`Core::handle_read`].
     Read {
-        id: u32,
+        id: ReadId,
         file: F,
         bytes: Range<u64>,
         digest: Digest,
     },
     /// Ask the page; answer with [`Core::handle_answer`] (an STS token as `Grant::Sts`).
-    Ask { id: u32, ask: AskFor<FileInfo> },
+    Ask { id: AskId, ask: AskFor<FileInfo> },
     /// Write a checkpoint to storage.
     Store { key: String, value: String },
     /// Remove a checkpoint from storage.
@@ -59,19 +60,19 @@ pub enum Output<F> {
 /// Outputs as the core queues them, naming files by index.
 pub(super) enum Out {
     Send {
-        id: u32,
+        id: RequestId,
         request: Request,
         body: Option<(usize, Range<u64>)>,
     },
-    Cancel(u32),
+    Cancel(RequestId),
     Read {
-        id: u32,
+        id: ReadId,
         file: usize,
         bytes: Range<u64>,
         digest: Digest,
     },
     Ask {
-        id: u32,
+        id: AskId,
         ask: AskFor,
     },
     Store(String, String),
@@ -91,7 +92,7 @@ pub(super) struct Shared {
     /// The STS token held, once the page gave one.
     pub sts: Option<StsToken>,
     /// `getSTSToken` asked, by id: one at a time, its answer shared.
-    sts_asking: Option<u32>,
+    sts_asking: Option<AskId>,
     crc_warned: bool,
     next_id: u32,
     /// For nonces and jitter: ChaCha20, seeded with the platform's entropy.
@@ -101,13 +102,25 @@ pub(super) struct Shared {
     /// Multipart uploads to abort that no file owns any more.
     aborts: VecDeque<(Credentials, String)>,
     /// Those aborts in flight, by request id.
-    aborting: Vec<u32>,
+    aborting: Vec<RequestId>,
 }
 
 impl Shared {
-    pub fn next_id(&mut self) -> u32 {
+    fn next_id(&mut self) -> u32 {
         self.next_id = self.next_id.wrapping_add(1);
         self.next_id
+    }
+
+    pub fn request_id(&mut self) -> RequestId {
+        RequestId(self.next_id())
+    }
+
+    pub fn read_id(&mut self) -> ReadId {
+        ReadId(self.next_id())
+    }
+
+    pub fn ask_id(&mut self) -> AskId {
+        AskId(self.next_id())
     }
 
     /// A number in [0, 1), for jitter.
@@ -167,7 +180,7 @@ impl Shared {
             return Some(token.clone());
         }
         if self.sts_asking.is_none() {
-            let id = self.next_id();
+            let id = self.ask_id();
             self.sts_asking = Some(id);
             self.out.push_back(Out::Ask {
                 id,
@@ -475,25 +488,36 @@ impl<F: Clone> Core<F> {
     }
 
     /// Request `id` was answered, or failed on the way.
-    pub fn handle_response(&mut self, id: u32, result: Result<Response, TransportError>, now: f64) {
+    pub fn handle_response(
+        &mut self,
+        id: RequestId,
+        result: Result<Response, TransportError>,
+        now: f64,
+    ) {
         self.cx.now = now;
         if let Some(at) = self.cx.aborting.iter().position(|a| *a == id) {
             self.cx.aborting.swap_remove(at);
         } else {
-            self.with_owner(id, |t, cx, data| t.answered(cx, data, id, result));
+            self.with_owner(
+                |t| t.sent_request(id),
+                |t, cx, data| t.answered(cx, data, id, result),
+            );
         }
         self.settle();
     }
 
     /// Read `id` ended: the digest, or `None` when the file could not be read.
-    pub fn handle_read(&mut self, id: u32, hashed: Option<Hashed>, now: f64) {
+    pub fn handle_read(&mut self, id: ReadId, hashed: Option<Hashed>, now: f64) {
         self.cx.now = now;
-        self.with_owner(id, |t, cx, data| t.hashed(cx, data, id, hashed));
+        self.with_owner(
+            |t| t.reading(id),
+            |t, cx, data| t.hashed(cx, data, id, hashed),
+        );
         self.settle();
     }
 
     /// The page answered ask `id`.
-    pub fn handle_answer(&mut self, id: u32, answer: Result<Grant, UploadError>, now: f64) {
+    pub fn handle_answer(&mut self, id: AskId, answer: Result<Grant, UploadError>, now: f64) {
         self.cx.now = now;
         if self.cx.sts_asking == Some(id) {
             self.cx.sts_asking = None;
@@ -506,7 +530,10 @@ impl<F: Clone> Core<F> {
             };
             self.each_transfer(|t, cx, data| t.token_came(cx, data, came));
         } else {
-            self.with_owner(id, |t, cx, data| t.granted(cx, data, id, answer));
+            self.with_owner(
+                |t| t.asking(id),
+                |t, cx, data| t.granted(cx, data, id, answer),
+            );
         }
         self.settle();
     }
@@ -618,15 +645,15 @@ impl<F: Clone> Core<F> {
 }
 
 impl<F: Clone> Core<F> {
-    /// Runs `input` on the transfer that owns request, read or ask `id`, and records how it
-    /// ended if it did.
+    /// Runs `input` on the transfer that `owns` the request, read or ask answered, and records
+    /// how it ended if it did.
     fn with_owner(
         &mut self,
-        id: u32,
+        owns: impl Fn(&Transfer) -> bool,
         input: impl FnOnce(&mut Transfer, &mut Shared, &FileData) -> Option<Outcome>,
     ) {
         let found = self.files.iter_mut().find_map(|e| match &mut e.phase {
-            Phase::Uploading(t) if t.owns(id) => Some((t, &e.data)),
+            Phase::Uploading(t) if owns(t) => Some((t, &e.data)),
             _ => None,
         });
         let Some((transfer, data)) = found else {
@@ -848,7 +875,7 @@ impl<F: Clone> Core<F> {
                 &credentials.auth,
                 &self.cx.http_date(),
             );
-            let id = self.cx.next_id();
+            let id = self.cx.request_id();
             self.cx.aborting.push(id);
             self.cx.out.push_back(Out::Send {
                 id,
@@ -876,7 +903,7 @@ impl<F: Clone> Core<F> {
                 }
                 match t.request(at, &mut self.cx, &entry.data) {
                     Some((request, body)) => {
-                        let id = self.cx.next_id();
+                        let id = self.cx.request_id();
                         let body = body.map(|bytes| (entry.data.index, bytes));
                         self.cx.out.push_back(Out::Send { id, request, body });
                         t.sent(at, id, &self.cx);

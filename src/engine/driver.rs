@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use super::checkpoint::Checkpoints;
 use super::core::{Core, Output};
-use super::{AskFor, Described, Event, FileInfo, Grant, Hashed, Options, Platform};
+use super::{AskFor, Described, Event, FileInfo, Grant, Hashed, Options, Platform, RequestId};
 use crate::error::{Code, UploadError};
 use crate::vec_map::VecMap;
 
@@ -30,7 +30,7 @@ struct Driver<P: Platform> {
     platform: P,
     core: RefCell<Core<P::File>>,
     checkpoints: Checkpoints,
-    requests: RefCell<VecMap<u32, P::Sending>>,
+    requests: RefCell<VecMap<RequestId, P::Sending>>,
     /// The timer set, and when it fires.
     timer: RefCell<Option<(f64, P::Timer)>>,
     /// The platform was asked to drain the events and has not yet found the queue empty.

@@ -18,6 +18,7 @@ mod driver;
 mod exchange;
 mod file;
 mod hasher;
+mod ids;
 pub mod plan;
 mod source;
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub use checkpoint::Fingerprint;
 pub use driver::Uploader;
 pub use file::{FileInfo, FileState};
 pub use hasher::Hasher;
+pub use ids::{AskId, ReadId, RequestId};
 pub use plan::Plan;
 pub use source::AskFor;
 pub use transfer::Hashed;

@@ -5,6 +5,7 @@
 
 use super::call::What;
 use super::core::Shared;
+use super::ids::AskId;
 use super::{Credentials, Grant};
 use crate::error::{Code, UploadError};
 use crate::vod::response::Allocated;
@@ -52,7 +53,7 @@ pub(super) struct Obtain {
     /// checkpoint's video when resuming.
     pub base: Option<Credentials>,
     /// The page's answer awaited, by id; `None` while VOD is called.
-    pub asked: Option<(u32, AskFor<()>)>,
+    pub asked: Option<(AskId, AskFor<()>)>,
     /// VOD is called for a new upload (`CreateUploadVideo`), not a refresh.
     pub create: bool,
 }
@@ -82,7 +83,7 @@ impl Obtain {
         }
     }
 
-    pub fn asked(&self, id: u32) -> bool {
+    pub fn asked(&self, id: AskId) -> bool {
         self.asked.is_some_and(|(asked, _)| asked == id)
     }
 

@@ -9,7 +9,10 @@ use core::ops::Range;
 
 use super::checkpoint::Checkpoint;
 use super::core::{Core, Digest, Output};
-use super::{AskFor, Credentials, Described, Event, FileState, Grant, Hashed, Network, Options};
+use super::{
+    AskFor, AskId, Credentials, Described, Event, FileState, Grant, Hashed, Network, Options,
+    ReadId, RequestId,
+};
 use crate::auth::{UploadAddress, UploadAuth};
 use crate::crc64;
 use crate::error::Code;
@@ -92,7 +95,7 @@ enum Said {
         token: String,
         content_type: Option<String>,
     },
-    Cancel(u32),
+    Cancel(RequestId),
     Read {
         file: u8,
         bytes: Range<u64>,
@@ -248,14 +251,31 @@ fn forget(name: &str, size: u64) -> Said {
 }
 
 /// The ids of the outputs of one kind (`Send`, `Read`, `Ask`, `Cancel`), in order.
-fn ids(outputs: &[Output<u8>], what: &str) -> Vec<u32> {
+fn sends(outputs: &[Output<u8>]) -> Vec<RequestId> {
     outputs
         .iter()
-        .filter_map(|o| match (what, o) {
-            ("Send", Output::Send { id, .. })
-            | ("Read", Output::Read { id, .. })
-            | ("Ask", Output::Ask { id, .. })
-            | ("Cancel", Output::Cancel(id)) => Some(*id),
+        .filter_map(|o| match o {
+            Output::Send { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+fn reads(outputs: &[Output<u8>]) -> Vec<ReadId> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Read { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+fn asks(outputs: &[Output<u8>]) -> Vec<AskId> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Ask { id, .. } => Some(*id),
             _ => None,
         })
         .collect()
@@ -289,20 +309,20 @@ fn oss_error(status: u16, code: &str, extra: &str) -> Response {
 
 /// A one-part file, started: returns the core at the moment its PutObject and the read of its
 /// CRC are out, with their ids.
-fn putting(options: Options) -> (Core<u8>, u32, u32) {
+fn putting(options: Options) -> (Core<u8>, RequestId, ReadId) {
     let mut core = core(options, false);
     core.add_file(7, described("a.mp4", 1000), None).unwrap();
     core.start(T0).unwrap();
     let out = drain(&mut core);
     assert_said(&out, &[ask("UploadAuth", "a.mp4")]);
     let grant = Grant::Credentials(credentials("sv/a.mp4", 3600));
-    core.handle_answer(ids(&out, "Ask")[0], Ok(grant), T0 + 10.0);
+    core.handle_answer(asks(&out)[0], Ok(grant), T0 + 10.0);
     let out = drain(&mut core);
     assert_said(
         &out,
         &[reading(7, 0..1000, Digest::Crc64), put_object(7, 0..1000)],
     );
-    (core, ids(&out, "Send")[0], ids(&out, "Read")[0])
+    (core, sends(&out)[0], reads(&out)[0])
 }
 
 /// A file of `size` bytes started with credentials living `seconds`, its Initiate answered:
@@ -311,10 +331,10 @@ fn sending_parts(refresh: bool, size: u64, seconds: u64) -> (Core<u8>, Vec<Outpu
     let mut core = core(options(), refresh);
     core.add_file(1, described("a.mp4", size), None).unwrap();
     core.start(T0).unwrap();
-    let ask = ids(&drain(&mut core), "Ask")[0];
+    let ask = asks(&drain(&mut core))[0];
     let grant = Grant::Credentials(credentials("sv/a.mp4", seconds));
     core.handle_answer(ask, Ok(grant), T0);
-    let initiate = ids(&drain(&mut core), "Send")[0];
+    let initiate = sends(&drain(&mut core))[0];
     let answer = document("InitiateMultipartUploadResult", &leaf("UploadId", "u1"));
     core.handle_response(initiate, Ok(ok(answer)), T0 + 10.0);
     let out = drain(&mut core);
@@ -342,7 +362,7 @@ fn a_transient_failure_is_retried_after_the_backoff_and_the_page_hears_of_both()
     let out = drain(&mut core);
     // The CRC already read is kept.
     assert_said(&out, &[put_object(7, 0..1000)]);
-    core.handle_response(ids(&out, "Send")[0], Ok(stored(42)), due + 10.0);
+    core.handle_response(sends(&out)[0], Ok(stored(42)), due + 10.0);
     let names: Vec<&str> = events_names(&mut core);
     assert_eq!(names, ["RetryResume", "Progress", "Succeeded", "End"]);
 }
@@ -372,7 +392,7 @@ fn retries_used_up_fail_the_file() {
         core.handle_response(put, Ok(oss_error(500, "InternalError", "")), now);
         now = core.poll_timeout().unwrap();
         core.handle_timeout(now);
-        put = ids(&drain(&mut core), "Send")[0];
+        put = sends(&drain(&mut core))[0];
     }
     core.handle_response(put, Ok(oss_error(500, "InternalError", "")), now + 10.0);
     // Nothing is left to resume.
@@ -411,7 +431,7 @@ fn credentials_are_renewed_ahead_of_expiry_while_parts_go_on() {
         ],
     );
     // The parts' time limits come first, then the renewal.
-    for id in ids(&out, "Send") {
+    for id in sends(&out) {
         core.handle_response(
             id,
             Err(crate::error::TransportError {
@@ -457,7 +477,7 @@ fn a_skewed_clock_is_corrected_once_and_a_second_skew_fails() {
         .unwrap();
     // 2023-11-14T22:13:20Z is T0; the server said an hour later.
     assert_eq!(date.1, "Tue, 14 Nov 2023 23:13:20 GMT");
-    let again = ids(&out, "Send")[0];
+    let again = sends(&out)[0];
     core.handle_response(
         again,
         Ok(oss_error(403, "RequestTimeTooSkewed", server)),
@@ -522,7 +542,7 @@ fn a_part_damaged_on_the_way_is_sent_again_and_fails_after_retry_count_times() {
         let out = drain(&mut core);
         // Sent again, the CRC not read again.
         assert_said(&out, &[put_object(7, 0..1000)]);
-        put = ids(&out, "Send")[0];
+        put = sends(&out)[0];
     }
     core.handle_response(put, Ok(stored(41)), T0 + 100.0);
     let events = events(&mut core);
@@ -569,7 +589,7 @@ fn listed(etag: &str) -> Response {
 }
 
 /// Resumes and lists part 1 with `etag`; returns the core with the MD5 read of part 1 out.
-fn verifying(etag: &str) -> (Core<u8>, u32) {
+fn verifying(etag: &str) -> (Core<u8>, ReadId) {
     let (mut core, _) = resumable();
     core.start(T0).unwrap();
     let out = drain(&mut core);
@@ -587,13 +607,13 @@ fn verifying(etag: &str) -> (Core<u8>, u32) {
         "the page is asked for the same video"
     );
     let grant = Grant::Credentials(credentials("sv/a.mp4", 3600));
-    core.handle_answer(ids(&out, "Ask")[0], Ok(grant), T0);
+    core.handle_answer(asks(&out)[0], Ok(grant), T0);
     let list = drain(&mut core);
     assert_said(&list, &[list_parts()]);
-    core.handle_response(ids(&list, "Send")[0], Ok(listed(etag)), T0 + 10.0);
+    core.handle_response(sends(&list)[0], Ok(listed(etag)), T0 + 10.0);
     let out = drain(&mut core);
     assert_said(&out, &[reading(1, 0..100 * KIB, Digest::Md5)]);
-    (core, ids(&out, "Read")[0])
+    (core, reads(&out)[0])
 }
 
 #[test]
@@ -633,14 +653,14 @@ fn files_take_slots_in_the_order_of_the_list() {
         core.add_file(n, described(name, 10), None).unwrap();
     }
     core.start(T0).unwrap();
-    let asks = drain(&mut core);
+    let asked = drain(&mut core);
     // b is prepared ahead.
     assert_said(
-        &asks,
+        &asked,
         &[ask("UploadAuth", "a.mp4"), ask("UploadAuth", "b.mp4")],
     );
     // b's credentials come first, but a has its turn.
-    let [a, b] = ids(&asks, "Ask")[..] else {
+    let [a, b] = asks(&asked)[..] else {
         unreachable!()
     };
     core.handle_answer(
@@ -670,7 +690,7 @@ fn stop_while_the_page_is_asked_ignores_its_late_answer() {
     let mut core = core(options(), false);
     core.add_file(1, described("a.mp4", 10), None).unwrap();
     core.start(T0).unwrap();
-    let ask = ids(&drain(&mut core), "Ask")[0];
+    let ask = asks(&drain(&mut core))[0];
     core.stop(T0 + 1.0);
     assert_said(&drain(&mut core), &[]);
     core.handle_answer(
@@ -685,7 +705,7 @@ fn stop_while_the_page_is_asked_ignores_its_late_answer() {
 #[test]
 fn stop_with_requests_in_flight_cancels_them_and_start_lists_the_parts() {
     let (mut core, out) = sending_parts(false, 250 * KIB, 3600);
-    let parts = ids(&out, "Send");
+    let parts = sends(&out);
     core.stop(T0 + 11.0);
     let cancels: Vec<Said> = parts.into_iter().map(Said::Cancel).collect();
     assert_said(&drain(&mut core), &cancels);
@@ -697,7 +717,7 @@ fn stop_with_requests_in_flight_cancels_them_and_start_lists_the_parts() {
 #[test]
 fn delete_mid_upload_cancels_aborts_and_forgets() {
     let (mut core, out) = sending_parts(false, 250 * KIB, 3600);
-    let parts = ids(&out, "Send");
+    let parts = sends(&out);
     core.delete_file(0, T0 + 11.0).unwrap();
     let mut expected: Vec<Said> = parts.into_iter().map(Said::Cancel).collect();
     expected.extend([forget("a.mp4", 250 * KIB), abort()]);
@@ -716,11 +736,7 @@ fn the_objects_crc_is_combined_from_the_parts_and_checked_after_complete() {
     let (mut core, out) = sending_parts(false, bytes.len() as u64, 3600);
     let crc = |r: core::ops::Range<usize>| crc64::checksum(&bytes[r]);
     let crcs = [crc(0..100 * 1024), crc(100 * 1024..bytes.len())];
-    for (i, (send, read)) in ids(&out, "Send")
-        .into_iter()
-        .zip(ids(&out, "Read"))
-        .enumerate()
-    {
+    for (i, (send, read)) in sends(&out).into_iter().zip(reads(&out)).enumerate() {
         core.handle_read(read, Some(Hashed::Crc64(crcs[i])), T0 + 11.0);
         core.handle_response(send, Ok(stored(crcs[i])), T0 + 20.0);
     }
@@ -737,7 +753,7 @@ fn the_objects_crc_is_combined_from_the_parts_and_checked_after_complete() {
     let result = format!("{}{}", leaf("Bucket", "b"), leaf("Key", "sv/a.mp4"));
     let mut answer = ok(document("CompleteMultipartUploadResult", &result));
     answer.crc64 = Some((crc64::checksum(&bytes) ^ 1).to_string());
-    core.handle_response(ids(&completing, "Send")[0], Ok(answer), T0 + 30.0);
+    core.handle_response(sends(&completing)[0], Ok(answer), T0 + 30.0);
     assert_said(&drain(&mut core), &[forget("a.mp4", 150 * KIB), abort()]);
     let events = events(&mut core);
     assert!(events
@@ -798,7 +814,7 @@ fn first_vod_call(entropy: [u8; 32]) -> (String, f64) {
     let mut core: Core<u8> = Core::new(options, entropy, false, ONLINE, T0).unwrap();
     core.add_file(1, described("a.mp4", 10), None).unwrap();
     core.start(T0).unwrap();
-    let asked = ids(&drain(&mut core), "Ask")[0];
+    let asked = asks(&drain(&mut core))[0];
     let token = crate::auth::StsToken {
         access_key_id: "STS.id".into(),
         access_key_secret: "secret".into(),

@@ -15,6 +15,7 @@ use super::checkpoint::Checkpoint;
 use super::core::{Digest, Out, Shared};
 use super::exchange::{Next, Stop, Tried};
 use super::file::{Activity, FileData, OpenUpload, Phase, Session, Wait};
+use super::ids::{AskId, ReadId, RequestId};
 use super::source::{AskFor, Granted, Obtain, Purpose, Step, Unavailable};
 use super::{Credentials, Event, Grant};
 use crate::crc64;
@@ -88,7 +89,7 @@ pub(super) struct Transfer {
     pub session: Option<Session>,
     calls: Vec<Call>,
     /// Reads under way: read id → part number.
-    reads: VecMap<u32, u32>,
+    reads: VecMap<ReadId, u32>,
     /// Credentials being asked for: first ones, an earlier page's video's, or renewed ones.
     obtain: Option<Obtain>,
     pub activity: Activity,
@@ -327,7 +328,7 @@ impl Transfer {
     }
 
     fn read(&mut self, cx: &mut Shared, data: &FileData, number: u32, digest: Digest) {
-        let id = cx.next_id();
+        let id = cx.read_id();
         self.reads.insert(id, number);
         cx.out.push_back(Out::Read {
             id,
@@ -412,7 +413,7 @@ impl Transfer {
     }
 
     /// Call `at` went out as request `id`.
-    pub fn sent(&mut self, at: usize, id: u32, cx: &Shared) {
+    pub fn sent(&mut self, at: usize, id: RequestId, cx: &Shared) {
         self.calls[at].state = State::InFlight {
             id,
             deadline: cx.now + cx.options.timeout_ms as f64,
@@ -443,10 +444,18 @@ impl Transfer {
     }
 
     /// Whether request `id` is this file's.
-    pub fn owns(&self, id: u32) -> bool {
+    pub fn sent_request(&self, id: RequestId) -> bool {
         self.calls.iter().any(|c| c.in_flight() == Some(id))
-            || self.reads.contains_key(&id)
-            || self.obtain.as_ref().is_some_and(|o| o.asked(id))
+    }
+
+    /// Whether read `id` is this file's.
+    pub fn reading(&self, id: ReadId) -> bool {
+        self.reads.contains_key(&id)
+    }
+
+    /// Whether ask `id` is this file's.
+    pub fn asking(&self, id: AskId) -> bool {
+        self.obtain.as_ref().is_some_and(|o| o.asked(id))
     }
 
     /// Request `id` was answered, or failed on the way.
@@ -454,7 +463,7 @@ impl Transfer {
         &mut self,
         cx: &mut Shared,
         data: &FileData,
-        id: u32,
+        id: RequestId,
         result: Result<Response, TransportError>,
     ) -> Option<Outcome> {
         let at = self.calls.iter().position(|c| c.in_flight() == Some(id))?;
@@ -948,7 +957,7 @@ impl Transfer {
         &mut self,
         cx: &mut Shared,
         data: &FileData,
-        id: u32,
+        id: ReadId,
         hashed: Option<Hashed>,
     ) -> Flow {
         let number = self.reads.remove(&id)?;
@@ -1117,7 +1126,7 @@ impl Transfer {
         };
         match step {
             Step::Ask(ask) => {
-                let id = cx.next_id();
+                let id = cx.ask_id();
                 obtain.asked = Some((id, ask));
                 let ask = match ask {
                     AskFor::UploadAuth(()) => AskFor::UploadAuth(data.index),
@@ -1139,7 +1148,7 @@ impl Transfer {
         &mut self,
         cx: &mut Shared,
         data: &FileData,
-        id: u32,
+        id: AskId,
         answer: Result<Grant, UploadError>,
     ) -> Flow {
         let obtain = self.obtain.as_ref().filter(|o| o.asked(id))?;
