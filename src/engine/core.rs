@@ -5,7 +5,6 @@
 //! [`Core::poll_timeout`] and [`Core::poll_event`]. It never waits and never calls out, so
 //! tests step it directly; a driver performs its outputs.
 
-use ::core::cell::Cell;
 use ::core::ops::Range;
 use alloc::collections::VecDeque;
 use alloc::{format, string::String, vec::Vec};
@@ -360,13 +359,15 @@ impl<F: Clone> Core<F> {
             },
             file,
             phase,
-            shown: Cell::new(0),
+            shown: 0,
         });
         Ok(index)
     }
 
-    pub fn list_files(&self) -> Vec<FileInfo> {
-        self.files.iter().map(Entry::info).collect()
+    /// Every file as the page is shown it; what is shown is remembered, so that progress
+    /// never goes backwards.
+    pub fn list_files(&mut self) -> Vec<FileInfo> {
+        self.files.iter_mut().map(Entry::report).collect()
     }
 
     pub fn is_running(&self) -> bool {
@@ -571,11 +572,11 @@ impl<F: Clone> Core<F> {
     pub fn poll(&mut self) -> Option<Output<F>> {
         loop {
             let out = self.cx.out.pop_front()?;
-            let file = |index: usize| self.files.iter().find(|e| e.data.index == index);
+            let files = &mut self.files;
             return Some(match out {
                 Out::Send { id, request, body } => {
                     let body = match body {
-                        Some((index, bytes)) => match file(index) {
+                        Some((index, bytes)) => match entry(files, index) {
                             Some(entry) => Some((entry.file.clone(), bytes)),
                             None => continue,
                         },
@@ -589,7 +590,7 @@ impl<F: Clone> Core<F> {
                     file: index,
                     bytes,
                     digest,
-                } => match file(index) {
+                } => match entry(files, index) {
                     Some(entry) => Output::Read {
                         id,
                         file: entry.file.clone(),
@@ -599,7 +600,7 @@ impl<F: Clone> Core<F> {
                     None => continue,
                 },
                 Out::Ask { id, ask } => {
-                    let info = |index| file(index).map(Entry::info);
+                    let mut info = |index| entry(files, index).map(Entry::report);
                     let ask = match ask {
                         // A file deleted meanwhile is not asked for.
                         AskFor::UploadAuth(index) => match info(index) {
@@ -630,18 +631,18 @@ impl<F: Clone> Core<F> {
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
             let event = self.cx.events.pop_front()?;
-            let files = &self.files;
-            let info = |index: usize| {
-                files
-                    .iter()
-                    .find(|e| e.data.index == index)
-                    .map(Entry::info)
-            };
+            let files = &mut self.files;
+            let info = |index: usize| entry(files, index).map(Entry::report);
             if let Some(event) = event.about(info) {
                 return Some(event);
             }
         }
     }
+}
+
+/// The file of `index`, if it is still listed.
+fn entry<F>(files: &mut [Entry<F>], index: usize) -> Option<&mut Entry<F>> {
+    files.iter_mut().find(|e| e.data.index == index)
 }
 
 impl<F: Clone> Core<F> {

@@ -213,7 +213,7 @@ impl<P: Platform> Uploader<P> {
     }
 
     pub fn list_files(&self) -> Vec<FileInfo> {
-        self.inner.core.borrow().list_files()
+        self.inner.core.borrow_mut().list_files()
     }
 
     pub fn is_running(&self) -> bool {

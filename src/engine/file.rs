@@ -1,7 +1,6 @@
 //! A file in the list and its states. Each state owns exactly the data valid in it: an upload
 //! id and acknowledged parts only where a multipart upload is open, an error only in `Failure`.
 
-use ::core::cell::Cell;
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 
@@ -181,7 +180,7 @@ pub(super) struct Entry<F> {
     pub file: F,
     pub phase: Phase,
     /// The most ever reported, so progress never goes backwards.
-    pub shown: Cell<u64>,
+    pub shown: u64,
 }
 
 /// An image's extension, as `CreateUploadImage` takes it, for a file that is an image; none for
@@ -212,7 +211,15 @@ impl<F> Entry<F> {
         }
     }
 
-    pub fn info(&self) -> FileInfo {
+    /// The file as the page is to be shown it, and remembered as shown.
+    pub fn report(&mut self) -> FileInfo {
+        let info = self.info();
+        self.shown = info.loaded;
+        info
+    }
+
+    /// The file as it is now; its progress no less than what was shown.
+    fn info(&self) -> FileInfo {
         let sent = |session: Option<&Session>| {
             let destination = session.map(|s| s.credentials.destination());
             (destination, session.map_or(0, Session::loaded), None)
@@ -232,8 +239,7 @@ impl<F> Entry<F> {
             Phase::Success(destination) => (Some(destination.clone()), data.size, None),
             Phase::Failure(error, destination) => (destination.clone(), 0, Some(error.clone())),
         };
-        let shown = self.shown.get().max(loaded);
-        self.shown.set(shown);
+        let shown = self.shown.max(loaded);
         FileInfo {
             index: data.index,
             name: data.name.clone(),
