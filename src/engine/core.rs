@@ -296,6 +296,12 @@ impl<F: Clone> Core<F> {
         self.cx.nonce()
     }
 
+    /// What every upload shares, for the tests of the rules that read it.
+    #[cfg(test)]
+    pub(super) fn shared(&self) -> &Shared {
+        &self.cx
+    }
+
     pub fn options(&self) -> &Options {
         &self.cx.options
     }

@@ -172,3 +172,293 @@ pub(super) enum Granted {
     /// An STS token, to keep and call VOD with.
     Token(crate::auth::StsToken, Step),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{StsToken, UploadAddress, UploadAuth};
+    use crate::engine::core::Core;
+    use crate::engine::{Network, Options};
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+
+    /// The shared state of an uploader in STS mode or not, whose page gave `refreshUploadAuth`
+    /// or not.
+    fn core(sts: bool, can_refresh: bool) -> Core<u8> {
+        let online = Network {
+            online: true,
+            cellular: false,
+        };
+        let options = Options {
+            sts,
+            ..Options::default()
+        };
+        Core::new(options, [0; 32], can_refresh, online, 0.0).unwrap()
+    }
+
+    /// Credentials for `object`: a video's, or an image's; from VOD (`from_sts`) or the page.
+    fn credentials(object: &str, image: bool, from_sts: bool) -> Credentials {
+        Credentials {
+            auth: UploadAuth {
+                access_key_id: object.to_string(),
+                ..UploadAuth::default()
+            },
+            address: UploadAddress {
+                endpoint: "https://oss.example".into(),
+                bucket: "b".into(),
+                file_name: object.into(),
+            },
+            video_id: (!image).then(|| "v1".to_string()),
+            image: image.then(|| ("i1".to_string(), "https://img/i1.png".to_string())),
+            from_sts,
+        }
+    }
+
+    fn step(step: Step) -> String {
+        match step {
+            Step::Ask(AskFor::UploadAuth(())) => "ask getUploadAuth".into(),
+            Step::Ask(AskFor::Refresh(())) => "ask refreshUploadAuth".into(),
+            Step::Ask(AskFor::StsToken) => "ask getSTSToken".into(),
+            Step::Vod(What::Create) => "VOD create".into(),
+            Step::Vod(What::Refresh { video_id }) => alloc::format!("VOD refresh {video_id}"),
+            Step::Vod(other) => alloc::format!("VOD {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_step_by_purpose_mode_and_what_is_known() {
+        let video = |from_sts| Some(credentials("sv/a.mp4", false, from_sts));
+        let image = Some(credentials("image/a.png", true, true));
+        // (purpose, STS mode, refreshUploadAuth given, base) → first step.
+        let table: Vec<(Purpose, bool, bool, Option<Credentials>, &str)> = alloc::vec![
+            (Purpose::Allocate, false, false, None, "ask getUploadAuth"),
+            (Purpose::Allocate, false, true, None, "ask getUploadAuth"),
+            (Purpose::Allocate, true, false, None, "VOD create"),
+            (
+                Purpose::Resume,
+                false,
+                false,
+                video(false),
+                "ask getUploadAuth"
+            ),
+            (
+                Purpose::Resume,
+                false,
+                true,
+                video(false),
+                "ask refreshUploadAuth"
+            ),
+            (Purpose::Resume, true, false, video(true), "VOD refresh v1"),
+            (
+                Purpose::Renew,
+                false,
+                true,
+                video(false),
+                "ask refreshUploadAuth"
+            ),
+            (Purpose::Renew, false, false, video(false), "VOD create"),
+            (Purpose::Renew, false, false, video(true), "VOD refresh v1"),
+            (Purpose::Renew, true, false, video(true), "VOD refresh v1"),
+            (Purpose::Renew, true, false, image, "VOD create"),
+        ];
+        for (purpose, sts, refresh, base, expected) in table {
+            let core = core(sts, refresh);
+            let said = step(Obtain::new(purpose, base.clone()).first(core.shared()));
+            assert_eq!(
+                said, expected,
+                "{purpose:?}, sts {sts}, refresh {refresh}, {base:?}"
+            );
+        }
+    }
+
+    /// A purpose, what is known, what was asked, the answer, and what it comes to.
+    type Row = (
+        Purpose,
+        Option<Credentials>,
+        AskFor<()>,
+        Result<Grant, UploadError>,
+        &'static str,
+    );
+
+    /// What an answer to `asked` comes to, as text.
+    fn granted(
+        purpose: Purpose,
+        base: Option<Credentials>,
+        asked: AskFor<()>,
+        answer: Result<Grant, UploadError>,
+    ) -> String {
+        let mut obtain = Obtain::new(purpose, base);
+        obtain.asked = Some((AskId(1), asked));
+        match obtain.granted(answer) {
+            Ok(c) => alloc::format!(
+                "credentials {} video {:?} image {:?} key {}",
+                c.address.file_name,
+                c.video_id,
+                c.image.map(|(id, _)| id),
+                c.auth.access_key_id
+            ),
+            Err(Granted::Done(Unavailable::Failed(e))) => {
+                alloc::format!("failed {}", e.code.as_str())
+            }
+            Err(Granted::Done(Unavailable::NoToken)) => "no token".into(),
+            Err(Granted::Token(_, next)) => alloc::format!("token, then {}", step(next)),
+        }
+    }
+
+    #[test]
+    fn what_each_answer_comes_to() {
+        let video = || Some(credentials("sv/a.mp4", false, false));
+        let image = || Some(credentials("image/a.png", true, false));
+        let fresh = |object: &str| {
+            let mut c = credentials(object, false, false);
+            c.video_id = None;
+            c.auth.access_key_id = "fresh".into();
+            Grant::Credentials(c)
+        };
+        let token = || {
+            Grant::Sts(StsToken {
+                access_key_id: "STS.a".into(),
+                access_key_secret: "s".into(),
+                security_token: "t".into(),
+                expires_at_ms: 1.0,
+            })
+        };
+        let auth = || {
+            Grant::Auth(UploadAuth {
+                access_key_id: "renewed".into(),
+                ..UploadAuth::default()
+            })
+        };
+        let refused = || Err(UploadError::new(Code::GetUploadAuthFailed, "no"));
+        let refresh = AskFor::Refresh(());
+        let upload_auth = AskFor::UploadAuth(());
+        let table: Vec<Row> = alloc::vec![
+            // A refresh of the same object keeps what the answer leaves out.
+            (
+                Purpose::Renew,
+                video(),
+                refresh,
+                Ok(fresh("sv/a.mp4")),
+                "credentials sv/a.mp4 video Some(\"v1\") image None key fresh"
+            ),
+            (
+                Purpose::Renew,
+                image(),
+                refresh,
+                Ok(fresh("image/a.png")),
+                "credentials image/a.png video None image Some(\"i1\") key fresh"
+            ),
+            // Another object is taken as it is.
+            (
+                Purpose::Renew,
+                video(),
+                refresh,
+                Ok(fresh("sv/b.mp4")),
+                "credentials sv/b.mp4 video None image None key fresh"
+            ),
+            (
+                Purpose::Allocate,
+                None,
+                upload_auth,
+                Ok(fresh("sv/c.mp4")),
+                "credentials sv/c.mp4 video None image None key fresh"
+            ),
+            // An UploadAuth alone renews what is known, and cannot start a new upload.
+            (
+                Purpose::Renew,
+                video(),
+                refresh,
+                Ok(auth()),
+                "credentials sv/a.mp4 video Some(\"v1\") image None key renewed"
+            ),
+            (
+                Purpose::Allocate,
+                None,
+                upload_auth,
+                Ok(auth()),
+                "failed InvalidUploadAddress"
+            ),
+            // An STS token: VOD is called, to create or to refresh.
+            (
+                Purpose::Allocate,
+                None,
+                upload_auth,
+                Ok(token()),
+                "token, then VOD create"
+            ),
+            (
+                Purpose::Renew,
+                video(),
+                refresh,
+                Ok(token()),
+                "token, then VOD refresh v1"
+            ),
+            (
+                Purpose::Resume,
+                video(),
+                refresh,
+                Ok(token()),
+                "token, then VOD refresh v1"
+            ),
+            // The page's refusal fails the file with its code.
+            (
+                Purpose::Allocate,
+                None,
+                upload_auth,
+                refused(),
+                "failed GetUploadAuthFailed"
+            ),
+        ];
+        for (purpose, base, asked, answer, expected) in table {
+            assert_eq!(
+                granted(purpose, base, asked, answer),
+                expected,
+                "{purpose:?} {asked:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_vods_answer_comes_to() {
+        let answer = || Allocated {
+            auth: UploadAuth {
+                access_key_id: "vod".into(),
+                ..UploadAuth::default()
+            },
+            address: UploadAddress {
+                endpoint: "https://oss.example".into(),
+                bucket: "b".into(),
+                file_name: "sv/new.mp4".into(),
+            },
+            video_id: Some("v2".into()),
+            image_id: None,
+            image_url: None,
+        };
+        // A refresh keeps the object and the video; only the credentials are new.
+        let mut refreshing =
+            Obtain::new(Purpose::Renew, Some(credentials("sv/a.mp4", false, false)));
+        refreshing.create = false;
+        let refreshed = refreshing.allocated(answer());
+        assert_eq!(
+            (
+                refreshed.address.file_name.as_str(),
+                refreshed.video_id.as_deref()
+            ),
+            ("sv/a.mp4", Some("v1"))
+        );
+        assert_eq!(refreshed.auth.access_key_id, "vod");
+        assert!(refreshed.from_sts);
+        // A creation takes all of the answer, whatever was known.
+        let mut creating = Obtain::new(Purpose::Renew, Some(credentials("sv/a.mp4", false, false)));
+        creating.create = true;
+        let created = creating.allocated(answer());
+        assert_eq!(
+            (
+                created.address.file_name.as_str(),
+                created.video_id.as_deref()
+            ),
+            ("sv/new.mp4", Some("v2"))
+        );
+        assert!(created.from_sts);
+    }
+}
