@@ -8,6 +8,7 @@ mod server;
 mod tools;
 mod wasm_binary;
 mod wasm_names;
+mod webkit;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -159,6 +160,11 @@ fn test() -> Result {
     wasm_test(&server, Browser::Chromium, &["--test", "web"])?;
     step("browser: the SDK in headless Firefox against vod-local");
     wasm_test(&server, Browser::Firefox(&geckodriver), &["--test", "web"])?;
+    step("browser: the SDK in WebKit (WebKitGTK's MiniBrowser, under Xvfb) against vod-local");
+    webkit::ensure_hosts()?;
+    let display = webkit::Display::start()?;
+    wasm_test(&server, Browser::WebKit(&display), &["--test", "web"])?;
+    drop(display);
 
     step("interop: the official ali-oss client against vod-local");
     run(Cmd::new("node")
@@ -200,15 +206,31 @@ enum Browser<'a> {
     Chromium,
     /// With the path of geckodriver.
     Firefox(&'a str),
+    /// WebKitGTK's MiniBrowser, on an X display.
+    WebKit(&'a webkit::Display),
 }
 
 /// `wasm-pack test` in a headless browser, against `server`; `cargo_args` go to cargo test.
 fn wasm_test(server: &server::Running, browser: Browser, cargo_args: &[&str]) -> Result {
-    let driver = match browser {
-        Browser::Chromium => ["--chrome", "--chromedriver", "/usr/bin/chromedriver"],
-        Browser::Firefox(geckodriver) => ["--firefox", "--geckodriver", geckodriver],
+    let (driver, display) = match browser {
+        Browser::Chromium => (
+            ["--chrome", "--chromedriver", "/usr/bin/chromedriver"],
+            None,
+        ),
+        Browser::Firefox(geckodriver) => (["--firefox", "--geckodriver", geckodriver], None),
+        // wasm-pack names WebKit by Safari; `webdriver.json` points WebKitWebDriver at
+        // MiniBrowser.
+        Browser::WebKit(display) => (
+            ["--safari", "--safaridriver", "/usr/bin/WebKitWebDriver"],
+            Some(display.name.as_str()),
+        ),
     };
-    run(Cmd::new("wasm-pack")
+    let command = Cmd::new("wasm-pack");
+    let command = match display {
+        Some(display) => command.env("DISPLAY", display),
+        None => command,
+    };
+    run(command
         .args(["test", "--headless"])
         .args(driver)
         .args(["--", "--features", "worker,probes"])

@@ -108,6 +108,8 @@ pub fn ensure_browsers() -> Result {
         ("/usr/bin/chromium", "chromium"),
         ("/usr/bin/chromedriver", "chromium-driver"),
         ("/usr/bin/firefox-esr", "firefox-esr"),
+        ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
+        ("/usr/bin/Xvfb", "xvfb"),
     ]
     .into_iter()
     .filter(|(path, _)| !Path::new(path).exists())
