@@ -27,9 +27,10 @@ pub enum Digest {
     Md5,
 }
 
-/// What the core asks its driver to do.
+/// What the core asks its driver to do, naming a file by `F` and telling the page of one as
+/// `I`: the driver gets the file and its info; the core queues them by index ([`Out`]).
 #[derive(Debug)]
-pub enum Output<F> {
+pub enum Output<F, I = FileInfo> {
     /// Send a request, with the file's bytes as its body if it has one; answer with
     /// [`Core::handle_response`].
     Send {
@@ -47,7 +48,7 @@ pub enum Output<F> {
         digest: Digest,
     },
     /// Ask the page; answer with [`Core::handle_answer`] (an STS token as `Grant::Sts`).
-    Ask { id: AskId, ask: AskFor<FileInfo> },
+    Ask { id: AskId, ask: AskFor<I> },
     /// Write a checkpoint to storage.
     Store { key: String, value: String },
     /// Remove a checkpoint from storage.
@@ -56,28 +57,9 @@ pub enum Output<F> {
     Warn(&'static str),
 }
 
-/// Outputs as the core queues them, naming files by index.
-pub(super) enum Out {
-    Send {
-        id: RequestId,
-        request: Request,
-        body: Option<(usize, Range<u64>)>,
-    },
-    Cancel(RequestId),
-    Read {
-        id: ReadId,
-        file: usize,
-        bytes: Range<u64>,
-        digest: Digest,
-    },
-    Ask {
-        id: AskId,
-        ask: AskFor,
-    },
-    Store(String, String),
-    Forget(String),
-    Warn(&'static str),
-}
+/// Outputs as the core queues them, naming files by index: a file deleted before its output
+/// is polled is skipped.
+pub(super) type Out = Output<usize, usize>;
 
 /// What every upload shares: the options, the time and the network as last told, the clock
 /// offset learnt from the server, the page's STS token, and the queues of outputs and events.
@@ -621,7 +603,7 @@ impl<F: Clone> Core<F> {
                     };
                     Output::Ask { id, ask }
                 }
-                Out::Store(key, value) => Output::Store { key, value },
+                Out::Store { key, value } => Output::Store { key, value },
                 Out::Forget(key) => Output::Forget(key),
                 Out::Warn(message) => Output::Warn(message),
             });

@@ -1011,8 +1011,10 @@ impl Transfer {
             loaded: upload.loaded,
             saved_ms: cx.now as u64,
         };
-        cx.out
-            .push_back(Out::Store(key.clone(), checkpoint.encode()));
+        cx.out.push_back(Out::Store {
+            key: key.clone(),
+            value: checkpoint.encode(),
+        });
     }
 
     /// The time has come: requests that ran out of time fail, backoffs end.
