@@ -13,6 +13,7 @@ const HOSTS: &[&str] = &["vod-local.localhost"];
 /// An Xvfb display, stopped when dropped (also when a test fails).
 pub struct Display {
     pub name: String,
+    number: u32,
     child: Child,
 }
 
@@ -41,7 +42,11 @@ impl Display {
         let lock = format!("/tmp/.X{number}-lock");
         for _ in 0..100 {
             if std::path::Path::new(&lock).exists() {
-                return Ok(Display { name, child });
+                return Ok(Display {
+                    name,
+                    number,
+                    child,
+                });
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
@@ -53,6 +58,10 @@ impl Drop for Display {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Killed, Xvfb leaves its lock and socket behind; the next run would skip the number.
+        let n = self.number;
+        let _ = std::fs::remove_file(format!("/tmp/.X{n}-lock"));
+        let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{n}"));
     }
 }
 
