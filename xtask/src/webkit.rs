@@ -38,10 +38,11 @@ impl Display {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start Xvfb: {e}"))?;
-        // Xvfb takes the lock once it serves the display.
-        let lock = format!("/tmp/.X{number}-lock");
-        for _ in 0..100 {
-            if std::path::Path::new(&lock).exists() {
+        // The display is served once its socket is there; the wait is a guard against an Xvfb
+        // that never comes up, not a time it should take.
+        let socket = format!("/tmp/.X11-unix/X{number}");
+        for _ in 0..600 {
+            if std::path::Path::new(&socket).exists() {
                 return Ok(Display {
                     name,
                     number,
@@ -50,7 +51,7 @@ impl Display {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        Err(format!("Xvfb {name} did not come up within 5 s"))
+        Err(format!("Xvfb {name} did not come up within 30 s"))
     }
 }
 
