@@ -27,6 +27,7 @@ class Recorder {
     this.resumed = [];
     this.stops = 0;
     Recorder.last = this;
+    Recorder.made?.(this);
   }
 
   addFile(file, options) {
@@ -59,19 +60,48 @@ const sdk = { ...wasm, VodUploader: Recorder, findCheckpoint: () => null };
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64');
 const unb64 = (text) => JSON.parse(Buffer.from(text, 'base64').toString());
 const file = (name, size = 10) => new File([new Uint8Array(size)], name);
-const tick = () => new Promise((r) => setTimeout(r, 0));
+// Every test waits for what the layer does, never for a time; this only turns a wait that
+// never ends into a failure.
+const guard = { timeout: 60_000 };
 
+// Resolves once the layer has made its uploader (or, with `refuse`, tried to).
+const uploaderMade = () => new Promise((resolve) => { Recorder.made = resolve; });
+
+// Resolves with the value the layer assigns to `object[name]`, when it does.
+function assigned(object, name) {
+  return new Promise((resolve) => {
+    Object.defineProperty(object, name, {
+      configurable: true,
+      set(value) {
+        Object.defineProperty(object, name, { value, writable: true, enumerable: true, configurable: true });
+        resolve(value);
+      },
+    });
+  });
+}
+
+// A layer whose SDK arrives only when the test hands it over: `handOver` resolves, once the
+// layer asks for the SDK, with the function that hands it over.
+function heldLayer(version) {
+  let asked;
+  const handOver = new Promise((resolve) => { asked = resolve; });
+  const layer = aliyunUpload(() => new Promise((resolve) => asked(resolve)), version);
+  return { ...layer, handOver };
+}
+
+// A layer whose uploader is made, with the page's `options`.
 async function ready(options = {}) {
+  const made = uploaderMade();
   const { Vod } = aliyunUpload(() => sdk, '9.9.9');
   const vod = new Vod(options);
-  await tick();
+  await made;
   return vod;
 }
 
 // The uploader's first question about file `index`, as VodUploader asks it.
 const ask = (index) => Recorder.last.options.getUploadAuth({ ...Recorder.last.listFiles().find((i) => i.index === index), state: 'Uploading' });
 
-test('options: 1.5.x names and units become the uploader\'s, the ignored ones are left out', async () => {
+test('options: 1.5.x names and units become the uploader\'s, the ignored ones are left out', guard, async () => {
   await ready({ partSize: 204800, parallel: 3, retryCount: 4, retryDuration: 3, timeout: 9000, region: 'cn-beijing', userId: '1', cname: true, localCheckpoint: true, enableUploadProgress: false, checkCrc64: false });
   const { options } = Recorder.last;
   assert.deepEqual(
@@ -82,7 +112,7 @@ test('options: 1.5.x names and units become the uploader\'s, the ignored ones ar
   assert.equal(typeof options.refreshUploadAuth, 'function');
 });
 
-test('paramData\'s Vod fields become file options; JSON that does not parse throws a named error', async () => {
+test('paramData\'s Vod fields become file options; JSON that does not parse throws a named error', guard, async () => {
   const vod = await ready();
   const data = JSON.stringify({ Vod: { Title: 't', Description: 'd', CateId: '12', Tags: 'a,b', TemplateGroupId: 'g', StorageLocation: 's', CoverURL: 'https://c/x.png', WorkflowId: 'w', UserData: '{"k":1}', ImageType: 'cover', ImageExt: 'png', Unknown: 1 } });
   assert.equal(vod.addFile(file('a.mp4'), null, null, null, data), true);
@@ -96,7 +126,7 @@ test('paramData\'s Vod fields become file options; JSON that does not parse thro
   assert.equal(vod.listFiles().length, 5, 'a file whose paramData throws is not listed');
 });
 
-test('addFile answers false for no File or one listed, and an empty file fails at once', async () => {
+test('addFile answers false for no File or one listed, and an empty file fails at once', guard, async () => {
   const failed = [];
   const vod = await ready({ onUploadFailed: (info, code) => failed.push([info.file.name, code]) });
   const a = file('a.mp4');
@@ -109,7 +139,7 @@ test('addFile answers false for no File or one listed, and an empty file fails a
   assert.deepEqual(vod.listFiles().map((i) => i.state), ['Ready', 'Failure']);
 });
 
-test('indexes are numbers or numeric strings; anything else names no file', async () => {
+test('indexes are numbers or numeric strings; anything else names no file', guard, async () => {
   const vod = await ready();
   for (const name of ['a', 'b', 'c']) vod.addFile(file(`${name}.mp4`));
   for (const bad of ['x', '', ' ', '1.5', -1, 3, null, undefined, {}]) assert.equal(vod.cancelFile(bad), false, String(bad));
@@ -120,7 +150,7 @@ test('indexes are numbers or numeric strings; anything else names no file', asyn
   assert.equal(vod.getVersion(), '9.9.9');
 });
 
-test('the page\'s credentials reach the uploader, with the address fields addFile gave in place', async () => {
+test('the page\'s credentials reach the uploader, with the address fields addFile gave in place', guard, async () => {
   const vod = await ready({ onUploadstarted: () => {} });
   const a = file('a.mp4');
   vod.addFile(a, 'https://oss-cn-beijing.aliyuncs.com', '', 'custom/é.mp4');
@@ -138,7 +168,7 @@ test('the page\'s credentials reach the uploader, with the address fields addFil
   assert.ok(!JSON.stringify(vod.listFiles()).includes('"s"'), 'no secret in the uploadInfo');
 });
 
-test('the resume calls hand the uploader an UploadAuth or an STS token', async () => {
+test('the resume calls hand the uploader an UploadAuth or an STS token', guard, async () => {
   const vod = await ready();
   vod.addFile(file('a.mp4'));
   assert.equal(vod.resumeUploadWithAuth('x'), false, 'no file waits: nothing done, nothing thrown');
@@ -160,31 +190,30 @@ test('the resume calls hand the uploader an UploadAuth or an STS token', async (
   assert.ok(Date.parse(token.Expiration) > Date.now(), 'an hour when the page gives no expiration');
 });
 
-test('before the SDK is ready, files wait and startUpload is remembered', async () => {
-  let resolve;
+test('before the SDK is ready, files wait and startUpload is remembered', guard, async () => {
   Recorder.last = null;
-  const { Vod } = aliyunUpload(() => new Promise((r) => { resolve = r; }), '1.0.0');
+  const { Vod, handOver } = heldLayer('1.0.0');
   const seen = [];
   const vod = new Vod({ addFileSuccess: (info) => seen.push(info.file.name) });
   assert.equal(vod.addFile(file('early.mp4')), true);
   assert.deepEqual(seen, ['early.mp4'], 'addFileSuccess at once');
   vod.startUpload();
   assert.equal(vod.getCheckpoint(file('early.mp4')), '');
-  let started = false;
+  let started;
+  const starting = new Promise((r) => { started = r; });
   class Starting extends Recorder {
-    start() { started = true; }
+    start() { started(); }
   }
-  await new Promise((r) => setTimeout(r, 0));
-  assert.equal(Recorder.last?.added.length ?? 0, 0, 'nothing reached an uploader yet');
-  resolve({ VodUploader: Starting, findCheckpoint: () => null });
-  await new Promise((r) => setTimeout(r, 0));
+  // The SDK has not loaded, so nothing can have reached an uploader.
+  assert.equal(Recorder.last, null, 'nothing reached an uploader yet');
+  (await handOver)({ VodUploader: Starting, findCheckpoint: () => null });
+  await starting;
   assert.equal(Recorder.last.added.length, 1);
-  assert.equal(started, true);
 });
 
 // ---- Habits of pages written for 1.5.x ----
 
-test('options is the page\'s own object, with 1.5.x\'s defaults written in; loose values upload', async () => {
+test('options is the page\'s own object, with 1.5.x\'s defaults written in; loose values upload', guard, async () => {
   for (const [loose, expected] of [
     [{ partSize: '' }, { partSize: 1048576, parallel: 5, region: 'cn-shanghai' }],
     [{ parallel: '3' }, { partSize: 1048576, parallel: 3, region: 'cn-shanghai' }],
@@ -206,7 +235,7 @@ test('options is the page\'s own object, with 1.5.x\'s defaults written in; loos
   }
 });
 
-test('callbacks are looked up when they fire, run with this = options, and may throw', async () => {
+test('callbacks are looked up when they fire, run with this = options, and may throw', guard, async () => {
   const seen = [];
   const options = {
     retryCount: 4,
@@ -231,7 +260,7 @@ test('callbacks are looked up when they fire, run with this = options, and may t
   assert.equal(options.loading, true, 'this is the options object');
 });
 
-test('_uploadList holds the very uploadInfo objects; emptying it takes the files out', async () => {
+test('_uploadList holds the very uploadInfo objects; emptying it takes the files out', guard, async () => {
   const given = [];
   const vod = await ready({ addFileSuccess: (info) => given.push(info) });
   const [a, b] = [file('a.mp4'), file('b.mp4')];
@@ -250,7 +279,7 @@ test('_uploadList holds the very uploadInfo objects; emptying it takes the files
   assert.deepEqual(vod.listFiles().map((i) => i.file.name), ['a.mp4']);
 });
 
-test('addFileSuccess fires inside addFile with the file listed, with 1.5.x\'s fields', async () => {
+test('addFileSuccess fires inside addFile with the file listed, with 1.5.x\'s fields', guard, async () => {
   let during = null;
   const vod = await ready({
     addFileSuccess(info) {
@@ -265,16 +294,17 @@ test('addFileSuccess fires inside addFile with the file listed, with 1.5.x\'s fi
   assert.equal(vod.addFile(vod._uploadList[0].file), false, 'the same File twice');
 });
 
-test('fileHash is filled in after the file is added: the MD5 of its first MiB', async () => {
+test('fileHash is filled in after the file is added: the MD5 of its first MiB', guard, async () => {
   const vod = await ready();
   const bytes = new Uint8Array(1048576 + 300).map((_, i) => i * 7);
+  let hashed;
+  vod.options.addFileSuccess = (info) => { hashed = assigned(info, 'fileHash'); };
   vod.addFile(new File([bytes], 'big.mp4'));
-  const info = vod._uploadList[0];
-  for (let i = 0; i < 100 && !info.fileHash; i++) await tick();
-  assert.equal(info.fileHash, createHash('md5').update(bytes.subarray(0, 1048576)).digest('hex'));
+  assert.equal(await hashed, createHash('md5').update(bytes.subarray(0, 1048576)).digest('hex'));
+  assert.equal(vod._uploadList[0].fileHash, await hashed);
 });
 
-test('lenient calls: none of these throws, and the page\'s next line runs', async () => {
+test('lenient calls: none of these throws, and the page\'s next line runs', guard, async () => {
   const vod = await ready({ onUploadstarted: () => {} });
   assert.equal(vod.cancelFile(), false);
   assert.equal(vod.deleteFile(0), false, 'an empty list');
@@ -305,7 +335,7 @@ test('lenient calls: none of these throws, and the page\'s next line runs', asyn
   assert.ok(hour > 3590e3 && hour <= 3600e3, token.Expiration);
 });
 
-test('whatever the constructor cannot accept reaches the page through onUploadFailed, for each file', async () => {
+test('whatever the constructor cannot accept reaches the page through onUploadFailed, for each file', guard, async () => {
   const failed = [];
   Recorder.refuse = 'options.region "Shanghai!" is not a region id such as "cn-shanghai"';
   const errors = [];
@@ -313,10 +343,21 @@ test('whatever the constructor cannot accept reaches the page through onUploadFa
   console.error = (...args) => errors.push(args.join(' '));
   let vod;
   try {
-    const { Vod } = aliyunUpload(() => new Promise((r) => setTimeout(() => r(sdk), 5)), '9.9.9');
-    vod = new Vod({ region: 'Shanghai!', onUploadFailed: (info, code, message) => failed.push([info.file.name, code, message]) });
+    // The SDK arrives once the test lets it, after the first file is added.
+    const { Vod, handOver } = heldLayer('9.9.9');
+    let firstFailed;
+    const failedFirst = new Promise((r) => { firstFailed = r; });
+    vod = new Vod({
+      region: 'Shanghai!',
+      onUploadFailed: (info, code, message) => {
+        failed.push([info.file.name, code, message]);
+        firstFailed();
+      },
+    });
     vod.addFile(file('early.mp4'));
-    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(failed, [], 'nothing is known before the SDK is there');
+    (await handOver)(sdk);
+    await failedFirst;
     vod.addFile(file('late.mp4'));
     vod.startUpload();
   } finally {
@@ -332,9 +373,16 @@ test('whatever the constructor cannot accept reaches the page through onUploadFa
   const lost = [];
   console.error = () => {};
   try {
-    const broken = new Vod({ onUploadFailed: (info, code, message) => lost.push([code, message]) });
+    let firstLost;
+    const lostFirst = new Promise((r) => { firstLost = r; });
+    const broken = new Vod({
+      onUploadFailed: (info, code, message) => {
+        lost.push([code, message]);
+        firstLost();
+      },
+    });
     broken.addFile(file('a.mp4'));
-    await tick();
+    await lostFirst;
     broken.addFile(file('b.mp4'));
   } finally {
     console.error = error;
@@ -342,7 +390,7 @@ test('whatever the constructor cannot accept reaches the page through onUploadFa
   assert.deepEqual(lost, [['SdkNotLoaded', 'the SDK could not load: wasm refused'], ['SdkNotLoaded', 'the SDK could not load: wasm refused']]);
 });
 
-test('userData may be empty, null, {} or {"Vod":{}}, or carry 1.5.x\'s fields with a nested UserData', async () => {
+test('userData may be empty, null, {} or {"Vod":{}}, or carry 1.5.x\'s fields with a nested UserData', guard, async () => {
   const vod = await ready();
   for (const [i, empty] of ['', null, '{}', '{"Vod":{}}', undefined].entries()) {
     assert.equal(vod.addFile(file(`e${i}.mp4`), null, null, null, empty), true, String(empty));
@@ -354,7 +402,7 @@ test('userData may be empty, null, {} or {"Vod":{}}, or carry 1.5.x\'s fields wi
   assert.deepEqual(Recorder.last.added[5].options, { title: 'T', cateId: 9, tags: 'a', templateGroupId: 'g', storageLocation: 's', userData: { Extend: { k: 'v' } } });
 });
 
-test('credentials set inside onUploadstarted before it returns, or later, answer the question', async () => {
+test('credentials set inside onUploadstarted before it returns, or later, answer the question', guard, async () => {
   const auth = b64({ AccessKeyId: 'id', AccessKeySecret: 's', SecurityToken: 't', Expiration: '3600' });
   const address = b64({ Endpoint: 'https://oss-cn-shanghai.aliyuncs.com', Bucket: 'b', FileName: 'sv/1/a.mp4' });
   const started = [];
@@ -363,7 +411,7 @@ test('credentials set inside onUploadstarted before it returns, or later, answer
       started.push(Object.keys(info));
       // A synchronous XHR, or credentials fetched beforehand: set before the callback returns.
       if (info.file.name === 'now.mp4') vod.setUploadAuthAndAddress(info, auth, address, 'v-now');
-      else setTimeout(() => vod.setUploadAuthAndAddress(info, auth, address, 'v-later'), 5);
+      else Promise.resolve().then(() => vod.setUploadAuthAndAddress(info, auth, address, 'v-later'));
     },
   });
   vod.addFile(file('now.mp4'));
