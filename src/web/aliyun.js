@@ -113,25 +113,32 @@ function aliyunUpload(load, version) {
     return { vod: vod, options: options };
   }
 
-  // 1.5.x's own record of an upload under way, under its key; pages read its videoId to resume
-  // after a reload. Where the upload goes and how far it got, never a credential.
-  function remember(info, keep) {
+  // 1.5.x's own record of a file's upload under way, under its key; pages read its videoId to
+  // resume after a reload. Where the upload goes and how far it got, never a credential. Storage
+  // is written only when the record changes (`record.remembered` is what was written last, null
+  // when removed).
+  function remember(record, keep) {
+    var info = record.info;
     var file = info.file;
     var key = "upload_" + file.lastModified + "_" + file.name + "_" + file.size;
+    var value = keep
+      ? JSON.stringify({
+          fileName: file.name,
+          lastModified: file.lastModified,
+          size: file.size,
+          object: info.object,
+          videoId: info.videoId,
+          bucket: info.bucket,
+          endpoint: info.endpoint,
+          loaded: info.loaded,
+          state: info.state,
+        })
+      : null;
+    if (value === record.remembered) return;
+    record.remembered = value;
     try {
-      if (!keep) return localStorage.removeItem(key);
-      var value = JSON.stringify({
-        fileName: file.name,
-        lastModified: file.lastModified,
-        size: file.size,
-        object: info.object,
-        videoId: info.videoId,
-        bucket: info.bucket,
-        endpoint: info.endpoint,
-        loaded: info.loaded,
-        state: info.state,
-      });
-      if (localStorage.getItem(key) !== value) localStorage.setItem(key, value);
+      if (value) localStorage.setItem(key, value);
+      else localStorage.removeItem(key);
     } catch (e) {
       // No storage (private mode, a sandbox): nothing to keep.
     }
@@ -335,7 +342,7 @@ function aliyunUpload(load, version) {
       u.imageId = info.imageId;
       u.imageUrl = info.imageUrl;
     }
-    remember(u, u.object && u.state !== "Success");
+    remember(record, !!u.object && u.state !== "Success");
   };
 
   // Every uploadInfo as the uploader sees its file now.
@@ -472,6 +479,8 @@ function aliyunUpload(load, version) {
       granted: null,
       started: false,
       canceled: false,
+      // Unknown at first: an earlier page may have left a record under the file's key.
+      remembered: undefined,
     };
     this._uploadList.push(info);
     this._records.push(record);
@@ -572,7 +581,7 @@ function aliyunUpload(load, version) {
     if (record.id !== null) this._uploader.deleteFile(record.id);
     record.id = null;
     record.asked = null;
-    remember(record.info, false);
+    remember(record, false);
     return uploading;
   };
 
@@ -584,12 +593,22 @@ function aliyunUpload(load, version) {
     return true;
   };
 
-  Vod.prototype.cancelFile = function (index) {
+  // The record of the file at list position `index`; null for none.
+  Vod.prototype._at = function (index) {
     this._reconcile();
-    this._syncAll();
     var info = this._uploadList[position(index)];
-    var record = info && this._find(info);
-    if (!record || record.canceled || info.state === "Success") return false;
+    return (
+      this._records.filter(function (r) {
+        return r.info === info;
+      })[0] || null
+    );
+  };
+
+  Vod.prototype.cancelFile = function (index) {
+    var record = this._at(index);
+    this._syncAll();
+    if (!record || record.canceled || record.info.state === "Success") return false;
+    var info = record.info;
     var uploading = this._withdraw(record);
     record.canceled = true;
     info.state = "Canceled";
@@ -598,13 +617,11 @@ function aliyunUpload(load, version) {
   };
 
   Vod.prototype.resumeFile = function (index) {
-    this._reconcile();
-    var info = this._uploadList[position(index)];
-    var record = info && this._find(info);
+    var record = this._at(index);
     if (!record || !record.canceled) return false;
     record.canceled = false;
-    info.state = "Ready";
-    info.loaded = 0;
+    record.info.state = "Ready";
+    record.info.loaded = 0;
     if (this._uploader) this._failed(record, this._hand(record));
     return true;
   };

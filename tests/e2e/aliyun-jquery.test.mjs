@@ -10,11 +10,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { heldAt, hold, md5, openUploads, shots, site, unhold } from './support.mjs';
+import { assertStored, heldAt, hold, md5, openUploads, shots, site, stored, unhold } from './support.mjs';
 import { file, legacyPages } from './legacy.mjs';
 
 const t = legacyPages();
-const { events, until, states, stored, assertStored, assertClean, assertNothingLeftBehind } = t;
+const { events, until, states, assertClean, assertNothingLeftBehind } = t;
 let page;
 beforeEach(() => {
   page = t.page;

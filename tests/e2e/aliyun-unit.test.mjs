@@ -25,7 +25,6 @@ class Recorder {
     this.added = [];
     this.deleted = [];
     this.resumed = [];
-    this.stops = 0;
     Recorder.last = this;
     Recorder.made?.(this);
   }
@@ -47,9 +46,7 @@ class Recorder {
 
   start() {}
 
-  stop() {
-    this.stops += 1;
-  }
+  stop() {}
 
   resumeUploadWithToken(grant) {
     this.resumed.push(grant);

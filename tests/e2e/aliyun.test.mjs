@@ -8,11 +8,11 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { admin, base, heldAt, hold, shots, site, unhold } from './support.mjs';
+import { admin, assertStored, base, heldAt, hold, shots, site, stored, unhold } from './support.mjs';
 import { file, legacyPages } from './legacy.mjs';
 
 const t = legacyPages();
-const { events, until, states, stored, assertStored, uploadsOfPage, assertClean, assertNothingLeftBehind, holdRoute } = t;
+const { events, until, states, uploadsOfPage, assertClean, assertNothingLeftBehind, holdRoute } = t;
 let page;
 beforeEach(() => {
   page = t.page;

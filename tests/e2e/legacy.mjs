@@ -6,19 +6,10 @@
 import { after, afterEach, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { admin, launch, md5, openUploads, resetServer, site } from './support.mjs';
+import { admin, launch, openUploads, resetServer, site } from './support.mjs';
 
 export function file(name, size, mimeType = 'video/mp4') {
   return { name, mimeType, buffer: randomBytes(size) };
-}
-
-export async function stored(buffer) {
-  const { objects } = await admin('GET', 'objects');
-  return objects.filter((o) => o.md5 === md5(buffer) && o.size === buffer.length);
-}
-
-export async function assertStored(...buffers) {
-  for (const buffer of buffers) assert.ok((await stored(buffer)).length > 0, 'the server holds the same bytes');
 }
 
 // Registers the hooks; `t.page` is the test's page once it runs.
@@ -26,7 +17,7 @@ export function legacyPages() {
   let browser;
   let context;
   const hosts = new Set();
-  const t = { page: null, consoleErrors: [], secrets: [], stored, assertStored };
+  const t = { page: null, consoleErrors: [], secrets: [] };
 
   before(async () => {
     browser = await launch();

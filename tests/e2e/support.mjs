@@ -69,9 +69,14 @@ export async function openUploads(key, server = base) {
 
 export const md5 = (buffer) => createHash('md5').update(buffer).digest('hex');
 
-export async function assertStored(buffer) {
+// The objects the server holds with these very bytes.
+export async function stored(buffer) {
   const { objects } = await admin('GET', 'objects');
-  assert.ok(objects.some((o) => o.md5 === md5(buffer) && o.size === buffer.length), 'the server holds the same bytes');
+  return objects.filter((o) => o.md5 === md5(buffer) && o.size === buffer.length);
+}
+
+export async function assertStored(...buffers) {
+  for (const buffer of buffers) assert.ok((await stored(buffer)).length > 0, 'the server holds the same bytes');
 }
 
 // One browser for a test file and a fresh 1280 px page for each test, with vod-local's test
