@@ -100,7 +100,7 @@ fn decode_fields(b64: &str, what: &str, error: Code) -> Result<Fields, UploadErr
     if b64.len() > crate::json::MAX_TEXT / 3 * 4 {
         return Err(UploadError::new(error, format!("{what} is too long")));
     }
-    let bytes = crate::base64::decode(b64.trim_ascii())
+    let bytes = crate::encoding::from_base64(b64.trim_ascii())
         .ok_or_else(|| UploadError::new(error.clone(), format!("{what} is not base64")))?;
     core::str::from_utf8(&bytes)
         .ok()
@@ -178,7 +178,7 @@ pub fn encode_upload_address(address: &UploadAddress) -> String {
         .string("Bucket", &address.bucket)
         .string("FileName", &address.file_name)
         .finish();
-    crate::base64::encode(json.as_bytes())
+    crate::encoding::to_base64(json.as_bytes())
 }
 
 /// An UploadAuth as VOD gives it: base64 of its JSON, with `ExpireUTCTime` when it is known.
@@ -194,7 +194,7 @@ pub fn encode_upload_auth(auth: &UploadAuth) -> String {
     if let Some(region) = &auth.region {
         json = json.string("Region", region);
     }
-    crate::base64::encode(json.finish().as_bytes())
+    crate::encoding::to_base64(json.finish().as_bytes())
 }
 
 /// STS's default lifetime, for credentials handed over without one.
@@ -220,7 +220,7 @@ mod tests {
     use crate::error::Code;
 
     fn b64(json: &str) -> String {
-        crate::base64::encode(json.as_bytes())
+        crate::encoding::to_base64(json.as_bytes())
     }
 
     const AUTH: &str = r#"{"AccessKeyId":"STS.id","AccessKeySecret":"s3cret","SecurityToken":"tok","Expiration":"3000","ExpireUTCTime":"2024-01-10T08:50:00Z","Region":"cn-shanghai"}"#;

@@ -19,10 +19,8 @@ extern crate alloc;
 extern crate std;
 
 pub mod auth;
-mod base64;
 pub mod crc64;
 mod date;
-mod digest;
 mod encoding;
 pub mod engine;
 pub mod error;

@@ -27,7 +27,8 @@ pub struct Fingerprint<'a> {
 impl Fingerprint<'_> {
     /// The storage key: a hash, so that names of any length make keys of one length.
     pub fn key(&self) -> String {
-        let mut hash = crate::digest::Hash::sha1();
+        use sha1::Digest;
+        let mut hash = sha1::Sha1::new();
         for field in [
             if self.sts { "sts" } else { "upload-auth" },
             self.name,
@@ -37,9 +38,9 @@ impl Fingerprint<'_> {
             self.content_type,
         ] {
             hash.update(field.as_bytes());
-            hash.update(&[0]);
+            hash.update([0]);
         }
-        let hex = crate::digest::hex(&hash.finish());
+        let hex = crate::encoding::hex(&hash.finalize());
         format!("{PREFIX}{hex}")
     }
 }

@@ -113,7 +113,7 @@ impl Shared {
     pub fn nonce(&mut self) -> String {
         let mut bits = [0u8; 16];
         chacha20::rand_core::Rng::fill_bytes(&mut self.rng, &mut bits);
-        crate::digest::hex(&bits)
+        crate::encoding::hex(&bits)
     }
 
     pub fn notify(&mut self, event: Event<usize>) {

@@ -6,28 +6,28 @@ use crate::crc64::Crc64;
 
 pub enum Hasher {
     Crc64(Crc64),
-    Md5(crate::digest::Hash),
+    Md5(md5::Md5),
 }
 
 impl Hasher {
     pub fn new(digest: Digest) -> Hasher {
         match digest {
             Digest::Crc64 => Hasher::Crc64(Crc64::default()),
-            Digest::Md5 => Hasher::Md5(crate::digest::Hash::md5()),
+            Digest::Md5 => Hasher::Md5(md5::Md5::default()),
         }
     }
 
     pub fn update(&mut self, piece: &[u8]) {
         match self {
             Hasher::Crc64(crc) => crc.update(piece),
-            Hasher::Md5(md5) => md5.update(piece),
+            Hasher::Md5(md5) => md5::Digest::update(md5, piece),
         }
     }
 
     pub fn finish(self) -> Hashed {
         match self {
             Hasher::Crc64(crc) => Hashed::Crc64(crc.finish()),
-            Hasher::Md5(md5) => Hashed::Md5(crate::digest::hex(&md5.finish())),
+            Hasher::Md5(md5) => Hashed::Md5(crate::encoding::hex(&md5::Digest::finalize(md5))),
         }
     }
 }

@@ -137,8 +137,13 @@ impl Request<'_> {
 
 /// base64(HMAC-SHA1(secret, string_to_sign)).
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
-    let mac = crate::digest::hmac_sha1(secret.as_bytes(), string_to_sign.as_bytes());
-    crate::base64::encode(&mac)
+    use hmac::{KeyInit, Mac};
+    // HMAC takes a key of any length; `new_from_slice` fails for none.
+    let Ok(mut mac) = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) else {
+        unreachable!()
+    };
+    mac.update(string_to_sign.as_bytes());
+    crate::encoding::to_base64(&mac.finalize().into_bytes())
 }
 
 /// The `Authorization` header's value.

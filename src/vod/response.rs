@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn answers_and_errors() {
-        let b64 = |json: &str| crate::base64::encode(json.as_bytes());
+        let b64 = |json: &str| crate::encoding::to_base64(json.as_bytes());
         let address = b64(r#"{"Endpoint":"https://e.example","Bucket":"b","FileName":"k.mp4"}"#);
         let auth = b64(
             r#"{"AccessKeyId":"STS.a","AccessKeySecret":"s","SecurityToken":"t","Expiration":"3000"}"#,

@@ -97,7 +97,5 @@ pub fn aliyun_sts_token(
 /// The MD5 of `bytes` in hex: 1.5.x's `uploadInfo.fileHash` of a file's first MiB.
 #[wasm_bindgen(js_name = aliyunFileHash)]
 pub fn aliyun_file_hash(bytes: &[u8]) -> String {
-    let mut md5 = crate::digest::Hash::md5();
-    md5.update(bytes);
-    crate::digest::hex(&md5.finish())
+    crate::encoding::hex(&<md5::Md5 as md5::Digest>::digest(bytes))
 }

@@ -77,7 +77,7 @@ pub unsafe extern "C" fn vod_hash_finish(job: *mut WorkerJob) -> *const u8 {
     let job = unsafe { &mut *job };
     job.buffer = match job.hasher.take() {
         Some(Hasher::Crc64(crc)) => crc.finish().to_le_bytes().to_vec(),
-        Some(Hasher::Md5(md5)) => md5.finish().to_vec(),
+        Some(Hasher::Md5(md5)) => md5::Digest::finalize(md5).to_vec(),
         None => alloc::vec![0; 16],
     };
     job.buffer.as_ptr()
@@ -486,6 +486,6 @@ fn digest_of(bytes: &Uint8Array, digest: Digest) -> Hashed {
             }
             Hashed::Crc64(u64::from_le_bytes(word))
         }
-        Digest::Md5 => Hashed::Md5(crate::digest::hex(&bytes)),
+        Digest::Md5 => Hashed::Md5(crate::encoding::hex(&bytes)),
     }
 }
