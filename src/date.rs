@@ -2,7 +2,7 @@
 //! VOD's `Timestamp`, and ISO 8601 read back from an `Expiration`. UTC only, from and to
 //! milliseconds since the epoch; the calendar arithmetic is the civil-from-days method.
 
-use alloc::{string::String, string::ToString};
+use alloc::string::String;
 /// (year, month 1-12, day 1-31) of a day counted from 1970-01-01.
 fn civil(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -29,7 +29,8 @@ fn days(year: i64, month: u32, day: u32) -> i64 {
 
 /// Appends `n` with at least `width` digits.
 fn push(out: &mut String, n: i64, width: usize) {
-    let digits = n.to_string();
+    // Times are after 1970: every field is at least 0.
+    let digits = crate::encoding::decimal(n as u64);
     out.extend(core::iter::repeat_n(
         '0',
         width.saturating_sub(digits.len()),
@@ -139,6 +140,7 @@ pub fn parse_iso8601(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
     use std::time::{Duration, UNIX_EPOCH};
 
     /// Times across four centuries, leap days and month ends included.

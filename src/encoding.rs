@@ -35,6 +35,13 @@ pub fn percent(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, RESERVED).collect()
 }
 
+/// `n` in decimal, as the protocols and the messages write numbers. By the itoa crate, not
+/// `core::fmt`: with no integer formatted through `core::fmt`, its integer formatting is left
+/// out of the wasm.
+pub fn decimal(n: u64) -> String {
+    itoa::Buffer::new().format(n).into()
+}
+
 /// Lower-case hex, as digests are written out.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -82,6 +89,13 @@ mod tests {
     fn percent_keeps_the_unreserved_and_encodes_the_rest() {
         assert_eq!(percent("aZ09-_.~"), "aZ09-_.~");
         assert_eq!(percent("a b+c/ü*"), "a%20b%2Bc%2F%C3%BC%2A");
+    }
+
+    #[test]
+    fn decimal_is_what_display_writes() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            assert_eq!(decimal(n), alloc::format!("{n}"));
+        }
     }
 
     #[test]

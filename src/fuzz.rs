@@ -203,7 +203,9 @@ fn readers() -> Vec<Reader> {
             }
         }),
         ("upload-address", |s| {
-            drop(decode_upload_address(&crate::encoding::to_base64(s.as_bytes())))
+            drop(decode_upload_address(&crate::encoding::to_base64(
+                s.as_bytes(),
+            )))
         }),
         ("sts-token", |s| {
             let part = |n: usize| Some(s.chars().skip(n * 8).take(40).collect::<String>());

@@ -3,7 +3,7 @@
 //! values are checked and skipped.
 
 use crate::text;
-use alloc::{format, string::String, string::ToString, vec::Vec};
+use alloc::{string::String, string::ToString, vec::Vec};
 /// A value the SDK reads: a string, a number as written, or anything else.
 enum Value {
     String(String),
@@ -222,7 +222,7 @@ impl Writer {
 
     pub fn number(mut self, name: &str, value: u64) -> Writer {
         self.name(name);
-        self.0 += &value.to_string();
+        self.0 += &crate::encoding::decimal(value);
         self
     }
 
@@ -239,7 +239,10 @@ fn quote(out: &mut String, text: &str) {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push_str(&crate::encoding::hex(&[c as u8]));
+            }
             c => out.push(c),
         }
     }
@@ -249,6 +252,7 @@ fn quote(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
 
     #[test]
     fn what_is_written_reads_back() {

@@ -7,13 +7,17 @@
 use std::collections::BTreeMap;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha1::Sha1;
 
 /// base64(HMAC-SHA1(key, message)).
 pub fn hmac_sha1_base64(key: &str, message: &str) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
+    // Named through `KeyInit`, so that the simulation, which compiles this file against the
+    // SDK's newer hmac, reads it the same.
+    let mut mac =
+        <Hmac<Sha1> as KeyInit>::new_from_slice(key.as_bytes()).expect("HMAC takes any key");
     mac.update(message.as_bytes());
     STANDARD.encode(mac.finalize().into_bytes())
 }

@@ -180,9 +180,8 @@ impl What {
                 let (size, crc) = response::head(answer)?;
                 Answer::Head(size, crc)
             }
-            What::Create | What::Refresh { .. } => {
-                unreachable!("VOD's answers are read by vod::response")
-            }
+            // VOD's answers are read by vod::response.
+            What::Create | What::Refresh { .. } => unreachable!(),
         })
     }
 }

@@ -4,7 +4,7 @@
 //! (ListParts on the server is the truth), so a 10,000-part upload takes as little as a 1-part
 //! one.
 
-use alloc::{format, string::String, string::ToString};
+use alloc::{format, string::String};
 
 use super::{Clock, Storage};
 use crate::json::{Fields, Writer};
@@ -24,6 +24,17 @@ pub struct Fingerprint<'a> {
     pub content_type: &'a str,
 }
 
+/// `ms` as `i64`'s `Display` writes it.
+fn whole_ms(ms: f64) -> String {
+    let ms = ms as i64;
+    let digits = crate::encoding::decimal(ms.unsigned_abs());
+    if ms < 0 {
+        format!("-{digits}")
+    } else {
+        digits
+    }
+}
+
 impl Fingerprint<'_> {
     /// The storage key: a hash, so that names of any length make keys of one length.
     pub fn key(&self) -> String {
@@ -32,9 +43,10 @@ impl Fingerprint<'_> {
         for field in [
             if self.sts { "sts" } else { "upload-auth" },
             self.name,
-            &self.size.to_string(),
-            // Whole milliseconds, as the browser gives them; no float formatting in the wasm.
-            &(self.last_modified as i64).to_string(),
+            &crate::encoding::decimal(self.size),
+            // Whole milliseconds, as the browser gives them (no float formatting in the wasm),
+            // written as before there was this helper: `-` before a time before 1970.
+            &whole_ms(self.last_modified),
             self.content_type,
         ] {
             hash.update(field.as_bytes());

@@ -423,8 +423,9 @@ impl<F: Clone> Core<F> {
                 "no upload is waiting for new credentials",
             ));
         };
+        // Found above.
         let Phase::Expired(session) = ::core::mem::replace(&mut entry.phase, Phase::Ready) else {
-            unreachable!("found above");
+            unreachable!();
         };
         let from_sts = session
             .as_ref()
@@ -793,7 +794,7 @@ impl<F: Clone> Core<F> {
                 let Phase::Uploading(transfer) =
                     ::core::mem::replace(&mut entry.phase, Phase::Ready)
                 else {
-                    unreachable!("matched above");
+                    unreachable!(); // matched above
                 };
                 entry.phase = Phase::Stopped(transfer.stop(&mut self.cx));
             }

@@ -26,7 +26,10 @@ impl Plan {
         if part_size > MAX_PART_SIZE {
             return Err(UploadError::new(
                 Code::FileTooLarge,
-                format!("{size} bytes is more than 10,000 parts of 5 GiB can hold"),
+                format!(
+                    "{} bytes is more than 10,000 parts of 5 GiB can hold",
+                    crate::encoding::decimal(size)
+                ),
             ));
         }
         let count = size.div_ceil(part_size).max(1) as u32;
@@ -53,7 +56,10 @@ pub fn check_part_size(part_size: u64) -> Result<(), UploadError> {
     if part_size < MIN_PART_SIZE {
         return Err(UploadError::new(
             Code::InvalidPartSize,
-            format!("partSize is {part_size} bytes; OSS needs at least 102400 (100 KiB)"),
+            format!(
+                "partSize is {} bytes; OSS needs at least 102400 (100 KiB)",
+                crate::encoding::decimal(part_size)
+            ),
         ));
     }
     Ok(())

@@ -135,7 +135,8 @@ impl Obtain {
                     auth,
                     ..base.clone()
                 }),
-                None => unreachable!("only a new upload is asked for without a base"),
+                // Only a new upload is asked for without a base.
+                None => unreachable!(),
             },
             (Grant::Sts(token), _) => {
                 let step = match self.purpose {

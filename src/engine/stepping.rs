@@ -222,7 +222,12 @@ fn abort() -> Said {
 fn complete(etags: &[(u32, &str)]) -> Said {
     let parts: String = etags
         .iter()
-        .map(|(n, etag)| element("Part", &(leaf("PartNumber", n) + &leaf("ETag", etag))))
+        .map(|(n, etag)| {
+            element(
+                "Part",
+                &(leaf("PartNumber", &n.to_string()) + &leaf("ETag", etag)),
+            )
+        })
         .collect();
     let xml = Body::Xml(document("CompleteMultipartUpload", &parts));
     let url = format!("{OBJECT}?uploadId=u1");
@@ -578,9 +583,9 @@ fn resumable() -> (Core<u8>, Checkpoint) {
 fn listed(etag: &str) -> Response {
     let part = format!(
         "{}{}{}",
-        leaf("PartNumber", 1),
+        leaf("PartNumber", "1"),
         leaf("ETag", etag),
-        leaf("Size", 100 * KIB)
+        leaf("Size", &(100 * KIB).to_string())
     );
     ok(document(
         "ListPartsResult",

@@ -19,6 +19,7 @@ use super::ids::{AskId, ReadId, RequestId};
 use super::source::{AskFor, Granted, Obtain, Purpose, Step, Unavailable};
 use super::{Credentials, Event, Grant};
 use crate::crc64;
+use crate::encoding::decimal;
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::response::{classify, Failure, ListedPart, Response};
 use crate::vec_map::VecMap;
@@ -154,16 +155,16 @@ impl Transfer {
     }
 
     fn session(&mut self) -> &mut Session {
-        self.session
-            .as_mut()
-            .unwrap_or_else(|| unreachable!("only stages with a session get here"))
+        // Only stages with a session get here.
+        self.session.as_mut().unwrap_or_else(|| unreachable!())
     }
 
     fn upload(&mut self) -> &mut OpenUpload {
+        // Only stages with an open upload get here.
         self.session()
             .upload
             .as_mut()
-            .unwrap_or_else(|| unreachable!("only stages with an open upload get here"))
+            .unwrap_or_else(|| unreachable!())
     }
 
     fn call(&mut self, what: What, cx: &Shared) {
@@ -525,9 +526,8 @@ impl Transfer {
             return Err(Tried::Failed(failure, secrets(error)));
         }
         let at_destination = session.map(|s| s.credentials.destination());
-        let destination = at_destination.as_ref().unwrap_or_else(|| {
-            unreachable!("OSS calls are made with a session");
-        });
+        // OSS calls are made with a session.
+        let destination = at_destination.as_ref().unwrap_or_else(|| unreachable!());
         call.what
             .read(&answer, destination)
             .map_err(|broken| Tried::Failed(Failure::Transient, broken))
@@ -624,7 +624,7 @@ impl Transfer {
                 let Stage::Confirm { otherwise } =
                     core::mem::replace(&mut self.stage, Stage::Complete)
                 else {
-                    unreachable!("matched above")
+                    unreachable!() // matched above
                 };
                 self.stopped(cx, data, otherwise)
             }
@@ -780,7 +780,13 @@ impl Transfer {
         if let (Some(local), Some(server)) = (local, server.filter(|s| Some(*s) != local)) {
             let error = UploadError::new(
                 Code::Crc64Mismatch,
-                format!("part {number} of {} arrived damaged: its CRC-64 is {local}, the server's {server}", data.plan.count),
+                format!(
+                    "part {} of {} arrived damaged: its CRC-64 is {}, the server's {}",
+                    decimal(number.into()),
+                    decimal(data.plan.count.into()),
+                    decimal(local),
+                    decimal(server)
+                ),
             );
             let part = self.sending(number)?;
             if part.damaged >= retry_count {
@@ -932,7 +938,7 @@ impl Transfer {
                 data,
                 Stop::Failed(UploadError::new(
                     Code::Crc64Mismatch,
-                    format!("the object on the server is not the file: its CRC-64 is {server}, the file's {local}"),
+                    format!("the object on the server is not the file: its CRC-64 is {}, the file's {}", decimal(server), decimal(local)),
                 )),
             ),
             (None, _) => self.succeeded(cx),
@@ -943,8 +949,8 @@ impl Transfer {
                 Stop::Failed(UploadError::new(
                     Code::Crc64Mismatch,
                     format!(
-                        "Complete's answer was lost, and the object on the server is not the file: {size} bytes with CRC-64 {server}, the file's {} with {local}",
-                        data.size
+                        "Complete's answer was lost, and the object on the server is not the file: {} bytes with CRC-64 {}, the file's {} with {}",
+                        decimal(size), decimal(server), decimal(data.size), decimal(local)
                     ),
                 )),
             ),
@@ -1028,8 +1034,14 @@ impl Transfer {
                 State::InFlight { id, deadline, .. } if deadline <= cx.now => {
                     cx.out.push_back(Out::Cancel(id));
                     let message = match self.calls[at].is_vod() {
-                        true => format!("VOD gave no answer within {} ms", cx.options.timeout_ms),
-                        false => format!("no answer within {} ms", cx.options.timeout_ms),
+                        true => format!(
+                            "VOD gave no answer within {} ms",
+                            decimal(cx.options.timeout_ms.into())
+                        ),
+                        false => format!(
+                            "no answer within {} ms",
+                            decimal(cx.options.timeout_ms.into())
+                        ),
                     };
                     let error = UploadError::new(Code::Timeout, message);
                     let before = self.calls.len();

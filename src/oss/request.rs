@@ -75,7 +75,7 @@ impl Call<'_> {
             } => (
                 "PUT",
                 vec![
-                    ("partNumber", part_number.to_string()),
+                    ("partNumber", crate::encoding::decimal(part_number.into())),
                     ("uploadId", upload_id.to_string()),
                 ],
                 PART_CONTENT_TYPE,
@@ -96,7 +96,10 @@ impl Call<'_> {
             Call::ListParts { upload_id, marker } => (
                 "GET",
                 vec![
-                    ("part-number-marker", marker.to_string()),
+                    (
+                        "part-number-marker",
+                        crate::encoding::decimal(marker.into()),
+                    ),
                     ("uploadId", upload_id.to_string()),
                 ],
                 "",
@@ -169,7 +172,8 @@ fn complete_document(parts: &[(u32, String)]) -> String {
         .map(|(number, etag)| {
             xml::element(
                 "Part",
-                &(xml::leaf("PartNumber", number) + &xml::leaf("ETag", etag)),
+                &(xml::leaf("PartNumber", &crate::encoding::decimal((*number).into()))
+                    + &xml::leaf("ETag", etag)),
             )
         })
         .collect();

@@ -73,13 +73,19 @@ pub fn classify(response: &Response) -> (Failure, UploadError) {
     let error = if oss_code.is_empty() {
         UploadError::new(
             Code::InvalidResponse,
-            format!("the server answered HTTP {status} without an OSS error document"),
+            format!(
+                "the server answered HTTP {} without an OSS error document",
+                crate::encoding::decimal(status.into())
+            ),
         )
     } else {
         let request_id = quote(&text("RequestId"), 64);
         UploadError::server(
             &oss_code,
-            format!("{message} (HTTP {status}, request {request_id})"),
+            format!(
+                "{message} (HTTP {}, request {request_id})",
+                crate::encoding::decimal(status.into())
+            ),
         )
     };
     (failure, error)

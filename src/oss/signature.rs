@@ -139,7 +139,7 @@ impl Request<'_> {
 pub fn sign(secret: &str, string_to_sign: &str) -> String {
     use hmac::{KeyInit, Mac};
     // HMAC takes a key of any length; `new_from_slice` fails for none.
-    let Ok(mut mac) = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) else {
+    let Ok(mut mac) = hmac::SimpleHmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) else {
         unreachable!()
     };
     mac.update(string_to_sign.as_bytes());

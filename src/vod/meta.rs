@@ -4,7 +4,7 @@
 //! mode.
 
 use crate::error::{Code, UploadError};
-use alloc::{format, string::String, string::ToString, vec, vec::Vec};
+use alloc::{format, string::String, vec, vec::Vec};
 
 pub const MAX_TITLE_CHARS: usize = 128;
 /// The extensions `CreateUploadImage` takes (`ImageExt`).
@@ -102,7 +102,7 @@ impl Meta {
                 .filter_map(|(name, value)| Some((name, value.clone()?))),
         );
         if let Some(id) = self.cate_id {
-            params.push(("CateId", id.to_string()));
+            params.push(("CateId", crate::encoding::decimal(id)));
         }
         if !self.tags.is_empty() {
             params.push(("Tags", self.tags.join(",")));
@@ -122,6 +122,7 @@ pub fn default_title(file_name: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn bad_values_are_named_errors() {
@@ -136,7 +137,7 @@ mod tests {
                 ..Meta::default()
             },
             Meta {
-                tags: (0..17).map(|i| i.to_string()).collect(),
+                tags: (0..17).map(|i: u32| i.to_string()).collect(),
                 ..Meta::default()
             },
             Meta {
@@ -165,7 +166,7 @@ mod tests {
         }
         let fine = Meta {
             title: Some("题".repeat(128)),
-            tags: (0..16).map(|i| i.to_string()).collect(),
+            tags: (0..16).map(|i: u32| i.to_string()).collect(),
             image_type: Some("cover".into()),
             ..Meta::default()
         };

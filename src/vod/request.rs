@@ -40,7 +40,7 @@ impl Action<'_> {
                 let mut params = vec![
                     ("Action", "CreateUploadVideo".to_string()),
                     ("FileName", file_name.to_string()),
-                    ("FileSize", size.to_string()),
+                    ("FileSize", crate::encoding::decimal(*size)),
                 ];
                 params.extend(meta.params(super::meta::default_title(file_name)));
                 params

@@ -50,14 +50,18 @@ pub fn read(status: u16, body: &str) -> Result<Allocated, Refused> {
     let error = if code.is_empty() {
         UploadError::new(
             Code::InvalidResponse,
-            format!("VOD answered HTTP {status} without an error document"),
+            format!(
+                "VOD answered HTTP {} without an error document",
+                crate::encoding::decimal(status.into())
+            ),
         )
     } else {
         UploadError::server(
             &code,
             format!(
-                "{} (HTTP {status}, request {})",
+                "{} (HTTP {}, request {})",
                 field("Message").unwrap_or_default(),
+                crate::encoding::decimal(status.into()),
                 field("RequestId").unwrap_or_default()
             ),
         )

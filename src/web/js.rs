@@ -93,8 +93,8 @@ impl<'a> Reader<'a> {
         if value.is_none() {
             let must = format!(
                 "must be a whole number from {} to {}",
-                *range.start() as u64,
-                *range.end() as u64
+                crate::encoding::decimal(*range.start() as u64),
+                crate::encoding::decimal(*range.end() as u64)
             );
             self.fail(name, &must);
         }

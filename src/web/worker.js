@@ -1,12 +1,3 @@
-// vod-upload's worker. The page posts the SDK's compiled WebAssembly.Module once, then jobs on a
-// slice of a file: { id, key, file (the first time a key is used), start, end } and either
-// md5 (and fail, in tests) to hash it, or send: { url, method, headers, read, max } to send it.
-// A hash is answered { id, digest } (8 bytes for a CRC-64, 16 for an MD5), or { id, error } and
-// the page then hashes that part itself; a send is answered { id, response: { status, headers
-// (those named in read), body (cut at max) } }, or { id, error } for a failed fetch.
-// { abort: id } aborts a send.
-// The module's imports are never called by the hashing exports; each is a stub that throws,
-// should that ever change.
 let wasm;
 const files = new Map();
 const sending = new Map();

@@ -404,7 +404,7 @@ fn oss_error(status: u16, code: &str, extra: &str) -> Response {
         ..answer(xml::document(
             "Error",
             &(xml::leaf("Code", code)
-                + &xml::leaf("Message", format!("simulated {code}"))
+                + &xml::leaf("Message", &format!("simulated {code}"))
                 + &xml::leaf("RequestId", "SIM")
                 + extra),
         ))
@@ -610,7 +610,7 @@ impl Oss {
             return Some(oss_error(
                 403,
                 "RequestTimeTooSkewed",
-                &xml::leaf("ServerTime", server_time),
+                &xml::leaf("ServerTime", &server_time.to_string()),
             ));
         }
         let upload_id = query_param(query, "uploadId").map(str::to_string);
@@ -631,12 +631,12 @@ impl Oss {
                 );
                 answer(xml::document(
                     "InitiateMultipartUploadResult",
-                    &xml::leaf("UploadId", id),
+                    &xml::leaf("UploadId", &id),
                 ))
             }
             ("PUT", Some(number), id) if open(&self.uploads, &id) => {
                 let bytes = body.unwrap_or_default();
-                let etag = format!("\"{:X}\"", md5::Md5::digest(&bytes));
+                let etag = format!("\"{}\"", upper_hex(&md5::Md5::digest(&bytes)));
                 let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&bytes);
                 self.uploads
                     .get_mut(&id.unwrap())
@@ -652,16 +652,16 @@ impl Oss {
                     .unwrap_or(0);
                 let page: Vec<_> = upload.parts.range(marker + 1..).take(2).collect();
                 let truncated = upload.parts.range(marker + 1..).nth(2).is_some();
-                let mut doc = xml::leaf("IsTruncated", truncated);
+                let mut doc = xml::leaf("IsTruncated", &truncated.to_string());
                 if let Some((n, _)) = page.last() {
-                    doc += &xml::leaf("NextPartNumberMarker", n);
+                    doc += &xml::leaf("NextPartNumberMarker", &n.to_string());
                 }
                 for (n, (etag, bytes)) in page {
                     doc += &xml::element(
                         "Part",
-                        &(xml::leaf("PartNumber", n)
+                        &(xml::leaf("PartNumber", &n.to_string())
                             + &xml::leaf("ETag", etag)
-                            + &xml::leaf("Size", bytes.len())),
+                            + &xml::leaf("Size", &bytes.len().to_string())),
                     );
                 }
                 answer(xml::document("ListPartsResult", &doc))
@@ -694,7 +694,7 @@ impl Oss {
                     crc64: (!self.hide_crc).then(|| crc.to_string()),
                     ..answer(xml::document(
                         "CompleteMultipartUploadResult",
-                        &(xml::leaf("Bucket", bucket) + &xml::leaf("Key", key)),
+                        &(xml::leaf("Bucket", &bucket) + &xml::leaf("Key", &key)),
                     ))
                 }
             }
@@ -708,7 +708,7 @@ impl Oss {
             },
             ("PUT", None, None) => {
                 let bytes = body.unwrap_or_default();
-                let etag = format!("\"{:X}\"", md5::Md5::digest(&bytes));
+                let etag = format!("\"{}\"", upper_hex(&md5::Md5::digest(&bytes)));
                 let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&bytes);
                 self.heads
                     .insert(path.to_string(), (bytes.len() as u64, crc));
@@ -1007,4 +1007,9 @@ impl Platform for SimPlatform {
 /// An UploadAuth as `resumeUploadWithToken` takes it.
 pub fn decode_auth(b64: &str) -> UploadAuth {
     vod_upload::auth::decode_upload_auth(b64).unwrap()
+}
+
+/// An MD5 as OSS writes it in an ETag: upper-case hex.
+fn upper_hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02X}")).collect()
 }
