@@ -1,6 +1,7 @@
 // The test side of the lab page (lab.js): a bare page with a file input and one uploader,
 // served from loopback by a server this starts and stops, pointed at a vod-local; files are
-// real files on disk. network.test.mjs and resume.test.mjs drive it.
+// real files on disk. network.test.mjs and resume.test.mjs drive it in Chromium, through
+// Playwright; engines.test.mjs in Firefox and WebKit, over WebDriver (engines.mjs).
 import { after, afterEach, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adminAt, base, launch, md5, openUploads } from './support.mjs';
+import { openPage } from './engines.mjs';
+import { adminAt, base, hold, launch, md5, openUploads, unhold } from './support.mjs';
 
 const labSource = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lab.js'), 'utf8');
 const labPage = `<!doctype html><title>lab</title><input type="file" id="file">
@@ -35,9 +37,15 @@ export function useLab(reset) {
 }
 
 export class Lab {
+  // In Chromium through Playwright, or in `engine` ('firefox', 'webkit') over WebDriver, each
+  // page a session of its own (so fresh storage), closed by `closePage`.
+  constructor(engine) {
+    this.engine = engine;
+  }
+
   // Starts the browser, the page's server and a folder for the test files.
   async launch() {
-    this.browser = await launch();
+    if (!this.engine) this.browser = await launch();
     this.files = mkdtempSync(join(tmpdir(), 'vod-upload-e2e-'));
     this.server = createServer((_, response) => {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -59,13 +67,19 @@ export class Lab {
   }
 
   // Opens the page in this test's context against the vod-local at `server` and makes its
-  // uploader; `init` runs before any script of the page. Returns the page's errors, as they come.
+  // uploader; `init` runs before any script of the page (in Chromium only). Returns the page's
+  // errors, as they come (in Chromium; WebDriver does not tell them).
   async open(options, { init, server = base } = {}) {
     this.base = server;
-    this.page = await this.context.newPage();
     const errors = [];
-    this.page.on('pageerror', (e) => errors.push(e.message));
-    if (init) await this.page.addInitScript(init);
+    if (this.engine) {
+      if (init) throw new Error('a script before the page\'s own needs Playwright');
+      this.page = await openPage(this.engine);
+    } else {
+      this.page = await this.context.newPage();
+      this.page.on('pageerror', (e) => errors.push(e.message));
+      if (init) await this.page.addInitScript(init);
+    }
     const site = server.replace('127.0.0.1', 'localhost');
     await this.page.goto(`${this.url}?site=${encodeURIComponent(site)}`);
     await this.page.waitForFunction(() => window.lab !== undefined);
@@ -78,6 +92,49 @@ export class Lab {
     await this.page.reload();
     await this.page.waitForFunction(() => window.lab !== undefined);
     await this.page.evaluate((o) => window.lab.create(o), options);
+  }
+
+  // Closes a page over WebDriver: its session ends with it.
+  async closePage() {
+    if (this.engine) await this.page?.close();
+    this.page = null;
+  }
+
+  // Uploads three parts of a file while the server holds the later ones, interrupts the page
+  // with `interrupt`, picks the same file again and uploads the rest; checks what the server
+  // counted on both sides.
+  async interruptAndResume(options, name, interrupt) {
+    const errors = await this.open(options);
+    await hold('upload-part', { after: 3 }, this.base);
+    const { buffer } = await this.addFile(name, 8 * MIB);
+    await this.start();
+    await this.until('progress', 3);
+    const first = await this.info();
+    assert.equal((await this.checkpoints()).length, 1);
+    await interrupt();
+    const before = await this.counted(first.object);
+    await unhold({ drop: true }, this.base);
+    const again = await this.pick(this.path(name));
+    assert.equal(again.state, 'Ready');
+    assert.ok(again.resumed, 'the file comes back resumable');
+    assert.ok(again.loaded > 0, 'with the progress it had');
+    assert.equal(again.videoId, first.videoId);
+    await this.start();
+    await this.until('succeed');
+    const done = await this.info();
+    assert.equal(done.videoId, first.videoId, 'the same video');
+    const after = await this.assertArrived(name, buffer);
+    // Every part the server had stored before the interruption was not sent again.
+    for (const [number, part] of Object.entries(before.perPart)) {
+      if (part.stored > 0) {
+        assert.equal(after.perPart[number].received, part.received, `part ${number} was sent again`);
+      }
+    }
+    console.log(`# ${name}: VideoId ${first.videoId} before and ${done.videoId} after; part requests received before ${before.received} (stored ${before.stored}), after ${after.received} (stored ${after.stored}), of ${after.parts} parts`);
+    assert.deepEqual(await this.checkpoints(), [], 'the checkpoint goes on success');
+    await this.assertNoSecretStored();
+    await this.assertNoOpenUpload();
+    assert.deepEqual(errors, []);
   }
 
   // Writes `content` (or that many random bytes) to a file on disk, picks it through the

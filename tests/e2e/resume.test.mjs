@@ -20,49 +20,12 @@ const options = { partSize: MIB, parallel: 2, retryCount: 6, retryDuration: 300 
 
 const lab = useLab(() => resetServer());
 
-// Uploads three parts of a file while the server holds the later ones, interrupts the page with
-// `interrupt`, picks the same file again and uploads the rest; checks what the server counted
-// on both sides.
-async function interruptAndResume(name, interrupt) {
-  const errors = await lab.open(options);
-  await hold('upload-part', { after: 3 });
-  const { buffer } = await lab.addFile(name, 8 * MIB);
-  await lab.start();
-  await lab.until('progress', 3);
-  const first = await lab.info();
-  assert.equal((await lab.checkpoints()).length, 1);
-  await interrupt();
-  const before = await lab.counted(first.object);
-  await unhold({ drop: true });
-  const again = await lab.pick(lab.path(name));
-  assert.equal(again.state, 'Ready');
-  assert.ok(again.resumed, 'the file comes back resumable');
-  assert.ok(again.loaded > 0, 'with the progress it had');
-  assert.equal(again.videoId, first.videoId);
-  await lab.start();
-  await lab.until('succeed');
-  const done = await lab.info();
-  assert.equal(done.videoId, first.videoId, 'the same video');
-  const after = await lab.assertArrived(name, buffer);
-  // Every part the server had stored before the interruption was not sent again.
-  for (const [number, part] of Object.entries(before.perPart)) {
-    if (part.stored > 0) {
-      assert.equal(after.perPart[number].received, part.received, `part ${number} was sent again`);
-    }
-  }
-  console.log(`# ${name}: VideoId ${first.videoId} before and ${done.videoId} after; part requests received before ${before.received} (stored ${before.stored}), after ${after.received} (stored ${after.stored}), of ${after.parts} parts`);
-  assert.deepEqual(await lab.checkpoints(), [], 'the checkpoint goes on success');
-  await lab.assertNoSecretStored();
-  await lab.assertNoOpenUpload();
-  assert.deepEqual(errors, []);
-}
-
 test('a reload mid-upload: the same file picked again resumes in the same video', async () => {
-  await interruptAndResume('reloaded.mp4', () => lab.reload(options));
+  await lab.interruptAndResume(options, 'reloaded.mp4', () => lab.reload(options));
 });
 
 test('the page closed mid-upload and a new one opened: the upload resumes', async () => {
-  await interruptAndResume('reopened.mp4', async () => {
+  await lab.interruptAndResume(options, 'reopened.mp4', async () => {
     await lab.page.close();
     await lab.open(options);
   });

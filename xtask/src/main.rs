@@ -162,9 +162,9 @@ fn test() -> Result {
     wasm_test(&server, Browser::Firefox(&geckodriver), &["--test", "web"])?;
     step("browser: the SDK in WebKit (WebKitGTK's MiniBrowser, under Xvfb) against vod-local");
     webkit::ensure_hosts()?;
+    // One display for WebKit's browser tests and its end-to-end ones, stopped at the end.
     let display = webkit::Display::start()?;
     wasm_test(&server, Browser::WebKit(&display), &["--test", "web"])?;
-    drop(display);
 
     step("interop: the official ali-oss client against vod-local");
     run(Cmd::new("node")
@@ -172,12 +172,14 @@ fn test() -> Result {
         .current_dir(root().join("tests/interop"))
         .env("VOD_LOCAL_URL", &server.url))?;
 
-    step("end to end: the demo, the script-tag page and the example apps in Chromium, driven by Playwright");
+    step("end to end: the demo, the script-tag page and the example apps in Chromium, driven by Playwright; the scenarios that matter most in Firefox and WebKit too, over WebDriver");
     run(Cmd::new("node")
         .args(["--test", "--test-concurrency=1"])
         .current_dir(&e2e)
         .env("VOD_LOCAL_URL", &server.url)
-        .env("VOD_LOCAL_BIN", &server.binary))?;
+        .env("VOD_LOCAL_BIN", &server.binary)
+        .env("GECKODRIVER", &geckodriver)
+        .env("DISPLAY", &display.name))?;
     println!("xtask: screenshots are in target/e2e/");
     Ok(())
 }

@@ -1,0 +1,170 @@
+// The scenarios that matter most, in Firefox and in WebKit (Safari's engine), over WebDriver
+// (engines.mjs): the script tag in both credential modes, under a strict Content-Security-Policy
+// with and without the Worker, with a part damaged on the way; resume after a reload into the
+// same VideoId (the lab page); a 1.5.x page, with stop and start and with credentials that
+// expire mid-upload. Every test's name begins with its engine, and the script-tag page's
+// screenshot after success is saved per engine under target/e2e/.
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENGINES, openPage } from './engines.mjs';
+import { Lab, MIB } from './lab.mjs';
+import { admin, assertStored, heldAt, hold, openUploads, resetServer, shots, site, unhold } from './support.mjs';
+
+// What a page that allows nothing but its own scripts and WebAssembly needs (as pages.test.mjs).
+const STRICT = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${site.replace('//', '//*.')}`;
+
+let files;
+before(() => {
+  files = mkdtempSync(join(tmpdir(), 'vod-upload-engines-'));
+});
+after(() => rmSync(files, { recursive: true, force: true }));
+
+// A file of `size` random bytes on disk.
+function onDisk(name, size) {
+  const buffer = randomBytes(size);
+  const path = join(files, name);
+  writeFileSync(path, buffer);
+  return { name, path, buffer };
+}
+
+// No part of the objects `keys` went to is left open or was stored twice.
+async function assertClean(keys) {
+  const { uploads } = await admin('GET', 'uploads');
+  const ours = uploads.filter((u) => keys.includes(u.key));
+  for (const key of keys) assert.deepEqual(await openUploads(key), [], 'multipart uploads left open');
+  assert.deepEqual(ours.flatMap((u) => u.parts).filter((p) => p.stored > 1), [], 'a part was stored twice');
+  return ours;
+}
+
+for (const engine of ENGINES) {
+  describe(engine, () => {
+    let page;
+    beforeEach(async () => {
+      await resetServer();
+    });
+    afterEach(async () => {
+      await page?.close();
+      page = null;
+      await resetServer();
+    });
+
+    // The script-tag page at `query` uploads a file of `size` bytes; resolves to its bytes.
+    async function scriptTag(query, name, size = 1500 * 1024) {
+      page = await openPage(engine);
+      await page.goto(`${site}/script-tag.html${query}`);
+      await page.waitForText(/Pick a file\./);
+      const file = onDisk(name, size);
+      await page.setInputFiles('#file', file.path);
+      const text = await page.waitForText(new RegExp(`uploaded ${name.replace('.', '\\.')} as VideoId [0-9a-f]{32}|failed: `));
+      assert.doesNotMatch(text, /failed: /);
+      await assertStored(file.buffer);
+      return file;
+    }
+
+    test(`${engine}: the script tag uploads with the backend's UploadAuth`, async () => {
+      await scriptTag('', 'tag.mp4');
+      await page.screenshot({ path: join(shots, `${engine}-script-tag.png`) });
+    });
+
+    test(`${engine}: the script tag uploads in STS mode, asking VOD itself`, async () => {
+      await scriptTag('?sts', 'tag-sts.mp4');
+    });
+
+    test(`${engine}: under a strict Content-Security-Policy, with workers allowed`, async () => {
+      await admin('POST', 'csp', { policy: `${STRICT}; worker-src blob:` });
+      await scriptTag('', 'csp.mp4');
+    });
+
+    test(`${engine}: under a strict Content-Security-Policy that forbids workers`, async () => {
+      await admin('POST', 'csp', { policy: `${STRICT}; worker-src 'none'` });
+      await scriptTag('', 'csp-no-worker.mp4');
+    });
+
+    test(`${engine}: a part damaged on the way is found by its CRC-64 and sent again`, async () => {
+      await admin('POST', 'damage-parts', { count: 1 });
+      const file = await scriptTag('', 'damaged.mp4', 3 * MIB);
+      const { objects } = await admin('GET', 'objects');
+      const [key] = objects.filter((o) => o.size === file.buffer.length).map((o) => o.key);
+      assert.deepEqual(await openUploads(key), [], 'multipart uploads left open');
+      // The damaged part was received and stored twice, every other one once.
+      const { uploads } = await admin('GET', 'uploads');
+      const parts = uploads.filter((u) => u.key === key).flatMap((u) => u.parts);
+      const twice = parts.filter((p) => p.received === 2 && p.stored === 2);
+      assert.equal(twice.length, 1, JSON.stringify(parts));
+      assert.ok(parts.every((p) => p === twice[0] || (p.received === 1 && p.stored === 1)), JSON.stringify(parts));
+    });
+
+    test(`${engine}: a reload mid-upload resumes into the same VideoId, nothing sent twice`, async () => {
+      const lab = new Lab(engine);
+      await lab.launch();
+      try {
+        const options = { partSize: MIB, parallel: 2, retryCount: 6, retryDuration: 300 };
+        await lab.interruptAndResume(options, 'reloaded.mp4', () => lab.reload(options));
+      } finally {
+        await lab.closePage();
+        await lab.shutdown();
+      }
+    });
+
+    // The 1.5.x page (www/aliyun.html) with `files` picked; its events and list in the page.
+    async function legacy(query, picked) {
+      page = await openPage(engine);
+      await page.goto(`${site}/aliyun.html${query}`);
+      await page.setInputFiles('#files', picked.map((f) => f.path));
+      await page.click('#start');
+    }
+    const events = (kind) => page.evaluate((k) => window.events.filter((e) => e.kind === k), kind);
+    const until = (kind, count = 1, timeout = 90000) =>
+      page.waitForFunction(([k, n]) => window.events.filter((e) => e.kind === k).length >= n, [kind, count], { timeout });
+    const states = () => page.evaluate(() => window.uploader.listFiles().map((i) => i.state));
+    const objects = () => page.evaluate(() => window.uploader.listFiles().map((i) => i.object));
+
+    test(`${engine}: a 1.5.x page uploads two files`, async () => {
+      const picked = [onDisk('one.mp4', 2 * MIB + 5), onDisk('two.mp4', 300 * 1024)];
+      await legacy('', picked);
+      await until('onUploadEnd');
+      assert.deepEqual(await states(), ['Success', 'Success']);
+      await assertStored(...picked.map((f) => f.buffer));
+      await assertClean(await objects());
+    });
+
+    test(`${engine}: a 1.5.x page's stopUpload and startUpload send no acknowledged part again`, async () => {
+      await hold('upload-part', { after: 2 });
+      const picked = [onDisk('stop.mp4', 8 * MIB)];
+      await legacy('', picked);
+      await until('onUploadProgress', 2);
+      await heldAt({ waiting: 1 });
+      await page.click('#stop');
+      assert.deepEqual(await states(), ['Stoped']);
+      await unhold({ drop: true });
+      await page.click('#start');
+      await until('onUploadSucceed');
+      assert.equal((await events('onUploadstarted')).length, 1, 'the credentials were kept');
+      await assertStored(picked[0].buffer);
+      await assertClean(await objects());
+    });
+
+    // As aliyun.test.mjs's: credentials that live 8 s are renewed in onUploadTokenExpired
+    // while the parts wait at the server, and the upload outlives them.
+    test(`${engine}: a 1.5.x page's credentials expire mid-upload and it resumes in the same video`, async () => {
+      await admin('POST', 'token-ttl', { seconds: 8 });
+      await hold('upload-part');
+      const picked = [onDisk('expiry.mp4', 16 * MIB)];
+      await legacy('', picked);
+      await heldAt({ waiting: 1 });
+      await until('onUploadTokenExpired', 1, 30000);
+      await unhold();
+      await until('onUploadEnd');
+      const [done] = await events('onUploadSucceed');
+      assert.ok(done, 'succeeded');
+      assert.equal((await events('onUploadstarted')).length, 1, 'one video');
+      await assertStored(picked[0].buffer);
+      const uploads = await assertClean(await objects());
+      assert.equal(uploads.length, 1, 'one multipart upload');
+    });
+  });
+}
