@@ -5,212 +5,19 @@
 //! [`Core::poll_timeout`] and [`Core::poll_event`]. It never waits and never calls out, so
 //! tests step it directly; a driver performs its outputs.
 
-use ::core::ops::Range;
-use alloc::collections::VecDeque;
-use alloc::{format, string::String, vec::Vec};
+use alloc::{format, vec::Vec};
 
 use super::checkpoint::Checkpoint;
-use super::file::{Entry, FileData, Phase, Session, Wait};
+use super::file::{Entry, Phase};
 use super::ids::{AskId, ReadId, RequestId};
-use super::source::AskFor;
+use super::output::{AskFor, Out, Output};
+use super::session::{FileData, Session};
+use super::shared::Shared;
 use super::transfer::{Hashed, Outcome, Transfer};
-use super::{Credentials, Described, Event, FileInfo, Grant, Network, Options, Plan};
-use crate::auth::StsToken;
+use super::{Described, Event, FileInfo, Grant, Network, Options, Plan};
 use crate::error::{Code, TransportError, UploadError};
-use crate::oss::request::{Call, Request};
+use crate::oss::request::Call;
 use crate::oss::response::Response;
-
-/// What to read a part for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Digest {
-    Crc64,
-    Md5,
-}
-
-/// What the core asks its driver to do, naming a file by `F` and telling the page of one as
-/// `I`: the driver gets the file and its info; the core queues them by index ([`Out`]).
-#[derive(Debug)]
-pub enum Output<F, I = FileInfo> {
-    /// Send a request, with the file's bytes as its body if it has one; answer with
-    /// [`Core::handle_response`].
-    Send {
-        id: RequestId,
-        request: Request,
-        body: Option<(F, Range<u64>)>,
-    },
-    /// Abort request `id`; no answer is wanted any more.
-    Cancel(RequestId),
-    /// Read these bytes of the file and hash them; answer with [`Core::handle_read`].
-    Read {
-        id: ReadId,
-        file: F,
-        bytes: Range<u64>,
-        digest: Digest,
-    },
-    /// Ask the page; answer with [`Core::handle_answer`] (an STS token as `Grant::Sts`).
-    Ask { id: AskId, ask: AskFor<I> },
-    /// Write a checkpoint to storage.
-    Store { key: String, value: String },
-    /// Remove a checkpoint from storage.
-    Forget(String),
-    /// Tell the developer something the page should fix.
-    Warn(&'static str),
-}
-
-/// Outputs as the core queues them, naming files by index: a file deleted before its output
-/// is polled is skipped.
-pub(super) type Out = Output<usize, usize>;
-
-/// What every upload shares: the options, the time and the network as last told, the clock
-/// offset learnt from the server, the page's STS token, and the queues of outputs and events.
-pub(super) struct Shared {
-    pub options: Options,
-    pub now: f64,
-    pub clock_offset_ms: f64,
-    pub network: Network,
-    /// The page gave `refreshUploadAuth`.
-    pub can_refresh: bool,
-    /// The STS token held, once the page gave one.
-    pub sts: Option<StsToken>,
-    /// `getSTSToken` asked, by id: one at a time, its answer shared.
-    sts_asking: Option<AskId>,
-    crc_warned: bool,
-    next_id: u32,
-    /// For nonces and jitter: ChaCha20, seeded with the platform's entropy.
-    rng: chacha20::ChaCha20Rng,
-    pub out: VecDeque<Out>,
-    events: VecDeque<Event<usize>>,
-    /// Multipart uploads to abort that no file owns any more.
-    aborts: VecDeque<(Credentials, String)>,
-    /// Those aborts in flight, by request id.
-    aborting: Vec<RequestId>,
-}
-
-impl Shared {
-    fn next_id(&mut self) -> u32 {
-        self.next_id = self.next_id.wrapping_add(1);
-        self.next_id
-    }
-
-    pub fn request_id(&mut self) -> RequestId {
-        RequestId(self.next_id())
-    }
-
-    pub fn read_id(&mut self) -> ReadId {
-        ReadId(self.next_id())
-    }
-
-    pub fn ask_id(&mut self) -> AskId {
-        AskId(self.next_id())
-    }
-
-    /// A number in [0, 1), for jitter.
-    pub fn random(&mut self) -> f64 {
-        f64::from(chacha20::rand_core::Rng::next_u32(&mut self.rng)) / 4_294_967_296.0
-    }
-
-    /// A `SignatureNonce`: 128 random bits, in hex.
-    pub fn nonce(&mut self) -> String {
-        let mut bits = [0u8; 16];
-        chacha20::rand_core::Rng::fill_bytes(&mut self.rng, &mut bits);
-        crate::encoding::hex(&bits)
-    }
-
-    pub fn notify(&mut self, event: Event<usize>) {
-        self.events.push_back(event);
-    }
-
-    /// Why uploads must wait now, if they must.
-    pub fn wait_reason(&self) -> Option<Wait> {
-        if !self.network.online {
-            Some(Wait::Offline)
-        } else if self.network.cellular && self.options.pause_on_cellular {
-            Some(Wait::Cellular)
-        } else {
-            None
-        }
-    }
-
-    /// Now on the server's clock, as far as the SDK knows it.
-    pub fn server_now_ms(&self) -> f64 {
-        self.now + self.clock_offset_ms
-    }
-
-    /// The date a request is signed with (RFC 1123, the clock as corrected).
-    pub fn http_date(&self) -> String {
-        crate::date::http_date(self.server_now_ms().max(0.0) as u64)
-    }
-
-    /// How long to wait before the `retries`-th retry, with jitter.
-    pub fn backoff_ms(&mut self, retries: u32) -> u32 {
-        let random = self.random();
-        super::exchange::backoff_ms(self.options.retry_duration_ms, retries, random)
-    }
-
-    /// Keeps an STS token the page handed over, for every VOD call until it nears its expiry.
-    pub fn hold(&mut self, token: StsToken) {
-        self.sts = Some(token);
-    }
-
-    /// The STS token to sign with: the one held, unless it expires within the margin; else
-    /// `getSTSToken` is asked (once for every call that waits).
-    pub fn token(&mut self) -> Option<StsToken> {
-        let margin = (2.0 * self.options.timeout_ms as f64).min(60_000.0);
-        let now = self.server_now_ms();
-        if let Some(token) = self.sts.as_ref().filter(|t| t.expires_at_ms - margin > now) {
-            return Some(token.clone());
-        }
-        if self.sts_asking.is_none() {
-            let id = self.ask_id();
-            self.sts_asking = Some(id);
-            self.out.push_back(Out::Ask {
-                id,
-                ask: AskFor::StsToken,
-            });
-        }
-        None
-    }
-
-    /// The server's CRC-64 of what it stored; when the browser cannot read it, the page is told
-    /// once which CORS rule to add, and the check is skipped.
-    pub fn server_crc(&mut self, crc: Option<u64>) -> Option<u64> {
-        if crc.is_none() && self.options.check_crc64 && !self.crc_warned {
-            self.crc_warned = true;
-            self.out.push_back(Out::Warn(
-                "vod-upload: the x-oss-hash-crc64ecma header cannot be read, so parts are not checked for damage; add it to the bucket's CORS rule (ExposeHeader: x-oss-hash-crc64ecma)",
-            ));
-        }
-        crc
-    }
-
-    /// Forgets the file's checkpoint.
-    pub fn forget(&mut self, data: &FileData) {
-        if let Some(key) = &data.checkpoint_key {
-            self.out.push_back(Out::Forget(key.clone()));
-        }
-    }
-
-    /// Aborts the session's open multipart upload, if it has one: no file goes on with it.
-    pub fn abandon(&mut self, session: Session) {
-        if let Some(upload) = session.upload {
-            self.abort(session.credentials, upload.id);
-        }
-    }
-
-    /// A file's upload is over for good: its open multipart upload, if any, is aborted, and its
-    /// checkpoint forgotten.
-    pub fn close(&mut self, session: Option<Session>, data: &FileData) {
-        if let Some(session) = session {
-            self.abandon(session);
-        }
-        self.forget(data);
-    }
-
-    /// Aborts a multipart upload no file goes on with (best effort, once).
-    pub fn abort(&mut self, credentials: Credentials, upload_id: String) {
-        self.aborts.push_back((credentials, upload_id));
-    }
-}
 
 /// A run of the list: files begin one after another, each once the file before it has its
 /// turn, and send their parts once the file before has sent its last, so the link does not
@@ -250,22 +57,7 @@ impl<F: Clone> Core<F> {
     ) -> Result<Core<F>, UploadError> {
         options.check()?;
         Ok(Core {
-            cx: Shared {
-                options,
-                now,
-                clock_offset_ms: 0.0,
-                network,
-                can_refresh,
-                sts: None,
-                sts_asking: None,
-                crc_warned: false,
-                next_id: 0,
-                rng: chacha20::rand_core::SeedableRng::from_seed(entropy),
-                out: VecDeque::new(),
-                events: VecDeque::new(),
-                aborts: VecDeque::new(),
-                aborting: Vec::new(),
-            },
+            cx: Shared::new(options, entropy, can_refresh, network, now),
             files: Vec::new(),
             next_index: 0,
             run: None,
@@ -765,11 +557,14 @@ impl<F: Clone> Core<F> {
             if !matches!(begun, Phase::Stopped(_)) {
                 self.cx.notify(Event::Started(index));
             }
-            entry.phase = Phase::Uploading(alloc::boxed::Box::new(Transfer::begin(
-                begun,
-                &mut self.cx,
-                &entry.data,
-            )));
+            let transfer = match begun {
+                Phase::Resumable(checkpoint) => Transfer::resume(checkpoint),
+                Phase::Stopped(Some(session)) => {
+                    Transfer::go_on(session, &mut self.cx, &entry.data)
+                }
+                _ => Transfer::new(),
+            };
+            entry.phase = Phase::Uploading(alloc::boxed::Box::new(transfer));
             run.order.push((index, false));
         }
     }

@@ -8,8 +8,8 @@ use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use super::checkpoint::Checkpoints;
-use super::core::{Core, Output};
 use super::{AskFor, Described, Event, FileInfo, Grant, Hashed, Options, Platform, RequestId};
+use super::{Core, Output};
 use crate::error::{Code, UploadError};
 use crate::vec_map::VecMap;
 

@@ -19,7 +19,11 @@ mod exchange;
 mod file;
 mod hasher;
 mod ids;
+mod info;
+mod output;
 pub mod plan;
+mod session;
+mod shared;
 mod source;
 #[cfg(test)]
 mod stepping;
@@ -27,18 +31,18 @@ mod transfer;
 
 use ::core::ops::Range;
 
-pub use self::core::{Core, Digest, Output};
+pub use self::core::Core;
 use crate::auth::{decode_upload_address, decode_upload_auth, StsToken, UploadAddress, UploadAuth};
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
 use crate::oss::response::Response;
 pub use checkpoint::Fingerprint;
 pub use driver::Uploader;
-pub use file::{FileInfo, FileState};
 pub use hasher::Hasher;
 pub use ids::{AskId, ReadId, RequestId};
+pub use info::{FileInfo, FileState};
+pub use output::{AskFor, Digest, Output};
 pub use plan::Plan;
-pub use source::AskFor;
 pub use transfer::Hashed;
 
 /// Called back once, later: never from within the call it is handed to.

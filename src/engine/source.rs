@@ -4,8 +4,9 @@
 //! an answer comes to; the transfer asks.
 
 use super::call::What;
-use super::core::Shared;
 use super::ids::AskId;
+use super::output::AskFor;
+use super::shared::Shared;
 use super::{Credentials, Grant};
 use crate::error::{Code, UploadError};
 use crate::vod::response::Allocated;
@@ -26,17 +27,6 @@ pub(super) enum Purpose {
     Resume,
     /// The current ones are expiring.
     Renew,
-}
-
-/// Whom to ask.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum AskFor<F = usize> {
-    /// The page's `getUploadAuth(info)`.
-    UploadAuth(F),
-    /// The page's `refreshUploadAuth(info)`.
-    Refresh(F),
-    /// The page's `getSTSToken()`.
-    StsToken,
 }
 
 /// The next step in getting credentials.

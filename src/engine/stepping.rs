@@ -8,11 +8,11 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::checkpoint::Checkpoint;
-use super::core::{Core, Digest, Output};
 use super::{
     AskFor, AskId, Credentials, Described, Event, FileState, Grant, Hashed, Network, Options,
     ReadId, RequestId,
 };
+use super::{Core, Digest, Output};
 use crate::auth::{UploadAddress, UploadAuth};
 use crate::crc64;
 use crate::error::Code;

@@ -12,11 +12,13 @@ use alloc::{format, string::String, vec::Vec};
 
 use super::call::{Answer, Call, State, What};
 use super::checkpoint::Checkpoint;
-use super::core::{Digest, Out, Shared};
 use super::exchange::{Next, Stop, Tried};
-use super::file::{Activity, FileData, OpenUpload, Phase, Session, Wait};
 use super::ids::{AskId, ReadId, RequestId};
-use super::source::{AskFor, Granted, Obtain, Purpose, Step, Unavailable};
+use super::output::AskFor;
+use super::output::{Digest, Out};
+use super::session::{Activity, FileData, OpenUpload, Session, Wait};
+use super::shared::Shared;
+use super::source::{Granted, Obtain, Purpose, Step, Unavailable};
 use super::{Credentials, Event, Grant};
 use crate::crc64;
 use crate::encoding::decimal;
@@ -120,11 +122,27 @@ fn wait_error(wait: Wait) -> UploadError {
 type Flow = Option<Outcome>;
 
 impl Transfer {
-    /// The upload of a file that was `phase` (ready, resumable from an earlier page, or
-    /// stopped on this one).
-    pub fn begin(phase: Phase, cx: &mut Shared, data: &FileData) -> Transfer {
-        let mut transfer = Transfer {
-            stage: Stage::Allocate,
+    /// A new upload of a file: its credentials are asked for first.
+    pub fn new() -> Transfer {
+        Transfer::at(Stage::Allocate)
+    }
+
+    /// An earlier page's upload: its video's credentials are asked for first.
+    pub fn resume(checkpoint: Checkpoint) -> Transfer {
+        Transfer::at(Stage::Resume(checkpoint))
+    }
+
+    /// An upload stopped on this page goes on with its session.
+    pub fn go_on(session: Session, cx: &mut Shared, data: &FileData) -> Transfer {
+        let mut transfer = Transfer::new();
+        transfer.session = Some(session);
+        transfer.start_upload(cx, data, false);
+        transfer
+    }
+
+    fn at(stage: Stage) -> Transfer {
+        Transfer {
+            stage,
             session: None,
             calls: Vec::new(),
             reads: VecMap::default(),
@@ -134,16 +152,7 @@ impl Transfer {
             skew_corrected: false,
             restarted: false,
             passed: false,
-        };
-        match phase {
-            Phase::Stopped(Some(session)) => {
-                transfer.session = Some(session);
-                transfer.start_upload(cx, data, false);
-            }
-            Phase::Resumable(checkpoint) => transfer.stage = Stage::Resume(checkpoint),
-            _ => {}
         }
-        transfer
     }
 
     /// Where an earlier page's upload went, while its credentials are asked for.
