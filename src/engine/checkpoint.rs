@@ -24,7 +24,8 @@ pub struct Fingerprint<'a> {
     pub content_type: &'a str,
 }
 
-/// `ms` as `i64`'s `Display` writes it.
+/// `ms` as whole milliseconds, written as `i64`'s `Display` writes them (`-` before a time
+/// before 1970), so that keys stay those earlier versions wrote.
 fn whole_ms(ms: f64) -> String {
     let ms = ms as i64;
     let digits = crate::encoding::decimal(ms.unsigned_abs());
@@ -44,8 +45,7 @@ impl Fingerprint<'_> {
             if self.sts { "sts" } else { "upload-auth" },
             self.name,
             &crate::encoding::decimal(self.size),
-            // Whole milliseconds, as the browser gives them (no float formatting in the wasm),
-            // written as before there was this helper: `-` before a time before 1970.
+            // Whole milliseconds, as the browser gives them (no float formatting in the wasm).
             &whole_ms(self.last_modified),
             self.content_type,
         ] {
@@ -190,6 +190,21 @@ mod tests {
             content_type: "video/mp4",
         };
         assert_ne!(key, sts.key(), "another mode, another checkpoint");
+    }
+
+    /// Keys are what earlier versions wrote (the size and the date through `core::fmt`), or a
+    /// page would not find the checkpoints they left.
+    #[test]
+    fn keys_are_those_earlier_versions_wrote() {
+        use sha1::Digest;
+        for (size, date) in [(0, 0.0), (10, 1.5), (u64::MAX, 1.7e12), (3, -86_400_000.0)] {
+            let text = format!("upload-auth\0a.mp4\0{size}\0{}\0video/mp4\0", date as i64);
+            let hex = crate::encoding::hex(&sha1::Sha1::digest(text.as_bytes()));
+            assert_eq!(
+                fingerprint("a.mp4", size, date, "video/mp4"),
+                format!("{PREFIX}{hex}")
+            );
+        }
     }
 
     #[test]

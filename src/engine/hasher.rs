@@ -31,3 +31,29 @@ impl Hasher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fed in pieces, each digest is the one of the whole: RFC 1321's MD5 of "abc", and the
+    /// CRC-64/XZ check value of "123456789".
+    #[test]
+    fn digests_of_pieces_are_those_of_the_whole() {
+        let digest = |digest, text: &str| {
+            let mut hasher = Hasher::new(digest);
+            for piece in text.as_bytes().chunks(2) {
+                hasher.update(piece);
+            }
+            hasher.finish()
+        };
+        assert_eq!(
+            digest(Digest::Md5, "abc"),
+            Hashed::Md5("900150983cd24fb0d6963f7d28e17f72".into())
+        );
+        assert_eq!(
+            digest(Digest::Crc64, "123456789"),
+            Hashed::Crc64(0x995D_C9BB_DF19_39FA)
+        );
+    }
+}

@@ -1,7 +1,7 @@
 // The scenarios that matter most, in Firefox and in WebKit (Safari's engine), over WebDriver
 // (engines.mjs): the script tag in both credential modes, under a strict Content-Security-Policy
 // with and without the Worker, with a part damaged on the way; resume after a reload into the
-// same VideoId (the lab page); a 1.5.x page, with stop and start and with credentials that
+// same VideoId (the lab page); both 1.5.x pages, with stop and start and with credentials that
 // expire mid-upload; and one file of 4.5 GiB from disk, byte for byte (Safari's engine has
 // failed on files of 4 GB and more in another uploader). Every test's name begins with its
 // engine, and the script-tag page's screenshot after success is saved per engine under
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINES, openPage } from './engines.mjs';
 import { Lab, MIB } from './lab.mjs';
-import { admin, assertStored, heldAt, hold, openUploads, resetServer, shots, site, stored, unhold } from './support.mjs';
+import { admin, assertStored, heldAt, hold, md5, openUploads, resetServer, shots, site, stored, unhold } from './support.mjs';
 
 // What a page that allows nothing but its own scripts and WebAssembly needs (as pages.test.mjs).
 const STRICT = `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${site.replace('//', '//*.')}`;
@@ -162,12 +162,13 @@ for (const engine of ENGINES) {
       }
     });
 
-    // The 1.5.x page (www/aliyun.html) with `files` picked; its events and list in the page.
-    async function legacy(query, picked) {
+    // A 1.5.x page with `picked` files, told to start; its events and list in the page. By
+    // default www/aliyun.html; `jquery`: www/aliyun-jquery.html, as PC sites wrote theirs.
+    async function legacy(query, picked, { jquery = false } = {}) {
       page = await openPage(engine);
-      await page.goto(`${site}/aliyun.html${query}`);
-      await page.setInputFiles('#files', picked.map((f) => f.path));
-      await page.click('#start');
+      await page.goto(`${site}/${jquery ? 'aliyun-jquery' : 'aliyun'}.html${query}`);
+      await page.setInputFiles(jquery ? '#fileUpload' : '#files', picked.map((f) => f.path));
+      await page.click(jquery ? '#authUpload' : '#start');
     }
     const events = (kind) => page.evaluate((k) => window.events.filter((e) => e.kind === k), kind);
     const until = (kind, count = 1, timeout = 90000) =>
@@ -180,6 +181,17 @@ for (const engine of ENGINES) {
       await legacy('', picked);
       await until('onUploadEnd');
       assert.deepEqual(await states(), ['Success', 'Success']);
+      await assertStored(...picked.map((f) => f.buffer));
+      await assertClean(await objects());
+    });
+
+    test(`${engine}: a jQuery-era 1.5.x page uploads two files, credentials by synchronous XHR`, async () => {
+      const picked = [onDisk('lesson-1.mp4', 2 * MIB + 11), onDisk('lesson-2.mp4', MIB - 3)];
+      await legacy('', picked, { jquery: true });
+      await until('onUploadEnd');
+      assert.deepEqual(await states(), ['Success', 'Success']);
+      const hashes = await page.evaluate(() => window.uploader._uploadList.map((i) => i.fileHash));
+      assert.deepEqual(hashes, picked.map((f) => md5(f.buffer.subarray(0, MIB))), 'fileHash: the MD5 of the first MiB');
       await assertStored(...picked.map((f) => f.buffer));
       await assertClean(await objects());
     });
