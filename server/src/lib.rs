@@ -68,6 +68,11 @@ async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> Respo
         return oss::handle(state, target, request).await;
     }
     let path = request.uri().path();
+    // The pages have no icon: the browser's own request for one is answered with nothing, not a
+    // 404 that would stand among a page's console errors.
+    if path == "/favicon.ico" {
+        return axum::response::IntoResponse::into_response(axum::http::StatusCode::NO_CONTENT);
+    }
     let mounts = [("/pkg", &state.config.pkg), ("/dist", &state.config.dist)];
     let mounted = mounts.into_iter().find_map(|(prefix, dir)| {
         let rest = path.strip_prefix(prefix)?;

@@ -101,6 +101,9 @@ async fn static_files_with_content_types() {
             .status(),
         404
     );
+    // No icon, and no error for the one the browser asks for.
+    let icon = h.http.get(h.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(icon.status(), 204);
 }
 
 #[tokio::test]
