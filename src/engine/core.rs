@@ -66,7 +66,7 @@ impl<F: Clone> Core<F> {
 
     /// A SignatureNonce, for the browser tests' probe.
     #[cfg(feature = "probes")]
-    pub fn nonce(&mut self) -> String {
+    pub fn nonce(&mut self) -> alloc::string::String {
         self.cx.nonce()
     }
 

@@ -3,6 +3,8 @@
 
 use alloc::{format, string::String};
 mod aliyun;
+mod blob;
+mod http;
 mod js;
 mod network;
 mod platform;
@@ -164,7 +166,7 @@ impl VodUploader {
         #[wasm_bindgen(unchecked_param_type = "VodUploaderOptions")] options: JsValue,
     ) -> JsResult<VodUploader> {
         let (engine_options, callbacks, sources) = read_options(&options).map_err(thrown)?;
-        let platform = WebPlatform(Rc::new_cyclic(|page| Page {
+        let platform = WebPlatform(Rc::new(Page {
             callbacks,
             get_upload_auth: sources.get_upload_auth,
             refresh_upload_auth: sources.refresh_upload_auth,
@@ -172,8 +174,7 @@ impl VodUploader {
             network: network::Watch::new(),
             storage: local_storage(),
             files: RefCell::default(),
-            pieces: RefCell::default(),
-            offload: worker::Offload::new(page.clone()),
+            offload: worker::Offload::new(),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
         Ok(VodUploader { uploader, platform })
@@ -294,7 +295,7 @@ impl VodUploader {
     /// Whether a worker or a timer is running now.
     #[wasm_bindgen(js_name = somethingRunning)]
     pub fn something_running(&self) -> bool {
-        worker::running(&self.platform.0) || self.uploader.timer_set()
+        worker::running(&self.platform.0.offload) || self.uploader.timer_set()
     }
 }
 

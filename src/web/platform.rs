@@ -1,5 +1,5 @@
-//! The engine's world in a browser: fetch with an AbortController per request, `Blob.slice`,
-//! timers, the network events, and the page's functions and callbacks.
+//! The engine's world in a browser: requests (`http.rs`; parts through the worker, `worker.rs`),
+//! timers, the network events, storage, and the page's functions and callbacks.
 
 use alloc::rc::Rc;
 use alloc::{boxed::Box, format, string::String, vec::Vec};
@@ -7,11 +7,11 @@ use core::cell::RefCell;
 use core::ops::Range;
 
 use js_sys::{Function, Promise};
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Blob, File, Headers, RequestInit};
+use web_sys::File;
 
+use super::http::{fetch, AbortOnDrop};
 use super::js;
 use super::network;
 use super::timer::Timer;
@@ -23,15 +23,8 @@ use crate::engine::{
 };
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Request;
-use crate::oss::response::{Response, MAX_BODY};
+use crate::oss::response::Response;
 use crate::vec_map::VecMap;
-
-#[wasm_bindgen]
-extern "C" {
-    /// The global `fetch`, in a window or a worker alike.
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
-}
 
 /// The page's callbacks, as given in the options.
 #[derive(Default)]
@@ -56,73 +49,11 @@ pub struct Page {
     pub network: network::Watch,
     /// Each file's `File` and the options it was added with, for the info objects.
     pub files: RefCell<VecMap<usize, (File, JsValue)>>,
-    /// Buffers that reads of parts fill and hand back: one per part being read at once, however
-    /// many parts a file has.
-    pub pieces: RefCell<Vec<js_sys::ArrayBuffer>>,
-    pub offload: super::worker::Offload,
+    pub offload: Rc<super::worker::Offload>,
 }
 
 #[derive(Clone)]
 pub struct WebPlatform(pub Rc<Page>);
-
-fn transport_error(e: JsValue) -> TransportError {
-    TransportError {
-        message: js::describe(&e),
-    }
-}
-
-/// How much of a file is read at a time.
-const PIECE: u32 = 256 * 1024;
-
-/// Calls `method` of `target` with `args`.
-fn call(target: &JsValue, method: &str, args: &js_sys::Array) -> Result<JsValue, JsValue> {
-    let function: Function = js_sys::Reflect::get(target, &method.into())?.dyn_into()?;
-    function.apply(target, args)
-}
-
-/// Reads `blob` in pieces through a BYOB reader that fills a buffer from `pieces` over and
-/// over and gives it back at the end, so that hashing a large file allocates nothing per part:
-/// fresh `ArrayBuffer`s pile up faster than the collector frees them. Where the stream has no
-/// BYOB reader, the whole blob is read at once.
-async fn read_pieces(
-    blob: &Blob,
-    pieces: &RefCell<Vec<js_sys::ArrayBuffer>>,
-    each: &mut dyn FnMut(&[u8]),
-) -> Result<(), JsValue> {
-    let get = |value: &JsValue, name: &str| js_sys::Reflect::get(value, &name.into());
-    let stream = call(blob, "stream", &js_sys::Array::new())?;
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"mode".into(), &"byob".into())?;
-    let Ok(reader) = call(&stream, "getReader", &js_sys::Array::of1(&options)) else {
-        let buffer = JsFuture::from(blob.array_buffer()).await?;
-        each(&js_sys::Uint8Array::new(&buffer).to_vec());
-        return Ok(());
-    };
-    let read: Function = get(&reader, "read")?.dyn_into()?;
-    let spare = pieces.borrow_mut().pop();
-    let mut buffer = spare.unwrap_or_else(|| js_sys::ArrayBuffer::new(PIECE));
-    let mut piece = Vec::new();
-    loop {
-        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, 0, PIECE);
-        let result = JsFuture::from(Promise::from(read.call1(&reader, &view)?)).await?;
-        let filled = get(&result, "value")?.dyn_into::<js_sys::Uint8Array>();
-        if get(&result, "done")?.is_truthy() {
-            // At the end the stream hands the buffer back in an empty view.
-            if let Some(buffer) = filled.ok().map(|empty| empty.buffer()) {
-                if buffer.byte_length() == PIECE {
-                    pieces.borrow_mut().push(buffer);
-                }
-            }
-            return Ok(());
-        }
-        let filled = filled?;
-        piece.resize(filled.length() as usize, 0);
-        filled.copy_to(&mut piece);
-        each(&piece);
-        // The buffer was handed to the stream and comes back in the view it filled.
-        buffer = filled.buffer();
-    }
-}
 
 impl WebPlatform {
     /// The plain object the page sees for a file: the engine's info, its `File` and options.
@@ -171,92 +102,11 @@ impl WebPlatform {
     }
 }
 
-/// A fetch under way on the page: dropping it aborts the fetch.
-pub struct AbortOnDrop(Option<AbortController>);
-
-impl AbortOnDrop {
-    fn new() -> AbortOnDrop {
-        AbortOnDrop(AbortController::new().ok())
-    }
-
-    fn signal(&self) -> Option<web_sys::AbortSignal> {
-        self.0.as_ref().map(AbortController::signal)
-    }
-}
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        if let Some(controller) = self.0.take() {
-            controller.abort();
-        }
-    }
-}
-
 /// A request under way, on the page or in the worker: dropping it aborts it (each is held
 /// for its `Drop`).
 pub enum Sending {
     Page { _fetch: AbortOnDrop },
     Worker { _given: super::worker::Given },
-}
-
-async fn fetch(
-    request: Request,
-    body: Option<Blob>,
-    signal: Option<web_sys::AbortSignal>,
-) -> Result<Response, TransportError> {
-    let headers = Headers::new().map_err(transport_error)?;
-    for (name, value) in &request.headers {
-        headers.append(name, value).map_err(transport_error)?;
-    }
-    let init = RequestInit::new();
-    init.set_method(request.method);
-    init.set_headers(&headers);
-    init.set_signal(signal.as_ref());
-    match (body, &request.body) {
-        (Some(blob), _) => init.set_body(&blob),
-        (None, Some(xml)) => init.set_body(&JsValue::from_str(xml)),
-        (None, None) => {}
-    }
-    let answer: web_sys::Response = JsFuture::from(global_fetch(&request.url, &init))
-        .await
-        .map_err(transport_error)?
-        .unchecked_into();
-    let text = JsFuture::from(answer.text().map_err(transport_error)?)
-        .await
-        .map_err(transport_error)?
-        .unchecked_into();
-    let headers = answer.headers();
-    Ok(response_of(
-        answer.status(),
-        |name| headers.get(name).ok().flatten(),
-        text,
-    ))
-}
-
-/// The answer's headers that the core reads: the ETag, the CRC-64, and the length (HeadObject).
-pub const READ_HEADERS: [&str; 3] = ["etag", "x-oss-hash-crc64ecma", "content-length"];
-
-/// An answer as the core takes it, from the page's fetch or the worker's: its status, `header`
-/// of each of [`READ_HEADERS`], and its text.
-pub fn response_of(
-    status: u16,
-    header: impl Fn(&str) -> Option<String>,
-    text: js_sys::JsString,
-) -> Response {
-    // Only the start of an overlong answer comes into the wasm (counted in UTF-16 units): no
-    // answer the SDK reads is that long, so the cut one reads as broken.
-    let text = match text.length() as usize {
-        n if n > MAX_BODY => text.slice(0, MAX_BODY as u32),
-        _ => text,
-    };
-    let [etag, crc64, length] = READ_HEADERS.map(header);
-    Response {
-        status,
-        etag,
-        crc64,
-        length,
-        body: text.as_string().unwrap_or_default(),
-    }
 }
 
 /// Reads what the page answers for a file's credentials (`getUploadAuth`, `refreshUploadAuth`,
@@ -285,60 +135,6 @@ pub fn grant_of(answer: &JsValue) -> Result<Grant, UploadError> {
     Credentials::decode(&upload_auth, &upload_address, video_id, image).map(Grant::Credentials)
 }
 
-impl WebPlatform {
-    fn slice(file: &File, bytes: Range<u64>) -> Blob {
-        // Slicing a File within its size does not throw. (The invariants' texts are comments:
-        // a panic traps, and nobody reads its message.)
-        file.slice_with_f64_and_f64(bytes.start as f64, bytes.end as f64)
-            .unwrap_or_else(|_| unreachable!())
-    }
-}
-
-/// Hashes a part on the page's thread: where a worker is refused, or its answer lost.
-pub fn hash_on_page(
-    page: &Rc<Page>,
-    file: File,
-    bytes: Range<u64>,
-    digest: Digest,
-    done: Done<Result<Hashed, TransportError>>,
-) {
-    let count = &page.offload.hashed_on_page;
-    count.set(count.get() + 1);
-    let blob = WebPlatform::slice(&file, bytes);
-    let page = page.clone();
-    wasm_bindgen_futures::spawn_local(async move {
-        let mut hasher = crate::engine::Hasher::new(digest);
-        let read = read_pieces(&blob, &page.pieces, &mut |piece| hasher.update(piece)).await;
-        done(read.map(|()| hasher.finish()).map_err(transport_error))
-    });
-}
-
-/// Sends a part from the page's thread, in the worker's stead (job `id`): where a worker is
-/// refused, or it went while the part was under way.
-pub fn send_on_page(
-    page: &Rc<Page>,
-    id: u32,
-    file: &File,
-    bytes: Range<u64>,
-    request: Request,
-    done: Done<Result<Response, TransportError>>,
-) {
-    let count = &page.offload.sent_on_page;
-    count.set(count.get() + 1);
-    let sending = AbortOnDrop::new();
-    let signal = sending.signal();
-    page.offload.keep_page_send(id, sending);
-    let body = WebPlatform::slice(file, bytes);
-    let page = Rc::downgrade(page);
-    wasm_bindgen_futures::spawn_local(async move {
-        let answer = fetch(request, Some(body), signal).await;
-        if let Some(page) = page.upgrade() {
-            page.offload.forget_page_send(id);
-        }
-        done(answer)
-    });
-}
-
 impl Files for WebPlatform {
     type File = File;
 
@@ -351,11 +147,11 @@ impl Files for WebPlatform {
     ) {
         let work = Work::Hash { digest, done };
         let file = file.clone();
-        super::worker::give(&self.0, Job { file, bytes, work });
+        super::worker::give(&self.0.offload, Job { file, bytes, work });
     }
 
     fn rest(&self) {
-        super::worker::rest(&self.0);
+        super::worker::rest(&self.0.offload);
     }
 }
 
@@ -372,7 +168,7 @@ impl Http for WebPlatform {
     ) -> Sending {
         if let Some((file, bytes)) = body {
             let work = Work::Send { request, done };
-            let given = super::worker::send(&self.0, Job { file, bytes, work });
+            let given = super::worker::send(&self.0.offload, Job { file, bytes, work });
             return Sending::Worker { _given: given };
         }
         let sending = AbortOnDrop::new();

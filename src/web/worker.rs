@@ -21,7 +21,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, File, MessageEvent, Url, Worker};
 
-use super::platform::{hash_on_page, response_of, send_on_page, AbortOnDrop, Page, READ_HEADERS};
+use super::blob::{read_pieces, slice};
+use super::http::{fetch, response_of, transport_error, AbortOnDrop, READ_HEADERS};
 use crate::engine::{Digest, Done, Hashed, Hasher};
 use crate::error::TransportError;
 use crate::oss::request::Request;
@@ -145,6 +146,9 @@ enum State {
 /// to the page.
 pub struct Offload {
     state: RefCell<State>,
+    /// Buffers that reads of parts on the page fill and hand back: one per part being read at
+    /// once, however many parts a file has.
+    pieces: RefCell<Vec<js_sys::ArrayBuffer>>,
     next_id: Cell<u32>,
     /// Sends the page made in the worker's stead, by job id: dropping one aborts it.
     on_page_sends: RefCell<VecMap<u32, AbortOnDrop>>,
@@ -162,68 +166,62 @@ pub struct Offload {
 }
 
 impl Offload {
-    /// `page`: the uploader's page, which owns this.
-    pub fn new(page: Weak<Page>) -> Offload {
-        let weak = page.clone();
-        let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(page) = weak.upgrade() {
-                answered(&page, &event.data());
+    /// The worker's handlers hold the offload weakly: the uploader's page owns it.
+    pub fn new() -> Rc<Offload> {
+        Rc::new_cyclic(|offload: &Weak<Offload>| {
+            let weak = offload.clone();
+            let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                if let Some(offload) = weak.upgrade() {
+                    answered(&offload, &event.data());
+                }
+            });
+            let weak = offload.clone();
+            let error = Closure::<dyn FnMut()>::new(move || {
+                if let Some(offload) = weak.upgrade() {
+                    refused(&offload, "its script was refused");
+                }
+            });
+            Offload {
+                state: RefCell::new(State::Idle),
+                pieces: RefCell::default(),
+                next_id: Cell::new(0),
+                on_page_sends: RefCell::default(),
+                hashed_on_page: Cell::new(0),
+                sent_on_page: Cell::new(0),
+                #[cfg(feature = "probes")]
+                fail: Cell::new(0),
+                listener,
+                error,
             }
-        });
-        let error = Closure::<dyn FnMut()>::new(move || {
-            if let Some(page) = page.upgrade() {
-                refused(&page, "its script was refused");
-            }
-        });
-        Offload {
-            state: RefCell::new(State::Idle),
-            next_id: Cell::new(0),
-            on_page_sends: RefCell::default(),
-            hashed_on_page: Cell::new(0),
-            sent_on_page: Cell::new(0),
-            #[cfg(feature = "probes")]
-            fail: Cell::new(0),
-            listener,
-            error,
-        }
-    }
-
-    /// A send the page makes in the worker's stead, until it is answered or dropped.
-    pub fn keep_page_send(&self, id: u32, sending: AbortOnDrop) {
-        self.on_page_sends.borrow_mut().insert(id, sending);
-    }
-
-    pub fn forget_page_send(&self, id: u32) {
-        self.on_page_sends.borrow_mut().remove(&id);
+        })
     }
 }
 
 /// A send given to the worker (or to the page in its stead) under `id`: dropping it aborts it.
 pub struct Given {
-    page: Weak<Page>,
+    offload: Weak<Offload>,
     id: u32,
 }
 
 impl Drop for Given {
     fn drop(&mut self) {
-        if let Some(page) = self.page.upgrade() {
-            abort(&page, self.id);
+        if let Some(offload) = self.offload.upgrade() {
+            abort(&offload, self.id);
         }
     }
 }
 
 /// Sends a request with a slice of a file as its body, from the worker.
-pub fn send(page: &Rc<Page>, job: Job) -> Given {
+pub fn send(offload: &Rc<Offload>, job: Job) -> Given {
     Given {
-        page: Rc::downgrade(page),
-        id: give(page, job),
+        offload: Rc::downgrade(offload),
+        id: give(offload, job),
     }
 }
 
 /// Gives a job to the worker, starting it if need be; to the page where workers are refused.
 /// Its id.
-pub fn give(page: &Rc<Page>, job: Job) -> u32 {
-    let offload = &page.offload;
+pub fn give(offload: &Rc<Offload>, job: Job) -> u32 {
     let id = offload.next_id.get();
     offload.next_id.set(id.wrapping_add(1));
     let mut state = offload.state.borrow_mut();
@@ -247,23 +245,70 @@ pub fn give(page: &Rc<Page>, job: Job) -> u32 {
         }
         _ => {
             drop(state);
-            on_page(page, id, job);
+            on_page(offload, id, job);
         }
     }
     id
 }
 
 /// Does a job on the page's thread.
-fn on_page(page: &Rc<Page>, id: u32, job: Job) {
+fn on_page(offload: &Rc<Offload>, id: u32, job: Job) {
     match job.work {
-        Work::Hash { digest, done } => hash_on_page(page, job.file, job.bytes, digest, done),
-        Work::Send { request, done } => send_on_page(page, id, &job.file, job.bytes, request, done),
+        Work::Hash { digest, done } => hash_on_page(offload, job.file, job.bytes, digest, done),
+        Work::Send { request, done } => {
+            send_on_page(offload, id, &job.file, job.bytes, request, done)
+        }
     }
 }
 
+/// Hashes a part on the page's thread: where a worker is refused, or its answer lost.
+fn hash_on_page(
+    offload: &Rc<Offload>,
+    file: File,
+    bytes: Range<u64>,
+    digest: Digest,
+    done: Done<Result<Hashed, TransportError>>,
+) {
+    let count = &offload.hashed_on_page;
+    count.set(count.get() + 1);
+    let blob = slice(&file, bytes);
+    let offload = offload.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut hasher = Hasher::new(digest);
+        let read = read_pieces(&blob, &offload.pieces, &mut |piece| hasher.update(piece)).await;
+        done(read.map(|()| hasher.finish()).map_err(transport_error))
+    });
+}
+
+/// Sends a part from the page's thread, in the worker's stead (job `id`): where a worker is
+/// refused, or it went while the part was under way. Kept until answered or aborted.
+fn send_on_page(
+    offload: &Rc<Offload>,
+    id: u32,
+    file: &File,
+    bytes: Range<u64>,
+    request: Request,
+    done: Done<Result<Response, TransportError>>,
+) {
+    let count = &offload.sent_on_page;
+    count.set(count.get() + 1);
+    let sending = AbortOnDrop::new();
+    let signal = sending.signal();
+    offload.on_page_sends.borrow_mut().insert(id, sending);
+    let body = slice(file, bytes);
+    let offload = Rc::downgrade(offload);
+    wasm_bindgen_futures::spawn_local(async move {
+        let answer = fetch(request, Some(body), signal).await;
+        if let Some(offload) = offload.upgrade() {
+            offload.on_page_sends.borrow_mut().remove(&id);
+        }
+        done(answer)
+    });
+}
+
 /// The job is no longer wanted: a send is aborted, wherever it runs.
-fn abort(page: &Rc<Page>, id: u32) {
-    if let State::Running(running) = &mut *page.offload.state.borrow_mut() {
+fn abort(offload: &Rc<Offload>, id: u32) {
+    if let State::Running(running) = &mut *offload.state.borrow_mut() {
         if let Some(at) = running.jobs.iter().position(|(i, _)| *i == id) {
             running.jobs.swap_remove(at);
             if running.ready {
@@ -273,18 +318,18 @@ fn abort(page: &Rc<Page>, id: u32) {
             }
         }
     }
-    page.offload.forget_page_send(id);
+    offload.on_page_sends.borrow_mut().remove(&id);
 }
 
 /// A worker is running, for the tests that check nothing is left running.
 #[cfg(feature = "probes")]
-pub fn running(page: &Page) -> bool {
-    matches!(*page.offload.state.borrow(), State::Running(_))
+pub fn running(offload: &Offload) -> bool {
+    matches!(*offload.state.borrow(), State::Running(_))
 }
 
 /// No part is to be hashed or sent for now: the worker goes.
-pub fn rest(page: &Page) {
-    let mut state = page.offload.state.borrow_mut();
+pub fn rest(offload: &Offload) {
+    let mut state = offload.state.borrow_mut();
     if let State::Running(running) = &*state {
         running.stop();
         *state = State::Idle;
@@ -403,22 +448,21 @@ fn described(request: &Request) -> JsValue {
 }
 
 /// The worker said something: it is ready, it failed, or a job's answer.
-fn answered(page: &Rc<Page>, data: &JsValue) {
+fn answered(offload: &Rc<Offload>, data: &JsValue) {
     let get = |name: &str| super::js::get(data, name);
-    let mut state = page.offload.state.borrow_mut();
+    let mut state = offload.state.borrow_mut();
     let State::Running(running) = &mut *state else {
         return;
     };
     if get("ready").is_truthy() {
         running.ready = true;
         let ids: Vec<u32> = running.jobs.iter().map(|(id, _)| *id).collect();
-        ids.into_iter()
-            .for_each(|id| running.post(id, &page.offload));
+        ids.into_iter().for_each(|id| running.post(id, offload));
         return;
     }
     if let Some(reason) = get("failed").as_string() {
         drop(state);
-        return refused(page, &reason);
+        return refused(offload, &reason);
     }
     let Some(id) = get("id").as_f64() else {
         return;
@@ -433,7 +477,7 @@ fn answered(page: &Rc<Page>, data: &JsValue) {
             Ok(bytes) => done(Ok(digest_of(&bytes, digest))),
             // The worker could not read the part; the page may still: a part is never left
             // unchecked.
-            Err(_) => hash_on_page(page, job.file, job.bytes, digest, done),
+            Err(_) => hash_on_page(offload, job.file, job.bytes, digest, done),
         },
         Work::Send { done, .. } => done(response_from_worker(&get("response")).ok_or_else(|| {
             TransportError {
@@ -456,9 +500,9 @@ fn response_from_worker(answer: &JsValue) -> Option<Response> {
 }
 
 /// The worker cannot work here: it goes, and its jobs are done on the page, now and after.
-fn refused(page: &Rc<Page>, reason: &str) {
+fn refused(offload: &Rc<Offload>, reason: &str) {
     let jobs = {
-        let mut state = page.offload.state.borrow_mut();
+        let mut state = offload.state.borrow_mut();
         let State::Running(running) = core::mem::replace(&mut *state, State::Refused) else {
             return;
         };
@@ -467,7 +511,7 @@ fn refused(page: &Rc<Page>, reason: &str) {
     };
     note(reason);
     for (id, job) in jobs {
-        on_page(page, id, job);
+        on_page(offload, id, job);
     }
 }
 
