@@ -33,6 +33,7 @@ mod vec_map;
 pub mod vod;
 #[cfg(target_arch = "wasm32")]
 mod web;
+mod worker_abi;
 
 #[cfg(target_arch = "wasm32")]
 pub use web::VodUploader;

@@ -29,68 +29,6 @@ use crate::oss::request::Request;
 use crate::oss::response::{Response, MAX_BODY};
 use crate::vec_map::VecMap;
 
-/// The worker side: a part being hashed, fed through a buffer in this module's memory.
-pub struct WorkerJob {
-    hasher: Option<Hasher>,
-    buffer: Vec<u8>,
-}
-
-/// A new job: MD5 if `md5` is 1, else CRC-64.
-#[no_mangle]
-pub extern "C" fn vod_hash_new(md5: u32) -> *mut WorkerJob {
-    let digest = if md5 == 1 { Digest::Md5 } else { Digest::Crc64 };
-    Box::into_raw(Box::new(WorkerJob {
-        hasher: Some(Hasher::new(digest)),
-        buffer: Vec::new(),
-    }))
-}
-
-/// Where the worker writes the next `len` bytes.
-///
-/// # Safety
-/// `job` is a pointer `vod_hash_new` returned and `vod_hash_free` has not taken yet.
-#[no_mangle]
-pub unsafe extern "C" fn vod_hash_buffer(job: *mut WorkerJob, len: usize) -> *mut u8 {
-    let job = unsafe { &mut *job };
-    job.buffer.resize(len, 0);
-    job.buffer.as_mut_ptr()
-}
-
-/// Hashes the `len` bytes just written.
-///
-/// # Safety
-/// As for [`vod_hash_buffer`].
-#[no_mangle]
-pub unsafe extern "C" fn vod_hash_update(job: *mut WorkerJob, len: usize) {
-    let job = unsafe { &mut *job };
-    let len = len.min(job.buffer.len());
-    if let Some(hasher) = &mut job.hasher {
-        hasher.update(&job.buffer[..len]);
-    }
-}
-
-/// The digest, at the returned address: 8 bytes (CRC-64, little-endian) or 16 (MD5).
-///
-/// # Safety
-/// As for [`vod_hash_buffer`].
-#[no_mangle]
-pub unsafe extern "C" fn vod_hash_finish(job: *mut WorkerJob) -> *const u8 {
-    let job = unsafe { &mut *job };
-    job.buffer = match job.hasher.take() {
-        Some(Hasher::Crc64(crc)) => crc.finish().to_le_bytes().to_vec(),
-        Some(Hasher::Md5(md5)) => md5::Digest::finalize(md5).to_vec(),
-        None => alloc::vec![0; 16],
-    };
-    job.buffer.as_ptr()
-}
-
-/// # Safety
-/// As for [`vod_hash_buffer`]; the job is gone after.
-#[no_mangle]
-pub unsafe extern "C" fn vod_hash_free(job: *mut WorkerJob) {
-    drop(unsafe { Box::from_raw(job) });
-}
-
 /// The worker's script. The page posts the SDK's compiled `WebAssembly.Module` once, then jobs
 /// on a slice of a file: `{ id, key, file (the first time a key is used), start, end }` and
 /// either `md5` (and `fail`, in tests) to hash it, or `send: { url, method, headers, read, max }`
