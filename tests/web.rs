@@ -486,7 +486,7 @@ async fn bad_arguments_throw_named_errors() {
         &json(r#"{"title": "t", "fileName": "x.mp4"}"#),
     ))
     .await;
-    // Once in WebKit this was refused as InvalidUploadAuth, and not again in a dozen runs: the
+    // Once in WebKit this was refused as InvalidUploadAuth, and not again in nine runs: the
     // messages below say what vod-local answered and what the SDK said, should it recur.
     let valid_auth = text(&answer, "UploadAuth");
     let answered = js_sys::JSON::stringify(&answer).map(String::from);
