@@ -4,48 +4,22 @@
 // engine. The browsers' binaries and options are those of the project's webdriver.json, which
 // the wasm browser tests use too. `cargo xtask test` sets GECKODRIVER and, for WebKit, DISPLAY.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Builder, By } from 'selenium-webdriver';
 import firefox from 'selenium-webdriver/firefox.js';
+import remote from 'selenium-webdriver/remote/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const capabilities = JSON.parse(readFileSync(join(root, 'webdriver.json'), 'utf8'));
 
 export const ENGINES = ['firefox', 'webkit'];
 
-// A loopback port nobody listens on.
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-// WebKitWebDriver on a port of its own, stopped with the session. Resolves once it answers
-// /status; the 30 s are a guard against a driver that never comes up.
-async function webkitDriver() {
+// WebKitWebDriver on a free loopback port, through selenium-webdriver's own driver service (as
+// geckodriver is): `start()` resolves with its address once it takes requests.
+function webkitDriver() {
   if (!process.env.DISPLAY) throw new Error('WebKit needs DISPLAY (an Xvfb display): run this through `cargo xtask test`');
-  const port = await freePort();
-  const child = spawn('/usr/bin/WebKitWebDriver', [`--port=${port}`], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let tries = 0; ; tries++) {
-    try {
-      if ((await fetch(`${url}/status`)).ok) return { url, child };
-    } catch {
-      // Not listening yet.
-    }
-    if (tries === 600 || child.exitCode !== null) {
-      child.kill();
-      throw new Error('WebKitWebDriver did not come up');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return new remote.DriverService.Builder('/usr/bin/WebKitWebDriver').setLoopback(true).build();
 }
 
 // A fresh session (so fresh storage) of `engine`, as a page.
@@ -61,25 +35,25 @@ export async function openPage(engine) {
       .build();
     return new DriverPage(driver, engine);
   }
-  const { url, child } = await webkitDriver();
+  const service = webkitDriver();
   try {
     const driver = await new Builder()
-      .usingServer(url)
+      .usingServer(await service.start())
       .withCapabilities({ browserName: 'MiniBrowser', 'webkitgtk:browserOptions': capabilities['webkitgtk:browserOptions'] })
       .build();
-    return new DriverPage(driver, engine, child);
+    return new DriverPage(driver, engine, service);
   } catch (e) {
-    child.kill();
+    await service.kill();
     throw e;
   }
 }
 
 // A WebDriver session with a Playwright page's shape, for what the tests ask of a page.
 class DriverPage {
-  constructor(driver, engine, child) {
+  constructor(driver, engine, service) {
     this.driver = driver;
     this.engine = engine;
-    this.child = child;
+    this.service = service;
   }
 
   goto(url) {
@@ -130,7 +104,7 @@ class DriverPage {
     try {
       await this.driver.quit();
     } finally {
-      this.child?.kill();
+      await this.service?.kill();
     }
   }
 }

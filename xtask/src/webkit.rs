@@ -2,6 +2,7 @@
 //! display, which Xvfb provides, and resolves host names through the system, so the bucket's
 //! `*.localhost` name must be in `/etc/hosts` (Chromium and Firefox resolve it themselves).
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 use crate::process::Cmd;
@@ -18,15 +19,13 @@ pub struct Display {
 }
 
 impl Display {
+    /// Xvfb on the first display number nobody holds, once it takes connections: it writes that
+    /// number to its standard output then (`-displayfd`), and closes it if it cannot start.
     pub fn start() -> Result<Display> {
-        // The first display number nobody holds.
-        let number = (90..200)
-            .find(|n| !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists())
-            .ok_or("no free X display number between :90 and :199".to_string())?;
-        let name = format!(":{number}");
-        let child = Cmd::new("Xvfb")
+        let mut child = Cmd::new("Xvfb")
             .args([
-                name.as_str(),
+                "-displayfd",
+                "1",
                 "-nolisten",
                 "tcp",
                 "-screen",
@@ -34,24 +33,24 @@ impl Display {
                 "1280x800x24",
             ])
             .inner()
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start Xvfb: {e}"))?;
-        // The display is served once its socket is there; the wait is a guard against an Xvfb
-        // that never comes up, not a time it should take.
-        let socket = format!("/tmp/.X11-unix/X{number}");
-        for _ in 0..600 {
-            if std::path::Path::new(&socket).exists() {
-                return Ok(Display {
-                    name,
-                    number,
-                    child,
-                });
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            let _ = BufReader::new(out).read_line(&mut line);
         }
-        Err(format!("Xvfb {name} did not come up within 30 s"))
+        let Ok(number) = line.trim().parse::<u32>() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("Xvfb did not start (it named no display)".into());
+        };
+        Ok(Display {
+            name: format!(":{number}"),
+            number,
+            child,
+        })
     }
 }
 
