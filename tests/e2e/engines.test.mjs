@@ -90,13 +90,24 @@ for (const engine of ENGINES) {
       return file;
     }
 
+    // The paths the page requested on its own thread (its resource timing): the credentials'
+    // and VOD's; the parts go from the worker.
+    const requested = () => page.evaluate(() => performance.getEntriesByType('resource')
+      .map((e) => new URL(e.name).pathname));
+
     test(`${engine}: the script tag uploads with the backend's UploadAuth`, async () => {
       await scriptTag('', 'tag.mp4');
+      const paths = await requested();
+      assert.ok(paths.includes('/api/upload-auth'), paths.join(' '));
+      assert.ok(!paths.some((p) => p.startsWith('/vod')), paths.join(' '));
       await page.screenshot({ path: join(shots, `${engine}-script-tag.png`) });
     });
 
     test(`${engine}: the script tag uploads in STS mode, asking VOD itself`, async () => {
       await scriptTag('?sts', 'tag-sts.mp4');
+      const paths = await requested();
+      assert.ok(paths.includes('/api/sts-token') && paths.some((p) => p.startsWith('/vod')), paths.join(' '));
+      assert.ok(!paths.includes('/api/upload-auth'), paths.join(' '));
     });
 
     test(`${engine}: under a strict Content-Security-Policy, with workers allowed`, async () => {
