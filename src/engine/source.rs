@@ -425,31 +425,17 @@ mod tests {
             image_id: None,
             image_url: None,
         };
-        // A refresh keeps the object and the video; only the credentials are new.
-        let mut refreshing =
-            Obtain::new(Purpose::Renew, Some(credentials("sv/a.mp4", false, false)));
-        refreshing.create = false;
-        let refreshed = refreshing.allocated(answer());
-        assert_eq!(
-            (
-                refreshed.address.file_name.as_str(),
-                refreshed.video_id.as_deref()
-            ),
-            ("sv/a.mp4", Some("v1"))
-        );
-        assert_eq!(refreshed.auth.access_key_id, "vod");
-        assert!(refreshed.from_sts);
-        // A creation takes all of the answer, whatever was known.
-        let mut creating = Obtain::new(Purpose::Renew, Some(credentials("sv/a.mp4", false, false)));
-        creating.create = true;
-        let created = creating.allocated(answer());
-        assert_eq!(
-            (
-                created.address.file_name.as_str(),
-                created.video_id.as_deref()
-            ),
-            ("sv/new.mp4", Some("v2"))
-        );
-        assert!(created.from_sts);
+        // A refresh keeps the object and the video, only the credentials are new; a creation
+        // takes all of the answer, whatever was known.
+        for (create, object, video) in [(false, "sv/a.mp4", "v1"), (true, "sv/new.mp4", "v2")] {
+            let mut obtain =
+                Obtain::new(Purpose::Renew, Some(credentials("sv/a.mp4", false, false)));
+            obtain.create = create;
+            let got = obtain.allocated(answer());
+            let what = (got.address.file_name.as_str(), got.video_id.as_deref());
+            assert_eq!(what, (object, Some(video)), "create: {create}");
+            assert_eq!(got.auth.access_key_id, "vod");
+            assert!(got.from_sts);
+        }
     }
 }

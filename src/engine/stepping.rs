@@ -255,35 +255,29 @@ fn forget(name: &str, size: u64) -> Said {
     Said::Forget(described(name, size).checkpoint_key(false))
 }
 
-/// The ids of the outputs of one kind (`Send`, `Read`, `Ask`, `Cancel`), in order.
+/// The ids of the outputs of one kind (`Send`, `Read`, `Ask`), in order.
+macro_rules! ids {
+    ($outputs:expr, $kind:ident) => {
+        $outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::$kind { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect()
+    };
+}
+
 fn sends(outputs: &[Output<u8>]) -> Vec<RequestId> {
-    outputs
-        .iter()
-        .filter_map(|o| match o {
-            Output::Send { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect()
+    ids!(outputs, Send)
 }
 
 fn reads(outputs: &[Output<u8>]) -> Vec<ReadId> {
-    outputs
-        .iter()
-        .filter_map(|o| match o {
-            Output::Read { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect()
+    ids!(outputs, Read)
 }
 
 fn asks(outputs: &[Output<u8>]) -> Vec<AskId> {
-    outputs
-        .iter()
-        .filter_map(|o| match o {
-            Output::Ask { id, .. } => Some(*id),
-            _ => None,
-        })
-        .collect()
+    ids!(outputs, Ask)
 }
 
 fn ok(body: String) -> Response {
