@@ -53,8 +53,8 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 
     /// Entries in key order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &(K, V)> {
-        self.0.iter()
+    pub fn entries(&self) -> &[(K, V)] {
+        &self.0
     }
 }
 
@@ -73,10 +73,10 @@ mod tests {
         assert!(map.contains_key(&9) && !map.contains_key(&4));
         assert_eq!(map.remove(&5), Some(50));
         assert_eq!(map.remove(&5), None);
-        let keys: Vec<i32> = map.iter().map(|(k, _)| *k).collect();
+        let keys: Vec<i32> = map.entries().iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, [1, 3, 7, 9]);
-        assert_eq!(map.iter().next_back(), Some(&(9, 90)));
-        let values: Vec<i32> = map.iter().map(|(_, v)| *v).collect();
+        assert_eq!(map.entries().last(), Some(&(9, 90)));
+        let values: Vec<i32> = map.entries().iter().map(|(_, v)| *v).collect();
         assert_eq!(values, [10, 33, 70, 90]);
     }
 
@@ -97,7 +97,7 @@ mod tests {
                 }
             }
         }
-        let pairs: Vec<(u64, u64)> = map.iter().copied().collect();
+        let pairs: Vec<(u64, u64)> = map.entries().to_vec();
         assert_eq!(pairs, oracle.into_iter().collect::<Vec<_>>());
     }
 }

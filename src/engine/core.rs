@@ -11,7 +11,7 @@ use super::checkpoint::Checkpoint;
 use super::file::{Entry, Phase};
 use super::ids::{AskId, ReadId, RequestId};
 use super::output::{AskFor, Out, Output};
-use super::session::{FileData, Session};
+use super::session::{FileData, Kept};
 use super::shared::Shared;
 use super::transfer::{Hashed, Outcome, Transfer};
 use super::{Described, Event, FileInfo, Grant, Network, Options, Plan};
@@ -187,16 +187,16 @@ impl<F: Clone> Core<F> {
             ));
         };
         let entry = self.files.remove(position);
-        let session = match entry.phase {
+        let kept = match entry.phase {
             // Its transfer alone stops; the other files go on.
             Phase::Uploading(transfer) => transfer.stop(&mut self.cx),
-            Phase::Stopped(session) | Phase::Expired(session) => session,
+            Phase::Stopped(kept) | Phase::Expired(kept) => kept,
             Phase::Ready | Phase::Resumable(_) | Phase::Success(_) | Phase::Failure(..) => None,
         };
         if let Some(run) = &mut self.run {
             run.ended(index);
         }
-        self.cx.close(session, &entry.data);
+        self.cx.close(kept, &entry.data);
         self.settle();
         Ok(())
     }
@@ -205,38 +205,39 @@ impl<F: Clone> Core<F> {
     /// from the start at the object new credentials name.
     pub fn resume_with_token(&mut self, grant: Grant, now: f64) -> Result<(), UploadError> {
         self.cx.now = now;
-        let Some(entry) = self
+        // The first file waiting for credentials, and what it kept (taken, to be put back).
+        let found = self
             .files
             .iter_mut()
-            .find(|e| matches!(e.phase, Phase::Expired(_)))
-        else {
+            .enumerate()
+            .find_map(|(at, e)| match &mut e.phase {
+                Phase::Expired(kept) => Some((at, kept.take())),
+                _ => None,
+            });
+        let Some((at, kept)) = found else {
             return Err(UploadError::new(
                 Code::NotExpired,
                 "no upload is waiting for new credentials",
             ));
         };
-        // Found above.
-        let Phase::Expired(session) = ::core::mem::replace(&mut entry.phase, Phase::Ready) else {
-            unreachable!();
-        };
-        let from_sts = session
+        let from_sts = kept
             .as_ref()
-            .map_or(self.cx.options.sts, |s| s.credentials.from_sts);
-        let session = match (grant, session) {
-            (Grant::Sts(token), session) if from_sts || session.is_none() => {
+            .map_or(self.cx.options.sts, |k| k.session.credentials.from_sts);
+        let kept = match (grant, kept) {
+            (Grant::Sts(token), kept) if from_sts || kept.is_none() => {
                 self.cx.hold(token);
-                session
+                kept
             }
-            (Grant::Auth(auth), Some(mut session)) if !from_sts => {
-                session.credentials.auth = auth;
-                session.received_ms = now;
-                Some(session)
+            (Grant::Auth(auth), Some(mut kept)) if !from_sts => {
+                kept.session.credentials.auth = auth;
+                kept.session.received_ms = now;
+                Some(kept)
             }
-            (Grant::Credentials(credentials), session) => Some(match session {
-                Some(mut s) if s.credentials.address == credentials.address => {
-                    s.credentials = credentials;
-                    s.received_ms = now;
-                    s
+            (Grant::Credentials(credentials), kept) => Some(match kept {
+                Some(mut k) if k.session.credentials.address == credentials.address => {
+                    k.session.credentials = credentials;
+                    k.session.received_ms = now;
+                    k
                 }
                 old => {
                     // Moved to another object: the old upload is of no more use (best effort,
@@ -244,23 +245,23 @@ impl<F: Clone> Core<F> {
                     if let Some(old) = old {
                         self.cx.abandon(old);
                     }
-                    Session::new(credentials, now)
+                    Kept::new(credentials, now)
                 }
             }),
-            (_, session) => {
-                let wanted = match (&session, from_sts) {
+            (_, kept) => {
+                let wanted = match (&kept, from_sts) {
                     (None, _) => "an STS token, or an UploadAuth with its UploadAddress",
                     (_, true) => "a new STS token ({ AccessKeyId, AccessKeySecret, SecurityToken, Expiration })",
                     (_, false) => "a refreshed UploadAuth, or an UploadAuth with its UploadAddress",
                 };
-                entry.phase = Phase::Expired(session);
+                self.files[at].phase = Phase::Expired(kept);
                 return Err(UploadError::new(
                     Code::InvalidArgument,
                     format!("resumeUploadWithToken takes {wanted} for this file"),
                 ));
             }
         };
-        entry.phase = Phase::Stopped(session);
+        self.files[at].phase = Phase::Stopped(kept);
         if !self.is_running() {
             self.launch();
         } else {
@@ -482,7 +483,7 @@ impl<F: Clone> Core<F> {
         let passed = |(index, ended): &(usize, bool)| {
             *ended
                 || self.files.iter().any(|e| {
-                    e.data.index == *index && matches!(&e.phase, Phase::Uploading(t) if t.passed)
+                    e.data.index == *index && matches!(&e.phase, Phase::Uploading(t) if t.passed())
                 })
         };
         let waiting = run.order.iter().position(|i| !passed(i));
@@ -559,9 +560,7 @@ impl<F: Clone> Core<F> {
             }
             let transfer = match begun {
                 Phase::Resumable(checkpoint) => Transfer::resume(checkpoint),
-                Phase::Stopped(Some(session)) => {
-                    Transfer::go_on(session, &mut self.cx, &entry.data)
-                }
+                Phase::Stopped(Some(kept)) => Transfer::go_on(kept, &mut self.cx, &entry.data),
                 _ => Transfer::new(),
             };
             entry.phase = Phase::Uploading(alloc::boxed::Box::new(transfer));
@@ -585,14 +584,10 @@ impl<F: Clone> Core<F> {
     /// Stops every transfer's file where it is, keeping its session for `start()`.
     fn park(&mut self) {
         for entry in &mut self.files {
-            if matches!(entry.phase, Phase::Uploading(_)) {
-                let Phase::Uploading(transfer) =
-                    ::core::mem::replace(&mut entry.phase, Phase::Ready)
-                else {
-                    unreachable!(); // matched above
-                };
-                entry.phase = Phase::Stopped(transfer.stop(&mut self.cx));
-            }
+            entry.phase = match ::core::mem::replace(&mut entry.phase, Phase::Ready) {
+                Phase::Uploading(transfer) => Phase::Stopped(transfer.stop(&mut self.cx)),
+                phase => phase,
+            };
         }
     }
 
@@ -611,21 +606,21 @@ impl<F: Clone> Core<F> {
                 Event::Succeeded(index),
                 None,
             ),
-            Outcome::Expired(session) => {
-                entry.phase = Phase::Expired(session);
+            Outcome::Expired(kept) => {
+                entry.phase = Phase::Expired(kept);
                 self.cx.notify(Event::TokenExpired(index));
                 // Everything stops where it is until the page brings new credentials.
                 self.run = None;
                 self.park();
                 return;
             }
-            Outcome::Failed(error, session) => (
+            Outcome::Failed(error, kept) => (
                 Phase::Failure(
                     error.clone(),
-                    session.as_ref().map(|s| s.credentials.destination()),
+                    kept.as_ref().map(|k| k.session.credentials.destination()),
                 ),
                 Event::Failed(index, error),
-                session,
+                kept,
             ),
         };
         entry.phase = phase;

@@ -6,7 +6,7 @@ use alloc::string::{String, ToString};
 
 use super::checkpoint::Checkpoint;
 use super::info::{FileInfo, FileState};
-use super::session::{Activity, FileData, Session};
+use super::session::{Activity, FileData, Kept, OpenUpload, Session};
 use super::transfer::Transfer;
 use super::Destination;
 use crate::error::UploadError;
@@ -19,10 +19,10 @@ pub(super) enum Phase {
     Resumable(Checkpoint),
     Uploading(Box<Transfer>),
     /// Stopped by the page; `None` if it stopped before credentials came.
-    Stopped(Option<Session>),
+    Stopped(Option<Kept>),
     /// The credentials expired and no refresh could be had; `None` if the STS token failed
     /// before any came.
-    Expired(Option<Session>),
+    Expired(Option<Kept>),
     Success(Destination),
     /// Where it was going, if credentials were had.
     Failure(UploadError, Option<Destination>),
@@ -53,7 +53,7 @@ impl<F> Entry<F> {
     pub fn state(&self) -> FileState {
         match &self.phase {
             Phase::Ready | Phase::Resumable(_) => FileState::Ready,
-            Phase::Uploading(transfer) => match transfer.activity {
+            Phase::Uploading(transfer) => match transfer.activity() {
                 Activity::Waiting(_) => FileState::Waiting,
                 _ => FileState::Uploading,
             },
@@ -73,9 +73,9 @@ impl<F> Entry<F> {
 
     /// The file as it is now; its progress no less than what was shown.
     fn info(&self) -> FileInfo {
-        let sent = |session: Option<&Session>| {
+        let sent = |session: Option<&Session>, upload: Option<&OpenUpload>| {
             let destination = session.map(|s| s.credentials.destination());
-            (destination, session.map_or(0, Session::loaded), None)
+            (destination, upload.map_or(0, |u| u.loaded), None)
         };
         let data = &self.data;
         // Where the file goes: from its credentials, or from an earlier page's checkpoint.
@@ -86,9 +86,12 @@ impl<F> Entry<F> {
             }
             Phase::Uploading(transfer) => match transfer.resuming() {
                 Some(checkpoint) => (Some(checkpoint.destination()), 0, None),
-                None => sent(transfer.session.as_ref()),
+                None => sent(transfer.session(), transfer.upload()),
             },
-            Phase::Stopped(session) | Phase::Expired(session) => sent(session.as_ref()),
+            Phase::Stopped(kept) | Phase::Expired(kept) => sent(
+                kept.as_ref().map(|k| &k.session),
+                kept.as_ref().and_then(|k| k.upload.as_ref()),
+            ),
             Phase::Success(destination) => (Some(destination.clone()), data.size, None),
             Phase::Failure(error, destination) => (destination.clone(), 0, Some(error.clone())),
         };

@@ -20,14 +20,18 @@ mod file;
 mod hasher;
 mod ids;
 mod info;
+mod object;
 mod output;
+mod parts;
 pub mod plan;
+mod requests;
 mod session;
 mod shared;
 mod source;
 #[cfg(test)]
 mod stepping;
 mod transfer;
+mod verify;
 
 use ::core::ops::Range;
 

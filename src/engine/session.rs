@@ -1,9 +1,12 @@
 //! What one file's upload works with: what is known of the file from the moment it is added,
-//! and its session once credentials came (with the multipart upload, once one is open).
+//! its session once credentials came, and the multipart upload once one is open.
 
 use alloc::string::String;
 
+use alloc::vec::Vec;
+
 use super::{Credentials, Plan};
+use crate::oss::response::ListedPart;
 use crate::vec_map::VecMap;
 use crate::vod::meta::Meta;
 
@@ -29,30 +32,58 @@ impl OpenUpload {
             loaded: 0,
         }
     }
+
+    /// Takes what the server `listed` as the truth about what is done, so that a resumed upload
+    /// sends only what the server does not have. Listed parts that are not the plan's are left
+    /// out; the CRCs checked on this page still hold for the parts listed as sent.
+    pub fn keep_listed(&mut self, listed: Vec<ListedPart>, plan: Plan) {
+        let (parts, crcs) = (
+            core::mem::take(&mut self.parts),
+            core::mem::take(&mut self.crcs),
+        );
+        self.loaded = 0;
+        for part in listed {
+            if (1..=plan.count).contains(&part.number) && part.size == plan.len(part.number) {
+                if parts.get(&part.number) == Some(&part.etag) {
+                    if let Some(crc) = crcs.get(&part.number) {
+                        self.crcs.insert(part.number, *crc);
+                    }
+                }
+                self.loaded += part.size;
+                self.parts.insert(part.number, part.etag);
+            }
+        }
+    }
 }
 
-/// A file's upload from the moment it has credentials.
+/// A file's credentials, from the moment they came.
 pub(super) struct Session {
     pub credentials: Credentials,
     /// When the credentials arrived (local clock), for an `Expiration` lifetime.
     pub received_ms: f64,
+}
+
+/// What a file keeps of its upload between transfers (stopped, expired, or failed and to be
+/// cleaned up): its session, and the multipart upload it holds open, if any.
+pub(super) struct Kept {
+    pub session: Session,
     pub upload: Option<OpenUpload>,
 }
 
-impl Session {
+impl Kept {
     /// Credentials just come, with no multipart upload open yet.
-    pub fn new(credentials: Credentials, received_ms: f64) -> Session {
-        Session {
-            credentials,
-            received_ms,
+    pub fn new(credentials: Credentials, received_ms: f64) -> Kept {
+        Kept {
+            session: Session {
+                credentials,
+                received_ms,
+            },
             upload: None,
         }
     }
+}
 
-    pub fn loaded(&self) -> u64 {
-        self.upload.as_ref().map_or(0, |u| u.loaded)
-    }
-
+impl Session {
     /// When the credentials should be renewed, on the local clock (the server's minus
     /// `clock_offset_ms`): ahead of their expiry by twice the request time limit, so that parts
     /// in flight finish with them, or by half their lifetime when they live shorter than that;
@@ -128,7 +159,7 @@ mod tests {
             image: None,
             from_sts: false,
         };
-        Session::new(credentials, 1_000_000.0)
+        Kept::new(credentials, 1_000_000.0).session
     }
 
     #[test]

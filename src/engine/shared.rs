@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use super::ids::{AskId, ReadId, RequestId};
 use super::output::{AskFor, Out};
-use super::session::{FileData, Session, Wait};
+use super::session::{FileData, Kept, Wait};
 use super::{Credentials, Event, Network, Options};
 use crate::auth::StsToken;
 
@@ -165,18 +165,18 @@ impl Shared {
         }
     }
 
-    /// Aborts the session's open multipart upload, if it has one: no file goes on with it.
-    pub fn abandon(&mut self, session: Session) {
-        if let Some(upload) = session.upload {
-            self.abort(session.credentials, upload.id);
+    /// Aborts the open multipart upload kept, if there is one: no file goes on with it.
+    pub fn abandon(&mut self, kept: Kept) {
+        if let Some(upload) = kept.upload {
+            self.abort(kept.session.credentials, upload.id);
         }
     }
 
     /// A file's upload is over for good: its open multipart upload, if any, is aborted, and its
     /// checkpoint forgotten.
-    pub fn close(&mut self, session: Option<Session>, data: &FileData) {
-        if let Some(session) = session {
-            self.abandon(session);
+    pub fn close(&mut self, kept: Option<Kept>, data: &FileData) {
+        if let Some(kept) = kept {
+            self.abandon(kept);
         }
         self.forget(data);
     }

@@ -57,6 +57,12 @@ pub(super) fn can_renew(cx: &Shared, credentials: &Credentials) -> bool {
     }
 }
 
+/// Whether new credentials can be had for the upload at all: renewed for the same object, or
+/// made anew by VOD.
+pub(super) fn renewable(cx: &Shared, credentials: &Credentials) -> bool {
+    can_renew(cx, credentials) || credentials.from_sts
+}
+
 /// The refresh of `base`'s video by VOD.
 fn refresh(base: Option<&Credentials>) -> Step {
     let video_id = base.and_then(|b| b.video_id.clone()).unwrap_or_default();

@@ -1,0 +1,206 @@
+//! Getting a transfer's credentials: first ones, an earlier page's video's, or renewed ones
+//! ahead of expiry. `source.rs` says whom to ask and what an answer comes to; this asks, and
+//! moves the stage on with what came.
+
+use alloc::vec::Vec;
+
+use super::{Flow, Open, Outcome, Stage, Tasks, Work};
+use crate::engine::call::What;
+use crate::engine::exchange::Stop;
+use crate::engine::ids::AskId;
+use crate::engine::output::{AskFor, Out};
+use crate::engine::session::{FileData, OpenUpload, Session};
+use crate::engine::shared::Shared;
+use crate::engine::source::{can_renew, renewable, Granted, Obtain, Purpose, Step, Unavailable};
+use crate::engine::{Credentials, Grant};
+use crate::error::UploadError;
+
+impl Tasks {
+    /// Asks for credentials when the stage wants them (first ones, an earlier page's video's)
+    /// or they are to be renewed, once the network may be used.
+    pub(super) fn credentials(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        stage: &mut Stage,
+    ) -> Flow {
+        if self.obtain.is_some() {
+            return None;
+        }
+        let purpose = match stage {
+            Stage::Allocate => Purpose::Allocate,
+            Stage::Resume(_) => Purpose::Resume,
+            Stage::Granted(session, _) if self.renewal_wanted(cx, session) => Purpose::Renew,
+            Stage::Granted(..) => return None,
+        };
+        if let Some(wait) = cx.wait_reason() {
+            self.waiting(cx, data, wait);
+            return None;
+        }
+        self.network_back(cx, data);
+        let base = match (&*stage, purpose) {
+            (Stage::Resume(checkpoint), _) => Some(Credentials {
+                auth: Default::default(),
+                address: crate::auth::UploadAddress {
+                    endpoint: checkpoint.endpoint.clone(),
+                    bucket: checkpoint.bucket.clone(),
+                    file_name: checkpoint.object.clone(),
+                },
+                video_id: checkpoint.video_id.clone(),
+                image: None,
+                from_sts: cx.options.sts,
+            }),
+            (Stage::Granted(session, _), Purpose::Renew) => {
+                if !renewable(cx, &session.credentials) {
+                    return self.stopped(cx, data, stage, Stop::Expired);
+                }
+                Some(session.credentials.clone())
+            }
+            _ => None,
+        };
+        let obtain = Obtain::new(purpose, base);
+        let step = obtain.first(cx);
+        self.obtain = Some(obtain);
+        self.obtain_step(cx, data, step);
+        None
+    }
+
+    /// Renewal is wanted: a request met expired credentials, or they are due.
+    fn renewal_wanted(&self, cx: &Shared, session: &Session) -> bool {
+        self.requests.renewing()
+            || (can_renew(cx, &session.credentials)
+                && cx.now >= session.refresh_due_ms(cx.options.timeout_ms, cx.clock_offset_ms))
+    }
+
+    fn obtain_step(&mut self, cx: &mut Shared, data: &FileData, step: Step) {
+        let Some(obtain) = &mut self.obtain else {
+            return;
+        };
+        match step {
+            Step::Ask(ask) => {
+                let id = cx.ask_id();
+                obtain.asked = Some((id, ask));
+                let ask = match ask {
+                    AskFor::UploadAuth(()) => AskFor::UploadAuth(data.index),
+                    AskFor::Refresh(()) => AskFor::Refresh(data.index),
+                    AskFor::StsToken => AskFor::StsToken,
+                };
+                cx.out.push_back(Out::Ask { id, ask });
+            }
+            Step::Vod(what) => {
+                obtain.asked = None;
+                obtain.create = what == What::Create;
+                self.call(what, cx);
+            }
+        }
+    }
+
+    /// The page answered ask `id`.
+    pub(super) fn granted(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        stage: &mut Stage,
+        id: AskId,
+        answer: Result<Grant, UploadError>,
+    ) -> Flow {
+        let obtain = self.obtain.as_ref().filter(|o| o.asked(id))?;
+        match obtain.granted(answer) {
+            Ok(credentials) => self.obtained(cx, data, stage, Ok(credentials)),
+            Err(Granted::Done(unavailable)) => self.obtained(cx, data, stage, Err(unavailable)),
+            Err(Granted::Token(token, step)) => {
+                cx.hold(token);
+                self.obtain_step(cx, data, step);
+                None
+            }
+        }
+    }
+
+    /// Credentials came, or could not be had.
+    pub(super) fn obtained(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        stage: &mut Stage,
+        result: Result<Credentials, Unavailable>,
+    ) -> Flow {
+        let obtain = self.obtain.take()?;
+        let received_ms = cx.now;
+        match (obtain.purpose, result) {
+            (Purpose::Allocate, Ok(credentials)) => {
+                let session = Session {
+                    credentials,
+                    received_ms,
+                };
+                *stage = Stage::Granted(session, self.begin(cx, data, None));
+                None
+            }
+            (Purpose::Allocate, Err(Unavailable::NoToken)) => {
+                self.drop_calls(cx);
+                Some(Outcome::Expired(None))
+            }
+            // The request failed because the network went: wait and ask again.
+            (Purpose::Allocate, Err(_)) if cx.wait_reason().is_some() => None,
+            (Purpose::Allocate, Err(Unavailable::Failed(error))) => {
+                self.drop_calls(cx);
+                Some(Outcome::Failed(error, None))
+            }
+            (Purpose::Resume, Ok(credentials)) => {
+                let Stage::Resume(checkpoint) = stage else {
+                    return None;
+                };
+                let address = &credentials.address;
+                let same_video = address.endpoint == checkpoint.endpoint
+                    && address.bucket == checkpoint.bucket
+                    && address.file_name == checkpoint.object;
+                let work = match same_video {
+                    true => {
+                        self.call(What::ListParts { marker: 0 }, cx);
+                        let upload = OpenUpload::new(checkpoint.upload_id.clone());
+                        let list = Open::List {
+                            listed: Vec::new(),
+                            verify: true,
+                        };
+                        Work::Open(upload, list)
+                    }
+                    // The backend made a new video: upload into it from the start.
+                    false => {
+                        cx.forget(data);
+                        self.begin(cx, data, None)
+                    }
+                };
+                let session = Session {
+                    credentials,
+                    received_ms,
+                };
+                *stage = Stage::Granted(session, work);
+                None
+            }
+            (Purpose::Resume, Err(_)) => {
+                cx.forget(data);
+                *stage = Stage::Allocate;
+                None
+            }
+            (Purpose::Renew, Ok(fresh)) => {
+                let Stage::Granted(session, work) = stage else {
+                    return None;
+                };
+                let moved = fresh.address != session.credentials.address;
+                let old = core::mem::replace(&mut session.credentials, fresh);
+                session.received_ms = received_ms;
+                self.requests.renewed();
+                if moved {
+                    // The old credentials still reach the old upload, ahead of their expiry:
+                    // it goes, and the file goes to its new object from the start.
+                    self.drop_calls(cx);
+                    let fresh = self.begin(cx, data, None);
+                    if let Some(upload) = core::mem::replace(work, fresh).into_upload() {
+                        cx.abort(old, upload.id);
+                    }
+                }
+                None
+            }
+            (Purpose::Renew, Err(_)) => self.stopped(cx, data, stage, Stop::Expired),
+        }
+    }
+}
