@@ -209,3 +209,148 @@ impl Requests {
         After::Again
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Network, Options};
+    use crate::error::Code;
+    use crate::oss::response::Failure;
+
+    const T0: f64 = 1_000_000.0;
+
+    fn shared() -> Shared {
+        let online = Network {
+            online: true,
+            cellular: false,
+        };
+        Shared::new(Options::default(), [1; 32], false, online, T0)
+    }
+
+    fn failed(failure: Failure) -> Tried {
+        Tried::Failed(failure, UploadError::new(Code::NetworkError, "m"))
+    }
+
+    /// Requests for parts 1 and 2 and Complete, the parts sent as requests 11 and 12.
+    fn three(cx: &Shared) -> Requests {
+        let mut requests = Requests::default();
+        for what in [What::Part(1), What::Part(2), What::Complete] {
+            requests.push(what, cx);
+        }
+        requests.sent(0, RequestId(11), cx);
+        requests.sent(1, RequestId(12), cx);
+        requests
+    }
+
+    #[test]
+    fn requests_go_out_in_order_and_run_out_of_time_one_by_one() {
+        let mut cx = shared();
+        let mut requests = three(&cx);
+        assert_eq!(requests.queued().collect::<Vec<_>>(), [2]);
+        assert_eq!(
+            (requests.in_flight(), requests.find(RequestId(12))),
+            (2, Some(1))
+        );
+        let limit = T0 + cx.options.timeout_ms as f64;
+        assert_eq!(requests.deadline(), Some(limit));
+        assert_eq!(requests.overdue(0, limit - 1.0), None);
+        assert_eq!(requests.overdue(0, limit), Some((0, RequestId(11))));
+        assert_eq!(requests.overdue(1, limit), Some((1, RequestId(12))));
+        assert_eq!(requests.flying(1), Some((1, RequestId(12))));
+        assert_eq!(requests.flying(2), None);
+        // Cleared: those in flight are aborted, the queued one just goes.
+        requests.clear(&mut cx);
+        let cancels: Vec<_> = cx.out.drain(..).collect();
+        assert!(matches!(
+            cancels[..],
+            [Out::Cancel(RequestId(11)), Out::Cancel(RequestId(12))]
+        ));
+        assert_eq!(requests.len(), 0);
+    }
+
+    #[test]
+    fn a_failed_try_backs_off_and_is_queued_again_when_the_backoff_ends() {
+        let mut cx = shared();
+        let mut requests = three(&cx);
+        let after = requests.tried(0, failed(Failure::Transient), &mut cx);
+        assert!(matches!(after, After::Retry(ref e, false) if e.code == Code::NetworkError));
+        let until = requests.deadline().unwrap();
+        assert!(until > T0 && until < T0 + cx.options.timeout_ms as f64);
+        assert_eq!(requests.overdue(0, until), None);
+        assert_eq!(requests.queued().collect::<Vec<_>>(), [0, 2]);
+    }
+
+    #[test]
+    fn expired_credentials_are_renewed_once_for_all_requests_signed_with_them() {
+        let mut cx = shared();
+        let mut requests = three(&cx);
+        assert_eq!(
+            requests.tried(0, failed(Failure::Expired), &mut cx),
+            After::Renew
+        );
+        requests.wait_for_renewal(0);
+        assert!(requests.renewing());
+        requests.renewed();
+        assert!(!requests.renewing());
+        // Part 2 was signed before the renewal: it goes again with the new credentials.
+        assert_eq!(
+            requests.tried(1, failed(Failure::Expired), &mut cx),
+            After::Again
+        );
+        assert_eq!(requests.queued().collect::<Vec<_>>(), [0, 1, 2]);
+        // Signed after it, and expired again: renewed again.
+        requests.sent(0, RequestId(13), &cx);
+        assert_eq!(
+            requests.tried(0, failed(Failure::Expired), &mut cx),
+            After::Renew
+        );
+    }
+
+    #[test]
+    fn the_clock_is_corrected_once_and_a_vod_call_drops_an_expired_token() {
+        let mut cx = shared();
+        let mut requests = three(&cx);
+        let skewed = || Failure::Skewed {
+            server_ms: T0 + 5_000.0,
+        };
+        assert_eq!(requests.tried(0, failed(skewed()), &mut cx), After::Again);
+        assert_eq!(cx.clock_offset_ms, 5_000.0);
+        let after = requests.tried(1, failed(skewed()), &mut cx);
+        assert!(matches!(after, After::Stop(What::Part(2), Stop::Failed(_))));
+        assert_eq!(requests.len(), 2);
+
+        let mut vod = Requests::default();
+        vod.push(What::Create, &cx);
+        vod.sent(0, RequestId(21), &cx);
+        cx.hold(crate::auth::StsToken {
+            access_key_id: "id".into(),
+            access_key_secret: "secret".into(),
+            security_token: "token".into(),
+            expires_at_ms: T0 + 3_600_000.0,
+        });
+        assert_eq!(
+            vod.tried(0, failed(Failure::Expired), &mut cx),
+            After::Again
+        );
+        assert!(cx.sts.is_none());
+    }
+
+    #[test]
+    fn calls_waiting_for_a_token_are_queued_when_it_comes_or_dropped_with_vod() {
+        let cx = shared();
+        let mut requests = Requests::default();
+        requests.push(What::Create, &cx);
+        requests.push(What::Initiate, &cx);
+        assert!(!requests.token_came(true));
+        requests.needs_token(0);
+        assert_eq!(requests.queued().collect::<Vec<_>>(), [1]);
+        assert!(requests.token_came(false));
+        assert!(!requests.get(0).token_came);
+        assert_eq!(requests.queued().collect::<Vec<_>>(), [0, 1]);
+        requests.drop_vod();
+        assert_eq!(
+            (requests.len(), requests.get(0).what.clone()),
+            (1, What::Initiate)
+        );
+    }
+}

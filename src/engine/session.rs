@@ -185,4 +185,33 @@ mod tests {
             1_000_000.0 + 2_995_000.0 - 120_000.0
         );
     }
+
+    #[test]
+    fn the_servers_list_is_the_truth_and_crcs_hold_only_for_the_same_etags() {
+        let part = crate::engine::plan::MIN_PART_SIZE;
+        let plan = Plan::new(3 * part - 1, part).unwrap();
+        let mut upload = OpenUpload::new("u".into());
+        for (n, etag) in [(1, "a"), (2, "b")] {
+            upload.parts.insert(n, etag.into());
+            upload.crcs.insert(n, u64::from(n));
+        }
+        upload.loaded = 2 * part;
+        let listed = |number, etag: &str, size| ListedPart {
+            number,
+            etag: etag.into(),
+            size,
+        };
+        // Part 1 as this page sent it, part 2 sent again by another page, part 3 cut to another
+        // size, part 4 not the plan's.
+        let list = [
+            listed(1, "a", part),
+            listed(2, "c", part),
+            listed(3, "d", 1),
+            listed(4, "e", part),
+        ];
+        upload.keep_listed(list.into(), plan);
+        assert_eq!(upload.parts.entries(), [(1, "a".into()), (2, "c".into())]);
+        assert_eq!(upload.crcs.entries(), [(1, 1)]);
+        assert_eq!((upload.id.as_str(), upload.loaded), ("u", 2 * part));
+    }
 }
