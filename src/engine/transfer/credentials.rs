@@ -146,34 +146,7 @@ impl Tasks {
                 Some(Outcome::Failed(error, None))
             }
             (Purpose::Resume, Ok(credentials)) => {
-                let Stage::Resume(checkpoint) = stage else {
-                    return None;
-                };
-                let address = &credentials.address;
-                let same_video = address.endpoint == checkpoint.endpoint
-                    && address.bucket == checkpoint.bucket
-                    && address.file_name == checkpoint.object;
-                let work = match same_video {
-                    true => {
-                        self.call(What::ListParts { marker: 0 }, cx);
-                        let upload = OpenUpload::new(checkpoint.upload_id.clone());
-                        let list = Open::List {
-                            listed: Vec::new(),
-                            verify: true,
-                        };
-                        Work::Open(upload, list)
-                    }
-                    // The backend made a new video: upload into it from the start.
-                    false => {
-                        cx.forget(data);
-                        self.begin(cx, data, None)
-                    }
-                };
-                let session = Session {
-                    credentials,
-                    received_ms,
-                };
-                *stage = Stage::Granted(session, work);
+                self.resumed(cx, data, stage, credentials);
                 None
             }
             (Purpose::Resume, Err(_)) => {
@@ -182,25 +155,68 @@ impl Tasks {
                 None
             }
             (Purpose::Renew, Ok(fresh)) => {
-                let Stage::Granted(session, work) = stage else {
-                    return None;
-                };
-                let moved = fresh.address != session.credentials.address;
-                let old = core::mem::replace(&mut session.credentials, fresh);
-                session.received_ms = received_ms;
-                self.requests.renewed();
-                if moved {
-                    // The old credentials still reach the old upload, ahead of their expiry:
-                    // it goes, and the file goes to its new object from the start.
-                    self.drop_calls(cx);
-                    let fresh = self.begin(cx, data, None);
-                    if let Some(upload) = core::mem::replace(work, fresh).into_upload() {
-                        cx.abort(old, upload.id);
-                    }
-                }
+                self.renewed(cx, data, stage, fresh);
                 None
             }
             (Purpose::Renew, Err(_)) => self.stopped(cx, data, stage, Stop::Expired),
+        }
+    }
+
+    /// An earlier page's video's credentials came: its upload is listed and verified, or, if
+    /// the backend made a new video, the file goes there from the start.
+    fn resumed(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        stage: &mut Stage,
+        credentials: Credentials,
+    ) {
+        let Stage::Resume(checkpoint) = stage else {
+            return;
+        };
+        let address = &credentials.address;
+        let same_video = address.endpoint == checkpoint.endpoint
+            && address.bucket == checkpoint.bucket
+            && address.file_name == checkpoint.object;
+        let work = match same_video {
+            true => {
+                self.call(What::ListParts { marker: 0 }, cx);
+                let upload = OpenUpload::new(checkpoint.upload_id.clone());
+                let list = Open::List {
+                    listed: Vec::new(),
+                    verify: true,
+                };
+                Work::Open(upload, list)
+            }
+            false => {
+                cx.forget(data);
+                self.begin(cx, data, None)
+            }
+        };
+        let session = Session {
+            credentials,
+            received_ms: cx.now,
+        };
+        *stage = Stage::Granted(session, work);
+    }
+
+    /// Renewed credentials came: requests that waited go again with them. Credentials for
+    /// another object end the old upload while the old ones still reach it, and the file goes
+    /// to its new object from the start.
+    fn renewed(&mut self, cx: &mut Shared, data: &FileData, stage: &mut Stage, fresh: Credentials) {
+        let Stage::Granted(session, work) = stage else {
+            return;
+        };
+        let moved = fresh.address != session.credentials.address;
+        let old = core::mem::replace(&mut session.credentials, fresh);
+        session.received_ms = cx.now;
+        self.requests.renewed();
+        if moved {
+            self.drop_calls(cx);
+            let fresh = self.begin(cx, data, None);
+            if let Some(upload) = core::mem::replace(work, fresh).into_upload() {
+                cx.abort(old, upload.id);
+            }
         }
     }
 }
