@@ -723,23 +723,7 @@ impl Tasks {
                 None
             }
             (What::ListParts { marker }, Answer::Listed(parts, next)) => {
-                let Stage::Granted(_, Work::Open(upload, open)) = stage else {
-                    return None;
-                };
-                let Open::List { listed, verify } = open else {
-                    return None;
-                };
-                listed.extend(parts);
-                if let Some(next) = next.filter(|next| *next > marker) {
-                    self.call(What::ListParts { marker: next }, cx);
-                    return None;
-                }
-                upload.keep_listed(core::mem::take(listed), data.plan);
-                *open = match *verify {
-                    true => Open::Verify(Verify::new(&upload.parts)),
-                    false => Open::Parts(Parts::new()),
-                };
-                self.verify_next(cx, data, open);
+                self.listed(cx, data, stage, marker, parts, next);
                 None
             }
             (what @ (What::Put | What::Part(_)), Answer::Stored(stored)) => {
@@ -778,6 +762,36 @@ impl Tasks {
             }
             _ => None,
         }
+    }
+
+    /// A page of ListParts came: the next is asked for, or, once all came, the server's list is
+    /// taken as the truth and the upload verified (an earlier page's) or its parts sent.
+    fn listed(
+        &mut self,
+        cx: &mut Shared,
+        data: &FileData,
+        stage: &mut Stage,
+        marker: u32,
+        parts: Vec<ListedPart>,
+        next: Option<u32>,
+    ) {
+        let Stage::Granted(_, Work::Open(upload, open)) = stage else {
+            return;
+        };
+        let Open::List { listed, verify } = open else {
+            return;
+        };
+        listed.extend(parts);
+        if let Some(next) = next.filter(|next| *next > marker) {
+            self.call(What::ListParts { marker: next }, cx);
+            return;
+        }
+        upload.keep_listed(core::mem::take(listed), data.plan);
+        *open = match *verify {
+            true => Open::Verify(Verify::new(&upload.parts)),
+            false => Open::Parts(Parts::new()),
+        };
+        self.verify_next(cx, data, open);
     }
 
     /// The object is the file: the upload succeeded.
