@@ -4,11 +4,11 @@
 
 use alloc::string::String;
 
-use js_sys::Promise;
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Blob, Headers, RequestInit};
+use web_sys::{AbortController, Blob, RequestInit};
 
 use crate::error::TransportError;
 use crate::oss::request::Request;
@@ -49,25 +49,37 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// The one place a request is made ready for `fetch`, on the page and in the worker alike: its
+/// method, its headers (as pairs of strings, which can be posted to a worker) and its XML body if
+/// it has one. A part's body (a slice of the file) and the abort signal are set where it is sent.
+pub fn init(request: &Request) -> RequestInit {
+    let headers = Array::new();
+    for (name, value) in &request.headers {
+        headers.push(&Array::of2(
+            &JsValue::from_str(name),
+            &JsValue::from_str(value),
+        ));
+    }
+    let init = RequestInit::new();
+    init.set_method(request.method);
+    init.set_headers(&headers);
+    if let Some(xml) = &request.body {
+        init.set_body(&JsValue::from_str(xml));
+    }
+    init
+}
+
 /// Sends `request`, with `body` if it has one, until `signal` aborts it.
 pub async fn fetch(
     request: Request,
     body: Option<Blob>,
     signal: Option<web_sys::AbortSignal>,
 ) -> Result<Response, TransportError> {
-    let headers = Headers::new().map_err(transport_error)?;
-    for (name, value) in &request.headers {
-        headers.append(name, value).map_err(transport_error)?;
+    let init = init(&request);
+    if let Some(blob) = body {
+        init.set_body(&blob);
     }
-    let init = RequestInit::new();
-    init.set_method(request.method);
-    init.set_headers(&headers);
     init.set_signal(signal.as_ref());
-    match (body, &request.body) {
-        (Some(blob), _) => init.set_body(&blob),
-        (None, Some(xml)) => init.set_body(&JsValue::from_str(xml)),
-        (None, None) => {}
-    }
     let answer: web_sys::Response = JsFuture::from(global_fetch(&request.url, &init))
         .await
         .map_err(transport_error)?

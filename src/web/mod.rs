@@ -6,6 +6,7 @@ mod aliyun;
 mod blob;
 mod http;
 mod js;
+mod message;
 mod network;
 mod platform;
 mod random;

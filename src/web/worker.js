@@ -1,51 +1,30 @@
-let wasm;
+let wasm, read, max;
 const files = new Map();
 const sending = new Map();
 const PIECE = 256 * 1024;
 const pool = [];
-onmessage = async ({ data }) => {
-  if (data.module) {
-    try {
-      const imports = {};
-      for (const { module, name, kind } of WebAssembly.Module.imports(data.module)) {
-        if (kind !== 'function') continue;
-        (imports[module] ||= {})[name] = () => { throw new Error(`vod-upload worker: ${name}`); };
-      }
-      wasm = (await WebAssembly.instantiate(data.module, imports)).exports;
-      postMessage({ ready: true });
-    } catch (e) {
-      postMessage({ failed: String(e) });
+const [READY, FAILED, DONE, ERROR] = [0, 1, 2, 3];
+
+async function start(data) {
+  ({ read, max } = data);
+  try {
+    const imports = {};
+    for (const { module, name, kind } of WebAssembly.Module.imports(data.module)) {
+      if (kind !== 'function') continue;
+      (imports[module] ||= {})[name] = () => { throw new Error(`vod-upload worker: ${name}`); };
     }
-    return;
+    wasm = (await WebAssembly.instantiate(data.module, imports)).exports;
+    postMessage({ kind: READY });
+  } catch (e) {
+    postMessage({ kind: FAILED, value: String(e) });
   }
-  if (data.abort !== undefined) {
-    sending.get(data.abort)?.abort();
-    return;
-  }
-  const { id, key, file, start, end, md5, send } = data;
-  if (file) files.set(key, file);
-  if (send) {
-    const controller = new AbortController();
-    sending.set(id, controller);
-    try {
-      const body = files.get(key).slice(start, end);
-      const answer = await fetch(send.url, { method: send.method, headers: send.headers, body, signal: controller.signal });
-      const headers = Object.fromEntries(send.read.map((name) => [name, answer.headers.get(name)]));
-      const text = (await answer.text()).slice(0, send.max);
-      postMessage({ id, response: { status: answer.status, headers, body: text } });
-    } catch (e) {
-      postMessage({ id, error: String(e) });
-    } finally {
-      sending.delete(id);
-    }
-    return;
-  }
+}
+
+async function hash({ id, key, start, end, md5, fail }) {
   const hasher = wasm.vod_hash_new(md5 ? 1 : 0);
-  // Read in pieces into buffers taken from a pool and given back: one per part being read, so
-  // hashing gigabytes leaves no garbage behind.
   let buffer = pool.pop() || new ArrayBuffer(PIECE);
   try {
-    if (data.fail) throw new Error('told to fail');
+    if (fail) throw new Error('told to fail');
     const stream = files.get(key).slice(start, end).stream();
     let reader;
     let byob = true;
@@ -64,11 +43,38 @@ onmessage = async ({ data }) => {
       wasm.vod_hash_update(hasher, value.length);
     }
     const at = wasm.vod_hash_finish(hasher);
-    postMessage({ id, digest: new Uint8Array(wasm.memory.buffer, at, md5 ? 16 : 8).slice() });
+    postMessage({ kind: DONE, id, value: new Uint8Array(wasm.memory.buffer, at, md5 ? 16 : 8).slice() });
   } catch (e) {
-    postMessage({ id, error: String(e) });
+    postMessage({ kind: ERROR, id, value: String(e) });
   } finally {
     wasm.vod_hash_free(hasher);
     if (buffer.byteLength === PIECE) pool.push(buffer);
   }
+}
+
+async function send({ id, key, start, end, url, init }) {
+  const controller = new AbortController();
+  sending.set(id, controller);
+  try {
+    init.body = files.get(key).slice(start, end);
+    init.signal = controller.signal;
+    const answer = await fetch(url, init);
+    const headers = Object.fromEntries(read.map((name) => [name, answer.headers.get(name)]));
+    const body = (await answer.text()).slice(0, max);
+    postMessage({ kind: DONE, id, value: { status: answer.status, headers, body } });
+  } catch (e) {
+    postMessage({ kind: ERROR, id, value: String(e) });
+  } finally {
+    sending.delete(id);
+  }
+}
+
+function abort({ id }) {
+  sending.get(id)?.abort();
+}
+
+const kinds = [start, hash, send, abort];
+onmessage = ({ data }) => {
+  if (data.file) files.set(data.key, data.file);
+  kinds[data.kind](data);
 };

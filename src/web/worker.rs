@@ -16,28 +16,25 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::ops::Range;
 
-use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
+use js_sys::Array;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, BlobPropertyBag, File, MessageEvent, Url, Worker};
 
 use super::blob::{read_pieces, slice};
-use super::http::{fetch, response_of, transport_error, AbortOnDrop, READ_HEADERS};
+use super::http::{fetch, init, transport_error, AbortOnDrop};
+use super::message::{self, FromWorker, Slice, ToWorker};
 use crate::engine::{Digest, Done, Hashed, Hasher};
 use crate::error::TransportError;
 use crate::oss::request::Request;
-use crate::oss::response::{Response, MAX_BODY};
+use crate::oss::response::Response;
 use crate::vec_map::VecMap;
 
-/// The worker's script. The page posts the SDK's compiled `WebAssembly.Module` once, then jobs
-/// on a slice of a file: `{ id, key, file (the first time a key is used), start, end }` and
-/// either `md5` (and `fail`, in tests) to hash it, or `send: { url, method, headers, read, max }`
-/// to send it. A hash is answered `{ id, digest }` (8 bytes for a CRC-64, 16 for an MD5), or
-/// `{ id, error }` and the page then hashes that part itself; a send is answered `{ id,
-/// response: { status, headers (those named in read), body (cut at max) } }`, or `{ id, error }`
-/// for a failed fetch. `{ abort: id }` aborts a send. The module's imports are never called by
-/// the hashing exports; each is a stub that throws, should that ever change. (These lines are
-/// here, not in the script, because the script is carried inside the wasm: 0.4 KB gzip.)
+/// The worker's script; what it is posted and answers is `message.rs`. It hashes a slice in
+/// pieces read into buffers taken from a pool and given back, one per part being read, so that
+/// hashing gigabytes leaves no garbage behind. The module's imports are never called by the
+/// hashing exports; each is a stub that throws, should that ever change. (These lines are here,
+/// not in the script, because the script is carried inside the wasm.)
 const SCRIPT: &str = include_str!("worker.js");
 
 /// Work for the worker on a slice of a file, kept until the worker answers, so that the page can
@@ -91,8 +88,10 @@ pub struct Offload {
     /// Sends the page made in the worker's stead, by job id: dropping one aborts it.
     on_page_sends: RefCell<VecMap<u32, AbortOnDrop>>,
     /// Parts hashed on the page's thread, for the tests.
+    #[cfg(feature = "probes")]
     pub hashed_on_page: Cell<u32>,
     /// Parts sent from the page's thread, for the tests.
+    #[cfg(feature = "probes")]
     pub sent_on_page: Cell<u32>,
     /// Jobs the worker is to fail on purpose, for the tests of the fallback.
     #[cfg(feature = "probes")]
@@ -124,7 +123,9 @@ impl Offload {
                 pieces: RefCell::default(),
                 next_id: Cell::new(0),
                 on_page_sends: RefCell::default(),
+                #[cfg(feature = "probes")]
                 hashed_on_page: Cell::new(0),
+                #[cfg(feature = "probes")]
                 sent_on_page: Cell::new(0),
                 #[cfg(feature = "probes")]
                 fail: Cell::new(0),
@@ -207,8 +208,8 @@ fn hash_on_page(
     digest: Digest,
     done: Done<Result<Hashed, TransportError>>,
 ) {
-    let count = &offload.hashed_on_page;
-    count.set(count.get() + 1);
+    #[cfg(feature = "probes")]
+    offload.hashed_on_page.set(offload.hashed_on_page.get() + 1);
     let blob = slice(&file, bytes);
     let offload = offload.clone();
     wasm_bindgen_futures::spawn_local(async move {
@@ -228,8 +229,8 @@ fn send_on_page(
     request: Request,
     done: Done<Result<Response, TransportError>>,
 ) {
-    let count = &offload.sent_on_page;
-    count.set(count.get() + 1);
+    #[cfg(feature = "probes")]
+    offload.sent_on_page.set(offload.sent_on_page.get() + 1);
     let sending = AbortOnDrop::new();
     let signal = sending.signal();
     offload.on_page_sends.borrow_mut().insert(id, sending);
@@ -250,9 +251,7 @@ fn abort(offload: &Rc<Offload>, id: u32) {
         if let Some(at) = running.jobs.iter().position(|(i, _)| *i == id) {
             running.jobs.swap_remove(at);
             if running.ready {
-                let message = Object::new();
-                set(&message, "abort", &id.into());
-                let _ = running.worker.post_message(&message);
+                let _ = ToWorker::Abort(id).post(&running.worker);
             }
         }
     }
@@ -300,9 +299,7 @@ fn start(offload: &Offload) -> Result<Running, Option<String>> {
     let worker = Worker::new(&url).map_err(refused)?;
     worker.set_onmessage(Some(offload.listener.as_ref().unchecked_ref()));
     worker.set_onerror(Some(offload.error.as_ref().unchecked_ref()));
-    let message = Object::new();
-    set(&message, "module", &module);
-    if let Err(e) = worker.post_message(&message) {
+    if let Err(e) = ToWorker::Start(&module).post(&worker) {
         worker.terminate();
         let _ = Url::revoke_object_url(&url);
         return Err(refused(e));
@@ -323,36 +320,42 @@ impl Running {
         let Some((_, job)) = self.jobs.iter().find(|(i, _)| *i == id) else {
             return;
         };
-        let message = Object::new();
         let file: &JsValue = job.file.as_ref();
-        let key = match self
+        let known = self
             .files
             .iter()
-            .position(|f| AsRef::<JsValue>::as_ref(f) == file)
-        {
-            Some(key) => key,
-            None => {
-                set(&message, "file", file);
-                self.files.push(job.file.clone());
-                self.files.len() - 1
-            }
+            .position(|f| AsRef::<JsValue>::as_ref(f) == file);
+        let key = known.unwrap_or_else(|| {
+            self.files.push(job.file.clone());
+            self.files.len() - 1
+        });
+        let slice = Slice {
+            id,
+            key: key as u32,
+            file: known.is_none().then_some(&job.file),
+            bytes: job.bytes.clone(),
         };
-        set(&message, "id", &id.into());
-        set(&message, "key", &(key as u32).into());
-        set(&message, "start", &(job.bytes.start as f64).into());
-        set(&message, "end", &(job.bytes.end as f64).into());
-        match &job.work {
+        let message = match &job.work {
             Work::Hash { digest, .. } => {
-                set(&message, "md5", &(*digest == Digest::Md5).into());
                 #[cfg(feature = "probes")]
-                if offload.fail.get() > 0 {
-                    offload.fail.set(offload.fail.get() - 1);
-                    set(&message, "fail", &true.into());
+                let fail = offload.fail.get() > 0;
+                #[cfg(feature = "probes")]
+                offload.fail.set(offload.fail.get().saturating_sub(1));
+                #[cfg(not(feature = "probes"))]
+                let fail = false;
+                ToWorker::Hash {
+                    slice,
+                    md5: *digest == Digest::Md5,
+                    fail,
                 }
             }
-            Work::Send { request, .. } => set(&message, "send", &described(request)),
-        }
-        let _ = self.worker.post_message(&message);
+            Work::Send { request, .. } => ToWorker::Send {
+                slice,
+                url: &request.url,
+                init: init(request),
+            },
+        };
+        let _ = message.post(&self.worker);
     }
 
     fn stop(&self) {
@@ -361,80 +364,51 @@ impl Running {
     }
 }
 
-/// A request as the worker's `fetch` takes it: `{ url, method, headers: [[name, value]], read,
-/// max }`: `read` the answer's headers to post back, `max` how much of its text (the page cuts it
-/// again; this only keeps the message small).
-fn described(request: &Request) -> JsValue {
-    let headers = Array::new();
-    for (name, value) in &request.headers {
-        headers.push(&Array::of2(
-            &JsValue::from_str(name),
-            &JsValue::from_str(value),
-        ));
-    }
-    let object = Object::new();
-    set(&object, "url", &JsValue::from_str(&request.url));
-    set(&object, "method", &JsValue::from_str(request.method));
-    set(&object, "headers", &headers);
-    let read: Array = READ_HEADERS
-        .iter()
-        .map(|name| JsValue::from_str(name))
-        .collect();
-    set(&object, "read", &read);
-    set(&object, "max", &(MAX_BODY as u32).into());
-    object.into()
-}
-
 /// The worker said something: it is ready, it failed, or a job's answer.
 fn answered(offload: &Rc<Offload>, data: &JsValue) {
-    let get = |name: &str| super::js::get(data, name);
+    let Some(message) = FromWorker::read(data) else {
+        return;
+    };
     let mut state = offload.state.borrow_mut();
     let State::Running(running) = &mut *state else {
         return;
     };
-    if get("ready").is_truthy() {
-        running.ready = true;
-        let ids: Vec<u32> = running.jobs.iter().map(|(id, _)| *id).collect();
-        ids.into_iter().for_each(|id| running.post(id, offload));
-        return;
-    }
-    if let Some(reason) = get("failed").as_string() {
-        drop(state);
-        return refused(offload, &reason);
-    }
-    let Some(id) = get("id").as_f64() else {
-        return;
+    let (id, done) = match message {
+        FromWorker::Ready => {
+            running.ready = true;
+            let ids: Vec<u32> = running.jobs.iter().map(|(id, _)| *id).collect();
+            ids.into_iter().for_each(|id| running.post(id, offload));
+            return;
+        }
+        FromWorker::Failed(reason) => {
+            drop(state);
+            return refused(offload, &reason);
+        }
+        FromWorker::Done(id, done) => (id, done),
     };
-    let Some(at) = running.jobs.iter().position(|(i, _)| *i == id as u32) else {
+    let Some(at) = running.jobs.iter().position(|(i, _)| *i == id) else {
         return;
     };
     let (_, job) = running.jobs.swap_remove(at);
     drop(state);
     match job.work {
-        Work::Hash { digest, done } => match get("digest").dyn_into::<Uint8Array>() {
-            Ok(bytes) => done(Ok(digest_of(&bytes, digest))),
+        Work::Hash {
+            digest,
+            done: hashed,
+        } => match done.ok().and_then(message::digest) {
+            Some(bytes) => hashed(Ok(digest_of(&bytes, digest))),
             // The worker could not read the part; the page may still: a part is never left
             // unchecked.
-            Err(_) => hash_on_page(offload, job.file, job.bytes, digest, done),
+            None => hash_on_page(offload, job.file, job.bytes, digest, hashed),
         },
-        Work::Send { done, .. } => done(response_from_worker(&get("response")).ok_or_else(|| {
-            TransportError {
-                message: get("error")
-                    .as_string()
-                    .unwrap_or_else(|| "the worker's answer was not understood".to_string()),
-            }
-        })),
+        Work::Send { done: answered, .. } => {
+            let answer = done.and_then(|value| {
+                message::response(&value)
+                    .ok_or_else(|| "the worker's answer was not understood".to_string())
+            });
+            answered(answer.map_err(|message| TransportError { message }))
+        }
     }
-}
-
-/// The server's answer as the worker posted it: `{ status, headers: { name: value }, body }`.
-fn response_from_worker(answer: &JsValue) -> Option<Response> {
-    let get = |name: &str| super::js::get(answer, name);
-    let status = get("status").as_f64()?;
-    let headers = get("headers");
-    let body = get("body").dyn_into::<JsString>().ok()?;
-    let header = |name: &str| super::js::get(&headers, name).as_string();
-    Some(response_of(status as u16, header, body))
 }
 
 /// The worker cannot work here: it goes, and its jobs are done on the page, now and after.
@@ -453,10 +427,6 @@ fn refused(offload: &Rc<Offload>, reason: &str) {
     }
 }
 
-fn set(object: &Object, name: &str, value: &JsValue) {
-    let _ = Reflect::set(object, &name.into(), value);
-}
-
 /// The worker's script as a `blob:` URL.
 fn script_url() -> Option<String> {
     let parts = Array::of1(&JsValue::from_str(SCRIPT));
@@ -467,16 +437,15 @@ fn script_url() -> Option<String> {
 }
 
 /// Bytes the worker answered, as a digest.
-fn digest_of(bytes: &Uint8Array, digest: Digest) -> Hashed {
-    let bytes = bytes.to_vec();
+fn digest_of(bytes: &[u8], digest: Digest) -> Hashed {
     match digest {
         Digest::Crc64 => {
             let mut word = [0u8; 8];
-            for (to, from) in word.iter_mut().zip(&bytes) {
+            for (to, from) in word.iter_mut().zip(bytes) {
                 *to = *from;
             }
             Hashed::Crc64(u64::from_le_bytes(word))
         }
-        Digest::Md5 => Hashed::Md5(crate::encoding::hex(&bytes)),
+        Digest::Md5 => Hashed::Md5(crate::encoding::hex(bytes)),
     }
 }
