@@ -40,7 +40,11 @@ const WASM_OPT: [&str; 12] = [
 /// A shipped build: without the crate's `std` feature, so the wasm carries no `std`; the
 /// closure shims' table slots emptied, then optimized for size.
 fn wasm_pack(target: &str, out_dir: &str) -> Result {
-    run(Cmd::new("wasm-pack").args([
+    let command = match registry_remaps() {
+        flags if flags.is_empty() => Cmd::new("wasm-pack"),
+        flags => Cmd::new("wasm-pack").env("CARGO_ENCODED_RUSTFLAGS", flags),
+    };
+    run(command.args([
         "build",
         "--release",
         "--target",
@@ -61,6 +65,21 @@ fn wasm_pack(target: &str, out_dir: &str) -> Result {
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))
+}
+
+/// The panic locations a shipped wasm carries name the files of crates from the registry from
+/// their own folder (`sha1-0.11.0/src/…`), not from this machine's cargo home: the same bytes
+/// wherever it is built, and fewer of them (82 B gzip less, on 2026-12-07). Flags for
+/// `CARGO_ENCODED_RUSTFLAGS`, one per registry.
+fn registry_remaps() -> String {
+    let registries = std::fs::read_dir(format!("{}/registry/src", crate::tools::cargo_home()));
+    let flags: Vec<String> = registries
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|dir| format!("--remap-path-prefix={}/=", dir.path().display()))
+        .collect();
+    flags.join("\x1f")
 }
 
 fn io(e: std::io::Error) -> String {

@@ -134,12 +134,16 @@ pub fn ensure_browsers() -> Result {
     sudo(&install)
 }
 
+/// Cargo's home: `CARGO_HOME`, or `~/.cargo`.
+pub fn cargo_home() -> String {
+    std::env::var("CARGO_HOME")
+        .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()))
+}
+
 /// geckodriver, which Debian does not package, built from crates.io; its path, where
 /// `cargo install` puts it.
 pub fn ensure_geckodriver() -> Result<String> {
-    let cargo_home = std::env::var("CARGO_HOME")
-        .unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
-    let path = format!("{cargo_home}/bin/geckodriver");
+    let path = format!("{}/bin/geckodriver", cargo_home());
     if !has_version(&path, |v| v.contains(GECKODRIVER)) {
         say(&format!("installing geckodriver {GECKODRIVER}"));
         run(Cmd::new("cargo").args([
