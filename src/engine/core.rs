@@ -10,7 +10,7 @@ use alloc::{format, vec::Vec};
 use super::checkpoint::Checkpoint;
 use super::file::{Entry, Phase};
 use super::ids::{AskId, ReadId, RequestId};
-use super::output::{AskFor, Out, Output};
+use super::output::{AskFor, Out, Output, Sink};
 use super::session::{FileData, Kept};
 use super::shared::Shared;
 use super::transfer::{Hashed, Outcome, Transfer};
@@ -41,6 +41,8 @@ impl Run {
 
 pub struct Core<F> {
     cx: Shared,
+    /// Where outputs and events go, for `poll()` and `poll_event()`.
+    out: Sink,
     files: Vec<Entry<F>>,
     next_index: usize,
     run: Option<Run>,
@@ -58,6 +60,7 @@ impl<F: Clone> Core<F> {
         options.check()?;
         Ok(Core {
             cx: Shared::new(options, entropy, can_refresh, network, now),
+            out: Sink::default(),
             files: Vec::new(),
             next_index: 0,
             run: None,
@@ -189,14 +192,14 @@ impl<F: Clone> Core<F> {
         let entry = self.files.remove(position);
         let kept = match entry.phase {
             // Its transfer alone stops; the other files go on.
-            Phase::Uploading(transfer) => transfer.stop(&mut self.cx),
+            Phase::Uploading(transfer) => transfer.stop(&mut self.out),
             Phase::Stopped(kept) | Phase::Expired(kept) => kept,
             Phase::Ready | Phase::Resumable(_) | Phase::Success(_) | Phase::Failure(..) => None,
         };
         if let Some(run) = &mut self.run {
             run.ended(index);
         }
-        self.cx.close(kept, &entry.data);
+        self.cx.close(&mut self.out, kept, &entry.data);
         self.settle();
         Ok(())
     }
@@ -283,7 +286,7 @@ impl<F: Clone> Core<F> {
         } else {
             self.with_owner(
                 |t| t.sent_request(id),
-                |t, cx, data| t.answered(cx, data, id, result),
+                |t, cx, out, data| t.answered(cx, out, data, id, result),
             );
         }
         self.settle();
@@ -294,7 +297,7 @@ impl<F: Clone> Core<F> {
         self.cx.now = now;
         self.with_owner(
             |t| t.reading(id),
-            |t, cx, data| t.hashed(cx, data, id, hashed),
+            |t, cx, out, data| t.hashed(cx, out, data, id, hashed),
         );
         self.settle();
     }
@@ -311,11 +314,11 @@ impl<F: Clone> Core<F> {
                 }
                 _ => false,
             };
-            self.each_transfer(|t, cx, data| t.token_came(cx, data, came));
+            self.each_transfer(|t, cx, out, data| t.token_came(cx, out, data, came));
         } else {
             self.with_owner(
                 |t| t.asking(id),
-                |t, cx, data| t.granted(cx, data, id, answer),
+                |t, cx, out, data| t.granted(cx, out, data, id, answer),
             );
         }
         self.settle();
@@ -327,7 +330,7 @@ impl<F: Clone> Core<F> {
         let was = self.cx.wait_reason();
         self.cx.network = network;
         if was.is_none() && self.cx.wait_reason().is_some() {
-            self.each_transfer(|t, cx, data| t.network_lost(cx, data));
+            self.each_transfer(|t, cx, out, data| t.network_lost(cx, out, data));
         }
         self.settle();
     }
@@ -335,7 +338,7 @@ impl<F: Clone> Core<F> {
     /// The time given by [`Core::poll_timeout`] has come (or any time after it).
     pub fn handle_timeout(&mut self, now: f64) {
         self.cx.now = now;
-        self.each_transfer(|t, cx, data| t.timeout(cx, data));
+        self.each_transfer(|t, cx, out, data| t.timeout(cx, out, data));
         self.settle();
     }
 
@@ -353,7 +356,7 @@ impl<F: Clone> Core<F> {
     /// The next thing to do.
     pub fn poll(&mut self) -> Option<Output<F>> {
         loop {
-            let out = self.cx.out.pop_front()?;
+            let out = self.out.out.pop_front()?;
             let files = &mut self.files;
             return Some(match out {
                 Out::Send { id, request, body } => {
@@ -406,13 +409,13 @@ impl<F: Clone> Core<F> {
 
     /// Events are waiting for [`Core::poll_event`].
     pub fn has_events(&self) -> bool {
-        !self.cx.events.is_empty()
+        !self.out.events.is_empty()
     }
 
     /// The next event for the page; events of a file deleted meanwhile are dropped.
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
-            let event = self.cx.events.pop_front()?;
+            let event = self.out.events.pop_front()?;
             let files = &mut self.files;
             let info = |index: usize| entry(files, index).map(Entry::report);
             if let Some(event) = event.about(info) {
@@ -433,7 +436,7 @@ impl<F: Clone> Core<F> {
     fn with_owner(
         &mut self,
         owns: impl Fn(&Transfer) -> bool,
-        input: impl FnOnce(&mut Transfer, &mut Shared, &FileData) -> Option<Outcome>,
+        input: impl FnOnce(&mut Transfer, &mut Shared, &mut Sink, &FileData) -> Option<Outcome>,
     ) {
         let found = self.files.iter_mut().find_map(|e| match &mut e.phase {
             Phase::Uploading(t) if owns(t) => Some((t, &e.data)),
@@ -442,7 +445,7 @@ impl<F: Clone> Core<F> {
         let Some((transfer, data)) = found else {
             return;
         };
-        if let Some(outcome) = input(transfer, &mut self.cx, data) {
+        if let Some(outcome) = input(transfer, &mut self.cx, &mut self.out, data) {
             let index = data.index;
             self.finish(index, outcome);
         }
@@ -451,12 +454,12 @@ impl<F: Clone> Core<F> {
     /// Runs `input` on every transfer, in the order of the list.
     fn each_transfer(
         &mut self,
-        mut input: impl FnMut(&mut Transfer, &mut Shared, &FileData) -> Option<Outcome>,
+        mut input: impl FnMut(&mut Transfer, &mut Shared, &mut Sink, &FileData) -> Option<Outcome>,
     ) {
         let mut ended = Vec::new();
         for entry in &mut self.files {
             if let Phase::Uploading(t) = &mut entry.phase {
-                if let Some(outcome) = input(t, &mut self.cx, &entry.data) {
+                if let Some(outcome) = input(t, &mut self.cx, &mut self.out, &entry.data) {
                     ended.push((entry.data.index, outcome));
                 }
             }
@@ -503,7 +506,7 @@ impl<F: Clone> Core<F> {
                 let index = entry.data.index;
                 if let Phase::Uploading(t) = &mut entry.phase {
                     let turn = turns.contains(&index);
-                    if let Some(outcome) = t.poll(&mut self.cx, &entry.data, turn) {
+                    if let Some(outcome) = t.poll(&mut self.cx, &mut self.out, &entry.data, turn) {
                         ended.push((index, outcome));
                     }
                 }
@@ -556,7 +559,7 @@ impl<F: Clone> Core<F> {
             let begun = ::core::mem::replace(&mut entry.phase, Phase::Ready);
             let index = entry.data.index;
             if !matches!(begun, Phase::Stopped(_)) {
-                self.cx.notify(Event::Started(index));
+                self.out.notify(Event::Started(index));
             }
             let transfer = match begun {
                 Phase::Resumable(checkpoint) => Transfer::resume(checkpoint),
@@ -577,7 +580,7 @@ impl<F: Clone> Core<F> {
                 .iter()
                 .all(|e| matches!(e.phase, Phase::Success(_) | Phase::Failure(..)));
         if all_done && finished_any {
-            self.cx.notify(Event::End);
+            self.out.notify(Event::End);
         }
     }
 
@@ -585,7 +588,7 @@ impl<F: Clone> Core<F> {
     fn park(&mut self) {
         for entry in &mut self.files {
             entry.phase = match ::core::mem::replace(&mut entry.phase, Phase::Ready) {
-                Phase::Uploading(transfer) => Phase::Stopped(transfer.stop(&mut self.cx)),
+                Phase::Uploading(transfer) => Phase::Stopped(transfer.stop(&mut self.out)),
                 phase => phase,
             };
         }
@@ -608,7 +611,7 @@ impl<F: Clone> Core<F> {
             ),
             Outcome::Expired(kept) => {
                 entry.phase = Phase::Expired(kept);
-                self.cx.notify(Event::TokenExpired(index));
+                self.out.notify(Event::TokenExpired(index));
                 // Everything stops where it is until the page brings new credentials.
                 self.run = None;
                 self.park();
@@ -624,9 +627,9 @@ impl<F: Clone> Core<F> {
             ),
         };
         entry.phase = phase;
-        self.cx.notify(event);
+        self.out.notify(event);
         // Success or failure, the upload is over: nothing is left to resume.
-        self.cx.close(open, &entry.data);
+        self.cx.close(&mut self.out, open, &entry.data);
     }
 
     /// Sends what is queued while slots are free, the aborts first, then each file's in the
@@ -657,7 +660,7 @@ impl<F: Clone> Core<F> {
             );
             let id = self.cx.request_id();
             self.cx.aborting.push(id);
-            self.cx.out.push_back(Out::Send {
+            self.out.push(Out::Send {
                 id,
                 request,
                 body: None,
@@ -672,20 +675,20 @@ impl<F: Clone> Core<F> {
                 continue;
             }
             if let Some(wait) = wait {
-                t.waiting(&mut self.cx, &entry.data, wait);
+                t.waiting(&mut self.out, &entry.data, wait);
                 continue;
             }
-            t.network_back(&mut self.cx, &entry.data);
+            t.network_back(&mut self.out, &entry.data);
             let queued: Vec<usize> = t.queued().collect();
             for at in queued {
                 if busy >= parallel {
                     return;
                 }
-                match t.request(at, &mut self.cx, &entry.data) {
+                match t.request(at, &mut self.cx, &mut self.out, &entry.data) {
                     Some((request, body)) => {
                         let id = self.cx.request_id();
                         let body = body.map(|bytes| (entry.data.index, bytes));
-                        self.cx.out.push_back(Out::Send { id, request, body });
+                        self.out.push(Out::Send { id, request, body });
                         t.sent(at, id, &self.cx);
                         busy += 1;
                     }

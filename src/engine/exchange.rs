@@ -17,7 +17,7 @@ pub(super) enum Tried {
 }
 
 /// Why a call stopped short.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub(super) enum Stop {
     /// The credentials expired and could not be renewed.
     Expired,

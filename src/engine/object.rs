@@ -74,10 +74,10 @@ impl ObjectCheck {
     }
 
     /// Whether the object is the file of `size` bytes, whose CRC-64 came to `local`; if not,
-    /// how the upload stops.
-    pub fn verdict(&self, size: u64, local: Option<u64>) -> Result<(), Stop> {
+    /// how the upload stops. The check is then over.
+    pub fn verdict(&mut self, size: u64, local: Option<u64>) -> Result<(), Stop> {
         let server = self.server;
-        match (&self.confirming, local) {
+        match (&mut self.confirming, local) {
             (None, Some(local)) if local != server => Err(Stop::Failed(UploadError::new(
                 Code::Crc64Mismatch,
                 format!(
@@ -87,7 +87,8 @@ impl ObjectCheck {
                 ),
             ))),
             (None, _) => Ok(()),
-            (Some((_, otherwise)), None) => Err(otherwise.clone()),
+            // Taken: the check is over.
+            (Some((_, otherwise)), None) => Err(core::mem::replace(otherwise, Stop::Expired)),
             (Some((stored, _)), Some(local)) if (*stored, server) != (size, local) => {
                 Err(Stop::Failed(UploadError::new(
                     Code::Crc64Mismatch,

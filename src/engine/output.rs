@@ -1,10 +1,13 @@
 //! What the core asks of its driver: its outputs, and what a question to the page is for.
 
 use ::core::ops::Range;
+use alloc::collections::VecDeque;
 use alloc::string::String;
 
 use super::ids::{AskId, ReadId, RequestId};
 use super::info::FileInfo;
+use super::session::FileData;
+use super::Event;
 use crate::oss::request::Request;
 
 /// What to read a part for.
@@ -57,4 +60,30 @@ pub enum AskFor<F = usize> {
     Refresh(F),
     /// The page's `getSTSToken()`.
     StsToken,
+}
+
+/// Where what is decided goes, in the order it is decided: the driver's work and the page's
+/// events, naming files by index. The core owns it, hands it to every input, and drains it
+/// through `poll()` and `poll_event()`.
+#[derive(Default)]
+pub(super) struct Sink {
+    pub out: VecDeque<Out>,
+    pub events: VecDeque<Event<usize>>,
+}
+
+impl Sink {
+    pub fn push(&mut self, out: Out) {
+        self.out.push_back(out);
+    }
+
+    pub fn notify(&mut self, event: Event<usize>) {
+        self.events.push_back(event);
+    }
+
+    /// Forgets the file's checkpoint.
+    pub fn forget(&mut self, data: &FileData) {
+        if let Some(key) = &data.checkpoint_key {
+            self.push(Out::Forget(key.clone()));
+        }
+    }
 }

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use super::call::{Call, State, What};
 use super::exchange::{Next, Stop, Tried};
 use super::ids::RequestId;
-use super::output::Out;
+use super::output::{Out, Sink};
 use super::shared::Shared;
 use crate::error::UploadError;
 
@@ -41,10 +41,10 @@ impl Requests {
     }
 
     /// Drops every request, aborting those in flight.
-    pub fn clear(&mut self, cx: &mut Shared) {
+    pub fn clear(&mut self, out: &mut Sink) {
         for call in self.calls.drain(..) {
             if let Some(id) = call.in_flight() {
-                cx.out.push_back(Out::Cancel(id));
+                out.push(Out::Cancel(id));
             }
         }
     }
@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn requests_go_out_in_order_and_run_out_of_time_one_by_one() {
-        let mut cx = shared();
+        let cx = shared();
         let mut requests = three(&cx);
         assert_eq!(requests.queued().collect::<Vec<_>>(), [2]);
         assert_eq!(
@@ -259,8 +259,9 @@ mod tests {
         assert_eq!(requests.flying(1), Some((1, RequestId(12))));
         assert_eq!(requests.flying(2), None);
         // Cleared: those in flight are aborted, the queued one just goes.
-        requests.clear(&mut cx);
-        let cancels: Vec<_> = cx.out.drain(..).collect();
+        let mut out = Sink::default();
+        requests.clear(&mut out);
+        let cancels: Vec<_> = out.out.drain(..).collect();
         assert!(matches!(
             cancels[..],
             [Out::Cancel(RequestId(11)), Out::Cancel(RequestId(12))]

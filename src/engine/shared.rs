@@ -5,13 +5,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::ids::{AskId, ReadId, RequestId};
-use super::output::{AskFor, Out};
+use super::output::{AskFor, Out, Sink};
 use super::session::{FileData, Kept, Wait};
-use super::{Credentials, Event, Network, Options};
+use super::{Credentials, Network, Options};
 use crate::auth::StsToken;
 
 /// What every upload shares: the options, the time and the network as last told, the clock
-/// offset learnt from the server, the page's STS token, and the queues of outputs and events.
+/// offset learnt from the server, the page's STS token, and the multipart uploads to abort.
 pub(super) struct Shared {
     pub options: Options,
     pub now: f64,
@@ -27,8 +27,6 @@ pub(super) struct Shared {
     next_id: u32,
     /// For nonces and jitter: ChaCha20, seeded with the platform's entropy.
     rng: chacha20::ChaCha20Rng,
-    pub out: VecDeque<Out>,
-    pub events: VecDeque<Event<usize>>,
     /// Multipart uploads to abort that no file owns any more.
     pub aborts: VecDeque<(Credentials, String)>,
     /// Those aborts in flight, by request id.
@@ -55,8 +53,6 @@ impl Shared {
             crc_warned: false,
             next_id: 0,
             rng: chacha20::rand_core::SeedableRng::from_seed(entropy),
-            out: VecDeque::new(),
-            events: VecDeque::new(),
             aborts: VecDeque::new(),
             aborting: Vec::new(),
         }
@@ -89,10 +85,6 @@ impl Shared {
         let mut bits = [0u8; 16];
         chacha20::rand_core::Rng::fill_bytes(&mut self.rng, &mut bits);
         crate::encoding::hex(&bits)
-    }
-
-    pub fn notify(&mut self, event: Event<usize>) {
-        self.events.push_back(event);
     }
 
     /// Why uploads must wait now, if they must.
@@ -129,7 +121,7 @@ impl Shared {
 
     /// The STS token to sign with: the one held, unless it expires within the margin; else
     /// `getSTSToken` is asked (once for every call that waits).
-    pub fn token(&mut self) -> Option<StsToken> {
+    pub fn token(&mut self, out: &mut Sink) -> Option<StsToken> {
         let margin = (2.0 * self.options.timeout_ms as f64).min(60_000.0);
         let now = self.server_now_ms();
         if let Some(token) = self.sts.as_ref().filter(|t| t.expires_at_ms - margin > now) {
@@ -138,7 +130,7 @@ impl Shared {
         if self.sts_asking.is_none() {
             let id = self.ask_id();
             self.sts_asking = Some(id);
-            self.out.push_back(Out::Ask {
+            out.push(Out::Ask {
                 id,
                 ask: AskFor::StsToken,
             });
@@ -148,21 +140,14 @@ impl Shared {
 
     /// The server's CRC-64 of what it stored; when the browser cannot read it, the page is told
     /// once which CORS rule to add, and the check is skipped.
-    pub fn server_crc(&mut self, crc: Option<u64>) -> Option<u64> {
+    pub fn server_crc(&mut self, out: &mut Sink, crc: Option<u64>) -> Option<u64> {
         if crc.is_none() && self.options.check_crc64 && !self.crc_warned {
             self.crc_warned = true;
-            self.out.push_back(Out::Warn(
+            out.push(Out::Warn(
                 "vod-upload: the x-oss-hash-crc64ecma header cannot be read, so parts are not checked for damage; add it to the bucket's CORS rule (ExposeHeader: x-oss-hash-crc64ecma)",
             ));
         }
         crc
-    }
-
-    /// Forgets the file's checkpoint.
-    pub fn forget(&mut self, data: &FileData) {
-        if let Some(key) = &data.checkpoint_key {
-            self.out.push_back(Out::Forget(key.clone()));
-        }
     }
 
     /// Aborts the open multipart upload kept, if there is one: no file goes on with it.
@@ -174,11 +159,11 @@ impl Shared {
 
     /// A file's upload is over for good: its open multipart upload, if any, is aborted, and its
     /// checkpoint forgotten.
-    pub fn close(&mut self, kept: Option<Kept>, data: &FileData) {
+    pub fn close(&mut self, out: &mut Sink, kept: Option<Kept>, data: &FileData) {
         if let Some(kept) = kept {
             self.abandon(kept);
         }
-        self.forget(data);
+        out.forget(data);
     }
 
     /// Aborts a multipart upload no file goes on with (best effort, once).

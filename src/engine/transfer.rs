@@ -18,7 +18,7 @@ use super::checkpoint::Checkpoint;
 use super::exchange::{Stop, Tried};
 use super::ids::{AskId, ReadId, RequestId};
 use super::object::ObjectCheck;
-use super::output::{Digest, Out};
+use super::output::{Digest, Out, Sink};
 use super::parts::Parts;
 use super::requests::{After, Requests};
 use super::session::{Activity, FileData, Kept, OpenUpload, Session, Wait};
@@ -229,29 +229,29 @@ impl Transfer {
     }
 
     /// Stopped or deleted: hands back what it keeps, every request in flight aborted.
-    pub fn stop(mut self, cx: &mut Shared) -> Option<Kept> {
-        self.tasks.drop_calls(cx);
+    pub fn stop(mut self, out: &mut Sink) -> Option<Kept> {
+        self.tasks.drop_calls(out);
         self.stage.kept()
     }
 
     /// Works the stage on as far as it can go without an answer: asks for credentials, sends
     /// parts once the file has its `turn`, renews credentials that are due.
-    pub fn poll(&mut self, cx: &mut Shared, data: &FileData, turn: bool) -> Flow {
-        let ended = self.tasks.credentials(cx, data, &mut self.stage);
+    pub fn poll(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData, turn: bool) -> Flow {
+        let ended = self.tasks.credentials(cx, out, data, &mut self.stage);
         if ended.is_none() && turn {
-            self.tasks.send_parts(cx, data, &mut self.stage);
+            self.tasks.send_parts(cx, out, data, &mut self.stage);
         }
         ended
     }
 
     /// The file waits for the network; the page hears of it once.
-    pub fn waiting(&mut self, cx: &mut Shared, data: &FileData, wait: Wait) {
-        self.tasks.waiting(cx, data, wait);
+    pub fn waiting(&mut self, out: &mut Sink, data: &FileData, wait: Wait) {
+        self.tasks.waiting(out, data, wait);
     }
 
     /// The network may be used again: the page hears of it if the file was waiting.
-    pub fn network_back(&mut self, cx: &mut Shared, data: &FileData) {
-        self.tasks.network_back(cx, data);
+    pub fn network_back(&mut self, out: &mut Sink, data: &FileData) {
+        self.tasks.network_back(out, data);
     }
 
     /// The requests ready to go out, in order.
@@ -273,6 +273,7 @@ impl Transfer {
         &mut self,
         at: usize,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
     ) -> Option<(crate::oss::request::Request, Option<core::ops::Range<u64>>)> {
         let call = self.tasks.requests.get_mut(at);
@@ -281,7 +282,7 @@ impl Transfer {
             let came = ::core::mem::take(&mut call.token_came);
             let token = match (came, &cx.sts) {
                 (true, Some(token)) => token.clone(),
-                _ => cx.token()?,
+                _ => cx.token(out)?,
             };
             let server_ms = cx.server_now_ms();
             let nonce = cx.nonce();
@@ -322,13 +323,20 @@ impl Transfer {
     }
 
     /// The page's STS token came (`true`) or could not be had.
-    pub fn token_came(&mut self, cx: &mut Shared, data: &FileData, came: bool) -> Flow {
+    pub fn token_came(
+        &mut self,
+        cx: &mut Shared,
+        out: &mut Sink,
+        data: &FileData,
+        came: bool,
+    ) -> Flow {
         if !self.tasks.requests.token_came(came) || came {
             return None;
         }
         self.tasks.requests.drop_vod();
         let unavailable = Err(Unavailable::NoToken);
-        self.tasks.obtained(cx, data, &mut self.stage, unavailable)
+        self.tasks
+            .obtained(cx, out, data, &mut self.stage, unavailable)
     }
 
     /// Whether request `id` is this file's.
@@ -350,41 +358,47 @@ impl Transfer {
     pub fn answered(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         id: RequestId,
         result: Result<Response, TransportError>,
     ) -> Flow {
-        self.tasks.answered(cx, data, &mut self.stage, id, result)
+        self.tasks
+            .answered(cx, out, data, &mut self.stage, id, result)
     }
 
     /// Read `id` ended: a part's CRC-64 or MD5, or `None` when the file could not be read.
     pub fn hashed(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         id: ReadId,
         hashed: Option<Hashed>,
     ) -> Flow {
-        self.tasks.hashed(cx, data, &mut self.stage, id, hashed)
+        self.tasks
+            .hashed(cx, out, data, &mut self.stage, id, hashed)
     }
 
     /// The page answered ask `id`.
     pub fn granted(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         id: AskId,
         answer: Result<Grant, UploadError>,
     ) -> Flow {
-        self.tasks.granted(cx, data, &mut self.stage, id, answer)
+        self.tasks
+            .granted(cx, out, data, &mut self.stage, id, answer)
     }
 
     /// The time has come: requests that ran out of time fail, backoffs end.
-    pub fn timeout(&mut self, cx: &mut Shared, data: &FileData) -> Flow {
+    pub fn timeout(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData) -> Flow {
         let (tasks, stage) = (&mut self.tasks, &mut self.stage);
         let mut at = 0;
         while let Some((i, id)) = tasks.requests.overdue(at, cx.now) {
-            cx.out.push_back(Out::Cancel(id));
+            out.push(Out::Cancel(id));
             let limit = decimal(cx.options.timeout_ms.into());
             let message = match tasks.requests.get(i).is_vod() {
                 true => format!("VOD gave no answer within {limit} ms"),
@@ -393,7 +407,7 @@ impl Transfer {
             let error = UploadError::new(Code::Timeout, message);
             let before = tasks.requests.len();
             let tried = Tried::Failed(Failure::Transient, error);
-            if let Some(outcome) = tasks.tried(cx, data, stage, i, tried) {
+            if let Some(outcome) = tasks.tried(cx, out, data, stage, i, tried) {
                 return Some(outcome);
             }
             at = if tasks.requests.len() < before {
@@ -406,13 +420,13 @@ impl Transfer {
     }
 
     /// The network went: requests in flight are given up, to go out again once it is back.
-    pub fn network_lost(&mut self, cx: &mut Shared, data: &FileData) -> Flow {
+    pub fn network_lost(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData) -> Flow {
         let (tasks, stage) = (&mut self.tasks, &mut self.stage);
         let mut at = 0;
         while let Some((i, id)) = tasks.requests.flying(at) {
-            cx.out.push_back(Out::Cancel(id));
+            out.push(Out::Cancel(id));
             let before = tasks.requests.len();
-            if let Some(outcome) = tasks.tried(cx, data, stage, i, Tried::NetworkGone) {
+            if let Some(outcome) = tasks.tried(cx, out, data, stage, i, Tried::NetworkGone) {
                 return Some(outcome);
             }
             at = if tasks.requests.len() < before {
@@ -459,16 +473,16 @@ impl Tasks {
     }
 
     /// Drops every request and read, aborting those in flight.
-    fn drop_calls(&mut self, cx: &mut Shared) {
-        self.requests.clear(cx);
+    fn drop_calls(&mut self, out: &mut Sink) {
+        self.requests.clear(out);
         self.reads = VecMap::default();
     }
 
     /// The upload is over: every request is dropped, and what the stage kept is handed over.
     /// A transfer that hands back an [`Outcome`] is dropped by its file, so the stage left in
     /// its place is never read.
-    fn end(&mut self, cx: &mut Shared, stage: &mut Stage) -> Option<Kept> {
-        self.drop_calls(cx);
+    fn end(&mut self, out: &mut Sink, stage: &mut Stage) -> Option<Kept> {
+        self.drop_calls(out);
         core::mem::replace(stage, Stage::Allocate).kept()
     }
 
@@ -493,26 +507,33 @@ impl Tasks {
     }
 
     /// The file waits for the network; the page hears of it once.
-    fn waiting(&mut self, cx: &mut Shared, data: &FileData, wait: Wait) {
+    fn waiting(&mut self, out: &mut Sink, data: &FileData, wait: Wait) {
         if !matches!(self.activity, Activity::Waiting(_)) {
             self.activity = Activity::Waiting(wait);
-            cx.notify(Event::Retry(data.index, wait_error(wait)));
+            out.notify(Event::Retry(data.index, wait_error(wait)));
         }
     }
 
     /// The network may be used again: the page hears of it if the file was waiting.
-    fn network_back(&mut self, cx: &mut Shared, data: &FileData) {
+    fn network_back(&mut self, out: &mut Sink, data: &FileData) {
         if matches!(self.activity, Activity::Waiting(_)) {
             self.activity = Activity::Sending;
-            cx.notify(Event::RetryResume(data.index));
+            out.notify(Event::RetryResume(data.index));
         }
     }
 
     /// Reads a part of the file, to hash it.
-    fn read(&mut self, cx: &mut Shared, data: &FileData, number: u32, digest: Digest) {
+    fn read(
+        &mut self,
+        cx: &mut Shared,
+        out: &mut Sink,
+        data: &FileData,
+        number: u32,
+        digest: Digest,
+    ) {
         let id = cx.read_id();
         self.reads.insert(id, number);
-        cx.out.push_back(Out::Read {
+        out.push(Out::Read {
             id,
             file: data.index,
             bytes: data.plan.part(number),
@@ -523,6 +544,7 @@ impl Tasks {
     fn answered(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         id: RequestId,
@@ -549,11 +571,11 @@ impl Tasks {
                 let call = self.requests.remove(at);
                 if self.activity == Activity::Retrying && !call.is_vod() {
                     self.activity = Activity::Sending;
-                    cx.notify(Event::RetryResume(data.index));
+                    out.notify(Event::RetryResume(data.index));
                 }
-                self.accepted(cx, data, stage, call.what, answer)
+                self.accepted(cx, out, data, stage, call.what, answer)
             }
-            Err(tried) => self.tried(cx, data, stage, at, tried),
+            Err(tried) => self.tried(cx, out, data, stage, at, tried),
         }
     }
 
@@ -561,6 +583,7 @@ impl Tasks {
     fn tried(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         at: usize,
@@ -572,19 +595,19 @@ impl Tasks {
                 if !vod {
                     self.activity = Activity::Retrying;
                 }
-                cx.notify(Event::Retry(data.index, error));
+                out.notify(Event::Retry(data.index, error));
                 None
             }
             After::Renew => match stage.session() {
                 Some(s) if !super::source::renewable(cx, &s.credentials) => {
-                    self.stopped(cx, data, stage, Stop::Expired)
+                    self.stopped(cx, out, data, stage, Stop::Expired)
                 }
                 _ => {
                     self.requests.wait_for_renewal(at);
                     None
                 }
             },
-            After::Stop(what, stop) => self.call_stopped(cx, data, stage, what, stop),
+            After::Stop(what, stop) => self.call_stopped(cx, out, data, stage, what, stop),
         }
     }
 
@@ -592,6 +615,7 @@ impl Tasks {
     fn call_stopped(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         what: What,
@@ -609,12 +633,12 @@ impl Tasks {
                     }
                     Stop::Expired => Unavailable::NoToken,
                 };
-                self.obtained(cx, data, stage, Err(unavailable))
+                self.obtained(cx, out, data, stage, Err(unavailable))
             }
             // The answer was lost or broken, and the server may have completed the object.
             (What::Complete, stop @ (Stop::Unanswered(_) | Stop::Gone(_, true))) => {
                 let Some(open) = stage.open() else {
-                    return self.stopped(cx, data, stage, stop);
+                    return self.stopped(cx, out, data, stage, stop);
                 };
                 let otherwise = match stop {
                     Stop::Gone(error, _) => Stop::Gone(error, false),
@@ -627,43 +651,53 @@ impl Tasks {
             (What::Head, stop) => {
                 let stop = match (stop, stage.open()) {
                     (Stop::Expired, _) => Stop::Expired,
-                    (_, Some(Open::Confirm { otherwise })) => otherwise.clone(),
+                    // Taken as the stage leaves `Confirm`: what stays behind is never read.
+                    (_, Some(Open::Confirm { otherwise })) => {
+                        core::mem::replace(otherwise, Stop::Expired)
+                    }
                     (stop, _) => stop,
                 };
-                self.stopped(cx, data, stage, stop)
+                self.stopped(cx, out, data, stage, stop)
             }
             (What::ListParts { .. }, stop) if verifying => {
                 // An earlier page's upload that cannot be listed: forget it.
-                cx.forget(data);
-                self.drop_calls(cx);
+                out.forget(data);
+                self.drop_calls(out);
                 match (stop, &mut *stage) {
                     (Stop::Gone(..), Stage::Granted(_, work)) => *work = self.begin(cx, data, None),
                     _ => *stage = Stage::Allocate,
                 }
                 None
             }
-            (_, stop) => self.stopped(cx, data, stage, stop),
+            (_, stop) => self.stopped(cx, out, data, stage, stop),
         }
     }
 
     /// The upload as a whole stops short: started over where that helps, else it ends.
-    fn stopped(&mut self, cx: &mut Shared, data: &FileData, stage: &mut Stage, stop: Stop) -> Flow {
+    fn stopped(
+        &mut self,
+        cx: &mut Shared,
+        out: &mut Sink,
+        data: &FileData,
+        stage: &mut Stage,
+        stop: Stop,
+    ) -> Flow {
         match stop {
-            Stop::Expired => Some(Outcome::Expired(self.end(cx, stage))),
+            Stop::Expired => Some(Outcome::Expired(self.end(out, stage))),
             Stop::Failed(error) | Stop::Unanswered(error) => {
-                Some(Outcome::Failed(error, self.end(cx, stage)))
+                Some(Outcome::Failed(error, self.end(out, stage)))
             }
             Stop::Gone(error, _) => match stage {
                 // Start the file over, once, in a new multipart upload; what was reported
                 // stays reported.
                 Stage::Granted(_, work) if !self.restarted => {
                     self.restarted = true;
-                    self.drop_calls(cx);
+                    self.drop_calls(out);
                     *work = self.begin(cx, data, None);
                     None
                 }
                 _ => {
-                    let kept = self.end(cx, stage).map(|k| Kept { upload: None, ..k });
+                    let kept = self.end(out, stage).map(|k| Kept { upload: None, ..k });
                     Some(Outcome::Failed(error, kept))
                 }
             },
@@ -674,6 +708,7 @@ impl Tasks {
     fn accepted(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         what: What,
@@ -682,19 +717,20 @@ impl Tasks {
         match (what, answer) {
             (_, Answer::Allocated(allocated)) => {
                 let credentials = self.obtain.as_ref()?.allocated(*allocated);
-                self.obtained(cx, data, stage, Ok(credentials))
+                self.obtained(cx, out, data, stage, Ok(credentials))
             }
             (What::Initiate, Answer::UploadId(id)) => {
                 let Stage::Granted(session, work @ Work::Initiate) = stage else {
                     return None;
                 };
                 let upload = OpenUpload::new(id);
-                self.save_checkpoint(cx, data, session, &upload);
+                self.save_checkpoint(cx, out, data, session, &upload);
                 *work = Work::Open(upload, Open::Parts(Parts::new()));
                 None
             }
             (What::ListParts { marker }, Answer::Listed(parts, next)) => {
-                self.listed(cx, data, stage, marker, parts, next);
+                let next = next.filter(|next| *next > marker);
+                self.listed(cx, out, data, stage, parts, next);
                 None
             }
             (what @ (What::Put | What::Part(_)), Answer::Stored(stored)) => {
@@ -705,44 +741,46 @@ impl Tasks {
                 let parts = stage.parts()?;
                 parts
                     .stored(number, stored)
-                    .then(|| self.part_done(cx, data, stage, number))?
+                    .then(|| self.part_done(cx, out, data, stage, number))?
             }
             (What::Complete, Answer::Completed(crc)) => {
                 let open = stage.open()?;
-                match cx.server_crc(crc) {
+                match cx.server_crc(out, crc) {
                     Some(server) if cx.options.check_crc64 => {
                         *open = Open::Object(ObjectCheck::completed(server));
-                        self.combine(cx, data, stage, None)
+                        self.combine(cx, out, data, stage, None)
                     }
-                    _ => self.succeeded(cx, stage),
+                    _ => self.succeeded(out, stage),
                 }
             }
             (What::Head, Answer::Head(size, server)) => {
                 let Some(Open::Confirm { otherwise }) = stage.open() else {
                     return None;
                 };
-                let otherwise = otherwise.clone();
+                // Taken as the stage leaves `Confirm`: what stays behind is never read.
+                let otherwise = core::mem::replace(otherwise, Stop::Expired);
                 match server {
                     Some(server) => {
                         let check = ObjectCheck::confirming(server, size, otherwise);
                         *stage.open()? = Open::Object(check);
-                        self.combine(cx, data, stage, None)
+                        self.combine(cx, out, data, stage, None)
                     }
-                    None => self.stopped(cx, data, stage, otherwise),
+                    None => self.stopped(cx, out, data, stage, otherwise),
                 }
             }
             _ => None,
         }
     }
 
-    /// A page of ListParts came: the next is asked for, or, once all came, the server's list is
-    /// taken as the truth and the upload verified (an earlier page's) or its parts sent.
+    /// A page of ListParts came, with the marker of the `next` if there is one: it is asked
+    /// for, or, once all came, the server's list is taken as the truth and the upload verified
+    /// (an earlier page's) or its parts sent.
     fn listed(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
-        marker: u32,
         parts: Vec<ListedPart>,
         next: Option<u32>,
     ) {
@@ -753,7 +791,7 @@ impl Tasks {
             return;
         };
         listed.extend(parts);
-        if let Some(next) = next.filter(|next| *next > marker) {
+        if let Some(next) = next {
             self.call(What::ListParts { marker: next }, cx);
             return;
         }
@@ -762,12 +800,12 @@ impl Tasks {
             true => Open::Verify(Verify::new(&upload.parts)),
             false => Open::Parts(Parts::new()),
         };
-        self.verify_next(cx, data, open);
+        self.verify_next(cx, out, data, open);
     }
 
     /// The object is the file: the upload succeeded.
-    fn succeeded(&mut self, cx: &mut Shared, stage: &mut Stage) -> Flow {
-        let kept = self.end(cx, stage)?;
+    fn succeeded(&mut self, out: &mut Sink, stage: &mut Stage) -> Flow {
+        let kept = self.end(out, stage)?;
         Some(Outcome::Succeeded(kept.session.credentials))
     }
 }

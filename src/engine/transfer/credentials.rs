@@ -8,7 +8,7 @@ use super::{Flow, Open, Outcome, Stage, Tasks, Work};
 use crate::engine::call::What;
 use crate::engine::exchange::Stop;
 use crate::engine::ids::AskId;
-use crate::engine::output::{AskFor, Out};
+use crate::engine::output::{AskFor, Out, Sink};
 use crate::engine::session::{FileData, OpenUpload, Session};
 use crate::engine::shared::Shared;
 use crate::engine::source::{can_renew, renewable, Granted, Obtain, Purpose, Step, Unavailable};
@@ -21,6 +21,7 @@ impl Tasks {
     pub(super) fn credentials(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
     ) -> Flow {
@@ -34,10 +35,10 @@ impl Tasks {
             Stage::Granted(..) => return None,
         };
         if let Some(wait) = cx.wait_reason() {
-            self.waiting(cx, data, wait);
+            self.waiting(out, data, wait);
             return None;
         }
-        self.network_back(cx, data);
+        self.network_back(out, data);
         let base = match (&*stage, purpose) {
             (Stage::Resume(checkpoint), _) => Some(Credentials {
                 auth: Default::default(),
@@ -52,7 +53,7 @@ impl Tasks {
             }),
             (Stage::Granted(session, _), Purpose::Renew) => {
                 if !renewable(cx, &session.credentials) {
-                    return self.stopped(cx, data, stage, Stop::Expired);
+                    return self.stopped(cx, out, data, stage, Stop::Expired);
                 }
                 Some(session.credentials.clone())
             }
@@ -61,7 +62,7 @@ impl Tasks {
         let obtain = Obtain::new(purpose, base);
         let step = obtain.first(cx);
         self.obtain = Some(obtain);
-        self.obtain_step(cx, data, step);
+        self.obtain_step(cx, out, data, step);
         None
     }
 
@@ -72,7 +73,7 @@ impl Tasks {
                 && cx.now >= session.refresh_due_ms(cx.options.timeout_ms, cx.clock_offset_ms))
     }
 
-    fn obtain_step(&mut self, cx: &mut Shared, data: &FileData, step: Step) {
+    fn obtain_step(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData, step: Step) {
         let Some(obtain) = &mut self.obtain else {
             return;
         };
@@ -85,7 +86,7 @@ impl Tasks {
                     AskFor::Refresh(()) => AskFor::Refresh(data.index),
                     AskFor::StsToken => AskFor::StsToken,
                 };
-                cx.out.push_back(Out::Ask { id, ask });
+                out.push(Out::Ask { id, ask });
             }
             Step::Vod(what) => {
                 obtain.asked = None;
@@ -99,6 +100,7 @@ impl Tasks {
     pub(super) fn granted(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         id: AskId,
@@ -106,11 +108,13 @@ impl Tasks {
     ) -> Flow {
         let obtain = self.obtain.as_ref().filter(|o| o.asked(id))?;
         match obtain.granted(answer) {
-            Ok(credentials) => self.obtained(cx, data, stage, Ok(credentials)),
-            Err(Granted::Done(unavailable)) => self.obtained(cx, data, stage, Err(unavailable)),
+            Ok(credentials) => self.obtained(cx, out, data, stage, Ok(credentials)),
+            Err(Granted::Done(unavailable)) => {
+                self.obtained(cx, out, data, stage, Err(unavailable))
+            }
             Err(Granted::Token(token, step)) => {
                 cx.hold(token);
-                self.obtain_step(cx, data, step);
+                self.obtain_step(cx, out, data, step);
                 None
             }
         }
@@ -120,6 +124,7 @@ impl Tasks {
     pub(super) fn obtained(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         result: Result<Credentials, Unavailable>,
@@ -136,29 +141,29 @@ impl Tasks {
                 None
             }
             (Purpose::Allocate, Err(Unavailable::NoToken)) => {
-                self.drop_calls(cx);
+                self.drop_calls(out);
                 Some(Outcome::Expired(None))
             }
             // The request failed because the network went: wait and ask again.
             (Purpose::Allocate, Err(_)) if cx.wait_reason().is_some() => None,
             (Purpose::Allocate, Err(Unavailable::Failed(error))) => {
-                self.drop_calls(cx);
+                self.drop_calls(out);
                 Some(Outcome::Failed(error, None))
             }
             (Purpose::Resume, Ok(credentials)) => {
-                self.resumed(cx, data, stage, credentials);
+                self.resumed(cx, out, data, stage, credentials);
                 None
             }
             (Purpose::Resume, Err(_)) => {
-                cx.forget(data);
+                out.forget(data);
                 *stage = Stage::Allocate;
                 None
             }
             (Purpose::Renew, Ok(fresh)) => {
-                self.renewed(cx, data, stage, fresh);
+                self.renewed(cx, out, data, stage, fresh);
                 None
             }
-            (Purpose::Renew, Err(_)) => self.stopped(cx, data, stage, Stop::Expired),
+            (Purpose::Renew, Err(_)) => self.stopped(cx, out, data, stage, Stop::Expired),
         }
     }
 
@@ -167,6 +172,7 @@ impl Tasks {
     fn resumed(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         credentials: Credentials,
@@ -189,7 +195,7 @@ impl Tasks {
                 Work::Open(upload, list)
             }
             false => {
-                cx.forget(data);
+                out.forget(data);
                 self.begin(cx, data, None)
             }
         };
@@ -203,7 +209,14 @@ impl Tasks {
     /// Renewed credentials came: requests that waited go again with them. Credentials for
     /// another object end the old upload while the old ones still reach it, and the file goes
     /// to its new object from the start.
-    fn renewed(&mut self, cx: &mut Shared, data: &FileData, stage: &mut Stage, fresh: Credentials) {
+    fn renewed(
+        &mut self,
+        cx: &mut Shared,
+        out: &mut Sink,
+        data: &FileData,
+        stage: &mut Stage,
+        fresh: Credentials,
+    ) {
         let Stage::Granted(session, work) = stage else {
             return;
         };
@@ -212,7 +225,7 @@ impl Tasks {
         session.received_ms = cx.now;
         self.requests.renewed();
         if moved {
-            self.drop_calls(cx);
+            self.drop_calls(out);
             let fresh = self.begin(cx, data, None);
             if let Some(upload) = core::mem::replace(work, fresh).into_upload() {
                 cx.abort(old, upload.id);

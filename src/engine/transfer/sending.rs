@@ -10,7 +10,7 @@ use crate::engine::checkpoint::Checkpoint;
 use crate::engine::exchange::Stop;
 use crate::engine::ids::ReadId;
 use crate::engine::object::Combined;
-use crate::engine::output::{Digest, Out};
+use crate::engine::output::{Digest, Out, Sink};
 use crate::engine::parts::{Checked, Parts};
 use crate::engine::session::{Activity, FileData, OpenUpload, Session};
 use crate::engine::shared::Shared;
@@ -20,7 +20,13 @@ use crate::error::{Code, UploadError};
 impl Tasks {
     /// Starts the next parts while this file's share of slots allows; Complete once every part
     /// is done.
-    pub(super) fn send_parts(&mut self, cx: &mut Shared, data: &FileData, stage: &mut Stage) {
+    pub(super) fn send_parts(
+        &mut self,
+        cx: &mut Shared,
+        out: &mut Sink,
+        data: &FileData,
+        stage: &mut Stage,
+    ) {
         let Stage::Granted(_, work) = stage else {
             return;
         };
@@ -38,7 +44,7 @@ impl Tasks {
         for number in started {
             self.call(if put { What::Put } else { What::Part(number) }, cx);
             match cx.options.check_crc64 {
-                true => self.read(cx, data, number, Digest::Crc64),
+                true => self.read(cx, out, data, number, Digest::Crc64),
                 false => _ = parts.hashed(number, None),
             }
         }
@@ -53,12 +59,16 @@ impl Tasks {
     pub(super) fn part_done(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         number: u32,
     ) -> Flow {
         let retries = cx.options.retry_count;
-        let (local, etag) = match stage.parts()?.check(number, retries, |c| cx.server_crc(c)) {
+        let (local, etag) = match stage
+            .parts()?
+            .check(number, retries, |c| cx.server_crc(out, c))
+        {
             Checked::Waiting => return None,
             Checked::Damaged(local, server, again) => {
                 let error = UploadError::new(
@@ -72,10 +82,10 @@ impl Tasks {
                     ),
                 );
                 if !again {
-                    return self.stopped(cx, data, stage, Stop::Failed(error));
+                    return self.stopped(cx, out, data, stage, Stop::Failed(error));
                 }
                 self.activity = Activity::Retrying;
-                cx.notify(Event::Retry(data.index, error));
+                out.notify(Event::Retry(data.index, error));
                 let what = match stage.upload() {
                     Some(_) => What::Part(number),
                     None => What::Put,
@@ -87,15 +97,15 @@ impl Tasks {
         };
         let Stage::Granted(session, Work::Open(upload, _)) = stage else {
             // A file of one part, in one request: nothing to resume, so no checkpoint.
-            cx.notify(Event::Progress(data.index));
-            return self.succeeded(cx, stage);
+            out.notify(Event::Progress(data.index));
+            return self.succeeded(out, stage);
         };
         let Some(etag) = etag else {
             let error = UploadError::new(
                 Code::CorsEtagNotExposed,
                 "the part was uploaded but its ETag header cannot be read: the bucket's CORS rule must expose ETag (ExposeHeader: ETag)",
             );
-            return self.stopped(cx, data, stage, Stop::Failed(error));
+            return self.stopped(cx, out, data, stage, Stop::Failed(error));
         };
         if let Some(crc) = local {
             upload.crcs.insert(number, crc);
@@ -103,17 +113,23 @@ impl Tasks {
         if upload.parts.insert(number, etag).is_none() {
             upload.loaded += data.plan.len(number);
         }
-        self.save_checkpoint(cx, data, session, upload);
-        cx.notify(Event::Progress(data.index));
+        self.save_checkpoint(cx, out, data, session, upload);
+        out.notify(Event::Progress(data.index));
         None
     }
 
     /// Reads the next of an earlier page's parts left to verify; once all match, the parts
     /// the server lacks are sent.
-    pub(super) fn verify_next(&mut self, cx: &mut Shared, data: &FileData, open: &mut Open) {
+    pub(super) fn verify_next(
+        &mut self,
+        cx: &mut Shared,
+        out: &mut Sink,
+        data: &FileData,
+        open: &mut Open,
+    ) {
         if let Open::Verify(verify) = open {
             match verify.next() {
-                Some(number) => self.read(cx, data, number, Digest::Md5),
+                Some(number) => self.read(cx, out, data, number, Digest::Md5),
                 None => *open = Open::Parts(Parts::new()),
             }
         }
@@ -123,6 +139,7 @@ impl Tasks {
     pub(super) fn combine(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         read: Option<Option<u64>>,
@@ -132,14 +149,14 @@ impl Tasks {
         };
         let verdict = match check.combine(data.plan, &upload.crcs, read) {
             Combined::Read(number) => {
-                self.read(cx, data, number, Digest::Crc64);
+                self.read(cx, out, data, number, Digest::Crc64);
                 return None;
             }
             Combined::Done(local) => check.verdict(data.size, local),
         };
         match verdict {
-            Ok(()) => self.succeeded(cx, stage),
-            Err(stop) => self.stopped(cx, data, stage, stop),
+            Ok(()) => self.succeeded(out, stage),
+            Err(stop) => self.stopped(cx, out, data, stage, stop),
         }
     }
 
@@ -147,6 +164,7 @@ impl Tasks {
     pub(super) fn hashed(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         stage: &mut Stage,
         id: ReadId,
@@ -162,21 +180,21 @@ impl Tasks {
             Some(open @ Open::Verify(_)) => {
                 if let Open::Verify(verify) = open {
                     if verify.matches(md5) {
-                        self.verify_next(cx, data, open);
+                        self.verify_next(cx, out, data, open);
                         return None;
                     }
                 }
                 // Another file with the same name, size and date: a new video for this one.
                 let earlier = core::mem::replace(stage, Stage::Allocate);
-                cx.close(earlier.kept(), data);
+                cx.close(out, earlier.kept(), data);
                 None
             }
-            Some(Open::Object(_)) => self.combine(cx, data, stage, Some(crc)),
+            Some(Open::Object(_)) => self.combine(cx, out, data, stage, Some(crc)),
             // A file that cannot be read leaves the part unchecked.
             _ => stage
                 .parts()?
                 .hashed(number, crc)
-                .then(|| self.part_done(cx, data, stage, number))?,
+                .then(|| self.part_done(cx, out, data, stage, number))?,
         }
     }
 
@@ -184,6 +202,7 @@ impl Tasks {
     pub(super) fn save_checkpoint(
         &mut self,
         cx: &mut Shared,
+        out: &mut Sink,
         data: &FileData,
         session: &Session,
         upload: &OpenUpload,
@@ -202,7 +221,7 @@ impl Tasks {
             loaded: upload.loaded,
             saved_ms: cx.now as u64,
         };
-        cx.out.push_back(Out::Store {
+        out.push(Out::Store {
             key: key.clone(),
             value: checkpoint.encode(),
         });
