@@ -3,7 +3,8 @@
 //! the moment; a stage becomes the next by assignment, and what it owned goes with it. Beside the
 //! stage, [`Tasks`] holds what is under way whatever the stage: requests, reads, credentials asked
 //! for. An input that ends the upload hands back an [`Outcome`], which owns what the stage kept.
-//! Methods take `&mut Shared`, which queues what is to be done.
+//! Methods are handed the shared state (`&mut Shared`) and the [`Sink`] what is to be done is
+//! written to.
 //!
 //! The stages: credentials (first ones, or an earlier page's video's), ListParts (and, for an
 //! earlier page's upload, the MD5 of its first and last part), Initiate, the parts `parallel`
