@@ -18,15 +18,26 @@ pub(super) enum Unavailable {
     Failed(UploadError),
 }
 
-/// What credentials are for.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// What credentials are for, with what is known of them.
+#[derive(Debug)]
 pub(super) enum Purpose {
-    /// A new upload of the file.
+    /// A new upload of the file: nothing is known.
     Allocate,
-    /// An earlier page's video, to go on with its upload.
-    Resume,
-    /// The current ones are expiring.
-    Renew,
+    /// An earlier page's video, to go on with its upload: its object and video, from the
+    /// checkpoint.
+    Resume(Credentials),
+    /// The current ones, which are expiring.
+    Renew(Credentials),
+}
+
+impl Purpose {
+    /// What is known of the credentials sought.
+    fn base(&self) -> Option<&Credentials> {
+        match self {
+            Purpose::Allocate => None,
+            Purpose::Resume(base) | Purpose::Renew(base) => Some(base),
+        }
+    }
 }
 
 /// The next step in getting credentials.
@@ -39,9 +50,6 @@ pub(super) enum Step {
 /// Credentials being asked for.
 pub(super) struct Obtain {
     pub purpose: Purpose,
-    /// What is known of the credentials sought: the current ones when renewing, the
-    /// checkpoint's video when resuming.
-    pub base: Option<Credentials>,
     /// The page's answer awaited, by id; `None` while VOD is called.
     pub asked: Option<(AskId, AskFor<()>)>,
     /// VOD is called for a new upload (`CreateUploadVideo`), not a refresh.
@@ -64,16 +72,15 @@ pub(super) fn renewable(cx: &Shared, credentials: &Credentials) -> bool {
 }
 
 /// The refresh of `base`'s video by VOD.
-fn refresh(base: Option<&Credentials>) -> Step {
-    let video_id = base.and_then(|b| b.video_id.clone()).unwrap_or_default();
+fn refresh(base: &Credentials) -> Step {
+    let video_id = base.video_id.clone().unwrap_or_default();
     Step::Vod(What::Refresh { video_id })
 }
 
 impl Obtain {
-    pub fn new(purpose: Purpose, base: Option<Credentials>) -> Obtain {
+    pub fn new(purpose: Purpose) -> Obtain {
         Obtain {
             purpose,
-            base,
             asked: None,
             create: false,
         }
@@ -86,17 +93,15 @@ impl Obtain {
     /// The first step. Renewing credentials that cannot be renewed (an image's that VOD gave)
     /// gets new ones.
     pub fn first(&self, cx: &Shared) -> Step {
-        let base = self.base.as_ref();
-        let from_sts = base.map_or(cx.options.sts, |b| b.from_sts);
-        match self.purpose {
+        match &self.purpose {
             Purpose::Allocate if !cx.options.sts => Step::Ask(AskFor::UploadAuth(())),
             Purpose::Allocate => Step::Vod(What::Create),
-            Purpose::Resume if !cx.options.sts && !cx.can_refresh => {
+            Purpose::Resume(_) if !cx.options.sts && !cx.can_refresh => {
                 Step::Ask(AskFor::UploadAuth(()))
             }
-            Purpose::Renew if base.is_some_and(|b| !can_renew(cx, b)) => Step::Vod(What::Create),
-            Purpose::Resume | Purpose::Renew if from_sts => refresh(base),
-            Purpose::Resume | Purpose::Renew => Step::Ask(AskFor::Refresh(())),
+            Purpose::Renew(base) if !can_renew(cx, base) => Step::Vod(What::Create),
+            Purpose::Resume(base) | Purpose::Renew(base) if base.from_sts => refresh(base),
+            Purpose::Resume(_) | Purpose::Renew(_) => Step::Ask(AskFor::Refresh(())),
         }
     }
 
@@ -104,7 +109,7 @@ impl Obtain {
     /// the caller keeps) a call of VOD.
     pub fn granted(&self, answer: Result<Grant, UploadError>) -> Result<Credentials, Granted> {
         let asked = self.asked.map(|(_, a)| a);
-        let base = self.base.as_ref();
+        let base = self.purpose.base();
         match (
             answer.map_err(|e| Granted::Done(Unavailable::Failed(e)))?,
             asked,
@@ -120,24 +125,21 @@ impl Obtain {
                 _ => Ok(fresh),
             },
             (Grant::Credentials(fresh), _) => Ok(fresh),
-            (Grant::Auth(_), _) if self.purpose == Purpose::Allocate => {
-                Err(Granted::Done(Unavailable::Failed(UploadError::new(
-                    Code::InvalidUploadAddress,
-                    "getUploadAuth answered an UploadAuth without its UploadAddress",
-                ))))
-            }
             (Grant::Auth(auth), _) => match base {
                 Some(base) => Ok(Credentials {
                     auth,
                     ..base.clone()
                 }),
-                // Only a new upload is asked for without a base.
-                None => unreachable!(),
+                // A new upload: nothing is known to go with an UploadAuth alone.
+                None => Err(Granted::Done(Unavailable::Failed(UploadError::new(
+                    Code::InvalidUploadAddress,
+                    "getUploadAuth answered an UploadAuth without its UploadAddress",
+                )))),
             },
             (Grant::Sts(token), _) => {
-                let step = match self.purpose {
-                    Purpose::Allocate => Step::Vod(What::Create),
-                    _ => refresh(base),
+                let step = match base {
+                    None => Step::Vod(What::Create),
+                    Some(base) => refresh(base),
                 };
                 Err(Granted::Token(token, step))
             }
@@ -146,7 +148,7 @@ impl Obtain {
 
     /// What VOD's answer comes to.
     pub fn allocated(&self, answer: Allocated) -> Credentials {
-        match (&self.base, self.create) {
+        match (self.purpose.base(), self.create) {
             (Some(base), false) => Credentials {
                 auth: answer.auth,
                 from_sts: true,
@@ -224,67 +226,56 @@ mod tests {
 
     #[test]
     fn the_first_step_by_purpose_mode_and_what_is_known() {
-        let video = |from_sts| Some(credentials("sv/a.mp4", false, from_sts));
-        let image = Some(credentials("image/a.png", true, true));
-        // (purpose, STS mode, refreshUploadAuth given, base) → first step.
-        let table: Vec<(Purpose, bool, bool, Option<Credentials>, &str)> = alloc::vec![
-            (Purpose::Allocate, false, false, None, "ask getUploadAuth"),
-            (Purpose::Allocate, false, true, None, "ask getUploadAuth"),
-            (Purpose::Allocate, true, false, None, "VOD create"),
+        let video = |from_sts| credentials("sv/a.mp4", false, from_sts);
+        let image = credentials("image/a.png", true, true);
+        // (purpose with what is known, STS mode, refreshUploadAuth given) → first step.
+        let table: Vec<(Purpose, bool, bool, &str)> = alloc::vec![
+            (Purpose::Allocate, false, false, "ask getUploadAuth"),
+            (Purpose::Allocate, false, true, "ask getUploadAuth"),
+            (Purpose::Allocate, true, false, "VOD create"),
             (
-                Purpose::Resume,
+                Purpose::Resume(video(false)),
                 false,
                 false,
-                video(false),
                 "ask getUploadAuth"
             ),
             (
-                Purpose::Resume,
+                Purpose::Resume(video(false)),
                 false,
                 true,
-                video(false),
                 "ask refreshUploadAuth"
             ),
-            (Purpose::Resume, true, false, video(true), "VOD refresh v1"),
+            (Purpose::Resume(video(true)), true, false, "VOD refresh v1"),
             (
-                Purpose::Renew,
+                Purpose::Renew(video(false)),
                 false,
                 true,
-                video(false),
                 "ask refreshUploadAuth"
             ),
-            (Purpose::Renew, false, false, video(false), "VOD create"),
-            (Purpose::Renew, false, false, video(true), "VOD refresh v1"),
-            (Purpose::Renew, true, false, video(true), "VOD refresh v1"),
-            (Purpose::Renew, true, false, image, "VOD create"),
+            (Purpose::Renew(video(false)), false, false, "VOD create"),
+            (Purpose::Renew(video(true)), false, false, "VOD refresh v1"),
+            (Purpose::Renew(video(true)), true, false, "VOD refresh v1"),
+            (Purpose::Renew(image), true, false, "VOD create"),
         ];
-        for (purpose, sts, refresh, base, expected) in table {
+        for (purpose, sts, refresh, expected) in table {
             let core = core(sts, refresh);
-            let said = step(Obtain::new(purpose, base.clone()).first(core.shared()));
-            assert_eq!(
-                said, expected,
-                "{purpose:?}, sts {sts}, refresh {refresh}, {base:?}"
-            );
+            let context = alloc::format!("{purpose:?}, sts {sts}, refresh {refresh}");
+            let said = step(Obtain::new(purpose).first(core.shared()));
+            assert_eq!(said, expected, "{context}");
         }
     }
 
-    /// A purpose, what is known, what was asked, the answer, and what it comes to.
+    /// A purpose with what is known, what was asked, the answer, and what it comes to.
     type Row = (
         Purpose,
-        Option<Credentials>,
         AskFor<()>,
         Result<Grant, UploadError>,
         &'static str,
     );
 
     /// What an answer to `asked` comes to, as text.
-    fn granted(
-        purpose: Purpose,
-        base: Option<Credentials>,
-        asked: AskFor<()>,
-        answer: Result<Grant, UploadError>,
-    ) -> String {
-        let mut obtain = Obtain::new(purpose, base);
+    fn granted(purpose: Purpose, asked: AskFor<()>, answer: Result<Grant, UploadError>) -> String {
+        let mut obtain = Obtain::new(purpose);
         obtain.asked = Some((AskId(1), asked));
         match obtain.granted(answer) {
             Ok(c) => alloc::format!(
@@ -304,8 +295,8 @@ mod tests {
 
     #[test]
     fn what_each_answer_comes_to() {
-        let video = || Some(credentials("sv/a.mp4", false, false));
-        let image = || Some(credentials("image/a.png", true, false));
+        let video = || credentials("sv/a.mp4", false, false);
+        let image = || credentials("image/a.png", true, false);
         let fresh = |object: &str| {
             let mut c = credentials(object, false, false);
             c.video_id = None;
@@ -332,45 +323,39 @@ mod tests {
         let table: Vec<Row> = alloc::vec![
             // A refresh of the same object keeps what the answer leaves out.
             (
-                Purpose::Renew,
-                video(),
+                Purpose::Renew(video()),
                 refresh,
                 Ok(fresh("sv/a.mp4")),
                 "credentials sv/a.mp4 video Some(\"v1\") image None key fresh"
             ),
             (
-                Purpose::Renew,
-                image(),
+                Purpose::Renew(image()),
                 refresh,
                 Ok(fresh("image/a.png")),
                 "credentials image/a.png video None image Some(\"i1\") key fresh"
             ),
             // Another object is taken as it is.
             (
-                Purpose::Renew,
-                video(),
+                Purpose::Renew(video()),
                 refresh,
                 Ok(fresh("sv/b.mp4")),
                 "credentials sv/b.mp4 video None image None key fresh"
             ),
             (
                 Purpose::Allocate,
-                None,
                 upload_auth,
                 Ok(fresh("sv/c.mp4")),
                 "credentials sv/c.mp4 video None image None key fresh"
             ),
             // An UploadAuth alone renews what is known, and cannot start a new upload.
             (
-                Purpose::Renew,
-                video(),
+                Purpose::Renew(video()),
                 refresh,
                 Ok(auth()),
                 "credentials sv/a.mp4 video Some(\"v1\") image None key renewed"
             ),
             (
                 Purpose::Allocate,
-                None,
                 upload_auth,
                 Ok(auth()),
                 "failed InvalidUploadAddress"
@@ -378,21 +363,18 @@ mod tests {
             // An STS token: VOD is called, to create or to refresh.
             (
                 Purpose::Allocate,
-                None,
                 upload_auth,
                 Ok(token()),
                 "token, then VOD create"
             ),
             (
-                Purpose::Renew,
-                video(),
+                Purpose::Renew(video()),
                 refresh,
                 Ok(token()),
                 "token, then VOD refresh v1"
             ),
             (
-                Purpose::Resume,
-                video(),
+                Purpose::Resume(video()),
                 refresh,
                 Ok(token()),
                 "token, then VOD refresh v1"
@@ -400,18 +382,14 @@ mod tests {
             // The page's refusal fails the file with its code.
             (
                 Purpose::Allocate,
-                None,
                 upload_auth,
                 refused(),
                 "failed GetUploadAuthFailed"
             ),
         ];
-        for (purpose, base, asked, answer, expected) in table {
-            assert_eq!(
-                granted(purpose, base, asked, answer),
-                expected,
-                "{purpose:?} {asked:?}"
-            );
+        for (purpose, asked, answer, expected) in table {
+            let context = alloc::format!("{purpose:?} {asked:?}");
+            assert_eq!(granted(purpose, asked, answer), expected, "{context}");
         }
     }
 
@@ -434,8 +412,7 @@ mod tests {
         // A refresh keeps the object and the video, only the credentials are new; a creation
         // takes all of the answer, whatever was known.
         for (create, object, video) in [(false, "sv/a.mp4", "v1"), (true, "sv/new.mp4", "v2")] {
-            let mut obtain =
-                Obtain::new(Purpose::Renew, Some(credentials("sv/a.mp4", false, false)));
+            let mut obtain = Obtain::new(Purpose::Renew(credentials("sv/a.mp4", false, false)));
             obtain.create = create;
             let got = obtain.allocated(answer());
             let what = (got.address.file_name.as_str(), got.video_id.as_deref());

@@ -28,19 +28,20 @@ impl Tasks {
         if self.obtain.is_some() {
             return None;
         }
-        let purpose = match stage {
-            Stage::Allocate => Purpose::Allocate,
-            Stage::Resume(_) => Purpose::Resume,
-            Stage::Granted(session, _) if self.renewal_wanted(cx, session) => Purpose::Renew,
-            Stage::Granted(..) => return None,
-        };
+        // Credentials with a session are asked for only when they are to be renewed.
+        if let Stage::Granted(session, _) = stage {
+            if !self.renewal_wanted(cx, session) {
+                return None;
+            }
+        }
         if let Some(wait) = cx.wait_reason() {
             self.waiting(out, data, wait);
             return None;
         }
         self.network_back(out, data);
-        let base = match (&*stage, purpose) {
-            (Stage::Resume(checkpoint), _) => Some(Credentials {
+        let purpose = match &*stage {
+            Stage::Allocate => Purpose::Allocate,
+            Stage::Resume(checkpoint) => Purpose::Resume(Credentials {
                 auth: Default::default(),
                 address: crate::auth::UploadAddress {
                     endpoint: checkpoint.endpoint.clone(),
@@ -51,15 +52,14 @@ impl Tasks {
                 image: None,
                 from_sts: cx.options.sts,
             }),
-            (Stage::Granted(session, _), Purpose::Renew) => {
+            Stage::Granted(session, _) => {
                 if !renewable(cx, &session.credentials) {
                     return self.stopped(cx, out, data, stage, Stop::Expired);
                 }
-                Some(session.credentials.clone())
+                Purpose::Renew(session.credentials.clone())
             }
-            _ => None,
         };
-        let obtain = Obtain::new(purpose, base);
+        let obtain = Obtain::new(purpose);
         let step = obtain.first(cx);
         self.obtain = Some(obtain);
         self.obtain_step(cx, out, data, step);
@@ -150,20 +150,20 @@ impl Tasks {
                 self.drop_calls(out);
                 Some(Outcome::Failed(error, None))
             }
-            (Purpose::Resume, Ok(credentials)) => {
+            (Purpose::Resume(_), Ok(credentials)) => {
                 self.resumed(cx, out, data, stage, credentials);
                 None
             }
-            (Purpose::Resume, Err(_)) => {
+            (Purpose::Resume(_), Err(_)) => {
                 out.forget(data);
                 *stage = Stage::Allocate;
                 None
             }
-            (Purpose::Renew, Ok(fresh)) => {
+            (Purpose::Renew(_), Ok(fresh)) => {
                 self.renewed(cx, out, data, stage, fresh);
                 None
             }
-            (Purpose::Renew, Err(_)) => self.stopped(cx, out, data, stage, Stop::Expired),
+            (Purpose::Renew(_), Err(_)) => self.stopped(cx, out, data, stage, Stop::Expired),
         }
     }
 
