@@ -15,9 +15,16 @@ use crate::vod::meta::Meta;
 use crate::vod::request::{timestamp, Action};
 use crate::vod::response::Allocated;
 
-/// What a request asks of OSS or VOD.
+/// What a request asks, of OSS or of VOD.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum What {
+    Oss(Oss),
+    Vod(Vod),
+}
+
+/// What a request asks of OSS.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Oss {
     /// The whole file in one PutObject.
     Put,
     Initiate,
@@ -27,12 +34,15 @@ pub(super) enum What {
     Part(u32),
     Complete,
     Head,
-    /// VOD: `CreateUploadVideo` (or `CreateUploadImage`) for the file.
+}
+
+/// What a request asks of VOD.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Vod {
+    /// `CreateUploadVideo` (or `CreateUploadImage`) for the file.
     Create,
-    /// VOD: `RefreshUploadVideo`.
-    Refresh {
-        video_id: String,
-    },
+    /// `RefreshUploadVideo`.
+    Refresh { video_id: String },
 }
 
 /// Where a request stands.
@@ -67,8 +77,8 @@ impl Call {
     pub fn new(what: What, retry_count: u32) -> Call {
         let exchange = match what {
             // A token the page renews that VOD still finds expired fails the call.
-            What::Create | What::Refresh { .. } => Exchange::renewing_once(retry_count),
-            _ => Exchange::new(retry_count),
+            What::Vod(_) => Exchange::renewing_once(retry_count),
+            What::Oss(_) => Exchange::new(retry_count),
         };
         Call {
             what,
@@ -79,7 +89,7 @@ impl Call {
     }
 
     pub fn is_vod(&self) -> bool {
-        matches!(self.what, What::Create | What::Refresh { .. })
+        matches!(self.what, What::Vod(_))
     }
 
     pub fn in_flight(&self) -> Option<RequestId> {
@@ -91,7 +101,7 @@ impl Call {
 }
 
 /// What the request of an OSS call needs of the file's upload.
-pub(super) struct Oss<'a> {
+pub(super) struct ForOss<'a> {
     pub credentials: &'a Credentials,
     pub content_type: &'a str,
     pub upload_id: Option<&'a str>,
@@ -100,7 +110,7 @@ pub(super) struct Oss<'a> {
 }
 
 /// What a VOD call needs of the file.
-pub(super) struct Vod<'a> {
+pub(super) struct ForVod<'a> {
     pub endpoint: &'a str,
     pub name: &'a str,
     pub size: u64,
@@ -109,46 +119,68 @@ pub(super) struct Vod<'a> {
     pub image: Option<&'a str>,
 }
 
-impl What {
-    /// The OSS request, signed and dated; `None` for a VOD call.
-    pub fn oss_request(&self, on: &Oss<'_>, date: &str) -> Option<Request> {
+impl Oss {
+    /// The request, signed and dated.
+    pub fn request(&self, on: &ForOss<'_>, date: &str) -> Request {
         let upload_id = on.upload_id.unwrap_or_default();
         let call = match self {
-            What::Put => OssCall::Put {
+            Oss::Put => OssCall::Put {
                 content_type: on.content_type,
             },
-            What::Initiate => OssCall::Initiate {
+            Oss::Initiate => OssCall::Initiate {
                 content_type: on.content_type,
             },
-            What::ListParts { marker } => OssCall::ListParts {
+            Oss::ListParts { marker } => OssCall::ListParts {
                 upload_id,
                 marker: *marker,
             },
-            What::Part(number) => OssCall::UploadPart {
+            Oss::Part(number) => OssCall::UploadPart {
                 upload_id,
                 part_number: *number,
             },
-            What::Complete => OssCall::Complete {
+            Oss::Complete => OssCall::Complete {
                 upload_id,
                 parts: on.parts,
             },
-            What::Head => OssCall::Head,
-            What::Create | What::Refresh { .. } => return None,
+            Oss::Head => OssCall::Head,
         };
         let credentials = on.credentials;
-        Some(call.build(&credentials.address, &credentials.auth, date))
+        call.build(&credentials.address, &credentials.auth, date)
     }
 
-    /// The VOD request, signed with the STS token.
-    pub fn vod_request(
+    /// Reads an answer of 2xx as this call expects it: a broken answer is an error, to be
+    /// retried like a 5xx. `at`: where the file goes, which Complete's answer must name.
+    pub fn read(&self, answer: &Response, at: &Destination) -> Result<Answer, UploadError> {
+        Ok(match self {
+            Oss::Put => Answer::Stored(response::stored(answer, "PutObject")?),
+            Oss::Part(_) => Answer::Stored(response::stored(answer, "UploadPart")?),
+            Oss::Initiate => Answer::UploadId(response::upload_id(answer)?),
+            Oss::ListParts { .. } => {
+                let (parts, next) = response::list_parts(answer)?;
+                Answer::Listed(parts, next)
+            }
+            Oss::Complete => {
+                Answer::Completed(response::completed(answer, &at.bucket, &at.object)?)
+            }
+            Oss::Head => {
+                let (size, crc) = response::head(answer)?;
+                Answer::Head(size, crc)
+            }
+        })
+    }
+}
+
+impl Vod {
+    /// The request, signed with the STS token.
+    pub fn request(
         &self,
-        on: &Vod<'_>,
+        on: &ForVod<'_>,
         token: &StsToken,
         server_ms: f64,
         nonce: &str,
     ) -> Request {
         let action = match (self, on.image) {
-            (What::Refresh { video_id }, _) => Action::RefreshUploadVideo { video_id },
+            (Vod::Refresh { video_id }, _) => Action::RefreshUploadVideo { video_id },
             (_, Some(extension)) => Action::CreateUploadImage {
                 extension,
                 meta: on.meta,
@@ -160,29 +192,6 @@ impl What {
             },
         };
         action.build(on.endpoint, token, &timestamp(server_ms), nonce)
-    }
-
-    /// Reads an OSS answer of 2xx as this call expects it: a broken answer is an error, to be
-    /// retried like a 5xx. `at`: where the file goes, which Complete's answer must name.
-    pub fn read(&self, answer: &Response, at: &Destination) -> Result<Answer, UploadError> {
-        Ok(match self {
-            What::Put => Answer::Stored(response::stored(answer, "PutObject")?),
-            What::Part(_) => Answer::Stored(response::stored(answer, "UploadPart")?),
-            What::Initiate => Answer::UploadId(response::upload_id(answer)?),
-            What::ListParts { .. } => {
-                let (parts, next) = response::list_parts(answer)?;
-                Answer::Listed(parts, next)
-            }
-            What::Complete => {
-                Answer::Completed(response::completed(answer, &at.bucket, &at.object)?)
-            }
-            What::Head => {
-                let (size, crc) = response::head(answer)?;
-                Answer::Head(size, crc)
-            }
-            // VOD's answers are read by vod::response.
-            What::Create | What::Refresh { .. } => unreachable!(),
-        })
     }
 }
 

@@ -213,6 +213,7 @@ impl Requests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::call::{Oss, Vod};
     use crate::engine::{Network, Options};
     use crate::error::Code;
     use crate::oss::response::Failure;
@@ -234,7 +235,7 @@ mod tests {
     /// Requests for parts 1 and 2 and Complete, the parts sent as requests 11 and 12.
     fn three(cx: &Shared) -> Requests {
         let mut requests = Requests::default();
-        for what in [What::Part(1), What::Part(2), What::Complete] {
+        for what in [Oss::Part(1), Oss::Part(2), Oss::Complete].map(What::Oss) {
             requests.push(what, cx);
         }
         requests.sent(0, RequestId(11), cx);
@@ -317,11 +318,14 @@ mod tests {
         assert_eq!(requests.tried(0, failed(skewed()), &mut cx), After::Again);
         assert_eq!(cx.clock_offset_ms, 5_000.0);
         let after = requests.tried(1, failed(skewed()), &mut cx);
-        assert!(matches!(after, After::Stop(What::Part(2), Stop::Failed(_))));
+        assert!(matches!(
+            after,
+            After::Stop(What::Oss(Oss::Part(2)), Stop::Failed(_))
+        ));
         assert_eq!(requests.len(), 2);
 
         let mut vod = Requests::default();
-        vod.push(What::Create, &cx);
+        vod.push(What::Vod(Vod::Create), &cx);
         vod.sent(0, RequestId(21), &cx);
         cx.hold(crate::auth::StsToken {
             access_key_id: "id".into(),
@@ -340,8 +344,8 @@ mod tests {
     fn calls_waiting_for_a_token_are_queued_when_it_comes_or_dropped_with_vod() {
         let cx = shared();
         let mut requests = Requests::default();
-        requests.push(What::Create, &cx);
-        requests.push(What::Initiate, &cx);
+        requests.push(What::Vod(Vod::Create), &cx);
+        requests.push(What::Oss(Oss::Initiate), &cx);
         assert!(!requests.token_came(true));
         requests.needs_token(0);
         assert_eq!(requests.queued().collect::<Vec<_>>(), [1]);
@@ -351,7 +355,7 @@ mod tests {
         requests.drop_vod();
         assert_eq!(
             (requests.len(), requests.get(0).what.clone()),
-            (1, What::Initiate)
+            (1, What::Oss(Oss::Initiate))
         );
     }
 }

@@ -3,7 +3,7 @@
 //! STS mode, or one the page answered for the file). Each rule says what to ask next and what
 //! an answer comes to; the transfer asks.
 
-use super::call::What;
+use super::call::Vod;
 use super::ids::AskId;
 use super::output::AskFor;
 use super::shared::Shared;
@@ -44,7 +44,7 @@ impl Purpose {
 pub(super) enum Step {
     Ask(AskFor<()>),
     /// Call VOD with the STS token.
-    Vod(What),
+    Vod(Vod),
 }
 
 /// Credentials being asked for.
@@ -74,7 +74,7 @@ pub(super) fn renewable(cx: &Shared, credentials: &Credentials) -> bool {
 /// The refresh of `base`'s video by VOD.
 fn refresh(base: &Credentials) -> Step {
     let video_id = base.video_id.clone().unwrap_or_default();
-    Step::Vod(What::Refresh { video_id })
+    Step::Vod(Vod::Refresh { video_id })
 }
 
 impl Obtain {
@@ -95,11 +95,11 @@ impl Obtain {
     pub fn first(&self, cx: &Shared) -> Step {
         match &self.purpose {
             Purpose::Allocate if !cx.options.sts => Step::Ask(AskFor::UploadAuth(())),
-            Purpose::Allocate => Step::Vod(What::Create),
+            Purpose::Allocate => Step::Vod(Vod::Create),
             Purpose::Resume(_) if !cx.options.sts && !cx.can_refresh => {
                 Step::Ask(AskFor::UploadAuth(()))
             }
-            Purpose::Renew(base) if !can_renew(cx, base) => Step::Vod(What::Create),
+            Purpose::Renew(base) if !can_renew(cx, base) => Step::Vod(Vod::Create),
             Purpose::Resume(base) | Purpose::Renew(base) if base.from_sts => refresh(base),
             Purpose::Resume(_) | Purpose::Renew(_) => Step::Ask(AskFor::Refresh(())),
         }
@@ -138,7 +138,7 @@ impl Obtain {
             },
             (Grant::Sts(token), _) => {
                 let step = match base {
-                    None => Step::Vod(What::Create),
+                    None => Step::Vod(Vod::Create),
                     Some(base) => refresh(base),
                 };
                 Err(Granted::Token(token, step))
@@ -218,9 +218,8 @@ mod tests {
             Step::Ask(AskFor::UploadAuth(())) => "ask getUploadAuth".into(),
             Step::Ask(AskFor::Refresh(())) => "ask refreshUploadAuth".into(),
             Step::Ask(AskFor::StsToken) => "ask getSTSToken".into(),
-            Step::Vod(What::Create) => "VOD create".into(),
-            Step::Vod(What::Refresh { video_id }) => alloc::format!("VOD refresh {video_id}"),
-            Step::Vod(other) => alloc::format!("VOD {other:?}"),
+            Step::Vod(Vod::Create) => "VOD create".into(),
+            Step::Vod(Vod::Refresh { video_id }) => alloc::format!("VOD refresh {video_id}"),
         }
     }
 

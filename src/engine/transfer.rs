@@ -14,7 +14,7 @@
 
 use alloc::{format, string::String, vec::Vec};
 
-use super::call::{Answer, What};
+use super::call::{Answer, Oss, What};
 use super::checkpoint::Checkpoint;
 use super::exchange::{Stop, Tried};
 use super::ids::{AskId, ReadId, RequestId};
@@ -278,39 +278,40 @@ impl Transfer {
         data: &FileData,
     ) -> Option<(crate::oss::request::Request, Option<core::ops::Range<u64>>)> {
         let call = self.tasks.requests.get_mut(at);
-        let what = call.what.clone();
-        if call.is_vod() {
-            let came = ::core::mem::take(&mut call.token_came);
-            let token = match (came, &cx.sts) {
-                (true, Some(token)) => token.clone(),
-                _ => cx.token(out)?,
-            };
-            let server_ms = cx.server_now_ms();
-            let nonce = cx.nonce();
-            let on = super::call::Vod {
-                endpoint: &cx.options.vod_endpoint,
-                name: &data.name,
-                size: data.size,
-                meta: &data.meta,
-                image: data.image.as_deref(),
-            };
-            return Some((what.vod_request(&on, &token, server_ms, &nonce), None));
-        }
+        let oss = match &call.what {
+            What::Vod(vod) => {
+                let came = ::core::mem::take(&mut call.token_came);
+                let token = match (came, &cx.sts) {
+                    (true, Some(token)) => token.clone(),
+                    _ => cx.token(out)?,
+                };
+                let server_ms = cx.server_now_ms();
+                let nonce = cx.nonce();
+                let on = super::call::ForVod {
+                    endpoint: &cx.options.vod_endpoint,
+                    name: &data.name,
+                    size: data.size,
+                    meta: &data.meta,
+                    image: data.image.as_deref(),
+                };
+                return Some((vod.request(&on, &token, server_ms, &nonce), None));
+            }
+            What::Oss(oss) => oss.clone(),
+        };
         let session = self.stage.session()?;
         let upload = self.stage.upload();
-        let on = super::call::Oss {
+        let on = super::call::ForOss {
             credentials: &session.credentials,
             content_type: &data.content_type,
             upload_id: upload.map(|u| u.id.as_str()),
             parts: upload.map_or(&[], |u| u.parts.entries()),
         };
-        let request = what.oss_request(&on, &cx.http_date())?;
-        let body = match what {
-            What::Part(n) => Some(data.plan.part(n)),
-            What::Put => Some(0..data.size),
+        let body = match oss {
+            Oss::Part(n) => Some(data.plan.part(n)),
+            Oss::Put => Some(0..data.size),
             _ => None,
         };
-        Some((request, body))
+        Some((oss.request(&on, &cx.http_date()), body))
     }
 
     /// Call `at` went out as request `id`.
@@ -492,7 +493,7 @@ impl Tasks {
     fn begin(&mut self, cx: &mut Shared, data: &FileData, upload: Option<OpenUpload>) -> Work {
         match upload {
             Some(upload) => {
-                self.call(What::ListParts { marker: 0 }, cx);
+                self.call(What::Oss(Oss::ListParts { marker: 0 }), cx);
                 let list = Open::List {
                     listed: Vec::new(),
                     verify: false,
@@ -500,7 +501,7 @@ impl Tasks {
                 Work::Open(upload, list)
             }
             None if data.plan.count > 1 => {
-                self.call(What::Initiate, cx);
+                self.call(What::Oss(Oss::Initiate), cx);
                 Work::Initiate
             }
             None => Work::Put(Parts::new()),
@@ -553,16 +554,16 @@ impl Tasks {
     ) -> Flow {
         let at = self.requests.find(id)?;
         let call = self.requests.get(at);
-        let tried = match (result, call.is_vod(), stage.session()) {
+        let tried = match (result, &call.what, stage.session()) {
             (Err(_), ..) if cx.wait_reason().is_some() => Err(Tried::NetworkGone),
             (Err(transport), ..) => Err(Tried::Failed(
                 Failure::Transient,
                 UploadError::new(Code::NetworkError, transport.message),
             )),
-            (Ok(answer), true, _) => judge_vod(cx, answer),
-            (Ok(answer), false, Some(session)) => judge_oss(&call.what, session, answer),
+            (Ok(answer), What::Vod(_), _) => judge_vod(cx, answer),
+            (Ok(answer), What::Oss(oss), Some(session)) => judge_oss(oss, session, answer),
             // No OSS call is made without a session, nor outlives it: nothing waits for this.
-            (Ok(_), false, None) => {
+            (Ok(_), What::Oss(_), None) => {
                 self.requests.remove(at);
                 return None;
             }
@@ -627,7 +628,7 @@ impl Tasks {
             Stage::Granted(_, Work::Open(_, Open::List { verify: true, .. }))
         );
         match (what, stop) {
-            (What::Create | What::Refresh { .. }, stop) => {
+            (What::Vod(_), stop) => {
                 let unavailable = match stop {
                     Stop::Failed(e) | Stop::Unanswered(e) | Stop::Gone(e, _) => {
                         Unavailable::Failed(e)
@@ -637,7 +638,7 @@ impl Tasks {
                 self.obtained(cx, out, data, stage, Err(unavailable))
             }
             // The answer was lost or broken, and the server may have completed the object.
-            (What::Complete, stop @ (Stop::Unanswered(_) | Stop::Gone(_, true))) => {
+            (What::Oss(Oss::Complete), stop @ (Stop::Unanswered(_) | Stop::Gone(_, true))) => {
                 let Some(open) = stage.open() else {
                     return self.stopped(cx, out, data, stage, stop);
                 };
@@ -646,10 +647,10 @@ impl Tasks {
                     stop => stop,
                 };
                 *open = Open::Confirm { otherwise };
-                self.call(What::Head, cx);
+                self.call(What::Oss(Oss::Head), cx);
                 None
             }
-            (What::Head, stop) => {
+            (What::Oss(Oss::Head), stop) => {
                 let stop = match (stop, stage.open()) {
                     (Stop::Expired, _) => Stop::Expired,
                     // Taken as the stage leaves `Confirm`: what stays behind is never read.
@@ -660,7 +661,7 @@ impl Tasks {
                 };
                 self.stopped(cx, out, data, stage, stop)
             }
-            (What::ListParts { .. }, stop) if verifying => {
+            (What::Oss(Oss::ListParts { .. }), stop) if verifying => {
                 // An earlier page's upload that cannot be listed: forget it.
                 out.forget(data);
                 self.drop_calls(out);
@@ -720,7 +721,7 @@ impl Tasks {
                 let credentials = self.obtain.as_ref()?.allocated(*allocated);
                 self.obtained(cx, out, data, stage, Ok(credentials))
             }
-            (What::Initiate, Answer::UploadId(id)) => {
+            (What::Oss(Oss::Initiate), Answer::UploadId(id)) => {
                 let Stage::Granted(session, work @ Work::Initiate) = stage else {
                     return None;
                 };
@@ -729,14 +730,14 @@ impl Tasks {
                 *work = Work::Open(upload, Open::Parts(Parts::new()));
                 None
             }
-            (What::ListParts { marker }, Answer::Listed(parts, next)) => {
+            (What::Oss(Oss::ListParts { marker }), Answer::Listed(parts, next)) => {
                 let next = next.filter(|next| *next > marker);
                 self.listed(cx, out, data, stage, parts, next);
                 None
             }
-            (what @ (What::Put | What::Part(_)), Answer::Stored(stored)) => {
+            (What::Oss(what @ (Oss::Put | Oss::Part(_))), Answer::Stored(stored)) => {
                 let number = match what {
-                    What::Part(n) => n,
+                    Oss::Part(n) => n,
                     _ => 1,
                 };
                 let parts = stage.parts()?;
@@ -744,7 +745,7 @@ impl Tasks {
                     .stored(number, stored)
                     .then(|| self.part_done(cx, out, data, stage, number))?
             }
-            (What::Complete, Answer::Completed(crc)) => {
+            (What::Oss(Oss::Complete), Answer::Completed(crc)) => {
                 let open = stage.open()?;
                 match cx.server_crc(out, crc) {
                     Some(server) if cx.options.check_crc64 => {
@@ -754,7 +755,7 @@ impl Tasks {
                     _ => self.succeeded(out, stage),
                 }
             }
-            (What::Head, Answer::Head(size, server)) => {
+            (What::Oss(Oss::Head), Answer::Head(size, server)) => {
                 let Some(Open::Confirm { otherwise }) = stage.open() else {
                     return None;
                 };
@@ -793,7 +794,7 @@ impl Tasks {
         };
         listed.extend(parts);
         if let Some(next) = next {
-            self.call(What::ListParts { marker: next }, cx);
+            self.call(What::Oss(Oss::ListParts { marker: next }), cx);
             return;
         }
         upload.keep_listed(core::mem::take(listed), data.plan);
@@ -834,7 +835,7 @@ fn judge_vod(cx: &Shared, answer: Response) -> Result<Answer, Tried> {
 }
 
 /// Reads an OSS answer as call `what` expects it; a failure as what it is.
-fn judge_oss(what: &What, session: &Session, answer: Response) -> Result<Answer, Tried> {
+fn judge_oss(what: &Oss, session: &Session, answer: Response) -> Result<Answer, Tried> {
     let auth = &session.credentials.auth;
     if !(200..300).contains(&answer.status) {
         let (failure, error) = classify(&answer);

@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 
 use super::{Flow, Open, Outcome, Stage, Tasks, Work};
-use crate::engine::call::What;
+use crate::engine::call::{Oss, Vod, What};
 use crate::engine::exchange::Stop;
 use crate::engine::ids::AskId;
 use crate::engine::output::{AskFor, Out, Sink};
@@ -90,8 +90,8 @@ impl Tasks {
             }
             Step::Vod(what) => {
                 obtain.asked = None;
-                obtain.create = what == What::Create;
-                self.call(what, cx);
+                obtain.create = what == Vod::Create;
+                self.call(What::Vod(what), cx);
             }
         }
     }
@@ -186,7 +186,7 @@ impl Tasks {
             && address.file_name == checkpoint.object;
         let work = match same_video {
             true => {
-                self.call(What::ListParts { marker: 0 }, cx);
+                self.call(What::Oss(Oss::ListParts { marker: 0 }), cx);
                 let upload = OpenUpload::new(checkpoint.upload_id.clone());
                 let list = Open::List {
                     listed: Vec::new(),

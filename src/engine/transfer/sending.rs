@@ -5,7 +5,7 @@ use alloc::format;
 
 use super::{Flow, Hashed, Open, Stage, Tasks, Work};
 use crate::encoding::decimal;
-use crate::engine::call::What;
+use crate::engine::call::{Oss, What};
 use crate::engine::checkpoint::Checkpoint;
 use crate::engine::exchange::Stop;
 use crate::engine::ids::ReadId;
@@ -42,14 +42,15 @@ impl Tasks {
         let finished = parts.finished(plan);
         let put = upload.is_none();
         for number in started {
-            self.call(if put { What::Put } else { What::Part(number) }, cx);
+            let what = if put { Oss::Put } else { Oss::Part(number) };
+            self.call(What::Oss(what), cx);
             match cx.options.check_crc64 {
                 true => self.read(cx, out, data, number, Digest::Crc64),
                 false => _ = parts.hashed(number, None),
             }
         }
         if let (Work::Open(_, open), true) = (work, finished) {
-            self.call(What::Complete, cx);
+            self.call(What::Oss(Oss::Complete), cx);
             *open = Open::Complete;
         }
     }
@@ -87,10 +88,10 @@ impl Tasks {
                 self.activity = Activity::Retrying;
                 out.notify(Event::Retry(data.index, error));
                 let what = match stage.upload() {
-                    Some(_) => What::Part(number),
-                    None => What::Put,
+                    Some(_) => Oss::Part(number),
+                    None => Oss::Put,
                 };
-                self.call(what, cx);
+                self.call(What::Oss(what), cx);
                 return None;
             }
             Checked::Stored(local, etag) => (local, etag),
