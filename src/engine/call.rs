@@ -120,6 +120,16 @@ pub(super) struct ForVod<'a> {
 }
 
 impl Oss {
+    /// The call that sends part `number`: UploadPart into the multipart upload, when one is
+    /// `open`; else the whole file in one PutObject.
+    pub fn send_part(open: bool, number: u32) -> Oss {
+        if open {
+            Oss::Part(number)
+        } else {
+            Oss::Put
+        }
+    }
+
     /// The request, signed and dated.
     pub fn request(&self, on: &ForOss<'_>, date: &str) -> Request {
         let upload_id = on.upload_id.unwrap_or_default();

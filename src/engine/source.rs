@@ -6,6 +6,7 @@
 use super::call::Vod;
 use super::ids::AskId;
 use super::output::AskFor;
+use super::session::Session;
 use super::shared::Shared;
 use super::{Credentials, Grant};
 use crate::error::{Code, UploadError};
@@ -63,6 +64,12 @@ pub(super) fn can_renew(cx: &Shared, credentials: &Credentials) -> bool {
         true => credentials.image.is_none() && credentials.video_id.is_some(),
         false => cx.can_refresh,
     }
+}
+
+/// When the session's credentials are to be renewed ahead of their expiry, if they can be.
+pub(super) fn renewal_due(cx: &Shared, session: &Session) -> Option<f64> {
+    can_renew(cx, &session.credentials)
+        .then(|| session.refresh_due_ms(cx.options.timeout_ms, cx.clock_offset_ms))
 }
 
 /// Whether new credentials can be had for the upload at all: renewed for the same object, or

@@ -164,6 +164,13 @@ pub(super) struct Transfer {
     tasks: Tasks,
 }
 
+/// How requests in flight were lost: their time ran out, or the network went.
+#[derive(Clone, Copy)]
+enum Lost {
+    Time,
+    Network,
+}
+
 /// What an input came to: `Some` when the upload ended.
 type Flow = Option<Outcome>;
 
@@ -401,18 +408,38 @@ impl Transfer {
 
     /// The time has come: requests that ran out of time fail, backoffs end.
     pub fn timeout(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData) -> Flow {
+        self.give_up(cx, out, data, Lost::Time)
+    }
+
+    /// The network went: requests in flight are given up, to go out again once it is back.
+    pub fn network_lost(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData) -> Flow {
+        self.give_up(cx, out, data, Lost::Network)
+    }
+
+    /// Gives up, one by one, the requests `lost` names, from where the last one was: each is
+    /// aborted and tried as failed that way. The upload may end on the way.
+    fn give_up(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData, lost: Lost) -> Flow {
         let (tasks, stage) = (&mut self.tasks, &mut self.stage);
         let mut at = 0;
-        while let Some((i, id)) = tasks.requests.overdue(at, cx.now) {
-            out.push(Out::Cancel(id));
-            let limit = decimal(cx.options.timeout_ms.into());
-            let message = match tasks.requests.get(i).is_vod() {
-                true => format!("VOD gave no answer within {limit} ms"),
-                false => format!("no answer within {limit} ms"),
+        loop {
+            let found = match lost {
+                Lost::Time => tasks.requests.overdue(at, cx.now),
+                Lost::Network => tasks.requests.flying(at),
             };
-            let error = UploadError::new(Code::Timeout, message);
+            let (i, id) = found?;
+            out.push(Out::Cancel(id));
+            let tried = match lost {
+                Lost::Time => {
+                    let limit = decimal(cx.options.timeout_ms.into());
+                    let message = match tasks.requests.get(i).is_vod() {
+                        true => format!("VOD gave no answer within {limit} ms"),
+                        false => format!("no answer within {limit} ms"),
+                    };
+                    Tried::Failed(Failure::Transient, UploadError::new(Code::Timeout, message))
+                }
+                Lost::Network => Tried::NetworkGone,
+            };
             let before = tasks.requests.len();
-            let tried = Tried::Failed(Failure::Transient, error);
             if let Some(outcome) = tasks.tried(cx, out, data, stage, i, tried) {
                 return Some(outcome);
             }
@@ -422,35 +449,13 @@ impl Transfer {
                 i + 1
             };
         }
-        None
-    }
-
-    /// The network went: requests in flight are given up, to go out again once it is back.
-    pub fn network_lost(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData) -> Flow {
-        let (tasks, stage) = (&mut self.tasks, &mut self.stage);
-        let mut at = 0;
-        while let Some((i, id)) = tasks.requests.flying(at) {
-            out.push(Out::Cancel(id));
-            let before = tasks.requests.len();
-            if let Some(outcome) = tasks.tried(cx, out, data, stage, i, Tried::NetworkGone) {
-                return Some(outcome);
-            }
-            at = if tasks.requests.len() < before {
-                i
-            } else {
-                i + 1
-            };
-        }
-        None
     }
 
     /// When this upload next needs the time: a request's deadline, a backoff's end, renewal.
     pub fn deadline(&self, cx: &Shared) -> Option<f64> {
         // A renewal due while the network may not be used waits for the network's change.
         let refresh = match (self.stage.session(), &self.tasks.obtain, cx.wait_reason()) {
-            (Some(session), None, None) if super::source::can_renew(cx, &session.credentials) => {
-                Some(session.refresh_due_ms(cx.options.timeout_ms, cx.clock_offset_ms))
-            }
+            (Some(session), None, None) => super::source::renewal_due(cx, session),
             _ => None,
         };
         self.tasks
@@ -510,6 +515,20 @@ impl Tasks {
             }
             None => Work::Put(Parts::new()),
         }
+    }
+
+    /// Starts the file over in a new multipart upload: what is under way is dropped, and the
+    /// work it had (with the upload it held open, if any) handed back.
+    fn start_over(
+        &mut self,
+        cx: &mut Shared,
+        out: &mut Sink,
+        data: &FileData,
+        work: &mut Work,
+    ) -> Work {
+        self.drop_calls(out);
+        let fresh = self.begin(cx, data, None);
+        core::mem::replace(work, fresh)
     }
 
     /// The file waits for the network; the page hears of it once.

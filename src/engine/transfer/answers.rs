@@ -143,10 +143,14 @@ impl Tasks {
             (What::Oss(Oss::ListParts { .. }), stop) if verifying => {
                 // An earlier page's upload that cannot be listed: forget it.
                 out.forget(data);
-                self.drop_calls(out);
                 match (stop, &mut *stage) {
-                    (Stop::Gone(..), Stage::Granted(_, work)) => *work = self.begin(cx, data, None),
-                    _ => *stage = Stage::Allocate,
+                    (Stop::Gone(..), Stage::Granted(_, work)) => {
+                        self.start_over(cx, out, data, work);
+                    }
+                    _ => {
+                        self.drop_calls(out);
+                        *stage = Stage::Allocate;
+                    }
                 }
                 None
             }
@@ -173,8 +177,7 @@ impl Tasks {
                 // stays reported.
                 Stage::Granted(_, work) if !self.restarted => {
                     self.restarted = true;
-                    self.drop_calls(out);
-                    *work = self.begin(cx, data, None);
+                    self.start_over(cx, out, data, work);
                     None
                 }
                 _ => {

@@ -11,7 +11,7 @@ use crate::engine::ids::AskId;
 use crate::engine::output::{AskFor, Out, Sink};
 use crate::engine::session::{FileData, OpenUpload, Session};
 use crate::engine::shared::Shared;
-use crate::engine::source::{can_renew, renewable, Granted, Obtain, Purpose, Step, Unavailable};
+use crate::engine::source::{renewable, renewal_due, Granted, Obtain, Purpose, Step, Unavailable};
 use crate::engine::{Credentials, Grant};
 use crate::error::UploadError;
 
@@ -68,9 +68,7 @@ impl Tasks {
 
     /// Renewal is wanted: a request met expired credentials, or they are due.
     fn renewal_wanted(&self, cx: &Shared, session: &Session) -> bool {
-        self.requests.renewing()
-            || (can_renew(cx, &session.credentials)
-                && cx.now >= session.refresh_due_ms(cx.options.timeout_ms, cx.clock_offset_ms))
+        self.requests.renewing() || renewal_due(cx, session).is_some_and(|due| cx.now >= due)
     }
 
     fn obtain_step(&mut self, cx: &mut Shared, out: &mut Sink, data: &FileData, step: Step) {
@@ -225,9 +223,7 @@ impl Tasks {
         session.received_ms = cx.now;
         self.requests.renewed();
         if moved {
-            self.drop_calls(out);
-            let fresh = self.begin(cx, data, None);
-            if let Some(upload) = core::mem::replace(work, fresh).into_upload() {
+            if let Some(upload) = self.start_over(cx, out, data, work).into_upload() {
                 cx.abort(old, upload.id);
             }
         }

@@ -40,10 +40,9 @@ impl Tasks {
         let started = parts.take(plan, cx.options.parallel, done);
         self.passed |= parts.passed(plan);
         let finished = parts.finished(plan);
-        let put = upload.is_none();
+        let open = upload.is_some();
         for number in started {
-            let what = if put { Oss::Put } else { Oss::Part(number) };
-            self.call(What::Oss(what), cx);
+            self.call(What::Oss(Oss::send_part(open, number)), cx);
             match cx.options.check_crc64 {
                 true => self.read(cx, out, data, number, Digest::Crc64),
                 false => _ = parts.hashed(number, None),
@@ -87,10 +86,7 @@ impl Tasks {
                 }
                 self.activity = Activity::Retrying;
                 out.notify(Event::Retry(data.index, error));
-                let what = match stage.upload() {
-                    Some(_) => Oss::Part(number),
-                    None => Oss::Put,
-                };
+                let what = Oss::send_part(stage.upload().is_some(), number);
                 self.call(What::Oss(what), cx);
                 return None;
             }
