@@ -33,6 +33,11 @@ pub enum Code {
     CellularNetwork,
     /// The browser lacks what the SDK needs, such as `crypto.getRandomValues`.
     Unsupported,
+    /// The stream the page handed over failed before its end.
+    StreamFailed,
+    /// A stream's multipart upload is lost, and the bytes OSS had acknowledged of it are no
+    /// longer kept to send again.
+    StreamLost,
     /// A code the server named, such as `AccessDenied`.
     Server(String),
 }
@@ -62,6 +67,8 @@ impl Code {
             Code::NetworkOffline => "NetworkOffline",
             Code::CellularNetwork => "CellularNetwork",
             Code::Unsupported => "Unsupported",
+            Code::StreamFailed => "StreamFailed",
+            Code::StreamLost => "StreamLost",
             Code::Server(code) => code,
         }
     }

@@ -24,6 +24,11 @@ pub struct Fingerprint<'a> {
     pub content_type: &'a str,
 }
 
+/// Where the checkpoint of the stream a platform named `id` is kept.
+pub fn stream_key(id: &str) -> String {
+    format!("{PREFIX}stream:{id}")
+}
+
 /// `ms` as whole milliseconds, written as `i64`'s `Display` writes them (`-` before a time
 /// before 1970), so that keys stay those earlier versions wrote.
 fn whole_ms(ms: f64) -> String {

@@ -5,7 +5,7 @@
 //! [`Core::poll_timeout`] and [`Core::poll_event`]. It never waits and never calls out, so
 //! tests step it directly; a driver performs its outputs.
 
-use alloc::{format, vec::Vec};
+use alloc::{format, string::String, vec::Vec};
 
 use super::checkpoint::Checkpoint;
 use super::file::{Entry, Phase};
@@ -91,36 +91,56 @@ impl<F: Clone> Core<F> {
         described: Described,
         found: Option<Checkpoint>,
     ) -> Result<usize, UploadError> {
-        let checkpoint_key = self
-            .cx
-            .options
-            .checkpoint_max_age_ms
-            .map(|_| described.checkpoint_key(self.cx.options.sts));
+        let key = described.checkpoint_key(self.cx.options.sts);
+        let size = described.size;
+        if size == 0 {
+            return Err(empty(&described.name));
+        }
+        let plan = |part_size| Plan::new(size, part_size);
+        self.list(file, described, key, found, plan)
+    }
+
+    /// Queues a stream, whose bytes the platform tells as they come ([`Core::handle_stream`]);
+    /// returns its index. `id` names it for good, across pages: its checkpoint is kept under
+    /// it, and `found` is the one an earlier page left, which makes it resumable.
+    pub fn add_stream(
+        &mut self,
+        file: F,
+        described: Described,
+        id: &str,
+        found: Option<Checkpoint>,
+    ) -> Result<usize, UploadError> {
+        let key = super::checkpoint::stream_key(id);
+        self.list(file, described, key, found, Plan::stream)
+    }
+
+    /// Lists a file or a stream, planned by `plan` in parts of the size asked, or of the size
+    /// an earlier page's parts were cut by.
+    fn list(
+        &mut self,
+        file: F,
+        described: Described,
+        key: String,
+        found: Option<Checkpoint>,
+        plan: impl Fn(u64) -> Result<Plan, UploadError>,
+    ) -> Result<usize, UploadError> {
         let Described {
             name,
-            size,
+            size: _,
             content_type,
             last_modified: _,
             meta,
         } = described;
         meta.check()?;
-        if size == 0 {
-            return Err(UploadError::new(
-                Code::EmptyFile,
-                format!("\"{name}\" is empty; OSS cannot take an empty video"),
-            ));
-        }
-        let mut plan = Plan::new(size, self.cx.options.part_size)?;
+        let mut planned = plan(self.cx.options.part_size)?;
+        let stream = planned.growing;
         // The server's parts were cut by the earlier page's part size: keep it.
         let resumable = found
-            .filter(|checkpoint| checkpoint.loaded <= size)
-            .and_then(|checkpoint| {
-                let earlier = Plan::new(size, checkpoint.part_size).ok()?;
-                Some((checkpoint, earlier))
-            });
+            .filter(|checkpoint| stream || checkpoint.loaded <= planned.size)
+            .and_then(|checkpoint| Some((plan(checkpoint.part_size).ok()?, checkpoint)));
         let phase = match resumable {
-            Some((checkpoint, earlier)) => {
-                plan = earlier;
+            Some((earlier, checkpoint)) => {
+                planned = earlier;
                 Phase::Resumable(checkpoint)
             }
             None => Phase::Ready,
@@ -132,10 +152,10 @@ impl<F: Clone> Core<F> {
             data: FileData {
                 index,
                 name,
-                size,
                 content_type,
-                plan,
-                checkpoint_key,
+                plan: planned,
+                stream,
+                checkpoint_key: self.cx.options.checkpoint_max_age_ms.map(|_| key),
                 resumed: matches!(phase, Phase::Resumable(_)),
                 meta,
                 image,
@@ -145,6 +165,52 @@ impl<F: Clone> Core<F> {
             shown: 0,
         });
         Ok(index)
+    }
+
+    /// Stream `index` has `size` bytes so far, and no more if `ended`: its whole parts go, and
+    /// its last once it ended.
+    pub fn handle_stream(&mut self, index: usize, size: u64, ended: bool, now: f64) {
+        self.cx.now = now;
+        let Some(entry) = entry(&mut self.files, index) else {
+            return;
+        };
+        let grown = match entry.data.plan.grow(size, ended) {
+            Ok(()) if ended && size == 0 => Err(empty(&entry.data.name)),
+            grown => grown,
+        };
+        match grown {
+            Ok(()) => self.settle(),
+            Err(error) => self.stream_failed(index, error, false, now),
+        }
+    }
+
+    /// Stream `index` failed: so does its file. Its multipart upload is aborted, unless `keep`:
+    /// then it stays open, with its checkpoint, for a later page to finish from what the
+    /// platform kept.
+    pub fn stream_failed(&mut self, index: usize, error: UploadError, keep: bool, now: f64) {
+        self.cx.now = now;
+        let Some(entry) = entry(&mut self.files, index) else {
+            return;
+        };
+        if matches!(entry.phase, Phase::Success(_) | Phase::Failure(..)) {
+            return;
+        }
+        let kept = ::core::mem::replace(&mut entry.phase, Phase::Ready).into_kept(&mut self.out);
+        self.conclude(index, Outcome::Failed(error, kept), !keep);
+        self.settle();
+    }
+
+    /// Whether stream `index` is to be read further: while the uploader runs, until it holds
+    /// `parallel` parts and one more that OSS has not acknowledged; stopped, it reads on, as
+    /// the sending alone stops.
+    pub fn wants_bytes(&self, index: usize) -> bool {
+        let Some(entry) = self.files.iter().find(|e| e.data.index == index) else {
+            return false;
+        };
+        let options = &self.cx.options;
+        let bound = (options.parallel as u64 + 1) * entry.data.plan.part_size;
+        let held = entry.data.plan.size.saturating_sub(entry.acknowledged());
+        entry.data.plan.growing && (!self.is_running() || held < bound)
     }
 
     /// Every file as the page is shown it; what is shown is remembered, so that progress
@@ -190,12 +256,8 @@ impl<F: Clone> Core<F> {
             ));
         };
         let entry = self.files.remove(position);
-        let kept = match entry.phase {
-            // Its transfer alone stops; the other files go on.
-            Phase::Uploading(transfer) => transfer.stop(&mut self.out),
-            Phase::Stopped(kept) | Phase::Expired(kept) => kept,
-            Phase::Ready | Phase::Resumable(_) | Phase::Success(_) | Phase::Failure(..) => None,
-        };
+        // Its transfer alone stops; the other files go on.
+        let kept = entry.phase.into_kept(&mut self.out);
         if let Some(run) = &mut self.run {
             run.ended(index);
         }
@@ -400,6 +462,13 @@ impl<F: Clone> Core<F> {
                     };
                     Output::Ask { id, ask }
                 }
+                Out::Release { file, bytes } => match entry(files, file) {
+                    Some(entry) => Output::Release {
+                        file: entry.file.clone(),
+                        bytes,
+                    },
+                    None => continue,
+                },
                 Out::Store { key, value } => Output::Store { key, value },
                 Out::Forget(key) => Output::Forget(key),
                 Out::Warn(message) => Output::Warn(message),
@@ -423,6 +492,13 @@ impl<F: Clone> Core<F> {
             }
         }
     }
+}
+
+fn empty(name: &str) -> UploadError {
+    UploadError::new(
+        Code::EmptyFile,
+        format!("\"{name}\" is empty; OSS cannot take an empty video"),
+    )
 }
 
 /// The file of `index`, if it is still listed.
@@ -596,6 +672,12 @@ impl<F: Clone> Core<F> {
 
     /// Records how a file's transfer ended.
     fn finish(&mut self, index: usize, outcome: Outcome) {
+        self.conclude(index, outcome, true);
+    }
+
+    /// Records how a file's upload ended; `close`: nothing is left to resume, so an open
+    /// multipart upload is aborted and the checkpoint forgotten.
+    fn conclude(&mut self, index: usize, outcome: Outcome, close: bool) {
         if let Some(run) = &mut self.run {
             run.ended(index);
             run.finished_any = true;
@@ -628,8 +710,9 @@ impl<F: Clone> Core<F> {
         };
         entry.phase = phase;
         self.out.notify(event);
-        // Success or failure, the upload is over: nothing is left to resume.
-        self.cx.close(&mut self.out, open, &entry.data);
+        if close {
+            self.cx.close(&mut self.out, open, &entry.data);
+        }
     }
 
     /// Sends what is queued while slots are free, the aborts first, then each file's in the

@@ -117,6 +117,7 @@ impl<P: Platform> Driver<P> {
                     }
                 }
             }
+            Output::Release { file, bytes } => platform.release(&file, bytes),
             Output::Store { key, value } => platform.store(&key, &value),
             Output::Forget(key) => platform.forget(&key),
             Output::Warn(message) => platform.warn(message),
@@ -210,6 +211,35 @@ impl<P: Platform> Uploader<P> {
             .core
             .borrow_mut()
             .add_file(file, described, found)
+    }
+
+    /// Queues a stream named `id`, whose bytes the platform tells as they come
+    /// ([`Uploader::stream_grew`]); returns its index. A stream an earlier page left half
+    /// uploaded under the same `id` comes back resumable.
+    pub fn add_stream(
+        &self,
+        file: P::File,
+        described: Described,
+        id: &str,
+    ) -> Result<usize, UploadError> {
+        let key = super::checkpoint::stream_key(id);
+        let found = self.inner.checkpoints.find(&self.inner.platform, &key);
+        self.input(|core, _| core.add_stream(file, described, id, found))
+    }
+
+    /// Stream `index` has `size` bytes so far, and no more if `ended`.
+    pub fn stream_grew(&self, index: usize, size: u64, ended: bool) {
+        self.input(|core, now| core.handle_stream(index, size, ended, now))
+    }
+
+    /// Stream `index` failed; its multipart upload is kept for a later page if `keep`.
+    pub fn stream_failed(&self, index: usize, error: UploadError, keep: bool) {
+        self.input(|core, now| core.stream_failed(index, error, keep, now))
+    }
+
+    /// Whether stream `index` is to be read further (see [`Core::wants_bytes`]).
+    pub fn wants_bytes(&self, index: usize) -> bool {
+        self.inner.core.borrow().wants_bytes(index)
     }
 
     pub fn list_files(&self) -> Vec<FileInfo> {

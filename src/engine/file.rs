@@ -49,7 +49,31 @@ pub(super) fn image_extension(name: &str, content_type: &str) -> Option<String> 
     from_name.or(from_type)
 }
 
+impl Phase {
+    /// What the file keeps as it leaves this phase: a transfer stops, every request in flight
+    /// aborted.
+    pub fn into_kept(self, out: &mut super::output::Sink) -> Option<Kept> {
+        match self {
+            Phase::Uploading(transfer) => transfer.stop(out),
+            Phase::Stopped(kept) | Phase::Expired(kept) => kept,
+            Phase::Ready | Phase::Resumable(_) | Phase::Success(_) | Phase::Failure(..) => None,
+        }
+    }
+}
+
 impl<F> Entry<F> {
+    /// The bytes OSS acknowledged of the upload under way or kept.
+    pub fn acknowledged(&self) -> u64 {
+        let upload = match &self.phase {
+            Phase::Uploading(transfer) => transfer.upload(),
+            Phase::Stopped(kept) | Phase::Expired(kept) => {
+                kept.as_ref().and_then(|k| k.upload.as_ref())
+            }
+            _ => None,
+        };
+        upload.map_or(0, |u| u.loaded)
+    }
+
     pub fn state(&self) -> FileState {
         match &self.phase {
             Phase::Ready | Phase::Resumable(_) => FileState::Ready,
@@ -92,17 +116,22 @@ impl<F> Entry<F> {
                 kept.as_ref().map(|k| &k.session),
                 kept.as_ref().and_then(|k| k.upload.as_ref()),
             ),
-            Phase::Success(destination) => (Some(destination.clone()), data.size, None),
+            Phase::Success(destination) => (Some(destination.clone()), data.plan.size, None),
             Phase::Failure(error, destination) => (destination.clone(), 0, Some(error.clone())),
         };
         let shown = self.shown.max(loaded);
+        // A stream's size is unknown until it ends.
+        let size = if data.plan.growing { 0 } else { data.plan.size };
         FileInfo {
             index: data.index,
             name: data.name.clone(),
-            size: data.size,
+            size,
             state: self.state(),
             loaded: shown,
-            percent: shown as f64 * 100.0 / data.size.max(1) as f64,
+            percent: match size {
+                0 => 0.0,
+                size => shown as f64 * 100.0 / size as f64,
+            },
             video_id: destination.as_ref().and_then(|d| d.video_id.clone()),
             image: destination.as_ref().and_then(|d| d.image.clone()),
             endpoint: destination.as_ref().map(|d| d.endpoint.clone()),

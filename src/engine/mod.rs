@@ -70,6 +70,9 @@ pub trait Files {
 
     /// No part is to be hashed until the uploader starts again: free what hashing holds.
     fn rest(&self);
+
+    /// OSS holds these bytes of a stream: they need not be kept any more.
+    fn release(&self, file: &Self::File, bytes: Range<u64>);
 }
 
 /// HTTP.

@@ -39,6 +39,8 @@ pub enum Output<F, I = FileInfo> {
     },
     /// Ask the page; answer with [`super::Core::handle_answer`] (an STS token as `Grant::Sts`).
     Ask { id: AskId, ask: AskFor<I> },
+    /// OSS holds these bytes of a stream: the platform need not keep them any more.
+    Release { file: F, bytes: Range<u64> },
     /// Write a checkpoint to storage.
     Store { key: String, value: String },
     /// Remove a checkpoint from storage.

@@ -64,9 +64,9 @@ impl Parts {
         }
     }
 
-    /// The last part is on its way, or done.
+    /// The last part is on its way, or done (a growing stream's last part is still to come).
     pub fn passed(&self, plan: Plan) -> bool {
-        self.next > plan.count
+        self.next > plan.count && !plan.growing
     }
 
     /// Every part is done.
@@ -164,6 +164,19 @@ mod tests {
             );
         }
         assert!(parts.finished(plan));
+    }
+
+    #[test]
+    fn a_growing_streams_whole_parts_go_and_its_last_once_it_ended() {
+        let size = super::super::plan::MIN_PART_SIZE;
+        let mut plan = Plan::stream(size).unwrap();
+        plan.grow(2 * size + 1, false).unwrap();
+        let mut parts = Parts::new();
+        assert_eq!(parts.take(plan, 5, |_| false), [1, 2]);
+        assert!(!parts.passed(plan), "its last part is still to come");
+        plan.grow(2 * size + 1, true).unwrap();
+        assert_eq!(parts.take(plan, 5, |_| false), [3]);
+        assert!(parts.passed(plan));
     }
 
     #[test]

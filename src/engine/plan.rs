@@ -1,6 +1,7 @@
 //! How a file is cut into parts: at least 100 KiB each but the last, at most 10,000 parts, so
 //! the part size is at least ceil(size / 10000). Parts are computed on demand: a plan for a file
-//! of any size allocates nothing per part.
+//! of any size allocates nothing per part. A stream's plan grows as its bytes come: its whole
+//! parts can go, and its last once the stream has ended.
 
 use ::core::ops::Range;
 use alloc::format;
@@ -14,7 +15,10 @@ pub const DEFAULT_PART_SIZE: u64 = 1 << 20;
 pub struct Plan {
     pub size: u64,
     pub part_size: u64,
+    /// The parts that can be sent: all of a file's; a growing stream's whole ones so far.
     pub count: u32,
+    /// A stream still producing: its size is what came so far, its last part still to come.
+    pub growing: bool,
 }
 
 impl Plan {
@@ -37,7 +41,40 @@ impl Plan {
             size,
             part_size,
             count,
+            growing: false,
         })
+    }
+
+    /// A stream's plan before its first byte, in parts of `part_size`: its size is not known,
+    /// so the part size cannot grow to fit, and a stream longer than 10,000 parts fails.
+    pub fn stream(part_size: u64) -> Result<Plan, UploadError> {
+        check_part_size(part_size)?;
+        Ok(Plan {
+            size: 0,
+            part_size,
+            count: 0,
+            growing: true,
+        })
+    }
+
+    /// The stream has `size` bytes so far, and no more if `ended`: its whole parts can go, and
+    /// the last one too once it ended.
+    pub fn grow(&mut self, size: u64, ended: bool) -> Result<(), UploadError> {
+        let parts = match ended {
+            true => size.div_ceil(self.part_size).max(1),
+            false => size / self.part_size,
+        };
+        if parts > MAX_PARTS as u64 {
+            return Err(UploadError::new(
+                Code::FileTooLarge,
+                format!(
+                    "the stream is longer than 10,000 parts of {} bytes; a larger partSize lets it grow further",
+                    crate::encoding::decimal(self.part_size)
+                ),
+            ));
+        }
+        (self.size, self.count, self.growing) = (size, parts as u32, !ended);
+        Ok(())
     }
 
     /// The bytes of part `number`, counted from 1.
@@ -152,6 +189,45 @@ mod tests {
     fn a_file_beyond_10000_parts_of_5_gib_is_too_large() {
         let error = Plan::new(MAX_PART_SIZE * MAX_PARTS as u64 + 1, DEFAULT_PART_SIZE).unwrap_err();
         assert_eq!(error.code, Code::FileTooLarge);
+    }
+
+    #[test]
+    fn a_stream_sends_its_whole_parts_while_it_grows_and_its_last_once_it_ended() {
+        let mut plan = Plan::stream(MIN_PART_SIZE).unwrap();
+        assert_eq!((plan.count, plan.growing), (0, true));
+        plan.grow(MIN_PART_SIZE - 1, false).unwrap();
+        assert_eq!(plan.count, 0);
+        plan.grow(2 * MIN_PART_SIZE + 5, false).unwrap();
+        assert_eq!(
+            all_parts(&plan),
+            vec![0..MIN_PART_SIZE, MIN_PART_SIZE..2 * MIN_PART_SIZE]
+        );
+        plan.grow(2 * MIN_PART_SIZE + 5, true).unwrap();
+        assert!(!plan.growing);
+        assert_eq!(plan.part(3), 2 * MIN_PART_SIZE..2 * MIN_PART_SIZE + 5);
+        assert_eq!(plan.count, 3);
+        // Ended on a part's end: no empty last part.
+        let mut even = Plan::stream(MIN_PART_SIZE).unwrap();
+        even.grow(2 * MIN_PART_SIZE, true).unwrap();
+        assert_eq!(even.count, 2);
+        assert_eq!(
+            Plan::stream(MIN_PART_SIZE - 1).unwrap_err().code,
+            Code::InvalidPartSize
+        );
+    }
+
+    #[test]
+    fn a_stream_beyond_10000_parts_is_too_large() {
+        let mut plan = Plan::stream(MIN_PART_SIZE).unwrap();
+        plan.grow(MIN_PART_SIZE * MAX_PARTS as u64, true).unwrap();
+        assert_eq!(plan.count, 10_000);
+        let error = plan
+            .grow(MIN_PART_SIZE * MAX_PARTS as u64 + 1, true)
+            .unwrap_err();
+        assert_eq!(error.code, Code::FileTooLarge);
+        assert!(plan
+            .grow(MIN_PART_SIZE * (MAX_PARTS as u64 + 1), false)
+            .is_err());
     }
 
     #[test]

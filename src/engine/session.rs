@@ -119,13 +119,17 @@ pub(super) enum Activity {
     Waiting(Wait),
 }
 
-/// What is known of a file from the moment it is added, and never changes.
+/// What is known of a file from the moment it is added, and never changes but for a stream's
+/// plan, which grows as its bytes come.
 pub(super) struct FileData {
     pub index: usize,
     pub name: String,
-    pub size: u64,
     pub content_type: String,
+    /// Its parts, and its size (`plan.size`).
     pub plan: Plan,
+    /// A stream: its parts go through a multipart upload however many there are, and each
+    /// part's bytes are released once OSS holds them, so that it cannot start over.
+    pub stream: bool,
     /// Where its checkpoint is kept, when checkpoints are on.
     pub checkpoint_key: Option<String>,
     pub resumed: bool,

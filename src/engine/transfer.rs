@@ -301,7 +301,7 @@ impl Transfer {
                 let on = super::call::ForVod {
                     endpoint: &cx.options.vod_endpoint,
                     name: &data.name,
-                    size: data.size,
+                    size: data.plan.size,
                     meta: &data.meta,
                     image: data.image.as_deref(),
                 };
@@ -319,7 +319,7 @@ impl Transfer {
         };
         let body = match oss {
             Oss::Part(n) => Some(data.plan.part(n)),
-            Oss::Put => Some(0..data.size),
+            Oss::Put => Some(0..data.plan.size),
             _ => None,
         };
         Some((oss.request(&on, &cx.http_date()), body))
@@ -509,7 +509,7 @@ impl Tasks {
                 };
                 Work::Open(upload, list)
             }
-            None if data.plan.count > 1 => {
+            None if data.plan.count > 1 || data.stream => {
                 self.call(What::Oss(Oss::Initiate), cx);
                 Work::Initiate
             }
@@ -518,17 +518,35 @@ impl Tasks {
     }
 
     /// Starts the file over in a new multipart upload: what is under way is dropped, and the
-    /// work it had (with the upload it held open, if any) handed back.
+    /// work it had (with the upload it held open, if any) handed back. A stream cannot once
+    /// OSS acknowledged any of its bytes, on this page or an earlier one, as they are not kept:
+    /// `None`, and nothing changes.
     fn start_over(
         &mut self,
         cx: &mut Shared,
         out: &mut Sink,
         data: &FileData,
         work: &mut Work,
-    ) -> Work {
+    ) -> Option<Work> {
+        let acknowledged = matches!(work, Work::Open(upload, _) if !upload.parts.is_empty());
+        if data.stream && (data.resumed || acknowledged) {
+            return None;
+        }
         self.drop_calls(out);
         let fresh = self.begin(cx, data, None);
-        core::mem::replace(work, fresh)
+        Some(core::mem::replace(work, fresh))
+    }
+
+    /// A stream's upload is lost, `why`, and what OSS acknowledged of it is no longer kept: it
+    /// fails.
+    fn stream_lost(&mut self, out: &mut Sink, stage: &mut Stage, why: &str) -> Flow {
+        let error = UploadError::new(
+            Code::StreamLost,
+            format!(
+                "{why}, and the stream's bytes OSS had acknowledged are not kept to send again"
+            ),
+        );
+        Some(Outcome::Failed(error, self.end(out, stage)))
     }
 
     /// The file waits for the network; the page hears of it once.

@@ -737,12 +737,64 @@ impl SimPlatform {
     }
 }
 
+/// A file as the simulated browser holds it: a whole file, or a stream's bytes so far. What the
+/// engine released is dropped: reading it fails, and is counted.
+#[derive(Clone, Default)]
+pub struct SimFile(pub Rc<RefCell<Held>>);
+
+#[derive(Default)]
+pub struct Held {
+    /// Every byte that came, to compare with what arrived (the released ones too).
+    pub bytes: Vec<u8>,
+    /// The ranges released, in the order they were.
+    pub released: Vec<Range<u64>>,
+    /// Reads and sends of released bytes.
+    pub released_reads: u32,
+    /// The most bytes held at once: come, and not released.
+    pub held_max: u64,
+}
+
+impl SimFile {
+    pub fn new(bytes: &[u8]) -> SimFile {
+        SimFile(Rc::new(RefCell::new(Held {
+            bytes: bytes.to_vec(),
+            ..Held::default()
+        })))
+    }
+
+    /// A stream's next bytes came; returns how many it has.
+    pub fn extend(&self, chunk: &[u8]) -> u64 {
+        let mut held = self.0.borrow_mut();
+        held.bytes.extend_from_slice(chunk);
+        let now =
+            held.bytes.len() as u64 - held.released.iter().map(|r| r.end - r.start).sum::<u64>();
+        held.held_max = held.held_max.max(now);
+        held.bytes.len() as u64
+    }
+
+    /// The bytes of `range`, unless some were released.
+    fn read(&self, range: Range<u64>) -> Result<Vec<u8>, TransportError> {
+        let mut held = self.0.borrow_mut();
+        if held
+            .released
+            .iter()
+            .any(|r| r.start < range.end && range.start < r.end)
+        {
+            held.released_reads += 1;
+            return Err(TransportError {
+                message: "those bytes were released".into(),
+            });
+        }
+        Ok(held.bytes[range.start as usize..range.end as usize].to_vec())
+    }
+}
+
 impl Files for SimPlatform {
-    type File = Rc<Vec<u8>>;
+    type File = SimFile;
 
     fn hash(
         &self,
-        file: &Rc<Vec<u8>>,
+        file: &SimFile,
         bytes: Range<u64>,
         digest: vod_upload::engine::Digest,
         done: Done<Result<Hashed, TransportError>>,
@@ -751,14 +803,27 @@ impl Files for SimPlatform {
         self.0.clock.schedule(0.0, move || {
             let mut hasher = Hasher::new(digest);
             // In pieces of an odd size, as a browser's stream may cut them.
-            file[bytes.start as usize..bytes.end as usize]
-                .chunks(10_007)
-                .for_each(|piece| hasher.update(piece));
-            done(Ok(hasher.finish()))
+            let read = file.read(bytes).map(|bytes| {
+                bytes.chunks(10_007).for_each(|piece| hasher.update(piece));
+                hasher.finish()
+            });
+            done(read)
         });
     }
 
     fn rest(&self) {}
+
+    fn release(&self, file: &SimFile, bytes: Range<u64>) {
+        let mut held = file.0.borrow_mut();
+        assert!(
+            !held
+                .released
+                .iter()
+                .any(|r| r.start < bytes.end && bytes.start < r.end),
+            "{bytes:?} released twice"
+        );
+        held.released.push(bytes);
+    }
 }
 
 impl Http for SimPlatform {
@@ -767,12 +832,15 @@ impl Http for SimPlatform {
     fn send(
         &self,
         request: Request,
-        body: Option<(Rc<Vec<u8>>, Range<u64>)>,
+        body: Option<(SimFile, Range<u64>)>,
         done: Done<Result<Response, TransportError>>,
     ) -> InFlight {
         let world = self.0.clone();
-        let body =
-            body.map(|(file, bytes)| file[bytes.start as usize..bytes.end as usize].to_vec());
+        // Released bytes cannot be sent: the request fails as a browser's unreadable body would.
+        let (body, gone) = match body.map(|(file, bytes)| file.read(bytes)).transpose() {
+            Ok(body) => (body, false),
+            Err(_) => (None, true),
+        };
         let (path, query) = request.url.split_once('?').unwrap_or((&request.url, ""));
         let key = path.splitn(4, '/').nth(3).unwrap_or_default().to_string();
         let query = query.to_string();
@@ -826,7 +894,7 @@ impl Http for SimPlatform {
                 }
                 let broken = world.oss.borrow_mut().next_broken(call);
                 let answer = match fault {
-                    _ if !world.network.get().online => None,
+                    _ if !world.network.get().online || gone => None,
                     _ if matches!(broken, Some(Broken::Instead(..))) => Some(Response::default()),
                     _ if request.url.starts_with(super::vod::ENDPOINT) => {
                         Some(super::vod::handle(&world, &request))

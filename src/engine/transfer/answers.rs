@@ -144,6 +144,7 @@ impl Tasks {
                 // An earlier page's upload that cannot be listed: forget it.
                 out.forget(data);
                 match (stop, &mut *stage) {
+                    // Only a file's earlier upload is verified, and a file can start over.
                     (Stop::Gone(..), Stage::Granted(_, work)) => {
                         self.start_over(cx, out, data, work);
                     }
@@ -172,19 +173,19 @@ impl Tasks {
             Stop::Failed(error) | Stop::Unanswered(error) => {
                 Some(Outcome::Failed(error, self.end(out, stage)))
             }
-            Stop::Gone(error, _) => match stage {
+            Stop::Gone(error, _) => {
                 // Start the file over, once, in a new multipart upload; what was reported
                 // stays reported.
-                Stage::Granted(_, work) if !self.restarted => {
-                    self.restarted = true;
-                    self.start_over(cx, out, data, work);
-                    None
+                if let (Stage::Granted(_, work), false) = (&mut *stage, self.restarted) {
+                    if self.start_over(cx, out, data, work).is_some() {
+                        self.restarted = true;
+                        return None;
+                    }
+                    return self.stream_lost(out, stage, "OSS lost the multipart upload");
                 }
-                _ => {
-                    let kept = self.end(out, stage).map(|k| Kept { upload: None, ..k });
-                    Some(Outcome::Failed(error, kept))
-                }
-            },
+                let kept = self.end(out, stage).map(|k| Kept { upload: None, ..k });
+                Some(Outcome::Failed(error, kept))
+            }
         }
     }
 

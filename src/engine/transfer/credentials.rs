@@ -149,18 +149,19 @@ impl Tasks {
                 Some(Outcome::Failed(error, None))
             }
             (Purpose::Resume(_), Ok(credentials)) => {
-                self.resumed(cx, out, data, stage, credentials);
-                None
+                self.resumed(cx, out, data, stage, credentials)
             }
+            (Purpose::Resume(_), Err(_)) if data.stream => self.stream_lost(
+                out,
+                stage,
+                "the credentials of its earlier upload could not be had",
+            ),
             (Purpose::Resume(_), Err(_)) => {
                 out.forget(data);
                 *stage = Stage::Allocate;
                 None
             }
-            (Purpose::Renew(_), Ok(fresh)) => {
-                self.renewed(cx, out, data, stage, fresh);
-                None
-            }
+            (Purpose::Renew(_), Ok(fresh)) => self.renewed(cx, out, data, stage, fresh),
             (Purpose::Renew(_), Err(_)) => self.stopped(cx, out, data, stage, Stop::Expired),
         }
     }
@@ -174,9 +175,9 @@ impl Tasks {
         data: &FileData,
         stage: &mut Stage,
         credentials: Credentials,
-    ) {
+    ) -> Flow {
         let Stage::Resume(checkpoint) = stage else {
-            return;
+            return None;
         };
         let address = &credentials.address;
         let same_video = address.endpoint == checkpoint.endpoint
@@ -186,11 +187,15 @@ impl Tasks {
             true => {
                 self.call(What::Oss(Oss::ListParts { marker: 0 }), cx);
                 let upload = OpenUpload::new(checkpoint.upload_id.clone());
+                // A stream is named by its id, which no other shares: nothing to verify.
                 let list = Open::List {
                     listed: Vec::new(),
-                    verify: true,
+                    verify: !data.stream,
                 };
                 Work::Open(upload, list)
+            }
+            false if data.stream => {
+                return self.stream_lost(out, stage, "its earlier upload's video is gone")
             }
             false => {
                 out.forget(data);
@@ -202,6 +207,7 @@ impl Tasks {
             received_ms: cx.now,
         };
         *stage = Stage::Granted(session, work);
+        None
     }
 
     /// Renewed credentials came: requests that waited go again with them. Credentials for
@@ -214,18 +220,25 @@ impl Tasks {
         data: &FileData,
         stage: &mut Stage,
         fresh: Credentials,
-    ) {
+    ) -> Flow {
         let Stage::Granted(session, work) = stage else {
-            return;
+            return None;
         };
         let moved = fresh.address != session.credentials.address;
         let old = core::mem::replace(&mut session.credentials, fresh);
         session.received_ms = cx.now;
         self.requests.renewed();
-        if moved {
-            if let Some(upload) = self.start_over(cx, out, data, work).into_upload() {
-                cx.abort(old, upload.id);
+        if !moved {
+            return None;
+        }
+        match self.start_over(cx, out, data, work) {
+            Some(earlier) => {
+                if let Some(upload) = earlier.into_upload() {
+                    cx.abort(old, upload.id);
+                }
+                None
             }
+            None => self.stream_lost(out, stage, "the renewed credentials name another object"),
         }
     }
 }

@@ -109,6 +109,13 @@ impl Tasks {
         }
         if upload.parts.insert(number, etag).is_none() {
             upload.loaded += data.plan.len(number);
+            if data.stream {
+                let bytes = data.plan.part(number);
+                out.push(Out::Release {
+                    file: data.index,
+                    bytes,
+                });
+            }
         }
         self.save_checkpoint(cx, out, data, session, upload);
         out.notify(Event::Progress(data.index));
@@ -145,11 +152,13 @@ impl Tasks {
             return None;
         };
         let verdict = match check.combine(data.plan, &upload.crcs, read) {
+            // A stream's bytes OSS held before this page are not kept: not checked.
+            Combined::Read(_) if data.stream => check.verdict(data.plan.size, None),
             Combined::Read(number) => {
                 self.read(cx, out, data, number, Digest::Crc64);
                 return None;
             }
-            Combined::Done(local) => check.verdict(data.size, local),
+            Combined::Done(local) => check.verdict(data.plan.size, local),
         };
         match verdict {
             Ok(()) => self.succeeded(out, stage),
