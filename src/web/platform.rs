@@ -153,6 +153,9 @@ impl Files for WebPlatform {
     fn rest(&self) {
         super::worker::rest(&self.0.offload);
     }
+
+    /// The page hands over no streams yet: a `File` is read where it is.
+    fn release(&self, _: &File, _: Range<u64>) {}
 }
 
 impl Http for WebPlatform {

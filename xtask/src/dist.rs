@@ -233,9 +233,10 @@ fn integrity(bytes: &[u8]) -> String {
     )
 }
 
-/// What a page may pay for the script-tag build with every feature in, gzip -9: 92 KiB. A build
-/// over it fails `cargo xtask dist` (and so `cargo xtask test`), naming by how much.
-const SCRIPT_TAG_BUDGET: u64 = 94_208;
+/// What a page may pay for the script-tag build with every feature in, gzip -9: 96 KiB (92 KiB,
+/// and 4 KiB for uploading streams as they are recorded). A build over it fails `cargo xtask
+/// dist` (and so `cargo xtask test`), naming by how much.
+const SCRIPT_TAG_BUDGET: u64 = 98_304;
 
 /// The verdict on a script tag of `gzip` bytes: within the budget, or an error saying how far
 /// over it is.
@@ -306,7 +307,7 @@ mod tests {
         );
         assert_eq!(
             within_budget(SCRIPT_TAG_BUDGET + 1),
-            Err("the script tag is 94209 bytes gzip, over its budget of 94208 by 1 bytes".into())
+            Err("the script tag is 98305 bytes gzip, over its budget of 98304 by 1 bytes".into())
         );
     }
 
