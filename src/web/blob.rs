@@ -7,11 +7,11 @@ use core::ops::Range;
 use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, File};
+use web_sys::Blob;
 
 /// Bytes `bytes` of `file`.
-pub fn slice(file: &File, bytes: Range<u64>) -> Blob {
-    // Slicing a File within its size does not throw. (The invariants' texts are comments: a
+pub fn slice(file: &Blob, bytes: Range<u64>) -> Blob {
+    // Slicing a Blob within its size does not throw. (The invariants' texts are comments: a
     // panic traps, and nobody reads its message.)
     file.slice_with_f64_and_f64(bytes.start as f64, bytes.end as f64)
         .unwrap_or_else(|_| unreachable!())

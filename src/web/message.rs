@@ -4,7 +4,8 @@
 //!
 //! To the worker: 0 `start { module, read, max }` (the page's compiled module; the answer headers
 //! a send posts back, and how much of an answer's text), then jobs on a slice of a file, `{ id,
-//! key, file (the first time a key is used), start, end }`: 1 `hash` with `md5` (and `fail`, in
+//! key, file (the first time a key is used; every time, with no key, for a blob not to keep),
+//! start, end }`: 1 `hash` with `md5` (and `fail`, in
 //! tests), 2 `send` with `url` and `init` (the request as [`super::http::init`] made it). 3
 //! `abort { id }` aborts a send.
 //!
@@ -18,17 +19,18 @@ use core::ops::Range;
 
 use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{File, RequestInit, Worker};
+use web_sys::{Blob, RequestInit, Worker};
 
 use super::http::{response_of, READ_HEADERS};
 use super::js::get;
 use crate::oss::response::{Response, MAX_BODY};
 
-/// Bytes of a file a job works on; `file` is given the first time its `key` is used.
+/// Bytes of a file a job works on; `file` is given the first time its `key` is used, and every
+/// time for a blob the worker is not to keep (no key).
 pub struct Slice<'a> {
     pub id: u32,
-    pub key: u32,
-    pub file: Option<&'a File>,
+    pub key: Option<u32>,
+    pub file: Option<&'a Blob>,
     pub bytes: Range<u64>,
 }
 
@@ -93,7 +95,9 @@ impl Slice<'_> {
             set(message, "file", file);
         }
         set(message, "id", &self.id.into());
-        set(message, "key", &self.key.into());
+        if let Some(key) = self.key {
+            set(message, "key", &key.into());
+        }
         set(message, "start", &(self.bytes.start as f64).into());
         set(message, "end", &(self.bytes.end as f64).into());
     }

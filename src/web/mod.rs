@@ -10,6 +10,7 @@ mod message;
 mod network;
 mod platform;
 mod random;
+mod stream;
 mod timer;
 mod worker;
 
@@ -25,7 +26,7 @@ use crate::engine::checkpoint::Checkpoint;
 use crate::engine::{Described, Options, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
 use crate::error::{Code, UploadError};
 use crate::vod::meta::Meta;
-use platform::{Callbacks, Page, WebPlatform};
+use platform::{Callbacks, Page, Source, WebPlatform};
 
 type JsResult<T> = Result<T, JsValue>;
 
@@ -175,6 +176,7 @@ impl VodUploader {
             network: network::Watch::new(),
             storage: local_storage(),
             files: RefCell::default(),
+            streams: RefCell::default(),
             offload: worker::Offload::new(),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
@@ -208,13 +210,60 @@ impl VodUploader {
         let meta = js::meta(&options).map_err(thrown)?;
         let index = self
             .uploader
-            .add_file(file.clone(), described(&file, meta))
+            .add_file(Source::File(file.clone()), described(&file, meta))
             .map_err(thrown)?;
         self.platform
             .0
             .files
             .borrow_mut()
-            .insert(index, (file, options));
+            .insert(index, (file.into(), options));
+        Ok(index)
+    }
+
+    /// Queues a stream: a `ReadableStream` of `Blob`s or bytes, such as `recorderStream(recorder)`
+    /// makes of a `MediaRecorder`. Its parts go up as its
+    /// bytes come, and it completes at its end. `info`: its `name` (with its extension), and
+    /// `type`, `id` (what names it across pages; drawn at random if not given), `keepOnError`
+    /// (a stream that fails keeps its upload open), and the VOD options `addFile` takes.
+    #[wasm_bindgen(js_name = addStream)]
+    pub fn add_stream(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ReadableStream")] stream: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StreamInfo")] info: JsValue,
+    ) -> JsResult<usize> {
+        let mut r = js::Reader::new(&info, "addStream's info.");
+        let (name, content_type, id) = (r.text("name"), r.text("type"), r.text("id"));
+        let keep = r.boolean("keepOnError").unwrap_or(false);
+        r.finish().map_err(thrown)?;
+        let Some(name) = name.filter(|n| crate::text::rsplit_once(n, ".").is_some()) else {
+            return Err(thrown(UploadError::new(
+                Code::InvalidArgument,
+                "addStream's info.name must be the file name with its extension, such as \"lesson.webm\"",
+            )));
+        };
+        let meta = js::meta(&info).map_err(thrown)?;
+        let id = match id {
+            Some(id) => id,
+            None => crate::encoding::hex(&random::bytes::<32>().unwrap_or_default()[..8]),
+        };
+        let described = Described {
+            name,
+            size: 0,
+            content_type: content_type.unwrap_or_else(|| "application/octet-stream".into()),
+            last_modified: 0.0,
+            meta,
+        };
+        let reader = stream::reader(&stream).map_err(thrown)?;
+        let recording = Rc::new(stream::Recording::default());
+        let source = Source::Stream(recording.clone());
+        let index = self
+            .uploader
+            .add_stream(source, described, &id)
+            .map_err(thrown)?;
+        let page = &self.platform.0;
+        page.files.borrow_mut().insert(index, (stream, info));
+        page.streams.borrow_mut().insert(index, recording.clone());
+        stream::read(reader, recording, self.uploader.clone(), index, keep);
         Ok(index)
     }
 
@@ -223,6 +272,10 @@ impl VodUploader {
     pub fn delete_file(&self, index: usize) -> JsResult<()> {
         self.uploader.delete_file(index).map_err(thrown)?;
         self.platform.0.files.borrow_mut().remove(&index);
+        if let Some(recording) = self.platform.0.streams.borrow_mut().remove(&index) {
+            recording.cancelled.set(true);
+            recording.wake();
+        }
         Ok(())
     }
 
@@ -244,6 +297,10 @@ impl VodUploader {
     /// Stops now: requests in flight are aborted; completed parts are kept for `start()`.
     pub fn stop(&self) {
         self.uploader.stop();
+        // A stream is read on while stopped.
+        for (_, recording) in self.platform.0.streams.borrow().entries() {
+            recording.wake();
+        }
     }
 
     /// After `onUploadTokenExpired`: a refreshed UploadAuth (the string, or the whole

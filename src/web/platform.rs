@@ -14,6 +14,7 @@ use web_sys::File;
 use super::http::{fetch, AbortOnDrop};
 use super::js;
 use super::network;
+use super::stream::Recording;
 use super::timer::Timer;
 use super::worker::{Job, Work};
 use crate::auth::{decode_upload_auth, StsToken};
@@ -47,8 +48,10 @@ pub struct Page {
     pub refresh_upload_auth: Option<Function>,
     pub get_sts_token: Option<Function>,
     pub network: network::Watch,
-    /// Each file's `File` and the options it was added with, for the info objects.
-    pub files: RefCell<VecMap<usize, (File, JsValue)>>,
+    /// Each file's `File` (or stream) and the options it was added with, for the info objects.
+    pub files: RefCell<VecMap<usize, (JsValue, JsValue)>>,
+    /// The streams' bytes, to wake their readers when the uploader stops, or cancel them.
+    pub streams: RefCell<VecMap<usize, Rc<Recording>>>,
     pub offload: Rc<super::worker::Offload>,
 }
 
@@ -95,7 +98,7 @@ impl WebPlatform {
             image.map_or(JsValue::NULL, |(_, url)| url.as_str().into()),
         );
         if let Some((file, options)) = self.0.files.borrow().get(&info.index) {
-            set("file", file.into());
+            set("file", file.clone());
             set("options", options.clone());
         }
         object.into()
@@ -135,27 +138,57 @@ pub fn grant_of(answer: &JsValue) -> Result<Grant, UploadError> {
     Credentials::decode(&upload_auth, &upload_address, video_id, image).map(Grant::Credentials)
 }
 
+/// What the page handed over: a `File`, or a stream's bytes as they come.
+#[derive(Clone)]
+pub enum Source {
+    File(File),
+    Stream(Rc<Recording>),
+}
+
+impl Source {
+    /// A job on `bytes`: a `File`'s slice is cut where the job runs, from the `File` the worker
+    /// keeps; a stream's is made here of its chunks, and given once.
+    fn job(&self, bytes: Range<u64>, work: Work) -> Job {
+        match self {
+            Source::File(file) => Job {
+                file: file.clone().into(),
+                keep: true,
+                bytes,
+                work,
+            },
+            Source::Stream(recording) => Job {
+                file: recording.slice(bytes.clone()),
+                keep: false,
+                bytes: 0..bytes.end - bytes.start,
+                work,
+            },
+        }
+    }
+}
+
 impl Files for WebPlatform {
-    type File = File;
+    type File = Source;
 
     fn hash(
         &self,
-        file: &File,
+        file: &Source,
         bytes: Range<u64>,
         digest: Digest,
         done: Done<Result<Hashed, TransportError>>,
     ) {
-        let work = Work::Hash { digest, done };
-        let file = file.clone();
-        super::worker::give(&self.0.offload, Job { file, bytes, work });
+        let job = file.job(bytes, Work::Hash { digest, done });
+        super::worker::give(&self.0.offload, job);
     }
 
     fn rest(&self) {
         super::worker::rest(&self.0.offload);
     }
 
-    /// The page hands over no streams yet: a `File` is read where it is.
-    fn release(&self, _: &File, _: Range<u64>) {}
+    fn release(&self, file: &Source, bytes: Range<u64>) {
+        if let Source::Stream(recording) = file {
+            recording.release(bytes);
+        }
+    }
 }
 
 impl Http for WebPlatform {
@@ -166,12 +199,12 @@ impl Http for WebPlatform {
     fn send(
         &self,
         request: Request,
-        body: Option<(File, Range<u64>)>,
+        body: Option<(Source, Range<u64>)>,
         done: Done<Result<Response, TransportError>>,
     ) -> Sending {
         if let Some((file, bytes)) = body {
-            let work = Work::Send { request, done };
-            let given = super::worker::send(&self.0.offload, Job { file, bytes, work });
+            let job = file.job(bytes, Work::Send { request, done });
+            let given = super::worker::send(&self.0.offload, job);
             return Sending::Worker { _given: given };
         }
         let sending = AbortOnDrop::new();

@@ -20,12 +20,12 @@ async function start(data) {
   }
 }
 
-async function hash({ id, key, start, end, md5, fail }) {
+async function hash({ id, key, file, start, end, md5, fail }) {
   const hasher = wasm.vod_hash_new(md5 ? 1 : 0);
   let buffer = pool.pop() || new ArrayBuffer(PIECE);
   try {
     if (fail) throw new Error('told to fail');
-    const stream = files.get(key).slice(start, end).stream();
+    const stream = (file || files.get(key)).slice(start, end).stream();
     let reader;
     let byob = true;
     try {
@@ -52,11 +52,11 @@ async function hash({ id, key, start, end, md5, fail }) {
   }
 }
 
-async function send({ id, key, start, end, url, init }) {
+async function send({ id, key, file, start, end, url, init }) {
   const controller = new AbortController();
   sending.set(id, controller);
   try {
-    init.body = files.get(key).slice(start, end);
+    init.body = (file || files.get(key)).slice(start, end);
     init.signal = controller.signal;
     const answer = await fetch(url, init);
     const headers = Object.fromEntries(read.map((name) => [name, answer.headers.get(name)]));
@@ -75,6 +75,6 @@ function abort({ id }) {
 
 const kinds = [start, hash, send, abort];
 onmessage = ({ data }) => {
-  if (data.file) files.set(data.key, data.file);
+  if (data.file && data.key !== undefined) files.set(data.key, data.file);
   kinds[data.kind](data);
 };

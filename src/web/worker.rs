@@ -19,7 +19,7 @@ use core::ops::Range;
 use js_sys::Array;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Blob, BlobPropertyBag, File, MessageEvent, Url, Worker};
+use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
 
 use super::blob::{read_pieces, slice};
 use super::http::{fetch, init, transport_error, AbortOnDrop};
@@ -40,7 +40,9 @@ const SCRIPT: &str = include_str!("worker.js");
 /// Work for the worker on a slice of a file, kept until the worker answers, so that the page can
 /// do it instead.
 pub struct Job {
-    pub file: File,
+    /// A `File`, which the worker keeps for its next parts; or a stream's part, given once.
+    pub file: Blob,
+    pub keep: bool,
     pub bytes: Range<u64>,
     pub work: Work,
 }
@@ -66,7 +68,7 @@ struct Running {
     /// Jobs given to the worker, or waiting for it to be ready, with their ids.
     jobs: Vec<(u32, Job)>,
     /// Files the worker was given, by key (their position).
-    files: Vec<File>,
+    files: Vec<Blob>,
 }
 
 enum State {
@@ -203,7 +205,7 @@ fn on_page(offload: &Rc<Offload>, id: u32, job: Job) {
 /// Hashes a part on the page's thread: where a worker is refused, or its answer lost.
 fn hash_on_page(
     offload: &Rc<Offload>,
-    file: File,
+    file: Blob,
     bytes: Range<u64>,
     digest: Digest,
     done: Done<Result<Hashed, TransportError>>,
@@ -224,7 +226,7 @@ fn hash_on_page(
 fn send_on_page(
     offload: &Rc<Offload>,
     id: u32,
-    file: &File,
+    file: &Blob,
     bytes: Range<u64>,
     request: Request,
     done: Done<Result<Response, TransportError>>,
@@ -321,18 +323,21 @@ impl Running {
             return;
         };
         let file: &JsValue = job.file.as_ref();
-        let known = self
-            .files
-            .iter()
-            .position(|f| AsRef::<JsValue>::as_ref(f) == file);
-        let key = known.unwrap_or_else(|| {
-            self.files.push(job.file.clone());
-            self.files.len() - 1
+        let known = job.keep.then(|| {
+            let known = self
+                .files
+                .iter()
+                .position(|f| AsRef::<JsValue>::as_ref(f) == file);
+            let key = known.unwrap_or_else(|| {
+                self.files.push(job.file.clone());
+                self.files.len() - 1
+            });
+            (key as u32, known.is_some())
         });
         let slice = Slice {
             id,
-            key: key as u32,
-            file: known.is_none().then_some(&job.file),
+            key: known.map(|(key, _)| key),
+            file: (!known.is_some_and(|(_, given)| given)).then_some(&job.file),
             bytes: job.bytes.clone(),
         };
         let message = match &job.work {

@@ -7,6 +7,7 @@ const site = new URL(location.href).searchParams.get('site');
 const { default: init, VodUploader } = await import(`${site}/pkg/vod_upload.js`);
 
 const wasm = await init();
+const { recorderStream } = await import(`${site}/pkg/recorder.js`);
 
 const { backend: ask } = await import(`${site}/backend.js`);
 // The class and the wasm's memory too, for tests that make an uploader of their own.
@@ -38,7 +39,7 @@ Object.assign(lab, {
       // A backend that sees a videoId refreshes that video, as the README tells backends to.
       getUploadAuth: (info) => (info.videoId
         ? backend('/api/refresh-upload-auth', { videoId: info.videoId })
-        : backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size })),
+        : backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size || undefined })),
       refreshUploadAuth: refresh ? (info) => backend('/api/refresh-upload-auth', { videoId: info.videoId }) : undefined,
     };
     lab.uploader = new VodUploader({
@@ -56,6 +57,58 @@ Object.assign(lab, {
   },
   add() {
     return lab.uploader.addFile(document.getElementById('file').files[0]);
+  },
+  // Records a canvas of noise (which no encoder makes small) for `ms` with a MediaRecorder,
+  // 1 s a chunk, and adds what it records as a stream, with `info`; the chunks the recorder
+  // gave are kept, with the bytes that had come when it was told to stop and when it stopped.
+  record(ms, info) {
+    const canvas = document.createElement('canvas');
+    [canvas.width, canvas.height] = [320, 240];
+    const g = canvas.getContext('2d');
+    const frame = g.createImageData(320, 240);
+    const draw = setInterval(() => {
+      crypto.getRandomValues(frame.data.subarray(0, 65536));
+      g.putImageData(frame, 0, 0);
+    }, 40);
+    const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm', videoBitsPerSecond: 2500000 });
+    const recording = { chunks: [], atStop: null, stoppedAt: null };
+    lab.recording = recording;
+    recorder.addEventListener('dataavailable', (e) => recording.chunks.push(e.data));
+    recorder.addEventListener('stop', () => {
+      clearInterval(draw);
+      recording.stoppedAt = Date.now();
+    });
+    const index = lab.uploader.addStream(recorderStream(recorder), info);
+    recorder.start(1000);
+    setTimeout(() => {
+      recording.atStop = recording.chunks.reduce((sum, c) => sum + c.size, 0);
+      recorder.stop();
+    }, ms);
+    return index;
+  },
+  // What the recorder gave, as base64.
+  async recorded() {
+    const blob = new Blob(lab.recording.chunks);
+    const url = await new Promise((resolve) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.readAsDataURL(blob);
+    });
+    return url.slice(url.indexOf(',') + 1);
+  },
+  // Plays the stored copy of video `videoId` from the server, muted; resolves once it can.
+  async play(videoId) {
+    const answer = await lab.ask('/api/media', { videoId });
+    const video = document.createElement('video');
+    video.muted = true;
+    video.preload = 'auto';
+    video.src = new URL(answer.URL, site).href;
+    document.body.append(video);
+    await new Promise((resolve, reject) => {
+      video.addEventListener('loadeddata', resolve);
+      video.addEventListener('error', () => reject(new Error(`cannot play: ${video.error?.message}`)));
+    });
+    return video.readyState;
   },
   count(kind) {
     return lab.events.filter((e) => e.kind === kind).length;

@@ -114,6 +114,11 @@ pub fn npm_package() -> Result {
         let _ = std::fs::remove_file(pkg.join(generated));
     }
     let version = env!("CARGO_PKG_VERSION");
+    let recorder = std::fs::read_to_string(root().join("src/web/recorder.js")).map_err(io)?;
+    for folder in ["", "bundler"] {
+        let module = format!("{recorder}\nexport {{ recorderStream }};\n");
+        std::fs::write(pkg.join(folder).join("recorder.js"), module).map_err(io)?;
+    }
     let compat = std::fs::read_to_string(root().join("src/web/aliyun.js")).map_err(io)?;
     let types = root().join("src/web/aliyun.d.ts");
     for (folder, load) in [
@@ -146,6 +151,8 @@ pub fn npm_package() -> Result {
             "./bundler": { "types": "./bundler/vod_upload.d.ts", "default": "./bundler/vod_upload.js" },
             "./aliyun": { "types": "./aliyun.d.ts", "default": "./aliyun.js" },
             "./bundler/aliyun": { "types": "./bundler/aliyun.d.ts", "default": "./bundler/aliyun.js" },
+            "./recorder": "./recorder.js",
+            "./bundler/recorder": "./bundler/recorder.js",
             "./vod_upload_bg.wasm": "./vod_upload_bg.wasm",
             "./package.json": "./package.json"
         },
@@ -153,7 +160,8 @@ pub fn npm_package() -> Result {
             "vod_upload.js", "vod_upload.d.ts", "vod_upload_bg.wasm", "vod_upload_bg.wasm.d.ts",
             "bundler/vod_upload.js", "bundler/vod_upload_bg.js", "bundler/vod_upload.d.ts",
             "bundler/vod_upload_bg.wasm", "bundler/vod_upload_bg.wasm.d.ts", "README.md",
-            "aliyun.js", "aliyun.d.ts", "bundler/aliyun.js", "bundler/aliyun.d.ts"
+            "aliyun.js", "aliyun.d.ts", "bundler/aliyun.js", "bundler/aliyun.d.ts",
+            "recorder.js", "bundler/recorder.js"
         ],
         // The web build does nothing until init(); the bundler build instantiates on import;
         // the 1.5.x layer starts loading the SDK when it is imported.
@@ -184,6 +192,7 @@ pub fn script_tag() -> Result {
     // attribute on the script tag vouches for both files.
     let wasm_integrity = integrity(&std::fs::read(built.join("vod_upload_bg.wasm")).map_err(io)?);
     let compat = std::fs::read_to_string(root().join("src/web/aliyun.js")).map_err(io)?;
+    let recorder = std::fs::read_to_string(root().join("src/web/recorder.js")).map_err(io)?;
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).map_err(io)?;
     let script = format!(
@@ -191,8 +200,9 @@ pub fn script_tag() -> Result {
          (function () {{\n\
          {glue}\n\
          {compat}\n\
+         {recorder}\n\
          var wasm = new URL('vod-upload_bg.wasm', (document.currentScript && document.currentScript.src) || location.href);\n\
-         var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version, findCheckpoint: wasm_bindgen.findCheckpoint }};\n\
+         var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version, findCheckpoint: wasm_bindgen.findCheckpoint, recorderStream: recorderStream }};\n\
          api.ready = wasm_bindgen({{ module_or_path: new Request(wasm, {{ integrity: '{wasm_integrity}' }}) }}).then(function () {{ return api; }});\n\
          window.VodUpload = api;\n\
          window.AliyunUpload = aliyunUpload(function () {{ return api.ready.then(function () {{ return wasm_bindgen; }}); }}, '{version}');\n\
