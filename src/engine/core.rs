@@ -14,7 +14,7 @@ use super::output::{AskFor, Out, Output, Sink};
 use super::session::{FileData, Kept};
 use super::shared::Shared;
 use super::transfer::{Hashed, Outcome, Transfer};
-use super::{Described, Event, FileInfo, Grant, Network, Options, Plan};
+use super::{Described, Event, FileInfo, Grant, Network, Options, Plan, Stream};
 use crate::error::{Code, TransportError, UploadError};
 use crate::oss::request::Call;
 use crate::oss::response::Response;
@@ -167,28 +167,31 @@ impl<F: Clone> Core<F> {
         Ok(index)
     }
 
-    /// Stream `index` has `size` bytes so far, and no more if `ended`: its whole parts go, and
-    /// its last once it ended.
-    pub fn handle_stream(&mut self, index: usize, size: u64, ended: bool, now: f64) {
+    /// What stream `index` did: it grew, or ended, or failed.
+    pub fn handle_stream(&mut self, index: usize, news: Stream, now: f64) {
         self.cx.now = now;
         let Some(entry) = entry(&mut self.files, index) else {
             return;
         };
-        let grown = match entry.data.plan.grow(size, ended) {
-            Ok(()) if ended && size == 0 => Err(empty(&entry.data.name)),
-            grown => grown,
+        let failed = match news {
+            // Its whole parts go, and its last once it ended.
+            Stream::Grew { size, ended } => match entry.data.plan.grow(size, ended) {
+                Ok(()) if ended && size == 0 => Some((empty(&entry.data.name), false)),
+                Ok(()) => None,
+                Err(error) => Some((error, false)),
+            },
+            Stream::Failed(error, keep) => Some((error, keep)),
         };
-        match grown {
-            Ok(()) => self.settle(),
-            Err(error) => self.stream_failed(index, error, false, now),
+        match failed {
+            Some((error, keep)) => self.stream_failed(index, error, keep),
+            None => self.settle(),
         }
     }
 
     /// Stream `index` failed: so does its file. Its multipart upload is aborted, unless `keep`:
     /// then it stays open, with its checkpoint, for a later page to finish from what the
     /// platform kept.
-    pub fn stream_failed(&mut self, index: usize, error: UploadError, keep: bool, now: f64) {
-        self.cx.now = now;
+    fn stream_failed(&mut self, index: usize, error: UploadError, keep: bool) {
         let Some(entry) = entry(&mut self.files, index) else {
             return;
         };

@@ -199,47 +199,36 @@ impl<P: Platform> Uploader<P> {
         event
     }
 
-    /// Queues a file; returns its index, which stays its name for good. A file an earlier
-    /// page left half uploaded (same name, size, date and type) comes back resumable.
-    pub fn add_file(&self, file: P::File, described: Described) -> Result<usize, UploadError> {
-        let sts = self.inner.core.borrow().options().sts;
-        let found = self
-            .inner
-            .checkpoints
-            .find(&self.inner.platform, &described.checkpoint_key(sts));
-        self.inner
-            .core
-            .borrow_mut()
-            .add_file(file, described, found)
-    }
-
-    /// Queues a stream named `id`, whose bytes the platform tells as they come
-    /// ([`Uploader::stream_grew`]); returns its index. A stream an earlier page left half
-    /// uploaded under the same `id` comes back resumable.
-    pub fn add_stream(
+    /// Queues a file, or a stream named `stream` whose bytes the platform tells as they come
+    /// ([`Uploader::stream`]); returns its index, which stays its name for good. A file an
+    /// earlier page left half uploaded (same name, size, date and type), or a stream of the same
+    /// name, comes back resumable.
+    pub fn add(
         &self,
         file: P::File,
         described: Described,
-        id: &str,
+        stream: Option<&str>,
     ) -> Result<usize, UploadError> {
-        let key = super::checkpoint::stream_key(id);
+        let sts = self.inner.core.borrow().options().sts;
+        let key = match stream {
+            Some(id) => super::checkpoint::stream_key(id),
+            None => described.checkpoint_key(sts),
+        };
         let found = self.inner.checkpoints.find(&self.inner.platform, &key);
-        self.input(|core, _| core.add_stream(file, described, id, found))
+        let mut core = self.inner.core.borrow_mut();
+        match stream {
+            Some(id) => core.add_stream(file, described, id, found),
+            None => core.add_file(file, described, found),
+        }
     }
 
-    /// Stream `index` has `size` bytes so far, and no more if `ended`.
-    pub fn stream_grew(&self, index: usize, size: u64, ended: bool) {
-        self.input(|core, now| core.handle_stream(index, size, ended, now))
-    }
-
-    /// Stream `index` failed; its multipart upload is kept for a later page if `keep`.
-    pub fn stream_failed(&self, index: usize, error: UploadError, keep: bool) {
-        self.input(|core, now| core.stream_failed(index, error, keep, now))
-    }
-
-    /// Whether stream `index` is to be read further (see [`Core::wants_bytes`]).
-    pub fn wants_bytes(&self, index: usize) -> bool {
-        self.inner.core.borrow().wants_bytes(index)
+    /// What stream `index` did; whether it is to be read further (see [`Core::wants_bytes`]).
+    /// Told it has the bytes it had, the uploader just answers.
+    pub fn stream(&self, index: usize, news: super::Stream) -> bool {
+        self.input(|core, now| {
+            core.handle_stream(index, news, now);
+            core.wants_bytes(index)
+        })
     }
 
     pub fn list_files(&self) -> Vec<FileInfo> {

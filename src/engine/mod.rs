@@ -212,6 +212,16 @@ impl Options {
     }
 }
 
+/// What a stream did, as its platform reads it.
+#[derive(Debug)]
+pub enum Stream {
+    /// It has `size` bytes so far, and no more if `ended`.
+    Grew { size: u64, ended: bool },
+    /// It failed; its multipart upload is kept for a later page if the flag is set, else
+    /// aborted.
+    Failed(UploadError, bool),
+}
+
 /// What the browser tells of a file, besides its bytes, and what the page says of it.
 pub struct Described {
     pub name: String,

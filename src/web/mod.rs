@@ -23,7 +23,7 @@ use web_sys::File;
 
 use crate::auth::StsToken;
 use crate::engine::checkpoint::Checkpoint;
-use crate::engine::{Described, Options, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
+use crate::engine::{Described, Options, Stream, Uploader, DEFAULT_CHECKPOINT_MAX_AGE_MS};
 use crate::error::{Code, UploadError};
 use crate::vod::meta::Meta;
 use platform::{Callbacks, Page, Source, WebPlatform};
@@ -176,7 +176,6 @@ impl VodUploader {
             network: network::Watch::new(),
             storage: local_storage(),
             files: RefCell::default(),
-            streams: RefCell::default(),
             offload: worker::Offload::new(),
         }));
         let uploader = Uploader::new(platform.clone(), engine_options).map_err(thrown)?;
@@ -207,64 +206,84 @@ impl VodUploader {
                 "addFile's options must be an object, such as { title: \"My film\" }",
             )));
         };
-        let meta = js::meta(&options).map_err(thrown)?;
+        let described = described(&file);
+        self.add(
+            Source::File(file.clone()),
+            described,
+            file.into(),
+            options,
+            None,
+        )
+    }
+
+    /// Queues what the page handed over (`shown` in its info, with `options`), its VOD options
+    /// read from `options`; a stream named `stream`.
+    #[inline(never)]
+    fn add(
+        &self,
+        source: Source,
+        mut described: Described,
+        shown: JsValue,
+        options: JsValue,
+        stream: Option<String>,
+    ) -> JsResult<usize> {
+        described.meta = js::meta(&options).map_err(thrown)?;
         let index = self
             .uploader
-            .add_file(Source::File(file.clone()), described(&file, meta))
+            .add(source, described, stream.as_deref())
             .map_err(thrown)?;
         self.platform
             .0
             .files
             .borrow_mut()
-            .insert(index, (file.into(), options));
+            .insert(index, (shown, options));
         Ok(index)
     }
 
-    /// Queues a stream: a `ReadableStream` of `Blob`s or bytes, such as `recorderStream(recorder)`
-    /// makes of a `MediaRecorder`. Its parts go up as its
-    /// bytes come, and it completes at its end. `info`: its `name` (with its extension), and
-    /// `type`, `id` (what names it across pages; drawn at random if not given), `keepOnError`
-    /// (a stream that fails keeps its upload open), and the VOD options `addFile` takes.
-    #[wasm_bindgen(js_name = addStream)]
+    /// Queues a stream whose bytes `stream.js` reads from the page's `stream` and holds in
+    /// `held`, named `id` across pages; `info`: its `name`, `type` and the VOD options `addFile`
+    /// takes. `addStream` (in `stream.js`) is what the page calls.
+    #[wasm_bindgen(js_name = _addStream, skip_typescript)]
     pub fn add_stream(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ReadableStream")] stream: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "StreamInfo")] info: JsValue,
+        held: stream::Held,
+        stream: JsValue,
+        info: JsValue,
+        id: String,
     ) -> JsResult<usize> {
-        let mut r = js::Reader::new(&info, "addStream's info.");
-        let (name, content_type, id) = (r.text("name"), r.text("type"), r.text("id"));
-        let keep = r.boolean("keepOnError").unwrap_or(false);
-        r.finish().map_err(thrown)?;
-        let Some(name) = name.filter(|n| crate::text::rsplit_once(n, ".").is_some()) else {
-            return Err(thrown(UploadError::new(
-                Code::InvalidArgument,
-                "addStream's info.name must be the file name with its extension, such as \"lesson.webm\"",
-            )));
-        };
-        let meta = js::meta(&info).map_err(thrown)?;
-        let id = match id {
-            Some(id) => id,
-            None => crate::encoding::hex(&random::bytes::<32>().unwrap_or_default()[..8]),
-        };
         let described = Described {
-            name,
+            name: js::string(&info, &["name"]).unwrap_or_default(),
             size: 0,
-            content_type: content_type.unwrap_or_else(|| "application/octet-stream".into()),
+            content_type: js::string(&info, &["type"])
+                .unwrap_or_else(|| "application/octet-stream".into()),
             last_modified: 0.0,
-            meta,
+            meta: Meta::default(),
         };
-        let reader = stream::reader(&stream).map_err(thrown)?;
-        let recording = Rc::new(stream::Recording::default());
-        let source = Source::Stream(recording.clone());
-        let index = self
-            .uploader
-            .add_stream(source, described, &id)
-            .map_err(thrown)?;
-        let page = &self.platform.0;
-        page.files.borrow_mut().insert(index, (stream, info));
-        page.streams.borrow_mut().insert(index, recording.clone());
-        stream::read(reader, recording, self.uploader.clone(), index, keep);
-        Ok(index)
+        self.add(Source::Stream(held), described, stream, info, Some(id))
+    }
+
+    /// Stream `index` has `size` bytes so far, and no more if `ended`; or it `failed`, as that
+    /// says (its upload kept for a later page if `keep`). Whether it is to be read further.
+    #[wasm_bindgen(js_name = _stream, skip_typescript)]
+    pub fn stream(
+        &self,
+        index: usize,
+        size: f64,
+        ended: bool,
+        failed: Option<String>,
+        keep: bool,
+    ) -> bool {
+        let news = match failed {
+            None => Stream::Grew {
+                size: size as u64,
+                ended,
+            },
+            Some(why) => {
+                let message = format!("the stream failed: {why}");
+                Stream::Failed(UploadError::new(Code::StreamFailed, message), keep)
+            }
+        };
+        self.uploader.stream(index, news)
     }
 
     /// Takes a file out of the list; an upload under way stops and is aborted on the server.
@@ -272,10 +291,6 @@ impl VodUploader {
     pub fn delete_file(&self, index: usize) -> JsResult<()> {
         self.uploader.delete_file(index).map_err(thrown)?;
         self.platform.0.files.borrow_mut().remove(&index);
-        if let Some(recording) = self.platform.0.streams.borrow_mut().remove(&index) {
-            recording.cancelled.set(true);
-            recording.wake();
-        }
         Ok(())
     }
 
@@ -297,10 +312,6 @@ impl VodUploader {
     /// Stops now: requests in flight are aborted; completed parts are kept for `start()`.
     pub fn stop(&self) {
         self.uploader.stop();
-        // A stream is read on while stopped.
-        for (_, recording) in self.platform.0.streams.borrow().entries() {
-            recording.wake();
-        }
     }
 
     /// After `onUploadTokenExpired`: a refreshed UploadAuth (the string, or the whole
@@ -358,7 +369,7 @@ impl VodUploader {
 }
 
 /// What the engine is told of a `File`.
-fn described(file: &File, meta: Meta) -> Described {
+fn described(file: &File) -> Described {
     let content_type = Some(file.type_())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "application/octet-stream".into());
@@ -367,7 +378,7 @@ fn described(file: &File, meta: Meta) -> Described {
         size: file.size() as u64,
         content_type,
         last_modified: file.last_modified(),
-        meta,
+        meta: Meta::default(),
     }
 }
 
@@ -382,7 +393,7 @@ pub fn find_checkpoint(
     let (Some(file), Some(storage)) = (file.dyn_ref::<File>(), local_storage()) else {
         return JsValue::NULL;
     };
-    let key = described(file, Meta::default()).checkpoint_key(sts.unwrap_or(false));
+    let key = described(file).checkpoint_key(sts.unwrap_or(false));
     let found = storage.get_item(&key).ok().flatten();
     let Some(checkpoint) = found.as_deref().and_then(Checkpoint::decode) else {
         return JsValue::NULL;

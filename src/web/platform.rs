@@ -14,7 +14,7 @@ use web_sys::File;
 use super::http::{fetch, AbortOnDrop};
 use super::js;
 use super::network;
-use super::stream::Recording;
+use super::stream::Held;
 use super::timer::Timer;
 use super::worker::{Job, Work};
 use crate::auth::{decode_upload_auth, StsToken};
@@ -50,8 +50,6 @@ pub struct Page {
     pub network: network::Watch,
     /// Each file's `File` (or stream) and the options it was added with, for the info objects.
     pub files: RefCell<VecMap<usize, (JsValue, JsValue)>>,
-    /// The streams' bytes, to wake their readers when the uploader stops, or cancel them.
-    pub streams: RefCell<VecMap<usize, Rc<Recording>>>,
     pub offload: Rc<super::worker::Offload>,
 }
 
@@ -138,30 +136,30 @@ pub fn grant_of(answer: &JsValue) -> Result<Grant, UploadError> {
     Credentials::decode(&upload_auth, &upload_address, video_id, image).map(Grant::Credentials)
 }
 
-/// What the page handed over: a `File`, or a stream's bytes as they come.
+/// What the page handed over: a `File`, or a stream's bytes as `stream.js` holds them.
 #[derive(Clone)]
 pub enum Source {
     File(File),
-    Stream(Rc<Recording>),
+    Stream(Held),
 }
 
 impl Source {
     /// A job on `bytes`: a `File`'s slice is cut where the job runs, from the `File` the worker
-    /// keeps; a stream's is made here of its chunks, and given once.
+    /// keeps; a stream's here, and given once.
     fn job(&self, bytes: Range<u64>, work: Work) -> Job {
-        match self {
-            Source::File(file) => Job {
-                file: file.clone().into(),
-                keep: true,
-                bytes,
-                work,
-            },
-            Source::Stream(recording) => Job {
-                file: recording.slice(bytes.clone()),
-                keep: false,
-                bytes: 0..bytes.end - bytes.start,
-                work,
-            },
+        let (file, keep, bytes) = match self {
+            Source::File(file) => (file.clone().into(), true, bytes),
+            Source::Stream(held) => (
+                held.slice(bytes.start as f64, bytes.end as f64),
+                false,
+                0..bytes.end - bytes.start,
+            ),
+        };
+        Job {
+            file,
+            keep,
+            bytes,
+            work,
         }
     }
 }
@@ -185,8 +183,8 @@ impl Files for WebPlatform {
     }
 
     fn release(&self, file: &Source, bytes: Range<u64>) {
-        if let Source::Stream(recording) = file {
-            recording.release(bytes);
+        if let Source::Stream(held) = file {
+            held.release(bytes.start as f64, bytes.end as f64);
         }
     }
 }

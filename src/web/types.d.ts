@@ -25,7 +25,11 @@ export type SdkErrorCode =
   /** In `onUploadRetry`: the browser went offline; the upload waits for the network. */
   | "NetworkOffline"
   /** In `onUploadRetry`: the connection turned cellular and `pauseOnCellular` is set. */
-  | "CellularNetwork";
+  | "CellularNetwork"
+  /** A stream given to `addStream` failed before its end. */
+  | "StreamFailed"
+  /** A stream's multipart upload was lost, and the bytes OSS had acknowledged are not kept. */
+  | "StreamLost";
 
 /** OSS error codes the SDK passes on as the server named them. */
 export type OssErrorCode =
@@ -80,6 +84,27 @@ export interface UploadFileOptions {
   [name: string]: unknown;
 }
 
+/** What `addStream` is told of a stream, besides the VOD options `addFile` takes. */
+export interface StreamInfo extends UploadFileOptions {
+  /** The file name, with its extension, such as "lesson.webm". */
+  name: string;
+  /** Its content type, such as the recorder's `mimeType`. */
+  type?: string;
+  /** What names the stream across pages; drawn at random if not given. */
+  id?: string;
+  /** A stream that fails keeps its multipart upload open, for a later page to finish. */
+  keepOnError?: boolean;
+}
+
+export interface VodUploader {
+  /**
+   * Queues a stream: a `ReadableStream` of `Blob`s or bytes, such as `recorderStream(recorder)`
+   * makes. Its parts go up as its bytes come; it completes at its end. Its `size` is 0 until
+   * then. Returns its index.
+   */
+  addStream(stream: ReadableStream<Blob | BufferSource>, info: StreamInfo): number;
+}
+
 /** An STS token as STS AssumeRole gives it (camelCase names are accepted too). */
 export interface StsToken {
   AccessKeyId: string;
@@ -93,7 +118,8 @@ export interface StsToken {
 export interface UploadInfo {
   /** Given by `addFile`; stays the file's name for good. */
   index: number;
-  file: File;
+  /** The `File`, or the stream `addStream` was given. */
+  file: File | ReadableStream;
   options: UploadFileOptions;
   name: string;
   size: number;

@@ -4,10 +4,9 @@
 // `window.lab`. The page comes from a server of the test's own; the npm package, the demo's
 // backend helper and the backend itself from the vod-local named in `?site=`.
 const site = new URL(location.href).searchParams.get('site');
-const { default: init, VodUploader } = await import(`${site}/pkg/vod_upload.js`);
+const { default: init, VodUploader, recorderStream } = await import(`${site}/pkg/index.js`);
 
 const wasm = await init();
-const { recorderStream } = await import(`${site}/pkg/recorder.js`);
 
 const { backend: ask } = await import(`${site}/backend.js`);
 // The class and the wasm's memory too, for tests that make an uploader of their own.

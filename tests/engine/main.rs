@@ -58,7 +58,7 @@ fn described(name: &str, file: &[u8], date: f64) -> Described {
 const DATE: f64 = 1_600_000_000_000.0;
 
 fn add(up: &Uploader<SimPlatform>, name: &str, file: &Rc<Vec<u8>>) -> usize {
-    up.add_file(SimFile::new(file), described(name, file, DATE))
+    up.add(SimFile::new(file), described(name, file, DATE), None)
         .unwrap()
 }
 
@@ -537,7 +537,7 @@ fn bad_calls_get_named_errors() {
     let world = World::new();
     let up = uploader(&world);
     assert_eq!(
-        up.add_file(SimFile::default(), described("empty.mp4", &[], DATE))
+        up.add(SimFile::default(), described("empty.mp4", &[], DATE), None)
             .unwrap_err()
             .code,
         Code::EmptyFile
@@ -1111,9 +1111,10 @@ fn a_different_date_is_a_different_file() {
     let file = bytes(1000 * KIB, 32);
     upload_half(&world, "dated.mp4", &file);
     let up = uploader(&world);
-    up.add_file(
+    up.add(
         SimFile::new(&file),
         described("dated.mp4", &file, DATE + 1.0),
+        None,
     )
     .unwrap();
     let info = &up.list_files()[0];
@@ -1232,13 +1233,14 @@ fn sts_uploader(world: &Rc<World>) -> Uploader<SimPlatform> {
 }
 
 fn add_with(up: &Uploader<SimPlatform>, name: &str, file: &Rc<Vec<u8>>, kind: &str, meta: Meta) {
-    up.add_file(
+    up.add(
         SimFile::new(file),
         Described {
             content_type: kind.into(),
             meta,
             ..described(name, file, DATE)
         },
+        None,
     )
     .unwrap();
 }
@@ -1387,7 +1389,7 @@ fn bad_metadata_is_refused_at_add_file() {
     let up = sts_uploader(&world);
     let file = bytes(10, 46);
     let error = up
-        .add_file(
+        .add(
             SimFile::new(&file),
             Described {
                 meta: Meta {
@@ -1396,6 +1398,7 @@ fn bad_metadata_is_refused_at_add_file() {
                 },
                 ..described("long title.mp4", &file, DATE)
             },
+            None,
         )
         .unwrap_err();
     assert_eq!(error.code, Code::InvalidArgument);

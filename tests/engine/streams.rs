@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use super::sim::{Fault, Refresh, SimFile, SimPlatform, World};
 use super::*;
+use vod_upload::engine::Stream;
 
 const PART: u64 = 100 * KIB as u64;
 
@@ -82,7 +83,13 @@ fn step(world: &Rc<World>, mut feed: Feed) {
     if feed.tap.dead.get() {
         return;
     }
-    if !feed.up.wants_bytes(feed.index) && !feed.chunks.is_empty() {
+    // Told it has what it had, the uploader says whether it wants more.
+    let had = feed.file.0.borrow().bytes.len() as u64;
+    let grew = Stream::Grew {
+        size: had,
+        ended: false,
+    };
+    if !feed.up.stream(feed.index, grew) && !feed.chunks.is_empty() {
         return self::feed(world, feed);
     }
     match feed.chunks.pop_front() {
@@ -91,17 +98,19 @@ fn step(world: &Rc<World>, mut feed: Feed) {
                 feed.tap.read_stopped.set(feed.tap.read_stopped.get() + 1);
             }
             let size = feed.file.extend(&chunk);
-            feed.up.stream_grew(feed.index, size, false);
+            feed.up
+                .stream(feed.index, Stream::Grew { size, ended: false });
             self::feed(world, feed)
         }
         None => match feed.fails {
             Some(keep) => {
                 let error = UploadError::new(Code::StreamFailed, "the recorder failed");
-                feed.up.stream_failed(feed.index, error, keep);
+                feed.up.stream(feed.index, Stream::Failed(error, keep));
             }
             None => {
                 let size = feed.file.0.borrow().bytes.len() as u64;
-                feed.up.stream_grew(feed.index, size, true);
+                feed.up
+                    .stream(feed.index, Stream::Grew { size, ended: true });
             }
         },
     }
@@ -118,7 +127,7 @@ fn add_stream(
 ) -> (SimFile, Rc<Tap>) {
     let file = SimFile::default();
     let index = up
-        .add_stream(file.clone(), recording(&format!("{id}.webm")), id)
+        .add(file.clone(), recording(&format!("{id}.webm")), Some(id))
         .unwrap();
     let tap = Rc::new(Tap::default());
     feed(
@@ -352,12 +361,12 @@ fn a_stream_whose_page_died_resumes_from_what_was_kept_into_the_same_video() {
     // The page after the reload finishes the stream as it is.
     let up = uploader(&world);
     let index = up
-        .add_stream(file.clone(), recording("crashed.webm"), "crashed")
+        .add(file.clone(), recording("crashed.webm"), Some("crashed"))
         .unwrap();
     let info = up.list_files()[0].clone();
     assert!(info.resumed && info.loaded > 0, "{info:?}");
     let size = file.0.borrow().bytes.len() as u64;
-    up.stream_grew(index, size, true);
+    up.stream(index, Stream::Grew { size, ended: true });
     let events = start_and_run(&world, &up);
     assert_eq!(succeeded(&events), ["crashed.webm"]);
     let held = file.0.borrow();

@@ -114,10 +114,25 @@ pub fn npm_package() -> Result {
         let _ = std::fs::remove_file(pkg.join(generated));
     }
     let version = env!("CARGO_PKG_VERSION");
-    let recorder = std::fs::read_to_string(root().join("src/web/recorder.js")).map_err(io)?;
-    for folder in ["", "bundler"] {
-        let module = format!("{recorder}\nexport {{ recorderStream }};\n");
-        std::fs::write(pkg.join(folder).join("recorder.js"), module).map_err(io)?;
+    // The package's entry: wasm-bindgen's module, with `addStream` on `VodUploader` and
+    // `recorderStream` beside it (stream.js).
+    let streams = std::fs::read_to_string(root().join("src/web/stream.js")).map_err(io)?;
+    for (folder, default) in [
+        (
+            "",
+            "import init from \"./vod_upload.js\";\nexport default init;\n",
+        ),
+        ("bundler", ""),
+    ] {
+        let module = format!(
+            "import {{ VodUploader }} from \"./vod_upload.js\";\nexport * from \"./vod_upload.js\";\n{default}\n{streams}\nvodStreams(VodUploader);\nexport {{ recorderStream }};\n"
+        );
+        std::fs::write(pkg.join(folder).join("index.js"), module).map_err(io)?;
+        let types = format!(
+            "export * from \"./vod_upload.js\";\n{}/** A `ReadableStream` of what `recorder` records, for `addStream`: it ends when the recorder stops. */\nexport function recorderStream(recorder: MediaRecorder): ReadableStream<Blob>;\n",
+            if default.is_empty() { "" } else { "export { default } from \"./vod_upload.js\";\n" }
+        );
+        std::fs::write(pkg.join(folder).join("index.d.ts"), types).map_err(io)?;
     }
     let compat = std::fs::read_to_string(root().join("src/web/aliyun.js")).map_err(io)?;
     let types = root().join("src/web/aliyun.d.ts");
@@ -143,16 +158,14 @@ pub fn npm_package() -> Result {
         "description": "Browser upload SDK for ApsaraVideo VOD: multipart upload straight to OSS, in Rust compiled to WebAssembly",
         "license": "UNLICENSED",
         "type": "module",
-        "main": "./vod_upload.js",
-        "module": "./vod_upload.js",
-        "types": "./vod_upload.d.ts",
+        "main": "./index.js",
+        "module": "./index.js",
+        "types": "./index.d.ts",
         "exports": {
-            ".": { "types": "./vod_upload.d.ts", "default": "./vod_upload.js" },
-            "./bundler": { "types": "./bundler/vod_upload.d.ts", "default": "./bundler/vod_upload.js" },
+            ".": { "types": "./index.d.ts", "default": "./index.js" },
+            "./bundler": { "types": "./bundler/index.d.ts", "default": "./bundler/index.js" },
             "./aliyun": { "types": "./aliyun.d.ts", "default": "./aliyun.js" },
             "./bundler/aliyun": { "types": "./bundler/aliyun.d.ts", "default": "./bundler/aliyun.js" },
-            "./recorder": "./recorder.js",
-            "./bundler/recorder": "./bundler/recorder.js",
             "./vod_upload_bg.wasm": "./vod_upload_bg.wasm",
             "./package.json": "./package.json"
         },
@@ -161,13 +174,13 @@ pub fn npm_package() -> Result {
             "bundler/vod_upload.js", "bundler/vod_upload_bg.js", "bundler/vod_upload.d.ts",
             "bundler/vod_upload_bg.wasm", "bundler/vod_upload_bg.wasm.d.ts", "README.md",
             "aliyun.js", "aliyun.d.ts", "bundler/aliyun.js", "bundler/aliyun.d.ts",
-            "recorder.js", "bundler/recorder.js"
+            "index.js", "index.d.ts", "bundler/index.js", "bundler/index.d.ts"
         ],
         // The web build does nothing until init(); the bundler build instantiates on import;
         // the 1.5.x layer starts loading the SDK when it is imported.
         "sideEffects": [
             "./bundler/vod_upload.js", "./bundler/vod_upload_bg.js", "./aliyun.js",
-            "./bundler/aliyun.js"
+            "./bundler/aliyun.js", "./index.js", "./bundler/index.js"
         ],
         "keywords": ["vod", "oss", "upload", "multipart", "wasm", "aliyun"]
     });
@@ -192,7 +205,7 @@ pub fn script_tag() -> Result {
     // attribute on the script tag vouches for both files.
     let wasm_integrity = integrity(&std::fs::read(built.join("vod_upload_bg.wasm")).map_err(io)?);
     let compat = std::fs::read_to_string(root().join("src/web/aliyun.js")).map_err(io)?;
-    let recorder = std::fs::read_to_string(root().join("src/web/recorder.js")).map_err(io)?;
+    let streams = std::fs::read_to_string(root().join("src/web/stream.js")).map_err(io)?;
     let dist = root().join("dist");
     std::fs::create_dir_all(&dist).map_err(io)?;
     let script = format!(
@@ -200,7 +213,8 @@ pub fn script_tag() -> Result {
          (function () {{\n\
          {glue}\n\
          {compat}\n\
-         {recorder}\n\
+         {streams}\n\
+         vodStreams(wasm_bindgen.VodUploader);\n\
          var wasm = new URL('vod-upload_bg.wasm', (document.currentScript && document.currentScript.src) || location.href);\n\
          var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version, findCheckpoint: wasm_bindgen.findCheckpoint, recorderStream: recorderStream }};\n\
          api.ready = wasm_bindgen({{ module_or_path: new Request(wasm, {{ integrity: '{wasm_integrity}' }}) }}).then(function () {{ return api; }});\n\

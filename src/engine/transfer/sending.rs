@@ -151,16 +151,16 @@ impl Tasks {
         let Stage::Granted(_, Work::Open(upload, Open::Object(check))) = stage else {
             return None;
         };
-        let verdict = match check.combine(data.plan, &upload.crcs, read) {
-            // A stream's bytes OSS held before this page are not kept: not checked.
-            Combined::Read(_) if data.stream => check.verdict(data.plan.size, None),
-            Combined::Read(number) => {
+        let local = match check.combine(data.plan, &upload.crcs, read) {
+            Combined::Read(number) if !data.stream => {
                 self.read(cx, out, data, number, Digest::Crc64);
                 return None;
             }
-            Combined::Done(local) => check.verdict(data.plan.size, local),
+            // A stream's bytes OSS held before this page are not kept: not checked.
+            Combined::Read(_) => None,
+            Combined::Done(local) => local,
         };
-        match verdict {
+        match check.verdict(data.plan.size, local) {
             Ok(()) => self.succeeded(out, stage),
             Err(stop) => self.stopped(cx, out, data, stage, stop),
         }

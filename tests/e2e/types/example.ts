@@ -2,6 +2,7 @@
 // compiles, and what is wrong does not (each @ts-expect-error must meet an error).
 import init, {
   VodUploader,
+  recorderStream,
   type FileState,
   type UploadAuthAnswer,
   type UploadInfo,
@@ -58,6 +59,20 @@ export async function main(file: File): Promise<FileState[]> {
   const resumed: boolean[] = infos.map((i) => i.resumed);
   console.log(resumed);
   return infos.map((i) => i.state);
+}
+
+export function record(uploader: VodUploader, recorder: MediaRecorder): number {
+  const index: number = uploader.addStream(recorderStream(recorder), {
+    name: 'lesson.webm',
+    type: recorder.mimeType,
+    title: 'A lesson',
+    keepOnError: true,
+  });
+  const code: VodUploadErrorCode = 'StreamFailed';
+  console.log(code);
+  // @ts-expect-error a stream needs its name
+  uploader.addStream(recorderStream(recorder), { title: 'no name' });
+  return index;
 }
 
 export function sts(file: File): UploadInfo[] {
