@@ -715,6 +715,11 @@ impl<F: Clone> Core<F> {
         self.out.notify(event);
         if close {
             self.cx.close(&mut self.out, open, &entry.data);
+            // Nothing of a stream is to be kept any more.
+            if entry.data.stream {
+                let bytes = 0..u64::MAX;
+                self.out.push(Out::Release { file: index, bytes });
+            }
         }
     }
 

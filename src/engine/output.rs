@@ -39,7 +39,8 @@ pub enum Output<F, I = FileInfo> {
     },
     /// Ask the page; answer with [`super::Core::handle_answer`] (an STS token as `Grant::Sts`).
     Ask { id: AskId, ask: AskFor<I> },
-    /// OSS holds these bytes of a stream: the platform need not keep them any more.
+    /// OSS holds these bytes of a stream: the platform need not keep them any more. All of
+    /// them (`0..u64::MAX`) once the stream's upload is over, and nothing is kept for later.
     Release { file: F, bytes: Range<u64> },
     /// Write a checkpoint to storage.
     Store { key: String, value: String },

@@ -68,7 +68,7 @@ impl Plan {
             return Err(UploadError::new(
                 Code::FileTooLarge,
                 format!(
-                    "the stream is longer than 10,000 parts of {} bytes; a larger partSize lets it grow further",
+                    "the stream passed 10,000 parts of {} bytes; give a larger partSize",
                     crate::encoding::decimal(self.part_size)
                 ),
             ));

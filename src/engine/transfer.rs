@@ -537,14 +537,13 @@ impl Tasks {
         Some(core::mem::replace(work, fresh))
     }
 
-    /// A stream's upload is lost, `why`, and what OSS acknowledged of it is no longer kept: it
+    /// A stream's upload is lost (OSS lost it, it cannot be reached again, or renewed
+    /// credentials name another object), and what OSS acknowledged of it is no longer kept: it
     /// fails.
-    fn stream_lost(&mut self, out: &mut Sink, stage: &mut Stage, why: &str) -> Flow {
+    fn stream_lost(&mut self, out: &mut Sink, stage: &mut Stage) -> Flow {
         let error = UploadError::new(
             Code::StreamLost,
-            format!(
-                "{why}, and the stream's bytes OSS had acknowledged are not kept to send again"
-            ),
+            "the stream's upload is lost, and the bytes OSS held of it are not kept",
         );
         Some(Outcome::Failed(error, self.end(out, stage)))
     }

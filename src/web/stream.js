@@ -1,8 +1,9 @@
 // Streams for VodUploader: `uploader.addStream(stream, info)` reads a ReadableStream of Blobs
-// or bytes while the uploader wants bytes, holds each chunk as a Blob until OSS holds every
-// byte of it, and tells the uploader of each chunk, the end, or the failure; the parts are cut
-// from the chunks held (`slice`). `recorderStream(recorder)` makes such a stream of a
-// MediaRecorder. Here, not in the wasm, because it is only plumbing between browser objects.
+// or bytes while the uploader wants bytes, holds each chunk as a Blob (and in IndexedDB) until
+// OSS holds every byte of it, and tells the uploader of each chunk, the end, or the failure; the
+// parts are cut from the chunks held (`slice`). `vodStreams` returns `findRecordings`, for the
+// page after a reload. `recorderStream(recorder)` makes a stream of a MediaRecorder. Here, not
+// in the wasm, because it is only plumbing between browser objects.
 // eslint-disable-next-line no-unused-vars
 function vodStreams(VodUploader) {
   "use strict";
@@ -14,12 +15,55 @@ function vodStreams(VodUploader) {
     return error;
   }
 
-  // The bytes read and not yet let go: chunks as [start, end, blob], in order.
-  function Held() {
+  // IndexedDB, where each stream's bytes not yet let go are kept until OSS holds them, so that
+  // a page that dies loses nothing: `streams` holds what a stream is (by its id), `chunks` its
+  // chunks (by [id, start]). `keep(mode, work)` runs `work(streams, chunks)` in one
+  // transaction; it resolves with what `work` returns once that is written.
+  var opened;
+  function keep(mode, work) {
+    opened = opened || new Promise(function (resolve, reject) {
+      var open = indexedDB.open("vod-upload", 1);
+      open.onupgradeneeded = function () {
+        open.result.createObjectStore("streams");
+        open.result.createObjectStore("chunks");
+      };
+      open.onsuccess = function () { resolve(open.result); };
+      open.onerror = function () { reject(open.error); };
+    });
+    return opened.then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(["streams", "chunks"], mode);
+        var result = work(tx.objectStore("streams"), tx.objectStore("chunks"));
+        tx.oncomplete = function () { resolve(result); };
+        tx.onerror = tx.onabort = function () { reject(tx.error); };
+      });
+    });
+  }
+  // Every chunk key of stream `id`.
+  function all(id) {
+    return IDBKeyRange.bound([id], [id, []]);
+  }
+
+  // The bytes of stream `id` read and not yet let go: chunks as [start, end, blob], in order,
+  // each kept in IndexedDB too until OSS holds it; `record` is what is kept of the stream.
+  function Held(id, record) {
+    this.id = id;
+    this.record = record;
     this.chunks = [];
     this.waiting = null;
     this.cancelled = false;
   }
+  Held.prototype.add = function (blob) {
+    var record = this.record;
+    var chunk = [record.size, record.size + blob.size, blob];
+    this.chunks.push(chunk);
+    record.size = chunk[1];
+    var id = this.id;
+    return keep("readwrite", function (streams, chunks) {
+      streams.put(record, id);
+      chunks.put(chunk, [id, chunk[0]]);
+    });
+  };
   Held.prototype.slice = function (start, end) {
     var pieces = [];
     this.chunks.forEach(function (c) {
@@ -29,20 +73,27 @@ function vodStreams(VodUploader) {
     });
     return new Blob(pieces);
   };
-  // OSS holds [start, end): the chunks it holds whole are let go.
+  // OSS holds [start, end): the chunks it holds whole are let go. All of it (an end past any
+  // stream's) once the upload is over: nothing is kept any more.
   Held.prototype.release = function (start, end) {
-    var released = (this.released = this.released || []);
-    released.push([start, end]);
-    released.sort(function (a, b) { return a[0] - b[0]; });
-    var merged = [];
-    released.forEach(function (r) {
-      var last = merged[merged.length - 1];
-      if (last && last[1] >= r[0]) last[1] = Math.max(last[1], r[1]);
-      else merged.push(r);
-    });
-    this.released = merged;
+    var id = this.id;
+    if (end > Number.MAX_SAFE_INTEGER) {
+      this.chunks = [];
+      keep("readwrite", function (streams, chunks) {
+        streams.delete(id);
+        chunks.delete(all(id));
+      });
+      return;
+    }
+    // Each chunk counts the bytes of it OSS holds (no byte is released twice).
+    var gone = [];
     this.chunks = this.chunks.filter(function (c) {
-      return !merged.some(function (r) { return r[0] <= c[0] && c[1] <= r[1]; });
+      c[3] = (c[3] || 0) + Math.max(0, Math.min(end, c[1]) - Math.max(start, c[0]));
+      if (c[3] < c[1] - c[0]) return true;
+      gone.push(c[0]);
+    });
+    keep("readwrite", function (streams, chunks) {
+      gone.forEach(function (at) { chunks.delete([id, at]); });
     });
     this.wake();
   };
@@ -53,15 +104,9 @@ function vodStreams(VodUploader) {
   };
   Held.prototype.cancel = function () {
     this.cancelled = true;
+    this.release(0, Infinity);
     this.wake();
   };
-
-  // A chunk as a Blob: a Blob as it is, bytes copied into one; null for anything else.
-  function blobOf(value) {
-    if (value instanceof Blob) return value;
-    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return new Blob([value]);
-    return null;
-  }
 
   // Stopped, the uploader wants bytes again; a deleted stream is cancelled.
   var proto = VodUploader.prototype;
@@ -81,44 +126,89 @@ function vodStreams(VodUploader) {
 
   proto.addStream = function (stream, info) {
     if (!stream || typeof stream.getReader !== "function") {
-      throw fail("InvalidArgument", "addStream takes a ReadableStream (of Blobs or bytes), such as recorderStream(mediaRecorder) makes");
+      throw fail("InvalidArgument", "addStream takes a ReadableStream of Blobs or bytes");
     }
     info = info || {};
     if (typeof info.name !== "string" || info.name.lastIndexOf(".") < 1) {
       throw fail("InvalidArgument", 'addStream\'s info.name must be the file name with its extension, such as "lesson.webm"');
     }
-    var id = info.id;
-    if (id === undefined) {
-      id = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(8)), function (b) {
-        return (b + 256).toString(16).slice(1);
-      }).join("");
-    }
+    // A name, not a secret: unique is enough.
+    var id = info.id === undefined ? Date.now().toString(36) + Math.random().toString(36).slice(2) : info.id;
     if (typeof id !== "string" || !id) throw fail("InvalidArgument", "addStream's info.id must be a string");
-    var held = new Held();
+    var held = new Held(id, { info: JSON.parse(JSON.stringify(info)), size: 0, saved: Date.now() });
     var index = this._addStream(held, stream, info, id);
     var uploader = this;
     (this._held = this._held || {})[index] = held;
     var reader = stream.getReader();
     (async function () {
-      var size = 0;
       for (;;) {
-        // Told nothing new, the uploader says whether it wants more.
-        while (!held.cancelled && !uploader._stream(index, size, false)) {
+        // Told nothing new, the uploader says whether it wants more. A recording is read as it
+        // comes, whatever the uploader wants, so that all of it is kept should the page die.
+        while (!held.cancelled && !uploader._stream(index, held.record.size, false) && !stream.live) {
           await new Promise(function (resolve) { held.waiting = resolve; });
         }
         if (held.cancelled) return reader.cancel();
         var read = await reader.read();
-        if (read.done) return uploader._stream(index, size, true);
-        var chunk = blobOf(read.value);
-        if (!chunk) throw new Error("the stream gave something that is neither bytes nor a Blob");
-        held.chunks.push([size, size + chunk.size, chunk]);
-        size += chunk.size;
+        if (read.done) return uploader._stream(index, held.record.size, true);
+        var value = read.value;
+        if (!(value instanceof Blob || value instanceof ArrayBuffer || ArrayBuffer.isView(value))) {
+          throw new Error("the stream gave something that is neither bytes nor a Blob");
+        }
+        // A Blob as it is, bytes copied into one; kept before the uploader may send it (where
+        // IndexedDB fails, only the resume after a reload is lost).
+        await held.add(new Blob([value])).catch(function () {});
       }
     })().catch(function (error) {
       uploader._stream(index, 0, false, String((error && error.message) || error), !!info.keepOnError);
     });
     return index;
   };
+
+  // The streams an earlier page left unfinished (it closed or crashed, or a stream failed with
+  // keepOnError), each with what it kept: `{ id, name, size, saved, info, resume(uploader),
+  // discard() }`. `resume` adds it to `uploader` as it is, ended: `start()` sends what was kept
+  // into the same upload and completes it. `discard` lets what was kept go.
+  return function findRecordings() {
+    return keep("readonly", function (streams) {
+      var ids = streams.getAllKeys();
+      var records = streams.getAll();
+      return function () {
+        return records.result.map(function (record, i) { return found(ids.result[i], record); });
+      };
+    }).then(function (list) { return list(); });
+  };
+
+  function found(id, record) {
+    return {
+      id: id,
+      name: record.info.name,
+      size: record.size,
+      saved: record.saved,
+      info: record.info,
+      resume: function (uploader) {
+        return keep("readonly", function (streams, chunks) { return chunks.getAll(all(id)); })
+          .then(function (read) {
+            var held = new Held(id, record);
+            held.chunks = read.result;
+            var first = held.chunks.length ? held.chunks[0][0] : record.size;
+            // Bytes let go went to an upload that only its checkpoint finds again.
+            if (first > 0 && !localStorage.getItem("vod-upload:checkpoint:stream:" + id)) {
+              throw fail("StreamLost", "the upload this stream's first bytes went to cannot be found again");
+            }
+            var index = uploader._addStream(held, null, record.info, id);
+            (uploader._held = uploader._held || {})[index] = held;
+            uploader._stream(index, record.size, true);
+            return index;
+          });
+      },
+      discard: function () {
+        return keep("readwrite", function (streams, chunks) {
+          streams.delete(id);
+          chunks.delete(all(id));
+        });
+      },
+    };
+  }
 }
 
 // A ReadableStream of the Blobs a MediaRecorder records, for addStream: each `dataavailable`
@@ -126,7 +216,7 @@ function vodStreams(VodUploader) {
 // eslint-disable-next-line no-unused-vars
 function recorderStream(recorder) {
   "use strict";
-  return new ReadableStream({
+  var stream = new ReadableStream({
     start: function (controller) {
       recorder.addEventListener("dataavailable", function (event) {
         if (event.data.size) controller.enqueue(event.data);
@@ -139,4 +229,6 @@ function recorderStream(recorder) {
       }, { once: true });
     },
   });
+  stream.live = true;
+  return stream;
 }

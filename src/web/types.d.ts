@@ -105,6 +105,22 @@ export interface VodUploader {
   addStream(stream: ReadableStream<Blob | BufferSource>, info: StreamInfo): number;
 }
 
+/** A stream an earlier page left unfinished, as `findRecordings()` finds it. */
+export interface FoundRecording {
+  id: string;
+  name: string;
+  /** Bytes recorded. */
+  size: number;
+  /** When its last bytes were kept, ms since the epoch. */
+  saved: number;
+  info: StreamInfo;
+  /** Adds it to `uploader` as it is: `start()` sends what was kept and completes it, into the
+   * same video. Resolves to its index. */
+  resume(uploader: VodUploader): Promise<number>;
+  /** Lets what was kept go. */
+  discard(): Promise<void>;
+}
+
 /** An STS token as STS AssumeRole gives it (camelCase names are accepted too). */
 export interface StsToken {
   AccessKeyId: string;

@@ -4,13 +4,13 @@
 // `window.lab`. The page comes from a server of the test's own; the npm package, the demo's
 // backend helper and the backend itself from the vod-local named in `?site=`.
 const site = new URL(location.href).searchParams.get('site');
-const { default: init, VodUploader, recorderStream } = await import(`${site}/pkg/index.js`);
+const { default: init, VodUploader, recorderStream, findRecordings } = await import(`${site}/pkg/index.js`);
 
 const wasm = await init();
 
 const { backend: ask } = await import(`${site}/backend.js`);
 // The class and the wasm's memory too, for tests that make an uploader of their own.
-const lab = { events: [], secrets: [], uploader: null, VodUploader, memory: wasm.memory };
+const lab = { events: [], secrets: [], uploader: null, VodUploader, findRecordings, memory: wasm.memory };
 
 // The backend's answer, with the credentials' secrets noted down.
 const backend = async (path, body) => {
@@ -57,9 +57,10 @@ Object.assign(lab, {
   add() {
     return lab.uploader.addFile(document.getElementById('file').files[0]);
   },
-  // Records a canvas of noise (which no encoder makes small) for `ms` with a MediaRecorder,
-  // 1 s a chunk, and adds what it records as a stream, with `info`; the chunks the recorder
-  // gave are kept, with the bytes that had come when it was told to stop and when it stopped.
+  // Records a canvas of noise (which no encoder makes small) for `ms` (0: until told) with a
+  // MediaRecorder, 1 s a chunk, and adds what it records as a stream, with `info`; the chunks
+  // the recorder gave are kept, with the bytes that had come when it was told to stop and when
+  // it stopped.
   record(ms, info) {
     const canvas = document.createElement('canvas');
     [canvas.width, canvas.height] = [320, 240];
@@ -70,7 +71,7 @@ Object.assign(lab, {
       g.putImageData(frame, 0, 0);
     }, 40);
     const recorder = new MediaRecorder(canvas.captureStream(25), { mimeType: 'video/webm', videoBitsPerSecond: 2500000 });
-    const recording = { chunks: [], atStop: null, stoppedAt: null };
+    const recording = { chunks: [], atStop: null, stoppedAt: null, recorder };
     lab.recording = recording;
     recorder.addEventListener('dataavailable', (e) => recording.chunks.push(e.data));
     recorder.addEventListener('stop', () => {
@@ -79,11 +80,21 @@ Object.assign(lab, {
     });
     const index = lab.uploader.addStream(recorderStream(recorder), info);
     recorder.start(1000);
-    setTimeout(() => {
-      recording.atStop = recording.chunks.reduce((sum, c) => sum + c.size, 0);
-      recorder.stop();
-    }, ms);
+    if (ms) {
+      setTimeout(() => {
+        recording.atStop = recording.chunks.reduce((sum, c) => sum + c.size, 0);
+        // What the server had acknowledged, as the page was last told.
+        recording.loadedAtStop = lab.events.filter((e) => e.kind === 'progress').pop()?.loaded ?? 0;
+        recorder.stop();
+      }, ms);
+    }
     return index;
+  },
+  // Bytes recorded so far, and those the SDK keeps in IndexedDB for the page after this one.
+  async sizes() {
+    const recorded = lab.recording.chunks.reduce((sum, c) => sum + c.size, 0);
+    const kept = (await findRecordings()).reduce((sum, r) => sum + r.size, 0);
+    return { recorded, kept };
   },
   // What the recorder gave, as base64.
   async recorded() {

@@ -752,6 +752,8 @@ pub struct Held {
     pub released_reads: u32,
     /// The most bytes held at once: come, and not released.
     pub held_max: u64,
+    /// The upload is over: nothing is kept for a later page.
+    pub forgotten: bool,
 }
 
 impl SimFile {
@@ -815,6 +817,10 @@ impl Files for SimPlatform {
 
     fn release(&self, file: &SimFile, bytes: Range<u64>) {
         let mut held = file.0.borrow_mut();
+        if bytes == (0..u64::MAX) {
+            held.forgotten = true;
+            return;
+        }
         assert!(
             !held
                 .released

@@ -223,6 +223,7 @@ fn a_stream_goes_up_part_by_part_while_it_grows_and_completes_at_its_end() {
         held.bytes.len() as u64,
         "every part released once OSS held it"
     );
+    assert!(held.forgotten, "nothing kept once it succeeded");
     assert_part_sizes(&world);
     assert_progress_monotone(&events);
     assert_no_acknowledged_part_resent(&world.log());
@@ -313,7 +314,7 @@ fn a_stream_that_fails_fails_its_file_and_aborts_unless_kept() {
         let world = World::new();
         let up = uploader(&world);
         let all = chunks(700 * KIB, 50 * KIB as u64, 9);
-        add_stream(&world, &up, "broken", all, 10.0, Some(keep));
+        let (file, _) = add_stream(&world, &up, "broken", all, 10.0, Some(keep));
         let events = start_and_run(&world, &up);
         let failed: Vec<_> = events
             .iter()
@@ -354,6 +355,7 @@ fn a_stream_whose_page_died_resumes_from_what_was_kept_into_the_same_video() {
     let (video, released) = {
         let held = file.0.borrow();
         assert!(!held.released.is_empty() && (held.bytes.len() as u64) < 1300 * KIB as u64);
+        assert!(!held.forgotten, "kept for the next page");
         (checkpoints(&world), held.released.len())
     };
     assert_eq!(video.len(), 1);

@@ -125,11 +125,11 @@ pub fn npm_package() -> Result {
         ("bundler", ""),
     ] {
         let module = format!(
-            "import {{ VodUploader }} from \"./vod_upload.js\";\nexport * from \"./vod_upload.js\";\n{default}\n{streams}\nvodStreams(VodUploader);\nexport {{ recorderStream }};\n"
+            "import {{ VodUploader }} from \"./vod_upload.js\";\nexport * from \"./vod_upload.js\";\n{default}\n{streams}\nconst findRecordings = vodStreams(VodUploader);\nexport {{ findRecordings, recorderStream }};\n"
         );
         std::fs::write(pkg.join(folder).join("index.js"), module).map_err(io)?;
         let types = format!(
-            "export * from \"./vod_upload.js\";\n{}/** A `ReadableStream` of what `recorder` records, for `addStream`: it ends when the recorder stops. */\nexport function recorderStream(recorder: MediaRecorder): ReadableStream<Blob>;\n",
+            "export * from \"./vod_upload.js\";\n{}/** A `ReadableStream` of what `recorder` records, for `addStream`: it ends when the recorder stops. */\nexport function recorderStream(recorder: MediaRecorder): ReadableStream<Blob>;\n/** The streams an earlier page left unfinished, with what it kept. */\nexport function findRecordings(): Promise<import(\"./vod_upload.js\").FoundRecording[]>;\n",
             if default.is_empty() { "" } else { "export { default } from \"./vod_upload.js\";\n" }
         );
         std::fs::write(pkg.join(folder).join("index.d.ts"), types).map_err(io)?;
@@ -214,9 +214,9 @@ pub fn script_tag() -> Result {
          {glue}\n\
          {compat}\n\
          {streams}\n\
-         vodStreams(wasm_bindgen.VodUploader);\n\
+         var findRecordings = vodStreams(wasm_bindgen.VodUploader);\n\
          var wasm = new URL('vod-upload_bg.wasm', (document.currentScript && document.currentScript.src) || location.href);\n\
-         var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version, findCheckpoint: wasm_bindgen.findCheckpoint, recorderStream: recorderStream }};\n\
+         var api = {{ VodUploader: wasm_bindgen.VodUploader, version: wasm_bindgen.version, findCheckpoint: wasm_bindgen.findCheckpoint, recorderStream: recorderStream, findRecordings: findRecordings }};\n\
          api.ready = wasm_bindgen({{ module_or_path: new Request(wasm, {{ integrity: '{wasm_integrity}' }}) }}).then(function () {{ return api; }});\n\
          window.VodUpload = api;\n\
          window.AliyunUpload = aliyunUpload(function () {{ return api.ready.then(function () {{ return wasm_bindgen; }}); }}, '{version}');\n\

@@ -181,7 +181,7 @@ impl Tasks {
                         self.restarted = true;
                         return None;
                     }
-                    return self.stream_lost(out, stage, "OSS lost the multipart upload");
+                    return self.stream_lost(out, stage);
                 }
                 let kept = self.end(out, stage).map(|k| Kept { upload: None, ..k });
                 Some(Outcome::Failed(error, kept))

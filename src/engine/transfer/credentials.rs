@@ -151,11 +151,7 @@ impl Tasks {
             (Purpose::Resume(_), Ok(credentials)) => {
                 self.resumed(cx, out, data, stage, credentials)
             }
-            (Purpose::Resume(_), Err(_)) if data.stream => self.stream_lost(
-                out,
-                stage,
-                "the credentials of its earlier upload could not be had",
-            ),
+            (Purpose::Resume(_), Err(_)) if data.stream => self.stream_lost(out, stage),
             (Purpose::Resume(_), Err(_)) => {
                 out.forget(data);
                 *stage = Stage::Allocate;
@@ -194,9 +190,7 @@ impl Tasks {
                 };
                 Work::Open(upload, list)
             }
-            false if data.stream => {
-                return self.stream_lost(out, stage, "its earlier upload's video is gone")
-            }
+            false if data.stream => return self.stream_lost(out, stage),
             false => {
                 out.forget(data);
                 self.begin(cx, data, None)
@@ -238,7 +232,7 @@ impl Tasks {
                 }
                 None
             }
-            None => self.stream_lost(out, stage, "the renewed credentials name another object"),
+            None => self.stream_lost(out, stage),
         }
     }
 }
