@@ -335,6 +335,7 @@ fn a_stream_that_fails_fails_its_file_and_aborts_unless_kept() {
             (open, checkpoints(&world).len()),
             (keep as usize, keep as usize)
         );
+        assert_eq!(file.0.borrow().forgotten, !keep, "kept for a later page");
     }
 }
 
