@@ -90,6 +90,17 @@ Object.assign(lab, {
     }
     return index;
   },
+  // Adds a stream of `count` chunks of 64 KiB of noise that then fails, with `info`.
+  streamThatFails(count, info) {
+    let given = 0;
+    const stream = new ReadableStream({
+      pull(controller) {
+        if (given++ < count) controller.enqueue(crypto.getRandomValues(new Uint8Array(65536)));
+        else controller.error(new Error('the camera was unplugged'));
+      },
+    });
+    return lab.uploader.addStream(stream, info);
+  },
   // Bytes recorded so far, and those the SDK keeps in IndexedDB for the page after this one.
   async sizes() {
     const recorded = lab.recording.chunks.reduce((sum, c) => sum + c.size, 0);

@@ -94,3 +94,51 @@ test('a page closed mid-recording: the next one finds the recording and finishes
   await lab.assertNoOpenUpload();
   assert.deepEqual(errors, []);
 });
+
+test('faults while recording: 503s, a part held beyond the timeout, a damaged part, expired credentials', async () => {
+  const errors = await lab.open({ ...options, refresh: true, timeout: 3000, retryDuration: 200 });
+  await admin('POST', 'faults', { action: 'fail', status: 503, count: 3 });
+  await admin('POST', 'damage-parts', { count: 1 });
+  await hold('upload-part', { after: 6, count: 1 });
+  await lab.page.evaluate(() => window.lab.record(8000, { name: 'faults.webm', type: 'video/webm' }));
+  await lab.start();
+  // Mid-recording, once parts went through, every credential the server gave expires.
+  await lab.until('progress', 8);
+  await admin('POST', 'expire-credentials');
+  await lab.until('succeed', 1, 120000);
+  const events = await lab.events();
+  const codes = new Set(events.filter((e) => e.kind === 'retry').map((e) => e.rest[0]));
+  // Two secrets (the key's and the token's) for each credential the backend handed out.
+  const credentials = (await lab.page.evaluate(() => window.lab.secrets.length)) / 2;
+  console.log(`# retries: ${[...codes].join(', ')}; credentials handed out: ${credentials}`);
+  for (const code of ['ServiceUnavailable', 'Crc64Mismatch', 'Timeout']) assert.ok(codes.has(code), `no ${code} retry`);
+  assert.ok(credentials >= 2, 'the expired credentials were renewed');
+  assert.equal(events.filter((e) => e.kind === 'failed' || e.kind === 'expired').length, 0);
+  const recorded = Buffer.from(await lab.page.evaluate(() => window.lab.recorded()), 'base64');
+  const info = await lab.info();
+  const { objects } = await admin('GET', 'objects');
+  assert.equal(objects.find((o) => o.key === info.object).md5, md5(recorded), 'stored as the recorder gave it');
+  await lab.assertNoOpenUpload();
+  assert.deepEqual(errors, []);
+});
+
+for (const keep of [false, true]) {
+  test(`a stream that fails fails its file${keep ? ', its upload kept for a later page' : ', its upload aborted'}`, async () => {
+    const errors = await lab.open(options);
+    await lab.page.evaluate((k) => window.lab.streamThatFails(12, { name: 'unplugged.webm', keepOnError: k }), keep);
+    await lab.start();
+    await lab.until('failed');
+    const failed = (await lab.events()).find((e) => e.kind === 'failed');
+    assert.equal(failed.rest[0], 'StreamFailed');
+    assert.match(failed.rest[1], /the camera was unplugged/);
+    const found = await lab.page.evaluate(async () => (await window.lab.findRecordings()).map((r) => r.name));
+    if (keep) {
+      assert.deepEqual(found, ['unplugged.webm'], 'kept for a later page');
+      assert.equal((await lab.checkpoints()).length, 1);
+    } else {
+      assert.deepEqual(found, []);
+      await lab.assertNoOpenUpload();
+    }
+    assert.deepEqual(errors, []);
+  });
+}
