@@ -4,7 +4,7 @@
 // Options belong to an uploader, so the settings panel applies to files added afterwards: a
 // change of settings makes a new uploader for the next files, and the earlier files stay with
 // theirs. The list shows the files of every uploader, in the order they were added.
-import init, { VodUploader } from '/pkg/vod_upload.js';
+import init, { VodUploader, findRecordings, recorderStream } from '/pkg/index.js';
 import { backend } from './backend.js';
 import { wireFaults } from './faults.js';
 import { Meter, size, speed, timeLeft } from './meter.js';
@@ -68,6 +68,12 @@ function makeUploader(s, group) {
     onUploadSucceed: (info) => {
       const id = info.imageId ? `ImageId ${info.imageId}` : `VideoId ${info.videoId}`;
       log(`uploaded ${info.name} as ${id}`, 'ok');
+      const stopped = recordingsStopped.get(info.file);
+      if (stopped !== undefined) {
+        const after = `${info.name} was in VOD ${Math.round(performance.now() - stopped)} ms after the recording stopped`;
+        $('recording').textContent = after;
+        log(after, 'ok');
+      }
       render();
       showStored(rowOf(info).element, info).catch((e) => log(`cannot read ${info.name} back: ${e.message}`, 'bad'));
     },
@@ -106,7 +112,8 @@ function makeUploader(s, group) {
     getUploadAuth: (info) => {
       if (info.videoId) return refresh(info);
       if (isImage(info.name)) return backend('/api/upload-auth', { kind: 'image', title: info.name, fileName: info.name });
-      return backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size });
+      // A recording's size is not known yet (0): no FileSize.
+      return backend('/api/upload-auth', { title: info.name, fileName: info.name, fileSize: info.size || undefined });
     },
     ...(s.autoRefresh && {
       refreshUploadAuth: (info) => {
@@ -200,6 +207,8 @@ function render() {
       const { element } = row;
       const busy = busyStates.has(info.state);
       element.dataset.state = info.state;
+      // A recording's size is known once it stopped.
+      element.querySelector('.size').textContent = size(info.size);
       element.querySelector('progress').value = info.percent;
       element.querySelector('.state').textContent = info.state;
       element.querySelector('.percent').textContent = `${info.percent.toFixed(0)} %`;
@@ -284,5 +293,111 @@ $('stop').addEventListener('click', () => {
   log('stopped; completed parts are kept');
   render();
 });
+// --- recording -----------------------------------------------------------------------------
+
+// When each recording's stream stopped, for the time until it is in VOD.
+const recordingsStopped = new Map();
+let recording = null;
+
+// The camera, or where there is none (or it is refused), a canvas drawn here.
+async function source() {
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia({ video: true, audio: true }), what: 'the camera' };
+  } catch {
+    const canvas = document.createElement('canvas');
+    [canvas.width, canvas.height] = [640, 360];
+    const g = canvas.getContext('2d');
+    const started = performance.now();
+    const draw = setInterval(() => {
+      const t = (performance.now() - started) / 1000;
+      g.fillStyle = '#1d2330';
+      g.fillRect(0, 0, 640, 360);
+      g.fillStyle = '#ff6a00';
+      g.fillRect(40 + ((t * 160) % 520), 150, 60, 60);
+      g.fillStyle = '#fff';
+      g.font = '28px sans-serif';
+      g.fillText(`${t.toFixed(1)} s`, 24, 48);
+    }, 40);
+    const stream = canvas.captureStream(25);
+    return { stream, what: 'a canvas (no camera)', stop: () => clearInterval(draw) };
+  }
+}
+
+async function record() {
+  const button = $('record');
+  if (recording) {
+    recording.recorder.stop();
+    return;
+  }
+  button.disabled = true;
+  const { stream, what, stop } = await source();
+  const recorder = new MediaRecorder(stream, { mimeType: 'video/webm' });
+  const name = `recording ${new Date().toLocaleTimeString().replace(/:/g, '.')}.webm`;
+  const chunks = recorderStream(recorder);
+  const group = currentGroup();
+  let recorded = 0;
+  try {
+    const index = group.uploader.addStream(chunks, { name, type: 'video/webm', title: name });
+    recording = { recorder, index, group };
+  } catch (e) {
+    log(`${e.code}: ${e.message}`, 'bad');
+    button.disabled = false;
+    return;
+  }
+  const status = $('recording');
+  const show = () => {
+    const info = group.uploader.listFiles().find((f) => f.index === recording?.index);
+    status.textContent = `Recording ${what}: ${size(recorded)} recorded, ${size(info?.loaded ?? 0)} in VOD`;
+  };
+  recorder.addEventListener('dataavailable', (e) => {
+    recorded += e.data.size;
+    status.dataset.chunks = Number(status.dataset.chunks ?? 0) + 1;
+    show();
+  });
+  recorder.addEventListener('stop', () => {
+    recordingsStopped.set(chunks, performance.now());
+    stream.getTracks().forEach((track) => track.stop());
+    stop?.();
+    status.textContent = `Recorded ${size(recorded)}; the last part goes up now.`;
+    log(`recording stopped at ${size(recorded)}`);
+    recording = null;
+    button.textContent = 'Record';
+  });
+  try { group.uploader.start(); } catch { /* already uploading */ }
+  recorder.start(1000);
+  status.hidden = false;
+  status.dataset.chunks = 0;
+  button.textContent = 'Stop recording';
+  button.disabled = false;
+  log(`recording ${what} as ${name}; its parts go up as it records`);
+  show();
+  render();
+}
+
+$('record').addEventListener('click', () => record().catch((e) => log(`cannot record: ${e.message}`, 'bad')));
+
+// What an earlier page left recording: finish it as it is, or let it go.
+for (const found of await findRecordings().catch(() => [])) {
+  const item = $('found').content.firstElementChild.cloneNode(true);
+  item.querySelector('.what').textContent = `${found.name}: ${size(found.size)} recorded, left unfinished by an earlier page`;
+  item.querySelector('.resume').addEventListener('click', async () => {
+    item.remove();
+    try {
+      const group = currentGroup();
+      await found.resume(group.uploader);
+      log(`${found.name} is back: Start finishes it`, 'ok');
+    } catch (e) {
+      log(`${found.name}: ${e.code}: ${e.message}`, 'bad');
+    }
+    render();
+  });
+  item.querySelector('.discard').addEventListener('click', async () => {
+    item.remove();
+    await found.discard();
+    log(`let ${found.name} go`);
+  });
+  $('leftovers').append(item);
+}
+
 wireFaults(log, () => settings().timeout);
 render();

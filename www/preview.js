@@ -28,7 +28,7 @@ function player(kind, url) {
 
 export async function showStored(row, info) {
   const answer = await backend('/api/media', info.imageId ? { imageId: info.imageId } : { videoId: info.videoId });
-  const type = answer.ContentType || info.file.type;
+  const type = answer.ContentType || info.file.type || '';
   const kind = info.isImage ? 'img' : type.startsWith('audio/') ? 'audio' : type.startsWith('video/') ? 'video' : null;
   const box = row.querySelector('.stored');
   const facts = box.querySelector('.facts');

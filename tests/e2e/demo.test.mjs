@@ -407,3 +407,23 @@ test('a recorded video plays from the stored copy, and an image shows, with thei
   await shootBothWidths('demo-stored-preview');
   assert.deepEqual(dialogs, []);
 });
+
+test('Record: the recording goes up as it records, then plays from the stored copy', async () => {
+  await openDemo();
+  await page.getByRole('button', { name: 'Record' }).click();
+  // Three chunks recorded (a second each), shown with what is in VOD, and the file listed.
+  await page.waitForFunction(() => Number(document.getElementById('recording').dataset.chunks) >= 3);
+  assert.match(await page.locator('#recording').textContent(), /^Recording .*: [\d.]+ [kKM]?B recorded, [\d.]+ [kKM]?B in VOD$/);
+  await page.locator('#list li[data-index="0"]').waitFor();
+  await page.getByRole('button', { name: 'Stop recording' }).click();
+  await waitForState(0, 'Success');
+  const video = page.locator('#list li[data-index="0"] .player video');
+  await video.waitFor();
+  assert.match(await video.getAttribute('src'), /^\/api\/media\/[0-9a-f]{32}$/);
+  await page.waitForFunction(() => document.querySelector('#list li[data-index="0"] video').readyState >= 2);
+  const inVod = (await page.locator('#log li').allTextContents()).find((l) => / was in VOD \d+ ms after the recording stopped/.test(l));
+  assert.ok(inVod, 'the time from stop to VOD is shown');
+  console.log(`# demo: ${inVod.trim()}`);
+  await shootBothWidths('demo-recording');
+  assert.deepEqual(dialogs, []);
+});
