@@ -55,6 +55,8 @@ function vodStreams(VodUploader) {
   }
   Held.prototype.add = function (blob) {
     var record = this.record;
+    // Its upload is over: nothing more is kept.
+    if (this.cancelled) return Promise.resolve();
     var chunk = [record.size, record.size + blob.size, blob];
     this.chunks.push(chunk);
     record.size = chunk[1];
@@ -78,7 +80,10 @@ function vodStreams(VodUploader) {
   Held.prototype.release = function (start, end) {
     var id = this.id;
     if (end > Number.MAX_SAFE_INTEGER) {
+      // The upload is over: the stream is read no more.
       this.chunks = [];
+      this.cancelled = true;
+      this.wake();
       keep("readwrite", function (streams, chunks) {
         streams.delete(id);
         chunks.delete(all(id));
@@ -103,9 +108,7 @@ function vodStreams(VodUploader) {
     if (resolve) resolve();
   };
   Held.prototype.cancel = function () {
-    this.cancelled = true;
     this.release(0, Infinity);
-    this.wake();
   };
 
   // Stopped, the uploader wants bytes again; a deleted stream is cancelled.
@@ -218,15 +221,19 @@ function recorderStream(recorder) {
   "use strict";
   var stream = new ReadableStream({
     start: function (controller) {
-      recorder.addEventListener("dataavailable", function (event) {
+      // A stream the SDK let go (its upload is over) takes nothing more, and is not closed.
+      function on(name, act) {
+        recorder.addEventListener(name, function (event) {
+          try { act(event); } catch (e) { /* let go */ }
+        });
+      }
+      on("dataavailable", function (event) {
         if (event.data.size) controller.enqueue(event.data);
       });
-      recorder.addEventListener("stop", function () {
-        controller.close();
-      }, { once: true });
-      recorder.addEventListener("error", function (event) {
+      on("stop", function () { controller.close(); });
+      on("error", function (event) {
         controller.error(event.error || new Error("the MediaRecorder failed"));
-      }, { once: true });
+      });
     },
   });
   stream.live = true;

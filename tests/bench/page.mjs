@@ -15,7 +15,7 @@ const files = {};
 // Instantiates the SDK's wasm; the milliseconds it took (fetch, compile, instantiate).
 export async function load() {
   const started = performance.now();
-  const module = await import('/pkg/vod_upload.js');
+  const module = await import('/pkg/index.js');
   wasm = await module.default({ module_or_path: '/pkg/vod_upload_bg.wasm' });
   sdk = module;
   return performance.now() - started;
@@ -142,8 +142,50 @@ async function withAliOss(list) {
   }
 }
 
+// A stream of `size` bytes for `addStream`, made 1 MiB at a time only as it is read (no two
+// chunks alike), as the set `set`.
+export function makeStream(set, size) {
+  files[set] = { size };
+  return size;
+}
+
+// The SDK uploading a made stream (the set's `size` bytes), reading it as it wants bytes.
+function withStream({ size }) {
+  const chunk = new Uint8Array(PART);
+  crypto.getRandomValues(chunk.subarray(0, 65536));
+  let made = 0;
+  const stream = new ReadableStream({
+    pull(controller) {
+      if (made >= size) return controller.close();
+      const piece = chunk.slice(0, Math.min(PART, size - made));
+      piece[0] = made / PART;
+      made += piece.length;
+      controller.enqueue(piece);
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const up = new sdk.VodUploader({
+      partSize: PART,
+      parallel: PARALLEL,
+      retryCount: 0,
+      timeout: 120000,
+      getUploadAuth: (info) => uploadAuth({ name: info.name, size: undefined }),
+      onUploadFailed: (info, code, message) => reject(new Error(`${info.name}: ${code} ${message}`)),
+      onUploadSucceed: () => resolve(),
+    });
+    up.addStream(stream, { name: 'made.webm', type: 'video/webm' });
+    up.start();
+  });
+}
+
 // `sdk-nocrc`: the SDK without its CRC-64 checks, to tell what the checks cost.
-const uploaders = { sdk: withSdk, 'sdk-nocrc': (list) => withSdk(list, false), fetch: withFetch, 'ali-oss': withAliOss };
+const uploaders = {
+  sdk: withSdk,
+  'sdk-nocrc': (list) => withSdk(list, false),
+  'sdk-stream': withStream,
+  fetch: withFetch,
+  'ali-oss': withAliOss,
+};
 
 // Uploads the set with one uploader; the milliseconds taken.
 export async function upload(uploader, set) {

@@ -28,6 +28,7 @@ function servePage() {
     '/page.mjs': 'tests/bench/page.mjs',
     '/plain.mjs': 'tests/bench/plain.mjs',
     '/ali-oss.js': 'tests/interop/node_modules/ali-oss/dist/aliyun-oss-sdk.min.js',
+    '/pkg/index.js': 'pkg/index.js',
     '/pkg/vod_upload.js': 'pkg/vod_upload.js',
     '/pkg/vod_upload_bg.wasm': 'pkg/vod_upload_bg.wasm',
   };
@@ -226,6 +227,21 @@ function verdicts(goals) {
   }
 }
 
+// A 1 GiB stream made in the page as it is read, uploaded with addStream in a fresh page: what
+// the renderer holds at its peak, against parallel × partSize and one part more.
+async function streamed(browser, pageUrl, goals) {
+  const page = await openPage(browser, pageUrl, null);
+  await page.evaluate('bench.load()');
+  await page.evaluate(`bench.makeStream('stream', ${1024 * MIB})`);
+  const run = await measure(browser, page, 'sdk-stream', 'stream');
+  await page.close();
+  const bound = (PARALLEL + 1) * PART;
+  const slack = 8 * MIB;
+  console.log(`\n1 GiB stream made as it is read (addStream), in a fresh page (bound: (parallel + 1) × partSize = ${mb(bound)} MB, and the 8 MiB the 2 GiB file is allowed)`);
+  console.log(`  SDK ${run.ms.toFixed(0)} ms (${(1024 * MIB / 1e3 / run.ms).toFixed(0)} MB/s); renderer memory grew ${mb(run.rss)} MB at its peak (private ${mb(run.anon)} MB, shared ${mb(run.shmem)} MB, peaks apart); JS heap ${mb(run.js)} MB, buffers ${mb(run.buffers)} MB`);
+  goals.push(['1 GiB stream: renderer memory growth, MB', mb(run.rss), `≤ ${mb(bound + slack)}`, run.rss <= bound + slack]);
+}
+
 async function main() {
   const http = await servePage();
   const link = await startLink(WAN);
@@ -234,6 +250,12 @@ async function main() {
   const pageUrl = `http://localhost:${http.address().port}/?server=${encodeURIComponent(server)}`;
   const goals = [];
   try {
+    // BENCH_ONLY=stream: the stream's figures alone.
+    if (process.env.BENCH_ONLY === 'stream') {
+      await streamed(browser, pageUrl, goals);
+      verdicts(goals);
+      return;
+    }
     for (const [name, proxy] of [['loopback', null], [`WAN ${WAN.rttMs} ms round trip, ${WAN.mbit} Mbit/s each way`, link.url]]) {
       const page = await openPage(browser, pageUrl, proxy);
       console.log(`\n=== ${name}`);
@@ -283,6 +305,7 @@ async function main() {
           console.log(`  ${name.padEnd(11)} ${run.ms.toFixed(0)} ms (${(2048 * MIB / 1e3 / run.ms).toFixed(0)} MB/s); renderer memory grew ${mb(run.rss)} MB at its peak (private ${mb(run.anon)} MB, shared ${mb(run.shmem)} MB, peaks apart); JS heap ${mb(run.js)} MB, buffers ${mb(run.buffers)} MB${name === 'SDK' ? `, wasm memory ${mb(run.wasm)} MB` : ''}`);
         }
         console.log(`  SDK/plain fetch: renderer memory growth ${(sdk.rss / fetch.rss).toFixed(2)}`);
+        await streamed(browser, pageUrl, goals);
       }
     }
     verdicts(goals);

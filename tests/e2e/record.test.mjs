@@ -142,3 +142,23 @@ for (const keep of [false, true]) {
     assert.deepEqual(errors, []);
   });
 }
+
+test('a recording whose upload fails for good is read no more, and nothing of it is kept', async () => {
+  const errors = await lab.open(options);
+  await lab.page.evaluate(() => window.lab.record(0, { name: 'denied.webm', type: 'video/webm' }));
+  await lab.start();
+  // Once parts went through, the next is refused for good: AccessDenied is not retried.
+  await lab.until('progress', 2);
+  await admin('POST', 'faults', { action: 'fail', status: 403, count: 1 });
+  await lab.until('failed');
+  const failed = (await lab.events()).find((e) => e.kind === 'failed');
+  assert.equal(failed.rest[0], 'AccessDenied');
+  // The recorder goes on; two more chunks come, and are taken by nobody.
+  const chunks = await lab.page.evaluate(() => window.lab.recording.chunks.length);
+  await lab.page.waitForFunction((n) => window.lab.recording.chunks.length >= n + 2, chunks, { timeout: 60000 });
+  assert.deepEqual(await lab.page.evaluate(async () => (await window.lab.findRecordings()).length), 0);
+  await lab.page.evaluate(() => window.lab.recording.recorder.stop());
+  await lab.page.waitForFunction(() => window.lab.recording.stoppedAt !== null);
+  await lab.assertNoOpenUpload();
+  assert.deepEqual(errors, [], 'no error on the page');
+});
