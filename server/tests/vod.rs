@@ -319,6 +319,19 @@ async fn refusals_come_with_vod_codes() {
     .await;
     assert_eq!((status, code(&answer).as_str()), (400, "InvalidParameter"));
 
+    // A stream's video: its size is not known, and no FileSize is sent.
+    let (status, answer) = call(
+        &h,
+        &Action::CreateUploadVideo {
+            file_name: "live.webm",
+            size: 0,
+            meta: &meta,
+        },
+        &token,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
     let response = h
         .http
         .get(h.url("/vod/?Action=CreateUploadVideo"))

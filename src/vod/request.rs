@@ -40,8 +40,11 @@ impl Action<'_> {
                 let mut params = vec![
                     ("Action", "CreateUploadVideo".to_string()),
                     ("FileName", file_name.to_string()),
-                    ("FileSize", crate::encoding::decimal(*size)),
                 ];
+                // A stream's size is not known (0): VOD takes none.
+                if *size > 0 {
+                    params.push(("FileSize", crate::encoding::decimal(*size)));
+                }
                 params.extend(meta.params(super::meta::default_title(file_name)));
                 params
             }
@@ -104,6 +107,24 @@ mod tests {
             security_token: "tok".into(),
             expires_at_ms: 0.0,
         }
+    }
+
+    #[test]
+    fn a_stream_of_unknown_size_asks_for_its_video_without_file_size() {
+        let meta = Meta::default();
+        let action = Action::CreateUploadVideo {
+            file_name: "live.webm",
+            size: 0,
+            meta: &meta,
+        };
+        let request = action.build(
+            "http://localhost:1/vod",
+            &token(),
+            "2024-01-10T08:00:00Z",
+            "n1",
+        );
+        assert!(!request.url.contains("FileSize"), "{}", request.url);
+        assert!(request.url.contains("&FileName=live.webm&Format=JSON&"));
     }
 
     #[test]

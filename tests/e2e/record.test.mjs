@@ -162,3 +162,17 @@ test('a recording whose upload fails for good is read no more, and nothing of it
   await lab.assertNoOpenUpload();
   assert.deepEqual(errors, [], 'no error on the page');
 });
+
+test('in STS mode a recording asks VOD for its video itself, and arrives whole', async () => {
+  const errors = await lab.open({ ...options, sts: true });
+  await lab.page.evaluate(() => window.lab.record(3000, { name: 'sts.webm', type: 'video/webm', title: 'STS' }));
+  await lab.start();
+  await lab.until('succeed');
+  const recorded = Buffer.from(await lab.page.evaluate(() => window.lab.recorded()), 'base64');
+  const info = await lab.info();
+  assert.match(info.videoId, /^[0-9a-f]{32}$/);
+  const { objects } = await admin('GET', 'objects');
+  assert.equal(objects.find((o) => o.key === info.object).md5, md5(recorded));
+  await lab.assertNoOpenUpload();
+  assert.deepEqual(errors, []);
+});
