@@ -97,7 +97,7 @@ impl<F: Clone> Core<F> {
             return Err(empty(&described.name));
         }
         let plan = |part_size| Plan::new(size, part_size);
-        self.list(file, described, key, found, plan)
+        self.list(file, described, key, found, &plan)
     }
 
     /// Queues a stream, whose bytes the platform tells as they come ([`Core::handle_stream`]);
@@ -111,7 +111,7 @@ impl<F: Clone> Core<F> {
         found: Option<Checkpoint>,
     ) -> Result<usize, UploadError> {
         let key = super::checkpoint::stream_key(id);
-        self.list(file, described, key, found, Plan::stream)
+        self.list(file, described, key, found, &Plan::stream)
     }
 
     /// Lists a file or a stream, planned by `plan` in parts of the size asked, or of the size
@@ -122,7 +122,7 @@ impl<F: Clone> Core<F> {
         described: Described,
         key: String,
         found: Option<Checkpoint>,
-        plan: impl Fn(u64) -> Result<Plan, UploadError>,
+        plan: &dyn Fn(u64) -> Result<Plan, UploadError>,
     ) -> Result<usize, UploadError> {
         let Described {
             name,

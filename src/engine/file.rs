@@ -6,7 +6,7 @@ use alloc::string::{String, ToString};
 
 use super::checkpoint::Checkpoint;
 use super::info::{FileInfo, FileState};
-use super::session::{Activity, FileData, Kept, OpenUpload, Session};
+use super::session::{Activity, FileData, Kept, Session};
 use super::transfer::Transfer;
 use super::Destination;
 use crate::error::UploadError;
@@ -97,27 +97,26 @@ impl<F> Entry<F> {
 
     /// The file as it is now; its progress no less than what was shown.
     fn info(&self) -> FileInfo {
-        let sent = |session: Option<&Session>, upload: Option<&OpenUpload>| {
-            let destination = session.map(|s| s.credentials.destination());
-            (destination, upload.map_or(0, |u| u.loaded), None)
-        };
         let data = &self.data;
+        let session = |session: Option<&Session>| session.map(|s| s.credentials.destination());
         // Where the file goes: from its credentials, or from an earlier page's checkpoint.
-        let (destination, loaded, error) = match &self.phase {
-            Phase::Ready => (None, 0, None),
-            Phase::Resumable(checkpoint) => {
-                (Some(checkpoint.destination()), checkpoint.loaded, None)
-            }
+        let (destination, error) = match &self.phase {
+            Phase::Ready => (None, None),
+            Phase::Resumable(checkpoint) => (Some(checkpoint.destination()), None),
             Phase::Uploading(transfer) => match transfer.resuming() {
-                Some(checkpoint) => (Some(checkpoint.destination()), 0, None),
-                None => sent(transfer.session(), transfer.upload()),
+                Some(checkpoint) => (Some(checkpoint.destination()), None),
+                None => (session(transfer.session()), None),
             },
-            Phase::Stopped(kept) | Phase::Expired(kept) => sent(
-                kept.as_ref().map(|k| &k.session),
-                kept.as_ref().and_then(|k| k.upload.as_ref()),
-            ),
-            Phase::Success(destination) => (Some(destination.clone()), data.plan.size, None),
-            Phase::Failure(error, destination) => (destination.clone(), 0, Some(error.clone())),
+            Phase::Stopped(kept) | Phase::Expired(kept) => {
+                (session(kept.as_ref().map(|k| &k.session)), None)
+            }
+            Phase::Success(destination) => (Some(destination.clone()), None),
+            Phase::Failure(error, destination) => (destination.clone(), Some(error.clone())),
+        };
+        let loaded = match &self.phase {
+            Phase::Resumable(checkpoint) => checkpoint.loaded,
+            Phase::Success(_) => data.plan.size,
+            _ => self.acknowledged(),
         };
         let shown = self.shown.max(loaded);
         // A stream's size is unknown until it ends.

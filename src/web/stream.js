@@ -39,14 +39,25 @@ function vodStreams(VodUploader) {
       });
     });
   }
+  // Forgets all that is kept of stream `id`.
+  function forget(id) {
+    delete here[id];
+    return keep("readwrite", function (streams, chunks) {
+      streams.delete(id);
+      chunks.delete(all(id));
+    });
+  }
   // Every chunk key of stream `id`.
   function all(id) {
     return IDBKeyRange.bound([id], [id, []]);
   }
+  // The streams this page reads or resumed, by id: not an earlier page's to find.
+  var here = {};
 
   // The bytes of stream `id` read and not yet let go: chunks as [start, end, blob], in order,
   // each kept in IndexedDB too until OSS holds it; `record` is what is kept of the stream.
   function Held(id, record) {
+    here[id] = true;
     this.id = id;
     this.record = record;
     this.chunks = [];
@@ -84,10 +95,7 @@ function vodStreams(VodUploader) {
       this.chunks = [];
       this.cancelled = true;
       this.wake();
-      keep("readwrite", function (streams, chunks) {
-        streams.delete(id);
-        chunks.delete(all(id));
-      });
+      forget(id);
       return;
     }
     // Each chunk counts the bytes of it OSS holds (no byte is released twice).
@@ -162,13 +170,15 @@ function vodStreams(VodUploader) {
         await held.add(new Blob([value])).catch(function () {});
       }
     })().catch(function (error) {
+      // Kept, it is for a later page to find (this one can too).
+      if (info.keepOnError) delete here[id];
       uploader._stream(index, 0, false, String((error && error.message) || error), !!info.keepOnError);
     });
     return index;
   };
 
   // The streams an earlier page left unfinished (it closed or crashed, or a stream failed with
-  // keepOnError), each with what it kept: `{ id, name, size, saved, info, resume(uploader),
+  // keepOnError; not those of this page), each with what it kept: `{ id, name, size, saved, info, resume(uploader),
   // discard() }`. `resume` adds it to `uploader` as it is, ended: `start()` sends what was kept
   // into the same upload and completes it. `discard` lets what was kept go.
   return function findRecordings() {
@@ -176,7 +186,9 @@ function vodStreams(VodUploader) {
       var ids = streams.getAllKeys();
       var records = streams.getAll();
       return function () {
-        return records.result.map(function (record, i) { return found(ids.result[i], record); });
+        return records.result
+          .map(function (record, i) { return found(ids.result[i], record); })
+          .filter(function (recording) { return !here[recording.id]; });
       };
     }).then(function (list) { return list(); });
   };
@@ -205,10 +217,7 @@ function vodStreams(VodUploader) {
           });
       },
       discard: function () {
-        return keep("readwrite", function (streams, chunks) {
-          streams.delete(id);
-          chunks.delete(all(id));
-        });
+        return forget(id);
       },
     };
   }

@@ -101,11 +101,22 @@ Object.assign(lab, {
     });
     return lab.uploader.addStream(stream, info);
   },
-  // Bytes recorded so far, and those the SDK keeps in IndexedDB for the page after this one.
+  // Bytes recorded so far, and those the SDK keeps in IndexedDB for the page after this one
+  // (read from the database itself: findRecordings leaves out this page's own streams).
   async sizes() {
     const recorded = lab.recording.chunks.reduce((sum, c) => sum + c.size, 0);
-    const kept = (await findRecordings()).reduce((sum, r) => sum + r.size, 0);
-    return { recorded, kept };
+    const db = await new Promise((resolve, reject) => {
+      const open = indexedDB.open('vod-upload');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const records = await new Promise((resolve, reject) => {
+      const read = db.transaction('streams').objectStore('streams').getAll();
+      read.onsuccess = () => resolve(read.result);
+      read.onerror = () => reject(read.error);
+    });
+    db.close();
+    return { recorded, kept: records.reduce((sum, r) => sum + r.size, 0) };
   },
   // What the recorder gave, as base64.
   async recorded() {

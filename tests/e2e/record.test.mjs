@@ -41,7 +41,7 @@ test('a recording goes up while it is recorded and arrives as the recorder gave 
   assert.ok(parts.every((p) => p.stored <= 1), 'no part stored twice');
   assert.ok(await lab.page.evaluate((id) => window.lab.play(id), info.videoId) >= 2);
   await lab.assertProgressNeverWentBack();
-  await lab.assertNoOpenUpload();
+  await lab.assertNoOpenUpload(info.object);
   assert.deepEqual(errors, []);
 });
 
@@ -57,11 +57,12 @@ test('a page closed mid-recording: the next one finds the recording and finishes
   await lab.page.waitForFunction(() => window.lab.recording.chunks.length >= 5, null, { timeout: 60000 });
   await lab.page.evaluate(() => window.lab.recording.recorder.pause());
   // Every byte recorded is kept, though vod-local takes none of it now.
-  for (;;) {
-    const { recorded, kept } = await lab.page.evaluate(() => window.lab.sizes());
-    if (recorded === kept) break;
-    await lab.page.waitForFunction(() => window.lab.recording.chunks.length >= 0, null, { polling: 100 });
-  }
+  await lab.page.waitForFunction(async () => {
+    const { recorded, kept } = await window.lab.sizes();
+    return recorded === kept;
+  }, null, { timeout: 60000, polling: 100 });
+  const { recorded: size, kept } = await lab.page.evaluate(() => window.lab.sizes());
+  assert.equal(kept, size);
   const recorded = Buffer.from(await lab.page.evaluate(() => window.lab.recorded()), 'base64');
   const first = await lab.info();
   assert.ok(first.loaded >= 3 * PART && first.loaded < recorded.length, `${first.loaded} of ${recorded.length}`);
@@ -91,7 +92,7 @@ test('a page closed mid-recording: the next one finds the recording and finishes
   assert.ok(parts.every((p) => p.stored <= 1), `a part was stored twice: ${JSON.stringify(parts)}`);
   console.log(`# closed with ${first.loaded} of ${recorded.length} bytes acknowledged; ${parts.length} parts, each stored once`);
   assert.deepEqual(await lab.page.evaluate(() => window.lab.findRecordings()), [], 'nothing kept once it succeeded');
-  await lab.assertNoOpenUpload();
+  await lab.assertNoOpenUpload(info.object);
   assert.deepEqual(errors, []);
 });
 
@@ -118,7 +119,7 @@ test('faults while recording: 503s, a part held beyond the timeout, a damaged pa
   const info = await lab.info();
   const { objects } = await admin('GET', 'objects');
   assert.equal(objects.find((o) => o.key === info.object).md5, md5(recorded), 'stored as the recorder gave it');
-  await lab.assertNoOpenUpload();
+  await lab.assertNoOpenUpload(info.object);
   assert.deepEqual(errors, []);
 });
 
@@ -135,9 +136,19 @@ for (const keep of [false, true]) {
     if (keep) {
       assert.deepEqual(found, ['unplugged.webm'], 'kept for a later page');
       assert.equal((await lab.checkpoints()).length, 1);
+      // Finished as it is, from what was kept: the 12 chunks before the failure.
+      await lab.page.evaluate(async () => {
+        const [kept] = await window.lab.findRecordings();
+        await kept.resume(window.lab.uploader);
+        window.lab.uploader.start();
+      });
+      await lab.until('succeed');
+      const done = (await lab.page.evaluate(() => window.lab.uploader.listFiles().map(({ file, options, ...i }) => i))).pop();
+      assert.equal(done.size, 12 * 65536);
+      await lab.assertNoOpenUpload();
     } else {
       assert.deepEqual(found, []);
-      await lab.assertNoOpenUpload();
+      await lab.assertNoOpenUpload((await lab.info()).object);
     }
     assert.deepEqual(errors, []);
   });
@@ -159,7 +170,7 @@ test('a recording whose upload fails for good is read no more, and nothing of it
   assert.deepEqual(await lab.page.evaluate(async () => (await window.lab.findRecordings()).length), 0);
   await lab.page.evaluate(() => window.lab.recording.recorder.stop());
   await lab.page.waitForFunction(() => window.lab.recording.stoppedAt !== null);
-  await lab.assertNoOpenUpload();
+  await lab.assertNoOpenUpload((await lab.info()).object);
   assert.deepEqual(errors, [], 'no error on the page');
 });
 
@@ -173,6 +184,6 @@ test('in STS mode a recording asks VOD for its video itself, and arrives whole',
   assert.match(info.videoId, /^[0-9a-f]{32}$/);
   const { objects } = await admin('GET', 'objects');
   assert.equal(objects.find((o) => o.key === info.object).md5, md5(recorded));
-  await lab.assertNoOpenUpload();
+  await lab.assertNoOpenUpload(info.object);
   assert.deepEqual(errors, []);
 });
