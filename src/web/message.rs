@@ -5,9 +5,8 @@
 //! To the worker: 0 `start { module, read, max }` (the page's compiled module; the answer headers
 //! a send posts back, and how much of an answer's text), then jobs on a slice of a file, `{ id,
 //! key, file (the first time a key is used; every time, with no key, for a blob not to keep),
-//! start, end }`: 1 `hash` with `md5` (and `fail`, in
-//! tests), 2 `send` with `url` and `init` (the request as [`super::http::init`] made it). 3
-//! `abort { id }` aborts a send.
+//! start, end }`: 1 `hash` with `md5` (and `fail`, in tests), 2 `send` with `url` and `init`
+//! (the request as [`super::http::init`] made it). 3 `abort { id }` aborts a send.
 //!
 //! From the worker, `{ kind, id, value }`: 0 `ready`; 1 `failed`, the reason; 2 `done`, the
 //! digest of a hash (8 bytes for a CRC-64, 16 for an MD5) or the answer to a send (`{ status,
