@@ -415,3 +415,37 @@ fn a_stream_goes_up_in_sts_mode_too() {
     let vod = world.vod.borrow();
     assert!(vod.calls.iter().any(|c| c["Action"] == "CreateUploadVideo"));
 }
+
+#[test]
+fn a_file_added_after_a_stream_goes_up_while_the_stream_still_grows() {
+    let world = World::new();
+    let up = uploader(&world);
+    // 30 s of recording, 100 KiB a second.
+    let all = chunks(3000 * KIB, 1, 0)
+        .concat()
+        .chunks(100 * KIB)
+        .map(<[u8]>::to_vec)
+        .collect::<Vec<_>>();
+    let (recorded, _) = add_stream(&world, &up, "long", all, 1000.0, None);
+    let file = bytes(500 * KIB, 7);
+    add(&up, "after.mp4", &file);
+    up.start().unwrap();
+    world.run_for(10_000.0);
+    let events = world.take_events();
+    assert_eq!(
+        succeeded(&events),
+        ["after.mp4"],
+        "done while the stream records"
+    );
+    assert_eq!(up.list_files()[0].size, 0, "the stream still grows");
+    world.run();
+    let events = world.take_events();
+    assert_eq!(succeeded(&events), ["long.webm"]);
+    let mut objects = stored(&world);
+    objects.sort_by_key(Vec::len);
+    assert_eq!(
+        objects,
+        vec![file.to_vec(), recorded.0.borrow().bytes.clone()]
+    );
+    assert!(max_in_flight(&world.log()) <= options().parallel);
+}

@@ -38,7 +38,9 @@ impl Tasks {
         };
         let done = |n| upload.is_some_and(|u| u.parts.contains_key(&n));
         let started = parts.take(plan, cx.options.parallel, done);
-        self.passed |= parts.passed(plan);
+        // A stream gives the next file its turn at once: it may record for an hour, and its
+        // parts still go first, as files take slots in the order of the list.
+        self.passed |= parts.passed(plan) || data.stream;
         let finished = parts.finished(plan);
         let open = upload.is_some();
         for number in started {
