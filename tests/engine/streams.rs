@@ -37,6 +37,11 @@ fn chunks(total: usize, largest: u64, seed: u64) -> Vec<Vec<u8>> {
     chunks
 }
 
+/// `total` bytes in chunks of `size`, as a recorder gives them at a steady pace.
+fn steady(total: usize, size: usize) -> Vec<Vec<u8>> {
+    bytes(total, 0).chunks(size).map(<[u8]>::to_vec).collect()
+}
+
 /// What the browser tells of a recording.
 fn recording(name: &str) -> Described {
     Described {
@@ -166,11 +171,7 @@ fn a_stream_goes_up_part_by_part_while_it_grows_and_completes_at_its_end() {
     let world = World::new();
     let up = uploader(&world);
     // 1.2 MB over 12 s, in 100 ms chunks of 10 KB: a recorder's pace.
-    let all = chunks(1200 * KIB, 1, 0)
-        .concat()
-        .chunks(10 * KIB)
-        .map(<[u8]>::to_vec)
-        .collect::<Vec<_>>();
+    let all = steady(1200 * KIB, 10 * KIB);
     let (file, _) = add_stream(&world, &up, "rec", all, 100.0, None);
     up.start().unwrap();
     let info = up.list_files()[0].clone();
@@ -421,11 +422,7 @@ fn a_file_added_after_a_stream_goes_up_while_the_stream_still_grows() {
     let world = World::new();
     let up = uploader(&world);
     // 30 s of recording, 100 KiB a second.
-    let all = chunks(3000 * KIB, 1, 0)
-        .concat()
-        .chunks(100 * KIB)
-        .map(<[u8]>::to_vec)
-        .collect::<Vec<_>>();
+    let all = steady(3000 * KIB, 100 * KIB);
     let (recorded, _) = add_stream(&world, &up, "long", all, 1000.0, None);
     let file = bytes(500 * KIB, 7);
     add(&up, "after.mp4", &file);
