@@ -143,7 +143,7 @@ async function withAliOss(list) {
 }
 
 // A stream of `size` bytes for `addStream`, made 1 MiB at a time only as it is read (no two
-// chunks alike), as the set `set`.
+// chunks alike; one buffer, so that the stream leaves no garbage of its own), as the set `set`.
 export function makeStream(set, size) {
   files[set] = { size };
   return size;
@@ -157,7 +157,7 @@ function withStream({ size }) {
   const stream = new ReadableStream({
     pull(controller) {
       if (made >= size) return controller.close();
-      const piece = chunk.slice(0, Math.min(PART, size - made));
+      const piece = chunk.subarray(0, Math.min(PART, size - made));
       piece[0] = made / PART;
       made += piece.length;
       controller.enqueue(piece);
