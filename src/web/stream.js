@@ -105,9 +105,11 @@ function vodStreams(VodUploader) {
       if (c[3] < c[1] - c[0]) return true;
       gone.push(c[0]);
     });
-    keep("readwrite", function (streams, chunks) {
-      gone.forEach(function (at) { chunks.delete([id, at]); });
-    });
+    if (gone.length) {
+      keep("readwrite", function (streams, chunks) {
+        gone.forEach(function (at) { chunks.delete([id, at]); });
+      });
+    }
     this.wake();
   };
   Held.prototype.wake = function () {
@@ -118,6 +120,13 @@ function vodStreams(VodUploader) {
   Held.prototype.cancel = function () {
     this.release(0, Infinity);
   };
+
+  // Lists the stream `held` holds in `uploader`; its index.
+  function adopt(uploader, held, stream, info) {
+    var index = uploader._addStream(held, stream, info, held.id);
+    (uploader._held = uploader._held || {})[index] = held;
+    return index;
+  }
 
   // Stopped, the uploader wants bytes again; a deleted stream is cancelled.
   var proto = VodUploader.prototype;
@@ -147,9 +156,8 @@ function vodStreams(VodUploader) {
     var id = info.id === undefined ? Date.now().toString(36) + Math.random().toString(36).slice(2) : info.id;
     if (typeof id !== "string" || !id) throw fail("InvalidArgument", "addStream's info.id must be a string");
     var held = new Held(id, { info: JSON.parse(JSON.stringify(info)), size: 0, saved: Date.now() });
-    var index = this._addStream(held, stream, info, id);
     var uploader = this;
-    (this._held = this._held || {})[index] = held;
+    var index = adopt(uploader, held, stream, info);
     var reader = stream.getReader();
     (async function () {
       for (;;) {
@@ -210,8 +218,7 @@ function vodStreams(VodUploader) {
             if (first > 0 && !localStorage.getItem("vod-upload:checkpoint:stream:" + id)) {
               throw fail("StreamLost", "the upload this stream's first bytes went to cannot be found again");
             }
-            var index = uploader._addStream(held, null, record.info, id);
-            (uploader._held = uploader._held || {})[index] = held;
+            var index = adopt(uploader, held, null, record.info);
             uploader._stream(index, record.size, true);
             return index;
           });
