@@ -90,13 +90,19 @@ Object.assign(lab, {
     }
     return index;
   },
-  // Adds a stream of `count` chunks of 64 KiB of noise that then fails, with `info`.
+  // Adds a stream of `count` chunks of 64 KiB of noise that fails once a part of it was
+  // acknowledged (so that its upload is open), with `info`.
   streamThatFails(count, info) {
     let given = 0;
+    const acknowledged = () => new Promise((resolve) => {
+      const check = () => (lab.count('progress') > 0 ? resolve() : setTimeout(check, 50));
+      check();
+    });
     const stream = new ReadableStream({
-      pull(controller) {
-        if (given++ < count) controller.enqueue(crypto.getRandomValues(new Uint8Array(65536)));
-        else controller.error(new Error('the camera was unplugged'));
+      async pull(controller) {
+        if (given++ < count) return controller.enqueue(crypto.getRandomValues(new Uint8Array(65536)));
+        await acknowledged();
+        controller.error(new Error('the camera was unplugged'));
       },
     });
     return lab.uploader.addStream(stream, info);
